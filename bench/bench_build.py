@@ -1,0 +1,91 @@
+"""Build speed, as the issues state it: prints figures, asserts nothing.
+
+    python bench/bench_build.py
+
+Figures and derivation results are warmed first (they have their own caches);
+"empty cache" below means an empty *formula* cache, so KaTeX's Node process is
+started and every formula typeset.
+"""
+from __future__ import annotations
+
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from deckbuild.pipeline import Options, build  # noqa: E402
+
+CORPUS = ROOT.parent / "shared" / "corpus" / "current"
+
+
+def timed(fn, repeat=5):
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), min(times)
+
+
+def main() -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-"))
+    warm = ROOT / ".cache"
+    build(Options(out_dir=tmp / "warm", cache_dir=warm, quiet=True))  # figures + derivations warmed
+
+    def cold_dar():
+        cache = tmp / "cold-cache"
+        shutil.rmtree(cache, ignore_errors=True)
+        shutil.copytree(warm, cache, ignore=shutil.ignore_patterns("katex.json"))
+        return build(Options(out_dir=tmp / "cold", cache_dir=cache, quiet=True))
+
+    med, best = timed(cold_dar)
+    print(f"DAR-5-5, empty formula cache (Node start-up included):  median {med:.3f} s, best {best:.3f} s")
+
+    deck = tmp / "slides"
+    shutil.copytree(ROOT / "slides", deck)
+    build(Options(slides_dir=deck, out_dir=tmp / "edit", cache_dir=warm, quiet=True, require_all_checks_used=True))
+    src = deck / "DAR-5-5.md"
+    text = src.read_text(encoding="utf-8")
+    edits = iter(range(10_000))
+
+    def one_edit():
+        src.write_text(text.replace("无监督学习: 变分自编码", f"无监督学习: 变分自编码 {next(edits)}"), encoding="utf-8")
+        result = build(Options(slides_dir=deck, out_dir=tmp / "edit", cache_dir=warm, quiet=True,
+                               require_all_checks_used=True))
+        assert result.katex_started == 0, "a text edit must not start KaTeX"
+
+    med, best = timed(one_edit)
+    print(f"DAR-5-5, rebuild after a one-slide text edit (no Node): median {med:.3f} s, best {best:.3f} s")
+
+    if CORPUS.exists():
+        both = tmp / "all"
+        both.mkdir()
+        for p in list(CORPUS.glob("*.md")) + [ROOT / "slides" / "DAR-5-5.md"]:
+            shutil.copy(p, both / p.name)
+
+        def cold_all():
+            cache = tmp / "cold-all"
+            shutil.rmtree(cache, ignore_errors=True)
+            shutil.copytree(warm, cache, ignore=shutil.ignore_patterns("katex.json"))
+            return build(Options(slides_dir=both, out_dir=tmp / "all-out", cache_dir=cache, quiet=True, drafts=True,
+                                 require_all_checks_used=False))
+
+        med, best = timed(cold_all)
+        print(f"corpus (7 decks) + DAR-5-5, empty formula cache:        median {med:.3f} s, best {best:.3f} s")
+
+    def command():
+        subprocess.run([sys.executable, str(ROOT / "build.py"), "--quiet", "--out", str(tmp / "cmd")], check=True, cwd=ROOT)
+
+    med, best = timed(command, repeat=3)
+    print(f"'python build.py' as a command, warm caches:            median {med:.3f} s, best {best:.3f} s")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

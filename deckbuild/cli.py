@@ -1,0 +1,61 @@
+"""The command line: `python build.py [build|check] …` over deckbuild.pipeline."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .diagnostics import BuildError
+from .pipeline import ROOT, BuildResult, Options, build
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python build.py", description="Build the lecture decks into an offline Reveal.js site.")
+    p.add_argument("command", nargs="?", default="build", choices=["build", "check"],
+                   help="build (default): write _site/; check: validate every formula and run every derivation check, write nothing")
+    p.add_argument("--slides", type=Path, default=ROOT / "slides", help="folder of deck .md files (default: slides/)")
+    p.add_argument("--out", type=Path, default=ROOT / "_site", help="output folder (default: _site/)")
+    p.add_argument("--strict", action="store_true", help="treat warnings (KaTeX strict mode, remote images, stale steps) as errors")
+    p.add_argument("--drafts", action="store_true", help="include decks marked 'draft: true'")
+    p.add_argument("--quiet", action="store_true", help="print only problems")
+    return p
+
+
+def _print_summary(result: BuildResult, command: str) -> None:
+    for d in result.decks:
+        st = d.steps
+        steps = (f", steps: {st['linked']} linked, {st['verified']} verified, {st['stale']} stale, "
+                 f"{st['failing']} failing" if st.get("linked") else "")
+        draft = " (draft)" if d.draft else ""
+        print(f"  {d.path}: {d.slides} slides, {d.formulas} formulas{steps}{draft}")
+    verb = "checked" if command == "check" else ("built" if result.written else "not written")
+    print(f"{verb} {len(result.decks)} deck(s) in {result.seconds:.2f} s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    check = args.command == "check"
+    opts = Options(slides_dir=args.slides, out_dir=args.out, strict=args.strict, drafts=args.drafts,
+                   check_cache=not check, write=not check, quiet=args.quiet)
+    try:
+        result = build(opts)
+    except BuildError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    for d in result.report.sorted():
+        print(d.format(), file=sys.stderr)
+    errors = len(result.report.errors)
+    bad_steps = sum(d.steps.get("stale", 0) + d.steps.get("failing", 0) + d.steps.get("unverified", 0)
+                    for d in result.decks)
+    if not args.quiet or errors:
+        _print_summary(result, args.command)
+    if errors:
+        print(f"{errors} error(s); the site was not written" + ("" if check else f" ({args.out} is unchanged)"),
+              file=sys.stderr)
+        return 1
+    if check and bad_steps:
+        print(f"{bad_steps} derivation step(s) stale, failing or unverified", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,69 @@
+"""Messages about the author's sources, always tied to a file, line and column.
+
+A user's mistake must never surface as a Python traceback: every stage reports
+into a `Report`, and the command line prints the collected list at the end so
+that one build shows all problems, not only the first.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    path: str
+    line: int
+    col: int
+    severity: str  # "error" or "warning"
+    message: str
+    hint: str = ""
+    excerpt: str = ""
+
+    def format(self) -> str:
+        text = f"{self.path}:{self.line}:{self.col}: {self.severity}: {self.message}"
+        if self.excerpt:
+            text += "\n    | " + "\n    | ".join(self.excerpt.splitlines())
+        if self.hint:
+            text += f"\n    hint: {self.hint}"
+        return text
+
+
+@dataclass
+class Report:
+    """Collects diagnostics; `strict` turns every warning into an error."""
+
+    strict: bool = False
+    items: list[Diagnostic] = field(default_factory=list)
+
+    def error(self, path: str, line: int, col: int, message: str, hint: str = "", excerpt: str = "") -> None:
+        self.items.append(Diagnostic(path, line, col, "error", message, hint, excerpt))
+
+    def warning(self, path: str, line: int, col: int, message: str, hint: str = "", excerpt: str = "") -> None:
+        severity = "error" if self.strict else "warning"
+        self.items.append(Diagnostic(path, line, col, severity, message, hint, excerpt))
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.severity == "warning"]
+
+    def sorted(self) -> list[Diagnostic]:
+        return sorted(set(self.items))
+
+
+class BuildError(Exception):
+    """A problem that stops the build before any output is written."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def line_col(text: str, offset: int, first_line: int = 1) -> tuple[int, int]:
+    """1-based line and column of `offset` in `text`, whose first line is `first_line`."""
+    line = text.count("\n", 0, offset) + first_line
+    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, col

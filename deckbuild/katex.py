@@ -1,0 +1,135 @@
+"""Formulas -> HTML by the real KaTeX, in one long-lived Node process.
+
+Starting Node costs more than typesetting a whole deck, so formulas are sent in
+batches to a single worker (katex_worker.cjs) that lives as long as the
+renderer, and every result is cached by a hash of everything that shapes it.
+A rebuild whose formulas are all cached starts no JavaScript at all.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .diagnostics import BuildError
+
+WORKER = Path(__file__).with_name("katex_worker.cjs")
+
+# What each strict-mode finding means for the author, and how to fix it at the source.
+STRICT_HINTS = {
+    "unicodeTextInMathMode": "wrap words in \\text{…}, e.g. \\underbrace{x}_{\\text{观测数据}}",
+    "mathVsTextAccents": "write the circled number as text outside the formula, e.g. ① instead of $\\textcircled{\\small 1}$",
+    "newLineInDisplayMode": "\\\\ breaks lines only inside an environment: wrap the lines in \\begin{gathered}…\\end{gathered}",
+    "unknownSymbol": "use a KaTeX command instead of the raw character",
+    "commentAtEnd": "a % comment at the end of a formula hides the closing delimiter; remove it",
+}
+
+
+@dataclass(frozen=True)
+class Job:
+    tex: str
+    display: bool
+    macros: tuple[tuple[str, str], ...] = ()
+    marks: str = ""  # JSON of row marks, "" for none
+
+    def key(self, version: str) -> str:
+        raw = json.dumps([version, self.tex, self.display, self.macros, self.marks], ensure_ascii=False)
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@dataclass
+class Result:
+    html: str = ""
+    error: dict | None = None  # {"message": str, "pos": int | None}
+    warnings: list = field(default_factory=list)  # [{"code", "message", "pos"}]
+    rows: int | None = None
+
+
+class FormulaCache:
+    """A JSON file of rendered formulas, keyed by Job.key; written atomically."""
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        self.entries: dict[str, dict] = {}
+        self.dirty = False
+        if path and path.exists():
+            try:
+                self.entries = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                self.entries = {}
+
+    def get(self, key: str) -> Result | None:
+        entry = self.entries.get(key)
+        return Result(**entry) if entry is not None else None
+
+    def put(self, key: str, result: Result) -> None:
+        self.entries[key] = result.__dict__
+        self.dirty = True
+
+    def save(self) -> None:
+        if not (self.path and self.dirty):
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(self.entries, f, ensure_ascii=False, sort_keys=True)
+        os.replace(tmp, self.path)
+        self.dirty = False
+
+
+class KatexRenderer:
+    def __init__(self, node: str, katex_dir: Path, cache: FormulaCache):
+        self.node = node
+        self.katex_dir = katex_dir
+        self.cache = cache
+        self.version = json.loads((katex_dir / "package.json").read_text())["version"]
+        self._proc: subprocess.Popen | None = None
+        self.started = 0  # how many times a worker was started (for benchmarks and tests)
+
+    def render(self, jobs: list[Job]) -> list[Result]:
+        keys = [job.key(self.version) for job in jobs]
+        results: list[Result | None] = [self.cache.get(k) for k in keys]
+        missing = {keys[i]: jobs[i] for i, r in enumerate(results) if r is None}
+        if missing:
+            fresh = dict(zip(missing, self._typeset(list(missing.values()))))
+            for key, result in fresh.items():
+                self.cache.put(key, result)
+            results = [r if r is not None else fresh[k] for r, k in zip(results, keys)]
+        return results  # type: ignore[return-value]
+
+    def _typeset(self, jobs: list[Job]) -> list[Result]:
+        proc = self._worker()
+        payload = {"jobs": [{"tex": j.tex, "display": j.display, "macros": dict(j.macros),
+                             "marks": json.loads(j.marks) if j.marks else None} for j in jobs]}
+        try:
+            proc.stdin.write(json.dumps(payload) + "\n")
+            proc.stdin.flush()
+            line = proc.stdout.readline()
+            reply = json.loads(line)
+        except (OSError, ValueError) as exc:
+            self.close()
+            raise BuildError(f"the KaTeX worker stopped unexpectedly ({exc}); run the build again") from None
+        return [Result(**r) for r in reply["results"]]
+
+    def _worker(self) -> subprocess.Popen:
+        if self._proc is None or self._proc.poll() is not None:
+            try:
+                self._proc = subprocess.Popen([self.node, str(WORKER), str(self.katex_dir)], stdin=subprocess.PIPE,
+                                              stdout=subprocess.PIPE, text=True, encoding="utf-8")
+            except OSError as exc:
+                raise BuildError(f"cannot start Node.js ({self.node}): {exc}") from None
+            self.started += 1
+        return self._proc
+
+    def close(self) -> None:
+        if self._proc is not None:
+            try:
+                self._proc.stdin.close()
+                self._proc.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                self._proc.kill()
+            self._proc = None

@@ -1,0 +1,190 @@
+"""Sources -> parsed deck: slides as trees of Markdown, formulas and elements.
+
+Formulas are found first (mathscan), then `<slide-*>` tags outside formulas,
+code and comments; both become pieces of a `Block` so that Markdown never sees
+them. Derivation links are resolved here into rows, each with its own line.
+"""
+from __future__ import annotations
+
+import re
+
+from . import elements
+from .diagnostics import Report, line_col
+from .mathscan import MathSpan, scan_math
+from .model import Block, Deck, DerivationLink, DerivationRow, Element, Math, Slide
+from .source import DeckSource, parse_attrs
+
+HTML_TAGS = frozenset("""
+a abbr address area article aside audio b bdi bdo blockquote body br button canvas caption cite code col
+colgroup data datalist dd del details dfn dialog div dl dt em embed fieldset figcaption figure footer form
+h1 h2 h3 h4 h5 h6 head header hgroup hr html i iframe img input ins kbd label legend li link main map mark
+math menu meta meter nav noscript object ol optgroup option output p param picture pre progress q rp rt
+ruby s samp script search section select slot small source span strong style sub summary sup svg table
+tbody td template textarea tfoot th thead time title tr track u ul var video wbr center font big tt
+""".split())
+
+_RAW_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(?![A-Za-z0-9-]*:)")
+_CODE_OR_COMMENT = re.compile(r"<!--.*?-->|(`+).*?\1|<pre\b.*?</pre\s*>|<code\b.*?</code\s*>", re.DOTALL | re.IGNORECASE)
+_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+_NOTE = re.compile(r"^Note:", re.MULTILINE)
+
+
+def parse_deck(src: DeckSource, report: Report) -> Deck:
+    slides = []
+    for number, raw in enumerate(src.slides, start=1):
+        body = _parse_block(src.path, raw.text, raw.line, raw.col, report)
+        body, notes = _split_notes(body)
+        slides.append(Slide(number, raw.line, raw.kind, raw.attrs, body, notes, _title(body)))
+    links = [link for slide in slides for link in _derivation_links(slide.body, report)]
+    return Deck(src.path, src.slug, src.meta, slides, links)
+
+
+def _parse_block(path: str, text: str, line0: int, col0: int, report: Report) -> Block:
+    """Split `text` into a tree of Markdown pieces, Math and Element nodes."""
+
+    def where(offset: int) -> tuple[int, int]:
+        line, col = line_col(text, offset, line0)
+        return line, (col + col0 - 1 if line == line0 else col)
+
+    spans, problems = scan_math(text)
+    for p in problems:
+        getattr(report, p.severity)(path, *where(p.offset), p.message, p.hint)
+    events: list[tuple[int, int, object]] = [(s.start, s.end, s) for s in spans]
+    skip = [(s.start, s.end) for s in spans] + [(m.start(), m.end()) for m in _CODE_OR_COMMENT.finditer(text)]
+    for m in elements.TAG.finditer(text):
+        if not any(a <= m.start() < b for a, b in skip):
+            events.append((m.start(), m.end(), m))
+    events.sort(key=lambda e: e[0])
+
+    root = Block(line=line0)
+    stack: list[tuple[Element | None, Block]] = [(None, root)]
+    cursor = 0
+    for start, end, ev in events:
+        if start < cursor:
+            continue
+        _add_text(stack[-1][1], text[cursor:start], path, where, cursor, report)
+        cursor = end
+        line, col = where(start)
+        if isinstance(ev, MathSpan):
+            tline, tcol = where(ev.tex_start)
+            stack[-1][1].pieces.append(Math(ev.tex, ev.display, path, tline, tcol))
+            continue
+        closing, name, attr_text, self_closing = ev.group(1), ev.group(2).lower(), ev.group(3), ev.group(4)
+        if name not in elements.SPECS:
+            report.error(path, line, col, f"unknown element <{name}>",
+                         "known elements: " + ", ".join(f"<{n}>" for n in elements.SPECS))
+            continue
+        if closing:
+            open_el = stack[-1][0]
+            if open_el is None or open_el.name != name:
+                expected = f"</{open_el.name}> (opened at line {open_el.line})" if open_el else "nothing here"
+                report.error(path, line, col, f"</{name}> does not close an open <{name}>; expected {expected}")
+                continue
+            stack.pop()
+            continue
+        line_start = text.rfind("\n", 0, start) + 1
+        el = Element(name, {k: v for k, v, _ in parse_attrs(attr_text)}, path, line, col,
+                     block=not text[line_start:start].strip())
+        elements.check_attrs(el, report)
+        stack[-1][1].pieces.append(el)
+        if not self_closing:
+            el.body = Block(line=line)
+            stack.append((el, el.body))
+    _add_text(stack[-1][1], text[cursor:], path, where, cursor, report)
+    for el, _ in stack[1:]:
+        report.error(path, el.line, el.col, f"<{el.name}> is never closed", f"add </{el.name}> where it ends")
+    _check_contents(root, report)
+    return root
+
+
+def _add_text(block: Block, piece: str, path: str, where, offset: int, report: Report) -> None:
+    """Append Markdown text, escaping raw tags the browser would swallow."""
+    if not piece:
+        return
+    masked = _CODE_OR_COMMENT.sub(lambda m: "\0" * len(m.group(0)), piece)
+    unknown = [m for m in _RAW_TAG.finditer(masked) if m.group(2).lower() not in HTML_TAGS
+               and not m.group(2).lower().startswith("slide-")]
+    for m in reversed(unknown):
+        tag = f"<{m.group(1)}{m.group(2)}>"
+        report.warning(path, *where(offset + m.start()),
+                       f"'{tag}' is not an HTML tag: a browser would swallow it; it is shown as text",
+                       f"write &lt;{m.group(1)}{m.group(2)}&gt; or `{tag}` to show it as text on purpose")
+        piece = piece[:m.start()] + "&lt;" + piece[m.start() + 1:]
+    block.pieces.append(piece)
+
+
+def _check_contents(block: Block, report: Report) -> None:
+    for node in block.walk():
+        if not isinstance(node, Element):
+            continue
+        kind = elements.SPECS[node.name].content
+        children = node.body.pieces if node.body else []
+        if kind == "empty" and any(not isinstance(p, str) or p.strip() for p in children):
+            report.error(node.path, node.line, node.col, f"<{node.name}> takes no content",
+                         f"write <{node.name} …></{node.name}> with nothing between the tags")
+        if kind == "columns":
+            for p in children:
+                if isinstance(p, str) and re.sub(r"<!--.*?-->", "", p, flags=re.DOTALL).strip() or \
+                        isinstance(p, (Math, Element)) and getattr(p, "name", "") != "slide-col":
+                    report.error(node.path, node.line, node.col,
+                                 "<slide-cols> may only contain <slide-col> elements",
+                                 "put the content inside <slide-col ratio=\"…\">…</slide-col>")
+                    break
+
+
+def _split_notes(body: Block) -> tuple[Block, Block | None]:
+    """Everything after a line starting with 'Note:' is speaker notes."""
+    for i, piece in enumerate(body.pieces):
+        if isinstance(piece, str):
+            m = _NOTE.search(piece)
+            if m:
+                before = Block(body.pieces[:i] + [piece[:m.start()]], body.line)
+                notes = Block([piece[m.end():]] + body.pieces[i + 1:], body.line)
+                return before, notes
+    return body, None
+
+
+def _title(body: Block) -> str:
+    for piece in body.pieces:
+        if isinstance(piece, str):
+            m = _HEADING.search(piece)
+            if m:
+                return m.group(1).strip()
+    return ""
+
+
+def _derivation_links(body: Block, report: Report) -> list[DerivationLink]:
+    found = [el for el in body.walk() if isinstance(el, Element) and el.name == "slide-derivation"]
+    if not found:
+        return []
+    from derivations.rows import RowError, split_rows
+
+    links = []
+    for el in found:
+        maths = [p for p in (el.body.pieces if el.body else []) if isinstance(p, Math)]
+        others = [p for p in (el.body.pieces if el.body else [])
+                  if isinstance(p, Element) or isinstance(p, str) and p.strip()]
+        if len(maths) != 1 or not maths[0].display or others:
+            report.error(el.path, el.line, el.col, "<slide-derivation> must hold exactly one $$…$$ formula and nothing else",
+                         "put the text around the derivation outside <slide-derivation>")
+            continue
+        math = maths[0]
+        try:
+            rows = split_rows(math.tex)
+        except RowError as exc:
+            report.error(el.path, *math.locate(exc.offset), f"derivation '{el.attrs.get('id')}': {exc.message}",
+                         "each row of the align* needs one of =, \\Leftrightarrow, \\le, \\ge after the &")
+            continue
+        drows = [DerivationRow(r.index, r.relation, r.latex, r.fingerprint, *math.locate(r.offset)) for r in rows]
+        links.append(DerivationLink(el.attrs["id"] or "", el, math, drows, _reveal_rows(el.attrs.get("reveal"), len(rows))))
+    return links
+
+
+def _reveal_rows(spec: str | None, count: int) -> frozenset[int]:
+    if not spec:
+        return frozenset()
+    if spec == "all":
+        return frozenset(range(1, count + 1))
+    if spec.endswith("-"):
+        return frozenset(range(int(spec[:-1]), count + 1))
+    return frozenset(int(x) for x in spec.split(","))

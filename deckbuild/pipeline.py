@@ -1,0 +1,169 @@
+"""One build, start to end: sources -> parsed -> checked -> rendered -> written.
+
+Each stage only reads what the previous one produced; problems are collected
+in one Report and nothing is written when any of them is an error.
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import assets, site
+from .diagnostics import BuildError, Report
+from .figure_cache import ensure_figures
+from .katex import FormulaCache, KatexRenderer
+from .model import Deck, Element
+from .parse import parse_deck
+from .render import Media, SlideRenderer, typeset
+from .source import read_deck
+from .verify import LinkStatus, load_checks, unused_checks, verify_links
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Options:
+    root: Path = ROOT
+    slides_dir: Path = ROOT / "slides"
+    out_dir: Path = ROOT / "_site"
+    cache_dir: Path = ROOT / ".cache"
+    strict: bool = False
+    drafts: bool = False
+    check_cache: bool = True  # reuse cached derivation results when nothing changed
+    require_all_checks_used: bool | None = None  # default: only for the project's own slides/
+    quiet: bool = False
+    write: bool = True  # False for `check`: validate everything, write nothing
+
+
+@dataclass
+class DeckSummary:
+    slug: str
+    path: str
+    title: str
+    date: str
+    draft: bool
+    slides: int
+    formulas: int
+    steps: dict[str, int] = field(default_factory=dict)  # linked, verified, stale, failing, unverified
+
+
+@dataclass
+class BuildResult:
+    report: Report
+    decks: list[DeckSummary]
+    written: bool
+    seconds: float
+    katex_started: int = 0
+
+
+def slug_of(path: Path) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-") or "deck"
+
+
+def read_decks(opts: Options, report: Report) -> list[Deck]:
+    files = sorted(opts.slides_dir.glob("*.md"))
+    if not files:
+        raise BuildError(f"no decks found: {opts.slides_dir} has no .md files")
+    decks, slugs = [], {}
+    for path in files:
+        shown = _shown(path, opts.root)
+        slug = slug_of(path)
+        if slug in slugs:
+            report.error(shown, 1, 1, f"deck URL '{slug}/' is also used by {slugs[slug]}", "rename one of the files")
+        slugs[slug] = shown
+        text = path.read_text(encoding="utf-8")
+        decks.append(parse_deck(read_deck(shown, slug, text, report), report))
+    return decks
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def check_derivations(decks: list[Deck], opts: Options, report: Report) -> dict[str, dict[str, LinkStatus]]:
+    if not any(deck.links for deck in decks):
+        return {deck.slug: {} for deck in decks}
+    checks = load_checks(opts.cache_dir, use_cache=opts.check_cache)
+    statuses = {deck.slug: verify_links(deck, checks, report) for deck in decks}
+    require = opts.require_all_checks_used
+    if require is None:
+        require = opts.slides_dir.resolve() == (opts.root / "slides").resolve()
+    if require:
+        for did in unused_checks(decks, checks):
+            report.error("derivations/", 1, 1, f"derivation '{did}' is linked from no slide",
+                         f"add <slide-derivation id=\"{did}\"> around its formula on a slide, or remove the check")
+    return statuses
+
+
+def build(opts: Options, renderer: KatexRenderer | None = None) -> BuildResult:
+    start = time.perf_counter()
+    report = Report(strict=opts.strict)
+    modules = assets.ensure_node_modules(opts.root, quiet=opts.quiet)
+    own_renderer = renderer is None
+    if renderer is None:
+        renderer = KatexRenderer(assets.node_binary(), modules / "katex", FormulaCache(opts.cache_dir / "katex.json"))
+    try:
+        decks = read_decks(opts, report)
+        statuses = check_derivations(decks, opts, report)
+        figures = ensure_figures(opts.root, opts.cache_dir / "figures") if _uses_figures(decks) else {}
+        files: dict[str, bytes | Path] = {}
+        summaries, chars = [], set()
+        env = site.environment()
+        for deck in decks:
+            maths = typeset(deck, statuses[deck.slug], renderer, report)
+            media = Media(opts.slides_dir.resolve(), figures)
+            slides = SlideRenderer(deck, maths, statuses[deck.slug], media, report).slides()
+            summaries.append(_summary(deck, statuses[deck.slug]))
+            if deck.draft and not opts.drafts:
+                continue
+            page = env.get_template("deck.html.j2").render(deck=deck, slides=slides, assets="../assets",
+                                                           statuses=statuses[deck.slug])
+            files[f"{deck.slug}/index.html"] = page.encode()
+            files.update({f"{deck.slug}/{k}": v for k, v in media.files.items()})
+            chars |= media.chars | set(page)
+        listed = [s for s in summaries if opts.drafts or not s.draft]
+        index = env.get_template("index.html.j2").render(decks=listed, assets="assets")
+        files["index.html"] = index.encode()
+        chars |= set(index)
+        files.update(_asset_files(modules, chars))
+        renderer.cache.save()
+        written = opts.write and not report.errors
+        if written:
+            site.write_site(opts.out_dir, files)
+        return BuildResult(report, summaries, written, time.perf_counter() - start, renderer.started)
+    finally:
+        if own_renderer:
+            renderer.close()
+
+
+def _uses_figures(decks: list[Deck]) -> bool:
+    """Generating figures trains a model: only do it (or check its cache) when a slide shows one."""
+    return any(isinstance(node, Element) and node.name == "slide-img" and (node.attrs.get("src") or "").startswith("figures/")
+               for deck in decks for slide in deck.slides for node in slide.body.walk())
+
+
+def _asset_files(modules: Path, chars: set[str]) -> dict[str, bytes | Path]:
+    files: dict[str, bytes | Path] = {}
+    fonts_css, font_files = assets.font_assets(modules, chars)
+    files["assets/fonts/fonts.css"] = fonts_css.encode()
+    files.update({f"assets/{k}": v for k, v in font_files.items()})
+    katex_css, katex_files = assets.katex_assets(modules)
+    files["assets/katex/katex.css"] = katex_css.encode()
+    files.update({f"assets/{k}": v for k, v in katex_files.items()})
+    files.update({f"assets/{k}": v for k, v in assets.reveal_assets(modules).items()})
+    files.update({f"assets/{k}": v for k, v in site.static_files().items()})
+    return files
+
+
+def _summary(deck: Deck, statuses: dict[str, LinkStatus]) -> DeckSummary:
+    steps = [s for st in statuses.values() for s in st.steps]
+    counts = {"linked": len(steps)}
+    for state in ("verified", "stale", "failing", "unverified"):
+        counts[state] = sum(1 for s in steps if s.status == state)
+    return DeckSummary(deck.slug, deck.path, deck.title, str(deck.meta.get("date", "")), deck.draft,
+                       len(deck.slides), len(deck.formulas()), counts)

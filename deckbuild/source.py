@@ -1,0 +1,176 @@
+"""Read one deck file: YAML front matter, then one slide per <slide-section>.
+
+The lecturer's format keeps slides as `<slide-section>…</slide-section>` blocks
+separated by HTML comments; a plain `<section>` (their "Thanks!" slide) is kept
+as raw HTML. Every slide remembers the line it starts on, because every later
+message points back into this file.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass, field
+
+import yaml
+
+from .diagnostics import Report, line_col
+
+FRONT_MATTER_FIELDS = {
+    "title": str,
+    "author": str,
+    "date": str,
+    "draft": bool,
+    "tags": list,
+    "macros": dict,
+}
+
+_SLIDE_OPEN = re.compile(r"<(slide-section|section)(\s[^>]*)?>", re.IGNORECASE)
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_ATTR = re.compile(r"""([A-Za-z_:][-A-Za-z0-9_:.]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
+_SECTION_ATTRS = re.compile(r"^(id|class|data-[a-z0-9-]+)$")
+
+
+@dataclass
+class RawSlide:
+    kind: str  # "slide-section" (Markdown) or "section" (raw HTML)
+    text: str  # the slide's inner text, exactly as written
+    line: int  # line of the first character of `text`
+    col: int
+    attrs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class DeckSource:
+    path: str  # as shown in messages, e.g. slides/DAR-5-5.md
+    slug: str
+    meta: dict
+    slides: list[RawSlide]
+
+
+def parse_attrs(text: str) -> list[tuple[str, str | None, int]]:
+    """Attributes of a start tag as (name, value or None, offset in `text`)."""
+    found = []
+    for m in _ATTR.finditer(text or ""):
+        value = next((g for g in m.groups()[1:] if g is not None), None)
+        found.append((m.group(1).lower(), value, m.start()))
+    return found
+
+
+def _front_matter(path: str, text: str, report: Report) -> tuple[dict, int]:
+    """Return (metadata, offset where the body starts)."""
+    if not text.startswith("---"):
+        return {}, 0
+    end = re.search(r"^---[ \t]*$", text[3:], re.MULTILINE)
+    if not end or text[:3] != "---" or text[3:4] not in ("\n", "\r"):
+        report.error(path, 1, 1, "front matter opened with '---' is never closed",
+                     "end the front matter with a line holding only '---'")
+        return {}, len(text)
+    raw = text[4:3 + end.start()]
+    body_start = 3 + end.end()
+    try:
+        meta = yaml.safe_load(raw) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = (mark.line + 2) if mark else 2
+        col = (mark.column + 1) if mark else 1
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        report.error(path, line, col, f"front matter is not valid YAML: {problem}",
+                     "front matter is 'key: value' lines; quote values that contain ':' or '#'")
+        return {}, body_start
+    if not isinstance(meta, dict):
+        report.error(path, 2, 1, "front matter must be 'key: value' lines")
+        return {}, body_start
+    return _check_meta(path, raw, meta, report), body_start
+
+
+def _check_meta(path: str, raw: str, meta: dict, report: Report) -> dict:
+    def key_line(key: str) -> int:
+        m = re.search(rf"^{re.escape(str(key))}\s*:", raw, re.MULTILINE)
+        return (raw.count("\n", 0, m.start()) + 2) if m else 2
+
+    clean: dict = {}
+    for key, value in meta.items():
+        expected = FRONT_MATTER_FIELDS.get(key)
+        if expected is None:
+            report.warning(path, key_line(key), 1, f"unknown front matter field '{key}' is ignored",
+                           f"known fields: {', '.join(FRONT_MATTER_FIELDS)}")
+            continue
+        if key == "date" and isinstance(value, (_dt.date, _dt.datetime)):
+            value = value.isoformat()[:10]
+        if key in ("title", "author") and isinstance(value, (int, float)):
+            value = str(value)
+        if not isinstance(value, expected):
+            report.error(path, key_line(key), 1,
+                         f"front matter field '{key}' must be {expected.__name__}, not {type(value).__name__}",
+                         {"draft": "write 'draft: true' or 'draft: false'",
+                          "tags": "write tags as a list: 'tags: [a, b]'",
+                          "macros": "write macros as a mapping: 'macros: {\"\\\\KL\": \"\\\\operatorname{KL}\"}'"}
+                         .get(key, "quote the value"))
+            continue
+        if key == "macros":
+            bad = [k for k in value if not (isinstance(k, str) and k.startswith("\\"))]
+            if bad:
+                report.error(path, key_line(key), 1, f"macro names must start with a backslash: {bad[0]!r}",
+                             "write macros: {\"\\\\KL\": \"\\\\operatorname{KL}\"} (quoted, backslash doubled)")
+                continue
+            value = {k: str(v) for k, v in value.items()}
+        clean[key] = value
+    return clean
+
+
+def read_deck(path: str, slug: str, text: str, report: Report) -> DeckSource:
+    text = text.replace("\r\n", "\n")
+    meta, pos = _front_matter(path, text, report)
+    slides: list[RawSlide] = []
+    while pos < len(text):
+        gap_end = _next_slide(text, pos)
+        _check_gap(path, text, pos, gap_end, report)
+        if gap_end >= len(text):
+            break
+        m = _SLIDE_OPEN.match(text, gap_end)
+        kind = m.group(1).lower()
+        close = re.compile(rf"</{kind}\s*>", re.IGNORECASE).search(text, m.end())
+        line, col = line_col(text, m.start())
+        if not close:
+            report.error(path, line, col, f"<{kind}> is never closed",
+                         f"end the slide with </{kind}>")
+            break
+        attrs = {}
+        for name, value, _ in parse_attrs(m.group(2) or ""):
+            if _SECTION_ATTRS.match(name):
+                attrs[name] = value or ""
+            else:
+                report.error(path, line, col, f"unknown attribute '{name}' on <{kind}>",
+                             "a slide takes id, class and data-* attributes")
+        inner_line, inner_col = line_col(text, m.end())
+        slides.append(RawSlide(kind, text[m.end():close.start()], inner_line, inner_col, attrs))
+        pos = close.end()
+    if not slides and not report.errors:
+        report.error(path, 1, 1, "the deck has no slides",
+                     "put each slide between <slide-section> and </slide-section>")
+    return DeckSource(path, slug, meta, slides)
+
+
+def _next_slide(text: str, pos: int) -> int:
+    """Offset of the next slide opening tag at or after `pos`, skipping comments."""
+    while True:
+        m = _SLIDE_OPEN.search(text, pos)
+        c = _COMMENT.search(text, pos)
+        if not m:
+            return len(text)
+        if c and c.start() < m.start():
+            pos = c.end()
+            continue
+        return m.start()
+
+
+def _check_gap(path: str, text: str, start: int, end: int, report: Report) -> None:
+    gap = _COMMENT.sub(lambda m: " " * len(m.group(0)), text[start:end])
+    stray = re.search(r"\S", gap)
+    if stray:
+        line, col = line_col(text, start + stray.start())
+        snippet = gap[stray.start():].strip().splitlines()[0][:60]
+        hint = "wrap it in <slide-section>…</slide-section>"
+        if snippet.lower().startswith(("</slide-section", "</section")):
+            hint = "this closing tag has no matching opening tag"
+        report.error(path, line, col, f"text outside any slide: {snippet!r}", hint)

@@ -1,0 +1,167 @@
+"""Derivation links -> the checked status of every step, shown on the slides.
+
+A slide's `<slide-derivation id="…">` names a derivation in `derivations/`;
+this module holds the two sides together. A step is:
+
+    verified    its check passed and the slide row is the row the check recorded
+    stale       the slide row changed since the check recorded it (fingerprint)
+    failing     its check does not pass
+    unverified  no check could be matched to it (count or relation differ)
+
+Running the checks imports SymPy and takes seconds, so results are cached by a
+hash of everything in derivations/ and the versions of the libraries it uses;
+the slide rows are compared against the cached declarations on every build, so
+a stale row is never shown as verified.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+from .diagnostics import Report
+from .model import Deck, DerivationLink
+
+RELATION_TEX = {"=": "=", "<=>": "\\Leftrightarrow", "<=": "\\le", ">=": "\\ge"}
+LIBRARIES = ("sympy", "numpy", "scipy", "scikit-learn", "mpmath")
+
+
+@dataclass
+class StepStatus:
+    index: int
+    relation: str
+    status: str
+    name: str = ""
+    check: str = ""
+    method: str = ""
+    points: int = 0
+    tolerance: float = 0.0
+    detail: str = ""
+
+
+@dataclass
+class LinkStatus:
+    id: str
+    title: str
+    status: str
+    steps: list[StepStatus] = field(default_factory=list)
+
+
+def _derivations_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "derivations"
+
+
+def code_hash() -> str:
+    """Hash of the check code, its models and the libraries it runs on."""
+    h = hashlib.sha256()
+    base = _derivations_dir()
+    for path in sorted(base.rglob("*.py")):
+        h.update(path.relative_to(base).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for lib in LIBRARIES:
+        try:
+            h.update(f"{lib}={metadata.version(lib)}".encode())
+        except metadata.PackageNotFoundError:
+            h.update(f"{lib}=none".encode())
+    return h.hexdigest()
+
+
+def run_all_checks() -> dict:
+    """Every derivation's declaration and check results (imports SymPy: slow)."""
+    import derivations
+
+    out = {}
+    for did, d in sorted(derivations.all_derivations().items()):
+        results = derivations.run(did)
+        out[did] = {
+            "title": d.title,
+            "steps": [{"relation": s.relation, "fingerprint": s.fingerprint, "name": s.name} for s in d.steps],
+            "results": [{"index": r.index, "ok": bool(r.ok), "method": r.method, "points": int(r.points),
+                         "tolerance": float(r.tolerance), "check": r.check, "detail": r.detail} for r in results],
+        }
+    return out
+
+
+def load_checks(cache_dir: Path | None, use_cache: bool = True) -> dict:
+    key = code_hash()
+    path = cache_dir / "derivations.json" if cache_dir else None
+    if use_cache and path and path.exists():
+        try:
+            cached = json.loads(path.read_text(encoding="utf-8"))
+            if cached.get("key") == key:
+                return cached["derivations"]
+        except (OSError, ValueError):
+            pass
+    checks = run_all_checks()
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump({"key": key, "derivations": checks}, f, ensure_ascii=False, sort_keys=True)
+        os.replace(tmp, path)
+    return checks
+
+
+def verify_links(deck: Deck, checks: dict, report: Report) -> dict[str, LinkStatus]:
+    """Compare each linked slide formula with its declared steps and their results."""
+    statuses: dict[str, LinkStatus] = {}
+    for link in deck.links:
+        statuses[link.id] = _verify_link(link, checks.get(link.id), report)
+    return statuses
+
+
+def _verify_link(link: DerivationLink, check: dict | None, report: Report) -> LinkStatus:
+    el = link.element
+    if check is None:
+        report.error(el.path, el.line, el.col, f"derivation '{link.id}' has no check in derivations/",
+                     "declare it in a module of derivations/ (see derivations/README.md) or fix the id")
+        return LinkStatus(link.id, link.id, "unverified",
+                          [StepStatus(r.index, r.relation, "unverified") for r in link.rows])
+    declared = check["steps"]
+    results = {r["index"]: r for r in check["results"]}
+    if len(declared) != len(link.rows):
+        report.error(el.path, el.line, el.col,
+                     f"derivation '{link.id}' has {len(link.rows)} rows on the slide but its check declares {len(declared)} steps",
+                     "make the slide and the check agree, row for step")
+    steps = []
+    for row in link.rows:
+        decl = declared[row.index - 1] if row.index <= len(declared) else None
+        res = results.get(row.index, {})
+        base = dict(name=decl["name"] if decl else "", check=res.get("check", ""), method=res.get("method", ""),
+                    points=res.get("points", 0), tolerance=res.get("tolerance", 0.0), detail=res.get("detail", ""))
+        where = (row.line, row.col)
+        if decl is None:
+            status = "unverified"
+        elif decl["relation"] != row.relation:
+            status = "unverified"
+            report.error(el.path, *where, f"derivation '{link.id}' step {row.index}: the slide says "
+                         f"{RELATION_TEX[row.relation]} but the check proves {RELATION_TEX[decl['relation']]}",
+                         "change the relation on the slide or in the check")
+        elif decl["fingerprint"] != row.fingerprint:
+            status = "stale"
+            report.warning(el.path, *where, f"derivation '{link.id}' step {row.index} is stale: the slide row changed "
+                           f"since its check was written (fingerprint {row.fingerprint}, check has {decl['fingerprint']})",
+                           "re-derive the row, update the check, then set its fingerprint to " + row.fingerprint,
+                           excerpt=row.latex.strip())
+        elif not res.get("ok"):
+            status = "failing"
+            report.warning(el.path, *where, f"derivation '{link.id}' step {row.index} fails its check "
+                           f"{res.get('check', '?')}: {res.get('detail', 'no result')}", excerpt=row.latex.strip())
+        else:
+            status = "verified"
+        steps.append(StepStatus(row.index, row.relation, status, **base))
+    worst = next((s for s in ("failing", "stale", "unverified") if any(st.status == s for st in steps)), "verified")
+    return LinkStatus(link.id, check["title"], worst, steps)
+
+
+def unused_checks(decks: list[Deck], checks: dict) -> list[str]:
+    used = {link.id for deck in decks for link in deck.links}
+    return sorted(set(checks) - used)
+
+
+def details_json(status: LinkStatus) -> str:
+    """The per-step details a presenter opens with 'V', safe inside <script>."""
+    return json.dumps(asdict(status), ensure_ascii=False, sort_keys=True).replace("</", "<\\/")

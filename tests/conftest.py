@@ -1,0 +1,58 @@
+"""Shared fixtures: building decks into temporary sites, and the lecturer's corpus."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from deckbuild.pipeline import Options, build  # noqa: E402
+
+SHARED = ROOT.parent / "shared"
+CORPUS = SHARED / "corpus" / "current"
+OLD_CORPUS = SHARED / "corpus" / "old-format"
+SEED = SHARED / "seed" / "DAR-5-5-vae.reveal.md"
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def need_shared(path: Path) -> Path:
+    """The lecturer's material sits beside the project; CI always has it."""
+    if not path.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{path} is missing on CI")
+        pytest.skip(f"{path} is not present on this machine")
+    return path
+
+
+def build_into(tmp: Path, slides_dir: Path, **kw):
+    opts = Options(slides_dir=slides_dir, out_dir=tmp / "_site", cache_dir=kw.pop("cache_dir", tmp / "cache"),
+                   quiet=True, **kw)
+    return build(opts)
+
+
+def write_deck(folder: Path, name: str, body: str, front: str = 'title: "T"\ndate: "2025-01-01"') -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(f"---\n{front}\n---\n\n{body}", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def project_site(tmp_path_factory):
+    """The project's own slides/, built once for the session."""
+    tmp = tmp_path_factory.mktemp("project")
+    result = build_into(tmp, ROOT / "slides", cache_dir=ROOT / ".cache")
+    assert not result.report.errors, "\n".join(d.format() for d in result.report.errors)
+    return tmp / "_site", result
+
+
+@pytest.fixture(scope="session")
+def corpus_site(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("corpus")
+    result = build_into(tmp, need_shared(CORPUS), drafts=True, cache_dir=ROOT / ".cache")
+    assert not result.report.errors, "\n".join(d.format() for d in result.report.errors)
+    return tmp / "_site", result

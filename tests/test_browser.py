@@ -1,0 +1,128 @@
+"""The DAR-5-5 deck in a real headless Chromium: ready, offline, every slide and fragment, math visible."""
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from conftest import ARTIFACTS
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("Debian's chromium is not installed (.ci/run installs it)")
+        pytest.skip("Debian's chromium is not installed: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def server(project_site):
+    site, _ = project_site
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class PageWatch:
+    """Console errors, failed requests and any request that leaves the machine."""
+
+    def __init__(self, page, origin: str):
+        self.errors, self.failed, self.outside = [], [], []
+        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("requestfailed", lambda r: self.failed.append(r.url))
+        page.on("request", lambda r: r.url.startswith(("http:", "https:")) and not r.url.startswith(origin)
+                and self.outside.append(r.url))
+
+
+def open_deck(browser, url: str, origin: str):
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    watch = PageWatch(page, origin)
+    page.goto(url)
+    page.wait_for_function("window.Reveal && Reveal.isReady()")
+    page.evaluate("document.fonts.ready")
+    return page, watch
+
+
+def test_dar_deck_presents_offline_with_every_slide_and_fragment(browser, server):
+    out = ARTIFACTS / "browser"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    page, watch = open_deck(browser, f"{server}/dar-5-5/index.html", server)
+    total = page.evaluate("Reveal.getTotalSlides()")
+    seen, fragment_steps, last = set(), 0, None
+    for _ in range(400):
+        h, f = page.evaluate("[Reveal.getIndices().h, Reveal.getIndices().f]")
+        if (h, f) == last:
+            break
+        last = (h, f)
+        if h not in seen:
+            seen.add(h)
+        else:
+            fragment_steps += 1
+        page.wait_for_timeout(60)
+        if not page.evaluate("Reveal.availableFragments().next"):
+            _assert_math_visible(page, h)
+            page.screenshot(path=str(out / f"slide-{h + 1:02d}.png"))
+        page.evaluate("Reveal.next()")
+    assert len(seen) == total
+    assert fragment_steps >= 6, "the build-up slides should step through their fragments"
+    assert watch.errors == [] and watch.failed == [] and watch.outside == []
+
+
+def _assert_math_visible(page, h):
+    hidden = page.evaluate("""() => {
+        const slide = Reveal.getCurrentSlide();
+        return [...slide.querySelectorAll('.katex')].filter(k => {
+            const r = k.getBoundingClientRect();
+            return r.width < 1 || r.height < 1;
+        }).length;
+    }""")
+    assert hidden == 0, f"slide {h + 1}: {hidden} formula(s) not visible"
+
+
+def test_fonts_are_self_hosted_and_loaded(browser, server):
+    page, watch = open_deck(browser, f"{server}/dar-5-5/index.html", server)
+    page.evaluate("Reveal.slide(5)")
+    page.wait_for_timeout(300)
+    loaded = page.evaluate("""() => { const s = new Set();
+        document.fonts.forEach(f => { if (f.status === 'loaded') s.add(f.family.replace(/["']/g, '')); });
+        return [...s]; }""")
+    for family in ("KaTeX_Main", "Inter", "Source Sans 3", "Noto Sans SC"):
+        assert family in loaded, f"{family} not loaded: {loaded}"
+    assert watch.failed == [] and watch.outside == []
+
+
+def test_deck_opens_from_a_file_url(browser, project_site):
+    site, _ = project_site
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    failed = []
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    page.goto((site / "dar-5-5" / "index.html").as_uri())
+    page.wait_for_function("window.Reveal && Reveal.isReady()")
+    assert page.evaluate("document.querySelectorAll('.katex').length") > 20
+    assert failed == []

@@ -1,0 +1,126 @@
+"""Every deck builds; every slide and formula arrives in the page; the site is offline and deterministic."""
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import CORPUS, ROOT, build_into, need_shared
+from htmltext import read_page
+
+_SLIDE_TAG = re.compile(r"<(slide-section|section)[\s>]", re.IGNORECASE)
+
+
+def source_slide_count(path: Path) -> int:
+    text = re.sub(r"<!--.*?-->", "", path.read_text(encoding="utf-8"), flags=re.DOTALL)
+    return len(_SLIDE_TAG.findall(text))
+
+
+def deck_pages(site: Path) -> dict[str, str]:
+    return {p.parent.name: p.read_text(encoding="utf-8") for p in sorted(site.glob("*/index.html"))
+            if p.parent.name != "assets"}
+
+
+def test_project_has_the_dar_5_5_deck(project_site):
+    site, result = project_site
+    assert "dar-5-5" in deck_pages(site)
+    dar = next(d for d in result.decks if d.slug == "dar-5-5")
+    assert dar.slides >= 13 and dar.formulas >= 20
+
+
+@pytest.mark.parametrize("which", ["project", "corpus"])
+def test_every_source_slide_becomes_a_section(which, project_site, corpus_site):
+    site, result = project_site if which == "project" else corpus_site
+    pages = deck_pages(site)
+    for deck in result.decks:
+        source = ROOT / deck.path if which == "project" else CORPUS / Path(deck.path).name
+        html = pages[deck.slug]
+        assert len(re.findall(r'<section id="slide-\d+"', html)) == source_slide_count(source), deck.path
+
+
+def test_corpus_has_all_hundred_lecturer_slides(corpus_site):
+    need_shared(CORPUS)
+    total = sum(len(re.findall(r"<slide-section[\s>]", re.sub(r"<!--.*?-->", "", p.read_text(), flags=re.DOTALL)))
+                for p in CORPUS.glob("*.md"))
+    assert total == 100
+    site, result = corpus_site
+    assert sum(d.slides for d in result.decks) >= total
+
+
+@pytest.mark.parametrize("which", ["project", "corpus"])
+def test_every_formula_is_typeset(which, project_site, corpus_site):
+    site, result = project_site if which == "project" else corpus_site
+    for slug, html in deck_pages(site).items():
+        page = read_page(html)
+        deck = next(d for d in result.decks if d.slug == slug)
+        assert "katex-error" not in page.classes and "math-error" not in page.classes, slug
+        assert page.classes.count("katex") >= deck.formulas, slug
+        visible = "".join(page.text)
+        assert "$$" not in visible, slug
+        assert not re.search(r"\$[^$\s][^$]*\\[a-zA-Z]", visible), f"raw inline math left in {slug}"
+
+
+@pytest.mark.parametrize("which", ["project", "corpus"])
+def test_site_is_offline(which, project_site, corpus_site):
+    site, _ = project_site if which == "project" else corpus_site
+    for page_path in sorted(site.rglob("*.html")):
+        page = read_page(page_path.read_text(encoding="utf-8"))
+        for tag, attr, value in page.refs:
+            assert not re.match(r"^(https?:)?//", value), f"{page_path.relative_to(site)}: <{tag} {attr}={value}>"
+            if value.startswith(("#", "mailto:", "data:")):
+                continue
+            target = (page_path.parent / value.split("#")[0]).resolve()
+            assert target.exists(), f"{page_path.relative_to(site)}: {value} does not exist"
+    for css in site.rglob("*.css"):
+        text = css.read_text(encoding="utf-8")
+        assert not re.search(r"url\((['\"]?)(https?:)?//", text), css
+        for ref in re.findall(r"url\(['\"]?([^)'\"]+)", text):
+            if not ref.startswith("data:"):
+                assert (css.parent / ref).exists(), f"{css.relative_to(site)}: {ref}"
+
+
+def test_katex_ships_woff2_fonts_only(project_site):
+    site, _ = project_site
+    fonts = [p.suffix for p in (site / "assets").rglob("*") if p.suffix in (".woff", ".woff2", ".ttf", ".otf")]
+    assert fonts and set(fonts) == {".woff2"}
+
+
+def test_only_font_subsets_that_cover_the_text_are_shipped(project_site):
+    site, _ = project_site
+    cjk = list((site / "assets" / "fonts").glob("noto-sans-sc-*.woff2"))
+    assert cjk, "the deck shows Chinese text, so some Noto Sans SC subsets must ship"
+    assert len(cjk) < 100, "shipping every CJK subset means the unicode-range filter is not working"
+
+
+def _digest(site: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(site.rglob("*")):
+        if p.is_file():
+            h.update(p.relative_to(site).as_posix().encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()
+
+
+def test_two_builds_are_byte_identical(tmp_path):
+    first = build_into(tmp_path / "a", ROOT / "slides", cache_dir=tmp_path / "cache-a")
+    second = build_into(tmp_path / "b", ROOT / "slides", cache_dir=ROOT / ".cache")
+    assert first.written and second.written
+    assert _digest(tmp_path / "a" / "_site") == _digest(tmp_path / "b" / "_site")
+
+
+def test_course_index_lists_decks_and_hides_drafts(tmp_path):
+    corpus = need_shared(CORPUS)
+    build_into(tmp_path, corpus)
+    index = (tmp_path / "_site" / "index.html").read_text(encoding="utf-8")
+    assert "Connection Bottleneck in Attention" in index and "2025-05-18" in index
+    assert "Template" not in index and not (tmp_path / "_site" / "template").exists()
+    build_into(tmp_path, corpus, drafts=True)
+    assert "Template" in (tmp_path / "_site" / "index.html").read_text(encoding="utf-8")
+
+
+def test_index_shows_derivation_step_counts(project_site):
+    site, result = project_site
+    dar = next(d for d in result.decks if d.slug == "dar-5-5")
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert f"{dar.steps['linked']} linked" in index and f"{dar.steps['verified']} verified" in index

@@ -1,0 +1,98 @@
+"""The lecturer's elements and Markdown become the expected plain HTML at build time."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from deckbuild.diagnostics import Report
+from deckbuild.katex import Result
+from deckbuild.parse import parse_deck
+from deckbuild.render import Media, SlideRenderer
+from deckbuild.source import read_deck
+
+
+def render(body: str, kind: str = "slide-section"):
+    report = Report()
+    deck = parse_deck(read_deck("d.md", "d", f"<{kind}>\n{body}\n</{kind}>\n", report), report)
+    maths = {m: Result(html=f"<span class=\"katex\">{m.tex}</span>") for m in deck.formulas()}
+    slide = SlideRenderer(deck, maths, {}, Media(Path("."), {}), report).slides()[0]
+    return slide, report
+
+
+def test_image_size_becomes_its_max_width():
+    slide, report = render('<slide-img src="https://e.org/a.png" size="70%"></slide-img>')
+    assert 'class="slide-img" style="--img-size: 70%"' in slide.body
+
+
+def test_columns_keep_their_ratios_and_markdown():
+    slide, _ = render('<slide-cols>\n<!-- left -->\n<slide-col ratio="6">\n\n- **a**\n\n</slide-col>\n'
+                      '<slide-col ratio="4">\n\n$x$\n\n</slide-col>\n</slide-cols>')
+    body = re.sub(r"<!--.*?-->|\s+", "", slide.body)
+    assert '<divclass="slide-cols"><divclass="slide-col"style="--col-ratio:6"><ul><li><strong>a</strong>' in body
+    assert '<divclass="slide-col"style="--col-ratio:4"><p><spanclass="katex">x</span></p></div></div>' in body
+
+
+def test_references_are_one_per_line():
+    slide, _ = render("<slide-ref>\n  [1] First, $a$.\n  [2] Second.\n</slide-ref>")
+    assert re.search(r'<div class="slide-ref"><p>\[1\] First, <span class="katex">a</span>.</p>\s*<p>\[2\] Second.</p>\s*</div>',
+                     slide.body)
+
+
+def test_highlight_is_inline_markdown_without_a_paragraph():
+    slide, _ = render("<slide-highlight>**Why** $Q$?</slide-highlight>")
+    assert '<div class="slide-highlight"><strong>Why</strong> <span class="katex">Q</span>?</div>' in slide.body
+
+
+def test_fragment_attribute_with_and_without_order():
+    slide, _ = render("<slide-highlight fragment>A</slide-highlight>\n\n<slide-highlight fragment=\"2\">B</slide-highlight>")
+    assert '<div class="slide-highlight fragment">A</div>' in slide.body
+    assert '<div class="slide-highlight fragment" data-fragment-index="2">B</div>' in slide.body
+
+
+def test_fragment_mark_on_list_items_and_paragraphs():
+    slide, _ = render("- one\n- two {+}\n- three {+3}\n\nA paragraph. {+}")
+    assert "<li>one</li>" in slide.body
+    assert '<li class="fragment">two</li>' in slide.body
+    assert '<li class="fragment" data-fragment-index="3">three</li>' in slide.body
+    assert '<p class="fragment">A paragraph.</p>' in slide.body
+
+
+def test_fragment_block_wraps_a_display_formula():
+    slide, _ = render('<slide-fragment index="1" effect="fade-up">\n\n$$\nx\n$$\n\n</slide-fragment>')
+    assert '<div class="fragment fade-up" data-fragment-index="1"><div class="math-display">' in slide.body
+
+
+def test_scale_block():
+    slide, _ = render('<slide-scale factor="0.63">\n\n$$\nx\n$$\n\n</slide-scale>')
+    assert '<div class="slide-scale" style="--scale: 0.63">' in slide.body
+
+
+def test_speaker_notes_after_note_line():
+    slide, _ = render("## T\n\nshown\n\nNote:\nsaid, with $x$")
+    assert "said" not in slide.body and "shown" in slide.body
+    assert '<p>said, with <span class="katex">x</span></p>' in slide.notes
+
+
+def test_a_slide_with_only_a_heading_is_a_title_slide():
+    assert "title-slide" in render("## Title")[0].classes
+    assert "title-slide" not in render("## Title\n\ntext")[0].classes
+
+
+def test_two_space_nested_lists_nest():
+    slide, _ = render("- a\n  - b\n    - c")
+    assert re.search(r"<li>a\s*<ul>\s*<li>b\s*<ul>\s*<li>c</li>", slide.body)
+
+
+def test_gfm_table_with_math_in_cells():
+    slide, _ = render("|| EM | VAE |\n|:-:|:-:|:-:|\n|后验| $p(z\\vert x)$ | $q$ |")
+    assert "<table>" in slide.body and '<td style="text-align:center"><span class="katex">p(z\\vert x)</span></td>' in slide.body
+
+
+def test_display_math_inside_raw_html_keeps_its_wrapper():
+    slide, _ = render('<p style="font-size: 0.63em">\n$$\nx\n$$\n</p>')
+    assert re.search(r'<p style="font-size: 0.63em">\s*<span class="katex">\s*x\s*</span>\s*</p>', slide.body)
+
+
+def test_raw_html_section_is_kept():
+    slide, _ = render('\n<div style="font-size: 10rem;">\n  Thanks!\n</div>\n', kind="section")
+    assert '<div style="font-size: 10rem;">' in slide.body and "Thanks!" in slide.body
