@@ -1,4 +1,8 @@
-"""The command line: `python build.py [build|check] …` over deckbuild.pipeline."""
+"""The command line: `python build.py [build|check|serve|pdf|import] …` over deckbuild.
+
+`build` and `check` are the pipeline itself; the other commands live in their
+own modules and get the rest of the command line.
+"""
 from __future__ import annotations
 
 import argparse
@@ -10,7 +14,10 @@ from .pipeline import ROOT, BuildResult, Options, build
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python build.py", description="Build the lecture decks into an offline Reveal.js site.")
+    more = "\n".join(f"  {name:7} {text}" for name, (_, text) in SUBCOMMANDS.items())
+    p = argparse.ArgumentParser(prog="python build.py", description="Build the lecture decks into an offline Reveal.js site.",
+                                epilog=f"more commands (each has --help):\n{more}",
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("command", nargs="?", default="build", choices=["build", "check"],
                    help="build (default): write _site/; check: validate every formula and run every derivation check, write nothing")
     p.add_argument("--slides", type=Path, default=ROOT / "slides", help="folder of deck .md files (default: slides/)")
@@ -32,7 +39,27 @@ def _print_summary(result: BuildResult, command: str) -> None:
     print(f"{verb} {len(result.decks)} deck(s) in {result.seconds:.2f} s")
 
 
+# Commands with their own module and options: name -> (module, one-line help).
+SUBCOMMANDS = {
+    "serve": ("deckbuild.serve", "live preview: build, serve on 127.0.0.1, rebuild and reload on every change"),
+    "pdf": ("deckbuild.pdf", "one PDF handout per deck, printed by headless Chromium"),
+    "import": ("deckbuild.convert", "convert a deck from the old <section data-markdown> format"),
+}
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in SUBCOMMANDS:
+        import importlib
+
+        module = importlib.import_module(SUBCOMMANDS[argv[0]][0])
+        try:
+            return module.main(argv[1:])
+        except BuildError as exc:
+            print(f"error: {exc.message}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            return 130
     args = _parser().parse_args(argv)
     check = args.command == "check"
     opts = Options(slides_dir=args.slides, out_dir=args.out, strict=args.strict, drafts=args.drafts,
