@@ -45,7 +45,7 @@ def _escaped(text: str, i: int) -> bool:
     return n % 2 == 1
 
 
-def _skipped_regions(text: str) -> list[tuple[int, int]]:
+def skipped_regions(text: str) -> list[tuple[int, int]]:
     regions = [(m.start(), m.end()) for m in _SKIP_HTML.finditer(text)]
     pos = 0
     while True:
@@ -83,7 +83,7 @@ def _find_close(text: str, start: int, delim: str) -> int:
 def scan_math(text: str) -> tuple[list[MathSpan], list[MathProblem]]:
     spans: list[MathSpan] = []
     problems: list[MathProblem] = []
-    regions = _skipped_regions(text)
+    regions = skipped_regions(text)
     r = 0
     i = 0
     n = len(text)

@@ -27,7 +27,7 @@ FRONT_MATTER_FIELDS = {
 _SLIDE_OPEN = re.compile(r"<(slide-section|section)(\s[^>]*)?>", re.IGNORECASE)
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _ATTR = re.compile(r"""([A-Za-z_:][-A-Za-z0-9_:.]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
-_SECTION_ATTRS = re.compile(r"^(id|class|data-[a-z0-9-]+)$")
+SECTION_ATTRS = re.compile(r"^(id|class|data-[a-z0-9-]+)$")
 
 
 @dataclass
@@ -137,7 +137,7 @@ def read_deck(path: str, slug: str, text: str, report: Report) -> DeckSource:
             break
         attrs = {}
         for name, value, _ in parse_attrs(m.group(2) or ""):
-            if _SECTION_ATTRS.match(name):
+            if SECTION_ATTRS.match(name):
                 attrs[name] = value or ""
             else:
                 report.error(path, line, col, f"unknown attribute '{name}' on <{kind}>",

@@ -64,7 +64,7 @@ def open_deck(browser, url: str, origin: str):
     watch = PageWatch(page, origin)
     page.goto(url)
     page.wait_for_function("window.Reveal && Reveal.isReady()")
-    page.evaluate("document.fonts.ready")
+    page.evaluate("Reveal.configure({transition: 'none'}); document.fonts.ready")
     return page, watch
 
 
@@ -126,3 +126,55 @@ def test_deck_opens_from_a_file_url(browser, project_site):
     page.wait_for_function("window.Reveal && Reveal.isReady()")
     assert page.evaluate("document.querySelectorAll('.katex').length") > 20
     assert failed == []
+
+
+def _slide_of(page, derivation_id: str) -> int:
+    return page.evaluate(f"""() => Reveal.getSlides().indexOf(
+        document.querySelector('[data-derivation="{derivation_id}"]').closest('section'))""")
+
+
+def test_derivation_rows_carry_their_verified_marks(browser, server, project_site):
+    _, result = project_site
+    page, watch = open_deck(browser, f"{server}/dar-5-5/index.html", server)
+    page.evaluate(f"Reveal.slide({_slide_of(page, 'em-q-decomposition')}, 0, 99)")
+    marks = page.evaluate("""() => [...Reveal.getCurrentSlide().querySelectorAll('.dv-row')].map(
+        r => [r.dataset.step, r.dataset.status, getComputedStyle(r, '::after').content])""")
+    assert [m[0] for m in marks] == ["1", "2", "3", "4", "5"]
+    assert all(m[1] == "verified" and m[2] not in ("none", "normal", "") for m in marks), marks
+    page.screenshot(path=str(ARTIFACTS / "browser" / "derivation-marks.png"))
+
+
+def test_derivation_rows_step_in_as_fragments(browser, server):
+    page, _ = open_deck(browser, f"{server}/dar-5-5/index.html", server)
+    page.evaluate(f"Reveal.slide({_slide_of(page, 'em-q-decomposition')}, 0, -1)")
+    visible = "() => [...Reveal.getCurrentSlide().querySelectorAll('.dv-row')].filter(r => getComputedStyle(r).opacity !== '0').length"
+    page.wait_for_timeout(400)
+    assert page.evaluate(visible) == 2
+    for shown in (3, 4, 5):
+        page.evaluate("Reveal.nextFragment()")
+        page.wait_for_timeout(400)
+        assert page.evaluate(visible) == shown
+
+
+def test_v_key_opens_the_verification_details(browser, server):
+    page, _ = open_deck(browser, f"{server}/dar-5-5/index.html", server)
+    page.evaluate(f"Reveal.slide({_slide_of(page, 'em-q-decomposition')}, 0, 99)")
+    page.keyboard.press("v")
+    panel = page.locator(".pk-panel")
+    panel.wait_for(state="visible")
+    text = panel.inner_text()
+    assert "em-q-decomposition" in text and "symbolic" in text and "derivations." in text
+    page.screenshot(path=str(ARTIFACTS / "browser" / "details-panel.png"))
+
+
+def test_speaker_view_opens_offline_with_notes(browser, server):
+    page, watch = open_deck(browser, f"{server}/dar-5-5/index.html", server)
+    page.evaluate("Reveal.slide(2)")
+    with page.expect_popup() as popup:
+        page.keyboard.press("s")
+    speaker = popup.value
+    speaker.wait_for_function("document.querySelector('.speaker-controls-notes .value') && "
+                              "document.querySelector('.speaker-controls-notes .value').textContent.includes('责任度')",
+                              timeout=10000)
+    speaker.screenshot(path=str(ARTIFACTS / "browser" / "speaker-view.png"))
+    assert watch.outside == [] and watch.failed == []
