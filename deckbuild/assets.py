@@ -70,7 +70,7 @@ def ensure_node_modules(root: Path, quiet: bool = False) -> Path:
     return modules
 
 
-def _ranges(spec: str) -> list[tuple[int, int]]:
+def unicode_ranges(spec: str) -> list[tuple[int, int]]:
     out = []
     for part in spec.split(","):
         part = part.strip().removeprefix("U+").removeprefix("u+")
@@ -96,7 +96,7 @@ def font_assets(modules: Path, used_chars: set[str]) -> tuple[str, dict[str, Pat
             rng = _RANGE.search(face)
             if not woff2:
                 continue
-            if rng and not any(a <= cp <= b for a, b in _ranges(rng.group(1)) for cp in codepoints):
+            if rng and not any(a <= cp <= b for a, b in unicode_ranges(rng.group(1)) for cp in codepoints):
                 continue
             name = woff2.group(1)
             files[f"fonts/{name}"] = pkg / "files" / name

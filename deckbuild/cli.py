@@ -24,6 +24,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=ROOT / "_site", help="output folder (default: _site/)")
     p.add_argument("--strict", action="store_true", help="treat warnings (KaTeX strict mode, remote images, stale steps) as errors")
     p.add_argument("--drafts", action="store_true", help="include decks marked 'draft: true'")
+    p.add_argument("--single-file", action="store_true",
+                   help="also write <deck>/<deck>.html: one self-contained file that presents with the network off")
     p.add_argument("--quiet", action="store_true", help="print only problems")
     return p
 
@@ -63,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     check = args.command == "check"
     opts = Options(slides_dir=args.slides, out_dir=args.out, strict=args.strict, drafts=args.drafts,
-                   check_cache=not check, write=not check, quiet=args.quiet)
+                   check_cache=not check, write=not check, quiet=args.quiet,
+                   single_file=args.single_file)
     try:
         result = build(opts)
     except BuildError as exc:

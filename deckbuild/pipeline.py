@@ -35,6 +35,7 @@ class Options:
     require_all_checks_used: bool | None = None  # default: only for the project's own slides/
     quiet: bool = False
     write: bool = True  # False for `check`: validate everything, write nothing
+    single_file: bool = False  # also write <slug>/<slug>.html with everything inlined
 
 
 @dataclass
@@ -131,6 +132,8 @@ def build(opts: Options, renderer: KatexRenderer | None = None) -> BuildResult:
         files["index.html"] = index.encode()
         chars |= set(index)
         files.update(_asset_files(modules, chars))
+        if opts.single_file:
+            _add_single_files(decks, files)
         renderer.cache.save()
         written = opts.write and not report.errors
         if written:
@@ -139,6 +142,16 @@ def build(opts: Options, renderer: KatexRenderer | None = None) -> BuildResult:
     finally:
         if own_renderer:
             renderer.close()
+
+
+def _add_single_files(decks: list[Deck], files: dict[str, bytes | Path]) -> None:
+    """One self-contained HTML per published deck, to e-mail or upload."""
+    from .single_file import inline_deck
+
+    for deck in decks:
+        page = f"{deck.slug}/index.html"
+        if page in files:  # drafts without --drafts have no page
+            files[f"{deck.slug}/{deck.slug}.html"] = inline_deck(files[page].decode(), page, files).encode()
 
 
 def _uses_figures(decks: list[Deck]) -> bool:

@@ -3,33 +3,12 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import shutil
 import threading
-from pathlib import Path
 
 import pytest
 
 from conftest import ARTIFACTS
-
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("Debian's chromium is not installed (.ci/run installs it)")
-        pytest.skip("Debian's chromium is not installed: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
-
 
 @pytest.fixture(scope="module")
 def server(project_site):
@@ -97,7 +76,7 @@ def test_dar_deck_presents_offline_with_every_slide_and_fragment(browser, server
 def _assert_math_visible(page, h):
     hidden = page.evaluate("""() => {
         const slide = Reveal.getCurrentSlide();
-        return [...slide.querySelectorAll('.katex')].filter(k => {
+        return [...slide.querySelectorAll('.katex')].filter(k => !k.closest('aside.notes')).filter(k => {
             const r = k.getBoundingClientRect();
             return r.width < 1 || r.height < 1;
         }).length;
