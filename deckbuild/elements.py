@@ -90,6 +90,13 @@ def open_tag(tag: str, classes: str, el: Element, style: str = "") -> str:
     return f"<{tag}{attrs}>"
 
 
+def remote_placeholder(src: str, tag: str = "div") -> str:
+    """What stands in for an image on the network: the site never fetches, the URL is kept."""
+    name = html.escape(src.rsplit("/", 1)[-1])
+    return (f'<{tag} class="img-remote" data-remote-src="{html.escape(src)}">'
+            f'<span>remote image, not available offline</span><code>{name}</code></{tag}>')
+
+
 def render_image(el: Element, inner: str) -> str:
     size = el.attrs.get("size") or "80%"
     if not size.endswith("%"):

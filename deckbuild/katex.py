@@ -86,7 +86,10 @@ class KatexRenderer:
         self.node = node
         self.katex_dir = katex_dir
         self.cache = cache
-        self.version = json.loads((katex_dir / "package.json").read_text())["version"]
+        # Cached HTML depends on KaTeX and on how the worker post-processes its tree.
+        katex_version = json.loads((katex_dir / "package.json").read_text())["version"]
+        worker_digest = hashlib.sha256(WORKER.read_bytes()).hexdigest()[:16]
+        self.version = f"{katex_version}/{worker_digest}"
         self._proc: subprocess.Popen | None = None
         self.started = 0  # how many times a worker was started (for benchmarks and tests)
 

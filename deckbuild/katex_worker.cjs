@@ -8,11 +8,11 @@ const path = require("path");
 const readline = require("readline");
 const katex = require(path.resolve(process.argv[2]));
 
-function findTable(node) {
+function findClass(node, cls) {
   if (!node || !node.children) return null;
-  if ((node.classes || []).includes("mtable")) return node;
+  if ((node.classes || []).includes(cls)) return node;
   for (const child of node.children) {
-    const found = findTable(child);
+    const found = findClass(child, cls);
     if (found) return found;
   }
   return null;
@@ -34,8 +34,14 @@ function apply(span, mark) {
 }
 
 function markRows(tree, marks) {
-  const table = findTable(tree);
-  if (!table) return 0;
+  const table = findClass(tree, "mtable");
+  if (!table) {
+    // A one-row derivation without an environment: the whole formula is row 1.
+    const whole = findClass(tree, "katex-html");
+    if (!whole) return 0;
+    for (const mark of [marks.all && marks.all["1"], marks.last && marks.last["1"]]) if (mark) apply(whole, mark);
+    return 1;
+  }
   const columns = table.children.filter((c) => (c.classes || []).some((k) => k.startsWith("col-align-")));
   if (!columns.length) return 0;
   const rows = columns.map(rowSpans);

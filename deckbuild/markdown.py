@@ -16,6 +16,8 @@ from typing import Callable
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 
+from .elements import remote_placeholder
+
 TOKEN = re.compile(r"qqx(\d+)xqq")
 _FRAGMENT_MARK = re.compile(r"[ \t]*\{\+(\d*)\}[ \t]*$")
 _BLOCK_TOKEN = re.compile(r"<p>(qqx\d+xqq)</p>")
@@ -44,10 +46,19 @@ def _fragment_marks(state: StateCore) -> None:
             target.attrSet("data-fragment-index", m.group(1))
 
 
+def _offline_image(self, tokens, idx, options, env) -> str:
+    """A Markdown image from the network becomes a labelled placeholder: the site never fetches."""
+    src = tokens[idx].attrGet("src") or ""
+    if not re.match(r"^(https?:)?//", src, re.IGNORECASE):
+        return self.image(tokens, idx, options, env)
+    return remote_placeholder(src, "span")
+
+
 def _make_parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True, "typographer": False})
     md.enable(["table", "strikethrough"])
     md.core.ruler.push("fragment_marks", _fragment_marks)
+    md.add_render_rule("image", _offline_image)
     return md
 
 

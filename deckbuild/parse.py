@@ -110,7 +110,26 @@ def _add_text(block: Block, piece: str, path: str, where, offset: int, report: R
                        f"'{tag}' is not an HTML tag: a browser would swallow it; it is shown as text",
                        f"write &lt;{m.group(1)}{m.group(2)}&gt; or `{tag}` to show it as text on purpose")
         piece = piece[:m.start()] + "&lt;" + piece[m.start() + 1:]
-    block.pieces.append(piece)
+    block.pieces.append(_offline_sources(piece, path, where, offset, report))
+
+
+_REMOTE_SRC = re.compile(r"""(<(?:img|source|video|audio|iframe|embed|script)\b[^>]*?\s)src(\s*=\s*["']?(?:https?:)?//)""",
+                         re.IGNORECASE)
+
+
+def _offline_sources(piece: str, path: str, where, offset: int, report: Report) -> str:
+    """Raw HTML that would fetch from the network keeps its URL but loses the fetch."""
+    for m in _REMOTE_SRC.finditer(piece):
+        url = re.match(r"""\s*=\s*["']?([^"'\s>]*)""", piece[m.end(1) + 3:]).group(1)
+        report.warning(path, *where(offset + m.start()), f"remote file will not load offline: {url}",
+                       "download it next to the deck and point src at the local file")
+    for m in _REMOTE_MD_IMAGE.finditer(piece):
+        report.warning(path, *where(offset + m.start()), f"remote image will not show offline: {m.group(1)}",
+                       "download it next to the deck and point the image at the local file")
+    return _REMOTE_SRC.sub(r"\1data-remote-src\2", piece)
+
+
+_REMOTE_MD_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?((?:https?:)?//[^)\s>]+)")
 
 
 def _check_contents(block: Block, report: Report) -> None:

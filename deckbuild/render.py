@@ -195,9 +195,7 @@ class SlideRenderer:
         if _URL.match(src):
             self.report.warning(el.path, el.line, el.col, f"remote image will not show offline: {src}",
                                 "download it next to the deck (or draw it in figures/) and point src at the local file")
-            name = html.escape(src.rsplit("/", 1)[-1])
-            return (f'<div class="img-remote" data-remote-src="{html.escape(src)}">'
-                    f'<span>remote image, not available offline</span><code>{name}</code></div>')
+            return elements.remote_placeholder(src)
         if src.startswith("figures/") and src[len("figures/"):] in self.media.figures:
             path = self.media.figures[src[len("figures/"):]]
         else:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
@@ -70,12 +71,19 @@ def code_hash() -> str:
 
 
 def run_all_checks() -> dict:
-    """Every derivation's declaration and check results (imports SymPy: slow)."""
+    """Every derivation's declaration and check results (imports SymPy: slow).
+
+    The package is imported afresh, so a long-lived process (the live preview)
+    never runs old check code under the hash of new code.
+    """
+    for name in [m for m in sys.modules if m == "derivations" or m.startswith("derivations.")]:
+        del sys.modules[name]
     import derivations
 
+    results_by_id = derivations.run_all(workers=2)
     out = {}
     for did, d in sorted(derivations.all_derivations().items()):
-        results = derivations.run(did)
+        results = results_by_id[did]
         out[did] = {
             "title": d.title,
             "steps": [{"relation": s.relation, "fingerprint": s.fingerprint, "name": s.name} for s in d.steps],

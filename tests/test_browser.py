@@ -117,7 +117,7 @@ def test_derivation_rows_carry_their_verified_marks(browser, server, project_sit
     page, watch = open_deck(browser, f"{server}/dar-5-5/index.html", server)
     page.evaluate(f"Reveal.slide({_slide_of(page, 'em-q-decomposition')}, 0, 99)")
     marks = page.evaluate("""() => [...Reveal.getCurrentSlide().querySelectorAll('.dv-row')].map(
-        r => [r.dataset.step, r.dataset.status, getComputedStyle(r, '::after').content])""")
+        r => [r.dataset.step, r.dataset.status, getComputedStyle(r.lastElementChild, '::after').content])""")
     assert [m[0] for m in marks] == ["1", "2", "3", "4", "5"]
     assert all(m[1] == "verified" and m[2] not in ("none", "normal", "") for m in marks), marks
     page.screenshot(path=str(ARTIFACTS / "browser" / "derivation-marks.png"))

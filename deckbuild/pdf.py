@@ -1,0 +1,322 @@
+"""PDF handouts: each built deck printed by headless Chromium in Reveal's own print view.
+
+`python build.py pdf [deck-slug …] [--steps] [--notes] [--slides DIR] [--out DIR]`
+
+Reveal's print view (`?print-pdf`) already lays every slide out on its own
+page; reveal 6 merges the query string into the config after the deck's
+`Reveal.initialize` options, so the print settings below travel in the URL and
+the deck template needs no print-specific code. Printing starts only when the
+page says it is done: Reveal's `pdf-ready` event, then every web font and image
+loaded, never a fixed sleep, so a slow machine gives the same PDF, not a PDF
+with fallback fonts. Chromium keeps text as text, so KaTeX's math stays vector
+and searchable, with the self-hosted fonts embedded as subsets.
+
+Printing costs seconds, so PDFs are cached under `<cache>/pdf/` by a key over
+everything that can change the printed pages: the deck's page, every file it
+references (CSS, scripts, fonts, images) and the print mode. A later build can
+then put the handout into the site for free (`cached_pdf`).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import re
+import shutil
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import browser as chromium_browser
+from .diagnostics import BuildError
+
+# The pipeline is imported where it is used, not here: the pipeline itself
+# imports this module (for `cached_pdf`) to put cached handouts into the site.
+ROOT = Path(__file__).resolve().parent.parent
+
+MODES = ("slides", "steps", "notes", "steps-notes")
+FORMAT = "1"  # bump when the print settings change: every cached PDF is then stale
+SLIDE_SIZE = (1100, 700)  # px, as in templates/deck.html.j2
+READY_TIMEOUT_MS = 60_000
+
+# Reveal 6 reads these from the query string (Util.getQueryHash, merged over the init options).
+_PRINT_QUERY = "print-pdf&margin=0&pdfMaxPagesPerSlide=1&pdfSeparateFragments={steps}{notes}"
+
+_MARK_READY = "document.addEventListener('pdf-ready', () => { window.__deckbuildPdfReady = true; }, true);"
+
+# Fonts start loading only once the print layout shows their glyphs, so wait a
+# frame after pdf-ready before trusting document.fonts, and loop while new
+# faces keep starting.
+_SETTLE = """async () => {
+    await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+    do { await document.fonts.ready; } while (document.fonts.status !== 'loaded');
+    await Promise.all([...document.images].map(img => img.decode().catch(() => null)));
+}"""
+
+# Reveal puts a slide's notes page right after its first page, before the pages of
+# its fragment steps; a reader expects the notes after the slide's last step. A
+# notes page also forces a page break after itself, a blank last page when the
+# last slide has notes.
+_NOTES_AFTER_STEPS = """() => {
+    for (const notes of document.querySelectorAll('.speaker-notes-pdf[data-layout="separate-page"]')) {
+        const id = notes.previousElementSibling?.querySelector('section')?.id;
+        let last = notes;
+        while (last.nextElementSibling?.matches('.pdf-page')
+               && last.nextElementSibling.querySelector('section')?.id === id) {
+            last = last.nextElementSibling;
+        }
+        last.after(notes);
+    }
+    const end = document.querySelector('.reveal .slides').lastElementChild;
+    if (end && end.matches('.speaker-notes-pdf')) end.style.breakAfter = 'avoid';
+}"""
+
+_REF = re.compile(r"""(?:href|src)\s*=\s*["']([^"'#?]+)""", re.IGNORECASE)
+_CSS_URL = re.compile(r"""url\(\s*["']?([^"')#?]+)""")
+
+
+def mode_name(steps: bool = False, notes: bool = False) -> str:
+    return "-".join(part for part, on in (("steps", steps), ("notes", notes)) if on) or "slides"
+
+
+def _query(mode: str) -> str:
+    _check_mode(mode)
+    notes = "&showNotes=separate-page" if "notes" in mode else ""
+    return _PRINT_QUERY.format(steps=str("steps" in mode).lower(), notes=notes)
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in MODES:
+        raise ValueError(f"unknown PDF mode {mode!r}; one of {', '.join(MODES)}")
+
+
+# ---------------------------------------------------------------- cache key
+
+
+def assets_digest(files: Mapping[str, bytes | Path], slug: str) -> str:
+    """Digest of every file the deck's page uses, followed through CSS to fonts.
+
+    `files` maps site-relative paths to contents or source paths, as the
+    pipeline assembles them (or `site_files` reads them back from a built
+    site). Only what the page references counts: an asset of another deck, or
+    the deck's own PDF, must not make this deck's handout stale.
+    """
+    page = f"{slug}/index.html"
+    if page not in files:
+        raise KeyError(f"{page} is not among the site's files")
+    h = hashlib.sha256()
+    for rel in sorted(_used_files(files, page)):
+        h.update(rel.encode() + b"\0" + hashlib.sha256(_read(files[rel])).digest())
+    return h.hexdigest()
+
+
+def _used_files(files: Mapping[str, bytes | Path], page: str) -> set[str]:
+    seen: set[str] = set()
+    todo = _references(files, page, _REF)
+    while todo:
+        rel = todo.pop()
+        if rel in seen:
+            continue
+        seen.add(rel)
+        if rel.endswith(".css"):
+            todo |= _references(files, rel, _CSS_URL)
+    return seen
+
+
+def _references(files: Mapping[str, bytes | Path], rel: str, pattern: re.Pattern) -> set[str]:
+    """Site-relative paths that `rel` points at and the site has (remote URLs are not the site's)."""
+    base = rel.rsplit("/", 1)[0] if "/" in rel else ""
+    text = _read(files[rel]).decode("utf-8", "replace")
+    out = set()
+    for ref in pattern.findall(text):
+        target = os.path.normpath(f"{base}/{ref.strip()}" if base else ref.strip()).replace(os.sep, "/")
+        if target in files and target != rel:
+            out.add(target)
+    return out
+
+
+def _read(content: bytes | Path) -> bytes:
+    return content if isinstance(content, bytes) else content.read_bytes()
+
+
+def site_files(site_dir: Path) -> dict[str, Path]:
+    """A built site as the pipeline's `files` mapping, for `assets_digest` after the fact."""
+    return {p.relative_to(site_dir).as_posix(): p for p in site_dir.rglob("*") if p.is_file()}
+
+
+def pdf_key(page_bytes: bytes, assets_digest: str, mode: str) -> str:
+    _check_mode(mode)
+    h = hashlib.sha256(f"deckbuild-pdf {FORMAT} {mode} {assets_digest}\0".encode())
+    h.update(page_bytes)
+    return f"{mode}-{h.hexdigest()[:16]}"
+
+
+def pdf_cache_path(cache_dir: Path, slug: str, key: str) -> Path:
+    return cache_dir / "pdf" / f"{slug}-{key}.pdf"
+
+
+def cached_pdf(cache_dir: Path, slug: str, page_bytes: bytes, assets_digest: str, mode: str = "slides") -> Path | None:
+    """The cached handout of exactly this page, assets and mode, or None when it must be printed."""
+    path = pdf_cache_path(cache_dir, slug, pdf_key(page_bytes, assets_digest, mode))
+    return path if path.is_file() else None
+
+
+def _store(cache_dir: Path, slug: str, key: str, data: bytes) -> Path:
+    """Write atomically, and drop older PDFs of this deck and mode: they can never be hit again."""
+    path = pdf_cache_path(cache_dir, slug, key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = key.rsplit("-", 1)[0]
+    stale = re.compile(rf"{re.escape(slug)}-{re.escape(mode)}-[0-9a-f]{{16}}\.pdf")
+    for old in path.parent.glob(f"{slug}-*.pdf"):
+        if old != path and stale.fullmatch(old.name):
+            old.unlink(missing_ok=True)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return path
+
+
+# ---------------------------------------------------------------- printing
+
+
+def print_deck(browser, url: str, mode: str = "slides") -> bytes:
+    """The PDF bytes of the deck at `url`.
+
+    A failed request is an error rather than a warning: a handout printed with a
+    fallback font or without a figure looks fine at a glance and is only found
+    out in front of the students.
+    """
+    page = browser.new_page(viewport={"width": SLIDE_SIZE[0], "height": SLIDE_SIZE[1]})
+    failed: list[str] = []
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    page.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico") and failed.append(r.url))
+    try:
+        page.add_init_script(_MARK_READY)
+        page.goto(f"{url}?{_query(mode)}")
+        _wait_ready(page, url)
+        if failed:
+            raise BuildError(f"{url}: could not load " + ", ".join(sorted(set(failed))))
+        if "notes" in mode:
+            page.evaluate(_NOTES_AFTER_STEPS)
+        return page.pdf(prefer_css_page_size=True, print_background=True)
+    finally:
+        page.close()
+
+
+def _wait_ready(page, url: str) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function("window.__deckbuildPdfReady === true", timeout=READY_TIMEOUT_MS)
+        page.evaluate(_SETTLE)
+    except PlaywrightTimeout as exc:
+        raise BuildError(f"{url}: Reveal's print view did not become ready within "
+                         f"{READY_TIMEOUT_MS // 1000} s (a script error on the page?)") from exc
+
+
+def page_count(pdf: bytes) -> int:
+    """Pages of a PDF as Chromium writes it (no object streams), without a PDF library."""
+    return len(re.findall(rb"/Type\s*/Page(?![A-Za-z])", pdf))
+
+
+@dataclass
+class Handout:
+    slug: str
+    path: Path  # in the cache
+    pages: int
+    printed: bool  # False: taken from the cache
+    seconds: float
+
+
+def export(site_dir: Path, slugs: Iterable[str], cache_dir: Path, mode: str = "slides") -> list[Handout]:
+    """One PDF per deck of a built site, printed only when its cache entry is missing.
+
+    Chromium is started only when some deck has to be printed, so an all-cached
+    run needs no browser at all.
+    """
+    slugs = list(slugs)
+    files = site_files(site_dir)
+    todo, done = [], []
+    for slug in slugs:
+        page = files[f"{slug}/index.html"].read_bytes()
+        key = pdf_key(page, assets_digest(files, slug), mode)
+        hit = pdf_cache_path(cache_dir, slug, key)
+        if hit.is_file():
+            done.append(Handout(slug, hit, page_count(hit.read_bytes()), False, 0.0))
+        else:
+            todo.append((slug, key))
+    if todo:
+        done += _print_all(site_dir, todo, cache_dir, mode)
+    return sorted(done, key=lambda h: slugs.index(h.slug))
+
+
+def _print_all(site_dir: Path, todo: list[tuple[str, str]], cache_dir: Path, mode: str) -> list[Handout]:
+    out = []
+    with chromium_browser.chromium() as browser, chromium_browser.serve(site_dir) as origin:
+        for slug, key in todo:
+            start = time.perf_counter()
+            data = print_deck(browser, f"{origin}/{slug}/index.html", mode)
+            path = _store(cache_dir, slug, key, data)
+            out.append(Handout(slug, path, page_count(data), True, time.perf_counter() - start))
+    return out
+
+
+def site_pdf_name(slug: str, mode: str = "slides") -> str:
+    """The handout's name beside the deck: `<slug>.pdf`, or `<slug>-<mode>.pdf` for the other modes."""
+    return f"{slug}.pdf" if mode == "slides" else f"{slug}-{mode}.pdf"
+
+
+# ---------------------------------------------------------------- command line
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python build.py pdf",
+                                description="Build the site, then print one PDF handout per deck.")
+    p.add_argument("decks", nargs="*", metavar="deck-slug", help="decks to print (default: every deck built)")
+    p.add_argument("--steps", action="store_true", help="one page per fragment step instead of one per slide")
+    p.add_argument("--notes", action="store_true", help="add a page of speaker notes after each slide that has notes")
+    p.add_argument("--slides", type=Path, default=ROOT / "slides", help="folder of deck .md files (default: slides/)")
+    p.add_argument("--out", type=Path, default=ROOT / "_site", help="output folder (default: _site/)")
+    p.add_argument("--cache", type=Path, default=ROOT / ".cache", help="cache folder (default: .cache/)")
+    p.add_argument("--drafts", action="store_true", help="include decks marked 'draft: true'")
+    p.add_argument("--quiet", action="store_true", help="print only problems")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    mode = mode_name(args.steps, args.notes)
+    try:
+        slugs = _build(args)
+        handouts = export(args.out, slugs, args.cache, mode)
+    except BuildError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    for h in handouts:
+        target = args.out / h.slug / site_pdf_name(h.slug, mode)
+        shutil.copyfile(h.path, target)
+        if not args.quiet:
+            how = f"printed in {h.seconds:.1f} s" if h.printed else "unchanged, from the cache"
+            print(f"  {target}: {h.pages} pages ({how})")
+    return 0
+
+
+def _build(args: argparse.Namespace) -> list[str]:
+    """Build the site as `python build.py` does; the slugs to print, or BuildError."""
+    from .pipeline import Options, build
+
+    result = build(Options(slides_dir=args.slides, out_dir=args.out, cache_dir=args.cache, drafts=args.drafts,
+                           quiet=args.quiet))
+    for d in result.report.sorted():
+        print(d.format(), file=sys.stderr)
+    if result.report.errors:
+        raise BuildError(f"{len(result.report.errors)} error(s) in the decks; no PDF printed")
+    built = [d.slug for d in result.decks if args.drafts or not d.draft]
+    unknown = [s for s in args.decks if s not in built]
+    if unknown:
+        raise BuildError(f"no built deck named {', '.join(unknown)}; the decks are: {', '.join(built)}")
+    return args.decks or built

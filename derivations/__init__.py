@@ -1,0 +1,94 @@
+"""Machine checks for every derivation step on the DAR-5-5 slides.
+
+The build imports ``derivations.rows`` on every page, so importing this package
+must stay cheap: SymPy, numpy and the topic modules load only when checks are
+listed or run.
+
+API used by the build:
+- ``all_derivations() -> dict[str, Derivation]``
+- ``run(derivation_id) -> list[StepResult]`` (never raises for a failing check)
+- ``source_files() -> list[Path]`` (a change to any of them invalidates cached results)
+- ``run_wrong_variants(derivation_id) -> list[tuple[Variant, StepResult]]`` (for tests)
+- ``run_all(ids=None, workers=1) -> dict[str, list[StepResult]]`` (the whole suite, optionally
+  split over worker processes)
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+TOPICS = ("latent", "gmm", "em", "jensen", "vae", "divergences")
+
+__all__ = ["all_derivations", "run", "run_all", "run_wrong_variants", "source_files",
+           "Derivation", "Step", "StepResult", "Variant"]
+
+
+def _load():
+    for topic in TOPICS:
+        importlib.import_module(f"{__name__}.{topic}")
+    from . import registry
+
+    return registry
+
+
+def all_derivations():
+    return _load().registered()
+
+
+def run(derivation_id: str):
+    reg = _load()
+    d = reg.registered()[derivation_id]
+    return [reg.execute(s.index, s.check) for s in d.steps]
+
+
+def run_wrong_variants(derivation_id: str):
+    """Each wrong variant with the result of its check; a sound engine gives ok=False for all."""
+    reg = _load()
+    d = reg.registered()[derivation_id]
+    return [(v, reg.execute(v.step_index, v.check)) for v in d.wrong_variants]
+
+
+# Derivations that share the sklearn/scipy import and the numeric GMM runs go to one
+# worker with the Jensen steps (to balance), the SymPy-heavy rest to the other: static,
+# so the parent imports nothing heavy.
+_HEAVY_NUMERIC = ("gmm-density", "gmm-latent", "gmm-normalised", "gmm-m-step", "em-monotone", "em-argmax-elbo",
+                  "elbo-jensen", "elbo-bound")
+
+
+def _run_group(spec):
+    keep, ids = spec
+    order = all_derivations()
+    return {i: run(i) for i in order if (i in ids) == keep}
+
+
+def run_all(ids=None, workers: int = 1):
+    """Results for every derivation (or just `ids`), in registry order."""
+    if workers <= 1:
+        return _run_group((True, set(ids))) if ids is not None else _run_group((False, set()))
+    import concurrent.futures as cf
+    import multiprocessing as mp
+
+    heavy = set(_HEAVY_NUMERIC)
+    if ids is None:
+        specs = [(True, heavy), (False, heavy)]
+    else:
+        ids = set(ids)
+        specs = [(True, ids & heavy), (True, ids - heavy)]
+    out = {}
+    with cf.ProcessPoolExecutor(max_workers=min(workers, len(specs)), mp_context=mp.get_context("spawn")) as pool:
+        for part in pool.map(_run_group, specs):
+            out.update(part)
+    return out
+
+
+def source_files() -> list[Path]:
+    return sorted(Path(__file__).parent.glob("*.py"))
+
+
+def __getattr__(name):
+    if name in ("Derivation", "Step", "StepResult", "Variant"):
+        from . import registry
+
+        return getattr(registry, name)
+    raise AttributeError(name)
