@@ -35,7 +35,10 @@ SPECS: dict[str, Spec] = {
     "slide-fragment": Spec({"index": "an order number", "effect": "a Reveal fragment style such as fade-up"}),
     "slide-scale": Spec({"factor": "a number between 0.3 and 1, such as 0.8"}, ("factor",)),
     "slide-derivation": Spec({"id": "a derivation id from derivations/", "reveal": "rows shown one by one: 'all', '3-' or '2,4'",
-                              "fragment": "nothing, or an order number"}, ("id",)),
+                              "fragment": "nothing, or an order number",
+                              "notation": "a notation in latexeval/notations/ (default: the deck's)",
+                              "wrt": "the variable a \\Leftrightarrow row is meant in, e.g. \\phi"}, ("id",)),
+    "slide-definition": Spec({}),
 }
 
 TAG = re.compile(r"<(/?)(slide-[a-z][a-z0-9-]*)((?:\s+[^\s>/=]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*)\s*(/?)>",
@@ -120,6 +123,9 @@ def render(el: Element, inner: str) -> str:
         return f'{open_tag("div", "slide-highlight", el)}{inner}</div>'
     if name == "slide-fragment":
         return f'{open_tag("div", "", el)}{inner}</div>'
+    if name == "slide-definition":
+        tag = "div" if el.block else "span"
+        return f'<{tag} class="slide-definition" title="a definition: not checked">{inner}</{tag}>'
     if name == "slide-scale":
         return f'{open_tag("div", "slide-scale", el, "--scale: " + html.escape(el.attrs["factor"] or "1"))}{inner}</div>'
     raise ValueError(f"no renderer for {name}")  # slide-derivation is rendered by render.py

@@ -62,6 +62,7 @@ class DerivationRow:
     fingerprint: str
     line: int
     col: int
+    offset: int  # into the formula's LaTeX
 
 
 @dataclass(eq=False)

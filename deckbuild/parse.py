@@ -194,7 +194,8 @@ def _derivation_links(body: Block, report: Report) -> list[DerivationLink]:
             report.error(el.path, *math.locate(exc.offset), f"derivation '{el.attrs.get('id')}': {exc.message}",
                          "each row of the align* needs one of =, \\Leftrightarrow, \\le, \\ge after the &")
             continue
-        drows = [DerivationRow(r.index, r.relation, r.latex, r.fingerprint, *math.locate(r.offset)) for r in rows]
+        drows = [DerivationRow(r.index, r.relation, r.latex, r.fingerprint, *math.locate(r.offset), r.offset)
+                 for r in rows]
         links.append(DerivationLink(el.attrs["id"] or "", el, math, drows, _reveal_rows(el.attrs.get("reveal"), len(rows))))
     return links
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from . import assets, site
 from .diagnostics import BuildError, Report
+from .evaluate import EvaluationCache, evaluate_deck, report_rows
 from .figure_cache import ensure_figures
 from .katex import FormulaCache, KatexRenderer
 from .model import Deck, Element
@@ -87,10 +88,17 @@ def _shown(path: Path, root: Path) -> str:
 
 
 def check_derivations(decks: list[Deck], opts: Options, report: Report) -> dict[str, dict[str, LinkStatus]]:
+    cache = EvaluationCache(opts.cache_dir / "latexeval.json" if opts.check_cache else None)
+    truths = {deck.slug: evaluate_deck(deck, cache, report) for deck in decks}
+    cache.save()
+    for deck in decks:
+        for link in deck.links:
+            if link.id in truths[deck.slug]:
+                report_rows(link, truths[deck.slug][link.id], report)
     if not any(deck.links for deck in decks):
         return {deck.slug: {} for deck in decks}
     checks = load_checks(opts.cache_dir, use_cache=opts.check_cache)
-    statuses = {deck.slug: verify_links(deck, checks, report) for deck in decks}
+    statuses = {deck.slug: verify_links(deck, checks, report, truths[deck.slug]) for deck in decks}
     require = opts.require_all_checks_used
     if require is None:
         require = opts.slides_dir.resolve() == (opts.root / "slides").resolve()

@@ -171,7 +171,7 @@ class SlideRenderer:
         if el.name == "slide-ref":
             return elements.render(el, self.block(el.body, lines=True) if el.body else "")
         inner = self.block(el.body) if el.body else ""
-        if el.name == "slide-highlight":
+        if el.name == "slide-highlight" or el.name == "slide-definition" and not el.block:
             inner = _unwrap_paragraph(inner)
         return elements.render(el, inner)
 

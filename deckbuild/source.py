@@ -22,6 +22,7 @@ FRONT_MATTER_FIELDS = {
     "draft": bool,
     "tags": list,
     "macros": dict,
+    "notation": str,  # latexeval/notations/<name>.yaml: what the deck's symbols mean, to evaluate its formulas
 }
 
 _SLIDE_OPEN = re.compile(r"<(slide-section|section)(\s[^>]*)?>", re.IGNORECASE)

@@ -42,6 +42,7 @@ class StepStatus:
     points: int = 0
     tolerance: float = 0.0
     detail: str = ""
+    evaluation: str = ""  # the slide row's own LaTeX evaluated on the deck's models
 
 
 @dataclass
@@ -113,15 +114,15 @@ def load_checks(cache_dir: Path | None, use_cache: bool = True) -> dict:
     return checks
 
 
-def verify_links(deck: Deck, checks: dict, report: Report) -> dict[str, LinkStatus]:
-    """Compare each linked slide formula with its declared steps and their results."""
+def verify_links(deck: Deck, checks: dict, report: Report, truths: dict | None = None) -> dict[str, LinkStatus]:
+    """Compare each linked slide formula with its declared steps, their results, and the rows' own truth."""
     statuses: dict[str, LinkStatus] = {}
     for link in deck.links:
-        statuses[link.id] = _verify_link(link, checks.get(link.id), report)
+        statuses[link.id] = _verify_link(link, checks.get(link.id), report, (truths or {}).get(link.id))
     return statuses
 
 
-def _verify_link(link: DerivationLink, check: dict | None, report: Report) -> LinkStatus:
+def _verify_link(link: DerivationLink, check: dict | None, report: Report, truths: list | None = None) -> LinkStatus:
     el = link.element
     if check is None:
         report.error(el.path, el.line, el.col, f"derivation '{link.id}' has no check in derivations/",
@@ -136,6 +137,7 @@ def _verify_link(link: DerivationLink, check: dict | None, report: Report) -> Li
                      "make the slide and the check agree, row for step")
     steps = []
     for row in link.rows:
+        truth = truths[row.index - 1] if truths and row.index <= len(truths) else None
         decl = declared[row.index - 1] if row.index <= len(declared) else None
         res = results.get(row.index, {})
         base = dict(name=decl["name"] if decl else "", check=res.get("check", ""), method=res.get("method", ""),
@@ -159,10 +161,35 @@ def _verify_link(link: DerivationLink, check: dict | None, report: Report) -> Li
             report.warning(el.path, *where, f"derivation '{link.id}' step {row.index} fails its check "
                            f"{res.get('check', '?')}: {res.get('detail', 'no result')}", excerpt=row.latex.strip())
         else:
-            status = "verified"
-        steps.append(StepStatus(row.index, row.relation, status, **base))
+            status = _with_truth(link, row, truth, report)
+        steps.append(StepStatus(row.index, row.relation, status, evaluation=_truth_text(truth), **base))
     worst = next((s for s in ("failing", "stale", "unverified") if any(st.status == s for st in steps)), "verified")
     return LinkStatus(link.id, check["title"], worst, steps)
+
+
+def _with_truth(link: DerivationLink, row, truth, report: Report) -> str:
+    """The check passed; the row is verified only if the slide's own LaTeX holds too."""
+    if truth is None:
+        return "verified"
+    if truth.ok is True:
+        return "verified"
+    if truth.ok is False:
+        report.warning(link.element.path, row.line, row.col,
+                       f"derivation '{link.id}' step {row.index}: the row as written does not hold on the deck's "
+                       f"models, although its check passes: {truth.detail}", excerpt=row.latex.strip())
+        return "failing"
+    if not truth.not_evaluable:  # states no relation: nothing to confirm
+        report.warning(link.element.path, row.line, row.col,
+                       f"derivation '{link.id}' step {row.index}: the evaluator found no relation in this row")
+    return "unverified"
+
+
+def _truth_text(truth) -> str:
+    if truth is None:
+        return ""
+    if truth.not_evaluable:
+        return f"not evaluable: {truth.not_evaluable}"
+    return ("holds: " if truth.ok else "does not hold: ") + truth.detail if truth.ok is not None else truth.detail
 
 
 def unused_checks(decks: list[Deck], checks: dict) -> list[str]:

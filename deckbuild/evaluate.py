@@ -1,0 +1,145 @@
+"""Slide formulas -> their truth on concrete models, evaluated from the slide's own LaTeX.
+
+The SymPy checks in derivations/ prove what their author wrote in Python; this
+stage evaluates what the audience sees (latexeval: KaTeX's parse tree of the
+row, read with the deck's notation, computed on a Gaussian mixture and a
+linear-Gaussian model). A derivation row is verified only when both agree.
+Every other formula that states a relation is evaluated too, unless it is
+marked `<slide-definition>`; one the evaluator cannot read is reported, never
+passed. Results are cached by a hash of the evaluator, the notation and the
+formula, so a rebuild that changed no formula starts no Node process.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .diagnostics import Report
+from .model import Deck, Element, Math
+
+_LATEXEVAL = Path(__file__).resolve().parent.parent / "latexeval"
+
+
+@dataclass
+class RowTruth:
+    index: int
+    ok: bool | None  # None: not evaluable, or states no relation
+    detail: str
+    not_evaluable: str | None = None
+    offset: int | None = None
+
+
+def _code_hash() -> str:
+    h = hashlib.sha256()
+    for path in sorted(p for p in _LATEXEVAL.rglob("*") if p.suffix in (".py", ".yaml", ".cjs")):
+        h.update(path.relative_to(_LATEXEVAL).as_posix().encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+class EvaluationCache:
+    def __init__(self, path: Path | None):
+        self.path = path
+        self.code = _code_hash()
+        self.entries: dict[str, list[dict]] = {}
+        self.dirty = False
+        if path and path.exists():
+            try:
+                saved = json.loads(path.read_text(encoding="utf-8"))
+                if saved.get("code") == self.code:
+                    self.entries = saved["entries"]
+            except (OSError, ValueError, KeyError):
+                pass
+
+    def key(self, *parts) -> str:
+        return hashlib.sha256(json.dumps([self.code, *parts], ensure_ascii=False).encode()).hexdigest()
+
+    def get_or(self, key: str, compute) -> list[RowTruth]:
+        if key not in self.entries:
+            self.entries[key] = [asdict(r) for r in compute()]
+            self.dirty = True
+        return [RowTruth(**r) for r in self.entries[key]]
+
+    def save(self) -> None:
+        if not (self.path and self.dirty):
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump({"code": self.code, "entries": self.entries}, f, ensure_ascii=False, sort_keys=True)
+        os.replace(tmp, self.path)
+
+
+def evaluate_deck(deck: Deck, cache: EvaluationCache, report: Report) -> dict[str, list[RowTruth]]:
+    """Truth of every derivation row (by link id); other formulas are reported here."""
+    notation = deck.meta.get("notation")
+    if not notation:
+        return {}
+    macros = deck.meta.get("macros") or {}
+    truths = {}
+    for link in deck.links:
+        el = link.element
+        name = el.attrs.get("notation") or notation
+        wrt = el.attrs.get("wrt")
+        rows = [(r.relation, r.latex) for r in link.rows]
+        truths[link.id] = cache.get_or(cache.key("rows", name, wrt, macros, rows),
+                                       lambda: _rows(rows, name, wrt, macros))
+    for math in _free_formulas(deck):
+        (truth,) = cache.get_or(cache.key("formula", notation, macros, math.tex),
+                                lambda: [_formula(math.tex, notation, macros)])
+        _report_formula(math, truth, report)
+    return truths
+
+
+def _rows(rows, notation, wrt, macros) -> list[RowTruth]:
+    from latexeval import evaluate_derivation
+
+    return [RowTruth(r.index, r.ok, r.detail, r.not_evaluable, r.offset)
+            for r in evaluate_derivation(rows, notation, wrt=wrt, macros=macros)]
+
+
+def _formula(tex, notation, macros) -> RowTruth:
+    from latexeval import evaluate_formula
+
+    f = evaluate_formula(tex, notation, macros=macros)
+    return RowTruth(1, f.ok, f.detail, f.not_evaluable, f.offset)
+
+
+def _free_formulas(deck: Deck) -> list[Math]:
+    """Formulas outside derivations and definitions: each may state a relation."""
+    out = []
+
+    def visit(block, hidden: bool):
+        for piece in block.pieces:
+            if isinstance(piece, Math) and not hidden:
+                out.append(piece)
+            elif isinstance(piece, Element) and piece.body is not None:
+                visit(piece.body, hidden or piece.name in ("slide-derivation", "slide-definition"))
+
+    for slide in deck.slides:
+        visit(slide.body, False)
+    return out
+
+
+def _report_formula(math: Math, truth: RowTruth, report: Report) -> None:
+    where = math.locate(truth.offset or 0)
+    if truth.ok is False:
+        report.warning(math.path, *where, f"this formula does not hold on the deck's models: {truth.detail}",
+                       "check the formula; if it defines a symbol, mark it <slide-definition>", excerpt=math.tex.strip())
+    elif truth.not_evaluable:
+        report.warning(math.path, *where, f"not evaluable: {truth.not_evaluable}",
+                       "if the formula is a definition, mark it <slide-definition>…</slide-definition>")
+
+
+def report_rows(link, truths: list[RowTruth], report: Report) -> None:
+    """Where a derivation row cannot be evaluated, point at the construct."""
+    for row, truth in zip(link.rows, truths):
+        if truth.not_evaluable:
+            line, col = link.math.locate(row.offset + (truth.offset or 0))
+            report.warning(link.element.path, line, col,
+                           f"derivation '{link.id}' step {row.index}: not evaluable: {truth.not_evaluable}",
+                           "the row stays unverified until the evaluator understands it (latexeval/)")
+

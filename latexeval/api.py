@@ -1,0 +1,173 @@
+"""Rows and formulas -> verdicts, for the build.
+
+A derivation's rows are read one at a time (each wrapped in an aligned
+environment, since a row like "&= …" is only LaTeX inside one), in one KaTeX batch.
+A row that starts with its relation continues from the last expression of the row
+before it; every relation inside a row (a = b = c) is checked too.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import NotEvaluable
+from .evaluate import Undefined
+from .expr import Chain, Labelled, Node, Optimum
+from .katex import KatexError, shared_parser
+from .notation import Notation, load
+from .relations import Link, check
+
+ROW_PREFIX, ROW_SUFFIX = "\\begin{aligned}", "\\end{aligned}"
+
+
+@dataclass(frozen=True)
+class RowEvaluation:
+    index: int
+    ok: bool | None  # None: not verified (see not_evaluable)
+    detail: str
+    not_evaluable: str | None = None  # the construct, e.g. "\\int over \\bm{x}: only over the latent variable"
+    offset: int | None = None  # where it is, as a character offset into the row's LaTeX
+
+
+@dataclass(frozen=True)
+class FormulaEvaluation:
+    ok: bool | None  # None: nothing verified (not evaluable, or no relation stated)
+    detail: str
+    not_evaluable: str | None = None
+    offset: int | None = None  # into the formula's LaTeX
+    rows: tuple[RowEvaluation, ...] = ()
+
+
+def evaluate_derivation(rows: list[tuple[str, str]], notation_name: str, *, wrt: list[str] | str | None = None,
+                        macros: dict[str, str] | None = None) -> list[RowEvaluation]:
+    """Evaluate each (relation, latex) row of a derivation (rows as derivations.rows.split_rows gives them).
+
+    `wrt`: the parameter(s) a '<=>' row is equivalent in, as LaTeX (default: the notation's).
+    """
+    nt = load(notation_name)
+    trees = shared_parser().parse([ROW_PREFIX + latex + ROW_SUFFIX for _, latex in rows], macros)
+    return _Rows(nt, _wrt(nt, wrt), len(ROW_PREFIX)).evaluate([_row_items(nt, t) for t in trees],
+                                                                 [rel for rel, _ in rows])
+
+
+def _row_items(nt: Notation, tree) -> list | NotEvaluable:
+    """One wrapped row's items, or why it cannot be read (reported on that row only)."""
+    if isinstance(tree, KatexError):
+        pos = (tree.pos, tree.pos) if tree.pos is not None else None
+        return NotEvaluable(f"a row KaTeX rejects ({tree})", pos)
+    try:
+        rows = nt.grammar.rows(tree)
+    except NotEvaluable as exc:
+        return exc
+    return rows[0] if len(rows) == 1 else NotEvaluable("a row that holds several rows (\\\\)")
+
+
+def evaluate_formula(latex: str, notation_name: str, *, wrt: list[str] | str | None = None,
+                     macros: dict[str, str] | None = None) -> FormulaEvaluation:
+    """Evaluate every relation a display formula states (an align* is evaluated row by row)."""
+    nt = load(notation_name)
+    (tree,) = shared_parser().parse([latex], macros)
+    if isinstance(tree, KatexError):
+        return FormulaEvaluation(None, f"KaTeX: {tree}", "a formula KaTeX rejects", tree.pos)
+    try:
+        parsed = nt.grammar.rows(tree)
+    except NotEvaluable as exc:
+        return FormulaEvaluation(None, str(exc), exc.construct, exc.pos and exc.pos[0])
+    rows = _Rows(nt, _wrt(nt, wrt), 0).evaluate(parsed, None)
+    return _summary(rows)
+
+
+def _wrt(nt: Notation, wrt) -> tuple[str, ...] | None:
+    if wrt is None:
+        return None
+    latex = [wrt] if isinstance(wrt, str) else list(wrt)
+    return tuple(nt.symbol_key(w) for w in latex)
+
+
+def _summary(rows: list[RowEvaluation]) -> FormulaEvaluation:
+    stuck = next((r for r in rows if r.not_evaluable), None)
+    failed = [r for r in rows if r.ok is False]
+    if failed:
+        detail = "; ".join(f"row {r.index}: {r.detail}" for r in failed)
+        return FormulaEvaluation(False, detail, None, None, tuple(rows))
+    if stuck:
+        return FormulaEvaluation(None, stuck.detail, stuck.not_evaluable, stuck.offset, tuple(rows))
+    if all(r.ok is None for r in rows):
+        return FormulaEvaluation(None, "states no relation", None, None, tuple(rows))
+    return FormulaEvaluation(True, "; ".join(r.detail for r in rows), None, None, tuple(rows))
+
+
+class _Rows:
+    """Evaluates rows in order, carrying the last expression of each row to the next."""
+
+    def __init__(self, nt: Notation, wrt: tuple[str, ...] | None, shift: int):
+        self.nt, self.wrt, self.shift = nt, wrt, shift
+
+    def evaluate(self, rows: list, relations: list[str] | None) -> list[RowEvaluation]:
+        out, last = [], None
+        for index, row in enumerate(rows, start=1):
+            expected = relations[index - 1] if relations else None
+            try:
+                links, carried, new_last = self._links(self._statements(row), last, expected)
+            except NotEvaluable as exc:
+                out.append(self._not_evaluable(index, exc))
+                last = None
+                continue
+            out.append(self._verdict(index, links, carried))
+            last = new_last
+        return out
+
+    def _not_evaluable(self, index: int, exc: NotEvaluable) -> RowEvaluation:
+        offset = max(0, exc.pos[0] - self.shift) if exc.pos else None
+        return RowEvaluation(index, None, str(exc), exc.construct, offset)
+
+    def _statements(self, row: list | NotEvaluable) -> list[Node]:
+        if isinstance(row, NotEvaluable):
+            raise row
+        return self.nt.grammar.statements(row)
+
+    def _links(self, statements: list[Node], last: Node | None, expected: str | None):
+        """The row's relations, whether the first one starts from the row before, and its last expression."""
+        links: list[Link] = []
+        carried = bool(statements) and isinstance(statements[0], Chain) and statements[0].exprs[0] is None
+        for stmt in statements:
+            new, last = self._statement_links(stmt, last)
+            links.extend(new)
+        if expected is not None and (not links or links[0].rel != expected):
+            found = links[0].rel if links else "no relation"
+            raise NotEvaluable(f"the row's relation is {expected} but KaTeX reads {found}",
+                               statements[0].pos if statements else None)
+        return links, carried, last
+
+    def _statement_links(self, stmt: Node, last: Node | None) -> tuple[list[Link], Node]:
+        if isinstance(stmt, Chain):
+            exprs = list(stmt.exprs)
+            if exprs[0] is None:
+                if last is None:
+                    raise NotEvaluable("a row that continues a row that could not be read", stmt.pos)
+                exprs[0] = last
+            return [Link(exprs[k], rel, exprs[k + 1], self.wrt if rel == "<=>" else None)
+                    for k, rel in enumerate(stmt.rels)], exprs[-1]
+        if isinstance(stmt, Labelled):
+            return [Link(stmt.name, ":=", stmt.body)], stmt.body
+        if isinstance(stmt, Optimum) and stmt.kind in ("max", "min") and self.nt.objective is not None:
+            return [Link(stmt.body, "<=>", self.nt.objective, tuple(v.key() for v in stmt.vars))], stmt
+        return [], stmt
+
+    def _verdict(self, index: int, links: list[Link], carried: bool) -> RowEvaluation:
+        if not links:
+            return RowEvaluation(index, None, "states no relation")
+        details = []
+        for k, link in enumerate(links):
+            try:
+                verdict = check(link, self.nt)
+            except Undefined as exc:
+                return RowEvaluation(index, False, str(exc))
+            except NotEvaluable as exc:
+                if k == 0 and carried and exc.side == "lhs":
+                    construct = f"{exc.construct} (in the row before, which this row continues)"
+                    return RowEvaluation(index, None, f"not evaluable: {construct}", construct, None)
+                return self._not_evaluable(index, exc)
+            if not verdict.ok:
+                return RowEvaluation(index, False, f"{link.rel}: {verdict.detail}")
+            details.append(verdict.detail)
+        return RowEvaluation(index, True, "; ".join(details))

@@ -1,0 +1,24 @@
+"""The two ways a formula can fail to get a value, kept apart on purpose.
+
+NotEvaluable is about the formula: a construct the evaluator does not understand.
+It must reach the author (with where it is), and the row is not verified.
+NotApplicable is about a model instance: the formula is understood but speaks of
+something the instance does not have (mixture weights on the linear-Gaussian
+model); another instance may still evaluate it.
+"""
+from __future__ import annotations
+
+
+class NotEvaluable(Exception):
+    def __init__(self, construct: str, pos: tuple[int, int] | None = None):
+        super().__init__(construct)
+        self.construct = construct
+        self.pos = pos
+        self.side: str | None = None  # "lhs" or "rhs" of the relation being checked, when known
+
+    def __str__(self) -> str:
+        return f"not evaluable: {self.construct}"
+
+
+class NotApplicable(Exception):
+    """The model instance has no meaning for a symbol of the formula."""

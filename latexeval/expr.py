@@ -1,0 +1,210 @@
+"""What a formula says, once presentation is gone: the tree the evaluator walks.
+
+KaTeX's tree describes typesetting (a call p(x) is four sibling nodes, \\bm and
+\\textcolor wrap what they decorate); this tree describes meaning, so that every
+rewrite that typesets differently but means the same reads to the same tree.
+Every node remembers where it came from in the formula (``pos``), so an
+unsupported construct can be pointed at in the slide.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+Pos = tuple[int, int] | None
+
+
+@dataclass(frozen=True)
+class Node:
+    pos: Pos = field(default=None, compare=False, kw_only=True, repr=False)
+
+    def children(self):
+        """Sub-trees, in order (for walks that look for a symbol)."""
+        for f in fields(self):
+            yield from _nodes_in(getattr(self, f.name))
+
+    def walk(self):
+        yield self
+        for child in self.children():
+            yield from child.walk()
+
+
+def _nodes_in(value):
+    if isinstance(value, Node):
+        yield value
+    elif isinstance(value, tuple):
+        for item in value:
+            yield from _nodes_in(item)
+
+
+@dataclass(frozen=True)
+class Num(Node):
+    value: float
+
+    def key(self) -> str:
+        return f"{self.value:g}"
+
+
+@dataclass(frozen=True)
+class Sym(Node):
+    """A letter with its decorations: \\hat{\\theta}, \\bm{x}_i, \\theta^{t-1}, \\text{KL}.
+
+    Bold is dropped (it is how the deck marks vectors, not a different symbol);
+    accents, sub- and superscripts are kept and resolved by the evaluator, which
+    decides whether a subscript is an index and a superscript a power.
+    """
+
+    name: str
+    accent: str | None = None
+    sub: Node | None = None
+    sup: Node | None = None
+
+    def base(self) -> "Sym":
+        return Sym(self.name, self.accent, pos=self.pos)
+
+    def key(self) -> str:
+        text = self.name if self.accent is None else f"{self.accent}{{{self.name}}}"
+        if self.sub is not None:
+            text += f"_{{{key(self.sub)}}}"
+        if self.sup is not None:
+            text += f"^{{{key(self.sup)}}}"
+        return text
+
+
+@dataclass(frozen=True)
+class Placeholder(Node):
+    """\\cdot standing for an argument: the variable of p(\\cdot)."""
+
+    def key(self) -> str:
+        return "\\cdot"
+
+
+@dataclass(frozen=True)
+class Call(Node):
+    """head(a, b | c; d): arguments grouped by the separator in front of them ('' for the first)."""
+
+    head: Sym
+    parts: tuple[tuple[str, tuple[Node, ...]], ...]
+
+    def signature(self) -> tuple[str, ...]:
+        return tuple(sep for sep, args in self.parts for _ in args)
+
+    def args(self) -> tuple[Node, ...]:
+        return tuple(a for _, args in self.parts for a in args)
+
+    def key(self) -> str:
+        inner = "".join(f"{sep}{','.join(key(a) for a in args)}" for sep, args in self.parts)
+        return f"{self.head.key()}({inner})"
+
+
+@dataclass(frozen=True)
+class Neg(Node):
+    arg: Node
+
+
+@dataclass(frozen=True)
+class Add(Node):
+    terms: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Mul(Node):
+    factors: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Div(Node):
+    num: Node
+    den: Node
+
+
+@dataclass(frozen=True)
+class Pow(Node):
+    base: Node
+    exp: Node
+
+
+@dataclass(frozen=True)
+class Func(Node):
+    """\\log, \\exp, \\sqrt of one argument."""
+
+    name: str
+    arg: Node
+
+
+@dataclass(frozen=True)
+class Sum(Node):
+    """\\sum_{var=lo}^{hi} body (or \\prod when product is True)."""
+
+    var: Sym
+    lo: Node
+    hi: Node
+    body: Node
+    product: bool = False
+
+
+@dataclass(frozen=True)
+class Integral(Node):
+    var: Sym
+    body: Node
+
+
+@dataclass(frozen=True)
+class Draw(Node):
+    """var ~ dist, as written under an expectation."""
+
+    var: Node
+    dist: Node
+
+
+@dataclass(frozen=True)
+class Expect(Node):
+    """\\mathbb{E} over `under`: a Draw (z ~ p(...)) or a subscript the notation abbreviates."""
+
+    under: Node | None
+    body: Node
+
+
+@dataclass(frozen=True)
+class Optimum(Node):
+    """max / min / argmax / argmin over `vars` of body."""
+
+    kind: str
+    vars: tuple[Sym, ...]
+    body: Node
+
+
+@dataclass(frozen=True)
+class EvalAt(Node):
+    """\\left. body \\right|_{a = b}: body with a replaced by b."""
+
+    body: Node
+    bindings: tuple[tuple[Sym, Node], ...]
+
+
+@dataclass(frozen=True)
+class Chain(Node):
+    """a rel b rel c ...: one statement. exprs[0] is None for a row that starts with its relation."""
+
+    exprs: tuple[Node | None, ...]
+    rels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Labelled(Node):
+    """\\text{ELBO:} body: the deck naming a quantity (read as NAME := body)."""
+
+    name: Sym
+    body: Node
+
+
+def key(node: Node) -> str:
+    """A canonical spelling, used to look symbols and patterns up in the notation."""
+    if hasattr(node, "key"):
+        return node.key()
+    if isinstance(node, Neg):
+        return f"-{key(node.arg)}"
+    if isinstance(node, Add):
+        return "+".join(key(t) for t in node.terms).replace("+-", "-")
+    if isinstance(node, Mul):
+        return " ".join(key(f) for f in node.factors)
+    return f"{type(node).__name__}({','.join(key(c) for c in node.children())})"

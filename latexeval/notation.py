@@ -1,0 +1,181 @@
+"""A deck's notation declaration (latexeval/notations/<name>.yaml), read into lookups.
+
+The declaration is written in the deck's own LaTeX and read by the same KaTeX
+parser as the slides, so a pattern such as p(\\bm{z} | \\bm{x}; \\theta) matches a
+slide's p(z|x_i; \\hat{\\theta}) whatever bold, colour or spacing either uses.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from .errors import NotEvaluable
+from .expr import Call, Draw, Node, Optimum, Sym
+from .katex import KatexError, shared_parser
+from .syntax import Grammar
+
+FOLDER = Path(__file__).with_name("notations")
+BUILTIN_HEADS = frozenset({"\\text{KL}"})
+
+
+@dataclass(frozen=True)
+class Parameter:
+    key: str
+    family: str
+    draw: str
+    optimised: bool
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """head(slots…) meaning model.<method>; each slot is 'data', 'latent', 'real' or a parameter family."""
+
+    call: Call
+    method: str
+    density: bool
+    slots: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Component:
+    field: str
+    of: str | None
+
+
+@dataclass(frozen=True)
+class Expectation:
+    draw: Draw
+    each: bool  # one independent latent per data point (z = (z_1..z_N))
+
+
+class Notation:
+    """One deck's declaration, read in the order its parts depend on each other.
+
+    Symbols and patterns come first (with every letter allowed to take arguments),
+    because the pattern heads decide how the rest — and every slide — is read.
+    """
+
+    def __init__(self, name: str, spec: dict):
+        self.name = name
+        self.instances: list[str] = spec["instances"]
+        self._parse = _Reader()
+        self._read_symbols(spec)
+        self.patterns: dict[str, list[Pattern]] = {}
+        for section, density in (("densities", True), ("functions", False)):
+            for latex, method in (spec.get(section) or {}).items():
+                self._add_pattern(latex, method, density)
+        self.grammar = self._parse.grammar = Grammar(frozenset(self.patterns) | BUILTIN_HEADS)
+        self._read_shorthands(spec)
+
+    def _read_symbols(self, spec: dict) -> None:
+        data, comps = spec["data"], spec.get("components") or {}
+        self.data, self.index = self.symbol_key(data["symbol"]), self.symbol_key(data["index"])
+        self.latent = self.symbol_key(spec["latent"]["symbol"])
+        self.counts = {self.symbol_key(data["count"]): "data"}
+        if comps:
+            self.counts[self.symbol_key(comps["count"])] = "components"
+        self.components = {self.symbol_key(k): Component(v["field"], v.get("of") and self.symbol_key(v["of"]))
+                           for k, v in (comps.get("symbols") or {}).items()}
+        self.parameters = {}
+        for latex, v in spec["parameters"].items():
+            key = self.symbol_key(latex)
+            self.parameters[key] = Parameter(key, v["family"], v["draw"], bool(v.get("optimised")))
+        self.equivalent_in = [self.symbol_key(k) for k in spec.get("equivalent_in", [])]
+
+    def _read_shorthands(self, spec: dict) -> None:
+        abbreviations = spec.get("abbreviations") or {}
+        self.abbreviations = {self.symbol_key(k): self._parse.expr(v) for k, v in abbreviations.items()}
+        self.expectations = {self._parse.expect_key(k): self._expectation(v)
+                             for k, v in (spec.get("expectations") or {}).items()}
+        self.objective = self._parse.expr(spec["objective"]) if spec.get("objective") else None
+        self.maximisers = {self.symbol_key(k): self._maximiser(v) for k, v in (spec.get("maximisers") or {}).items()}
+
+    # ----------------------------------------------------------------------- #
+
+    def symbol_key(self, latex: str) -> str:
+        node = self._parse.expr(latex)
+        if not isinstance(node, Sym):
+            raise ValueError(f"notation {self.name}: {latex!r} should be a symbol")
+        return node.key()
+
+    def _add_pattern(self, latex: str, method: str, density: bool) -> None:
+        call = self._parse.expr(latex)
+        if not isinstance(call, Call):
+            raise ValueError(f"notation {self.name}: {latex!r} is not a pattern f(…)")
+        slots = tuple(self._slot(a) for a in call.args())
+        self.patterns.setdefault(call.head.base().key(), []).append(Pattern(call, method, density, slots))
+
+    def _slot(self, arg: Node) -> str:
+        k = arg.key() if isinstance(arg, Sym) else None
+        if k == self.data:
+            return "data"
+        if k == self.latent:
+            return "latent"
+        if k in self.parameters:
+            return self.parameters[k].family
+        return "real"
+
+    def _expectation(self, value) -> Expectation:
+        each = isinstance(value, dict)
+        draw = self._parse.expr(value["each"] if each else value, under=True)
+        if not isinstance(draw, Draw):
+            raise ValueError(f"notation {self.name}: {value!r} should read 'variable \\sim distribution'")
+        return Expectation(draw, each)
+
+    def _maximiser(self, latex: str) -> Optimum:
+        node = self._parse.expr(latex)
+        if not (isinstance(node, Optimum) and node.kind == "argmax"):
+            raise ValueError(f"notation {self.name}: {latex!r} should be an argmax")
+        return node
+
+    # ----------------------------------------------------------------------- #
+
+    def parameter(self, key: str) -> Parameter | None:
+        return self.parameters.get(key)
+
+    def draws(self) -> dict[str, str]:
+        """Each random draw the parameters use, with its family."""
+        return {p.draw: p.family for p in self.parameters.values()}
+
+    def wrt_draws(self, wrt: list[str]) -> set[str]:
+        """The draws a '<=>' moves: only an optimised parameter has maximisers to share."""
+        for k in wrt:
+            if k not in self.parameters or not self.parameters[k].optimised:
+                raise NotEvaluable(f"'<=>' in {k}, which the notation does not declare as an optimised parameter")
+        return {self.parameters[k].draw for k in wrt}
+
+
+class _Reader:
+    """Parses the declaration's own LaTeX; before the heads are known every letter may take arguments."""
+
+    def __init__(self):
+        self.grammar = Grammar(None)
+
+    def expr(self, latex: str, under: bool = False) -> Node:
+        (tree,) = shared_parser().parse([latex])
+        if isinstance(tree, KatexError):
+            raise ValueError(f"KaTeX cannot read {latex!r} in the notation: {tree}")
+        items = self.grammar.group(self.grammar.read(tree))
+        if under:
+            return self.grammar.under_items(items)
+        (node,) = self.grammar.statements(items)
+        return node
+
+    def expect_key(self, latex: str) -> str:
+        """The subscript of \\mathbb{E}_{…} as the notation writes it, spelled as a key."""
+        under = getattr(self.expr(latex + "[1]"), "under", None)
+        if not isinstance(under, Sym):
+            raise ValueError(f"notation: {latex!r} should be \\mathbb{{E}}_{{symbol}}")
+        return under.key()
+
+
+@lru_cache(maxsize=None)
+def load(name: str) -> Notation:
+    path = FOLDER / f"{name}.yaml"
+    if not path.exists():
+        known = ", ".join(sorted(p.stem for p in FOLDER.glob("*.yaml")))
+        raise KeyError(f"no notation '{name}' in {FOLDER} (known: {known})")
+    return Notation(name, yaml.safe_load(path.read_text(encoding="utf-8")))

@@ -1,0 +1,178 @@
+"""What a relation between two evaluated sides commits the slide to, checked at random draws.
+
+    =      the sides agree at every draw (and every value of a free x or z)
+    <=>    same maximiser: lhs - rhs stays constant while the optimised parameter moves
+           and everything else is held (several base points, several moves each)
+    <= >=  at every draw
+    ->     "becomes, in general": equal wherever the left side means something
+           (the mixture density is the general model on the mixture instance)
+    :=     a definition the notation also knows: equal
+
+A side that is an argmax (or a symbol the notation defines as one) is compared
+through its objective: two argmaxes over the same variables agree when their
+objectives are equivalent (<=>) in those variables.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from .errors import NotApplicable, NotEvaluable
+from .evaluate import Context, Undefined, evaluate
+from .expr import Node, Optimum, Sym
+from .models import INSTANCES, SEED
+from .notation import Notation
+
+DRAWS = 12  # independent draws for =, <=, >=
+BASES, MOVES = 6, 4  # for <=>: base points, and moves of the optimised parameter at each
+RTOL = 1e-7
+
+
+@dataclass(frozen=True)
+class Link:
+    """lhs rel rhs, one relation of a row; wrt (parameter keys) only for <=>."""
+
+    lhs: Node
+    rel: str
+    rhs: Node
+    wrt: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    detail: str
+
+
+@lru_cache(maxsize=None)
+def instance(name: str):
+    return INSTANCES[name]()
+
+
+@lru_cache(maxsize=None)
+def _draws(name: str, draws: tuple[tuple[str, str], ...], varied: frozenset[str]) -> dict[str, dict]:
+    """Parameter draws for one instance (fixed seeds): independent, or BASES x MOVES where `varied` moves."""
+    model = instance(name)
+    out = {}
+    for k, (draw, family) in enumerate(draws):
+        rng = np.random.default_rng([SEED, sorted(INSTANCES).index(name), k])
+        if not varied:
+            out[draw] = model.draw(family, DRAWS, rng)
+        elif draw in varied:
+            out[draw] = model.draw(family, BASES * MOVES, rng)
+        else:
+            out[draw] = _repeat(model.draw(family, BASES, rng))
+    return out
+
+
+def _repeat(values):
+    if isinstance(values, dict):
+        return {k: _repeat(v) for k, v in values.items()}
+    if isinstance(values, list):
+        return [_repeat(v) for v in values]
+    return np.repeat(values, MOVES)
+
+
+def check(link: Link, nt: Notation) -> Verdict:
+    """Check one relation on every instance that gives it a meaning (NotEvaluable if none does)."""
+    link = _through_maximisers(link, nt)
+    verdicts, skipped = [], []
+    for name in nt.instances:
+        try:
+            verdicts.append((name, _check_on(name, link, nt)))
+        except NotApplicable as exc:
+            skipped.append(f"{name}: {exc}")
+        except Undefined as exc:
+            verdicts.append((name, Verdict(False, str(exc))))
+    if not verdicts:
+        raise NotEvaluable("no model instance gives it a meaning (" + "; ".join(skipped) + ")", link.lhs.pos)
+    failed = [f"{name}: {v.detail}" for name, v in verdicts if not v.ok]
+    if failed:
+        return Verdict(False, "; ".join(failed))
+    names = ", ".join(name for name, _ in verdicts)
+    note = f" (not on {'; '.join(skipped)})" if skipped else ""
+    return Verdict(True, f"{verdicts[0][1].detail} on {names}{note}")
+
+
+def _through_maximisers(link: Link, nt: Notation) -> Link:
+    """argmax_v F = argmax_v G  <=  F <=> G in v."""
+    left, right = _maximiser(link.lhs, nt), _maximiser(link.rhs, nt)
+    if left is None and right is None:
+        return link
+    if left is None or right is None or link.rel not in ("=", ":="):
+        raise NotEvaluable("an argmax related to something that is not an argmax over the same variables",
+                           link.lhs.pos)
+    if {v.key() for v in left.vars} != {v.key() for v in right.vars}:
+        return Link(left.body, "argmax-vars", right.body)
+    return Link(left.body, "<=>", right.body, tuple(v.key() for v in left.vars))
+
+
+def _maximiser(node: Node, nt: Notation) -> Optimum | None:
+    if isinstance(node, Optimum) and node.kind == "argmax":
+        return node
+    if isinstance(node, Sym) and node.key() in nt.maximisers:
+        return nt.maximisers[node.key()]
+    return None
+
+
+def _check_on(name: str, link: Link, nt: Notation) -> Verdict:
+    if link.rel == "argmax-vars":
+        return Verdict(False, "the two argmaxes are over different variables")
+    varied = frozenset(nt.wrt_draws(list(link.wrt or nt.equivalent_in))) if link.rel == "<=>" else frozenset()
+    draws = _draws(name, tuple(sorted(nt.draws().items())), varied)
+    ctx = Context(nt, instance(name), draws, plate=_indexes_latent(link, nt))
+    n = BASES * MOVES if varied else DRAWS
+    a, b = np.broadcast_arrays(_side(link.lhs, ctx, "lhs", n), _side(link.rhs, ctx, "rhs", n))
+    if link.rel == "<=>":
+        return _same_maximiser(a, b, link.wrt or nt.equivalent_in)
+    return _compare(a, b, link.rel)
+
+
+def _side(node: Node, ctx: Context, side: str, draws: int) -> np.ndarray:
+    try:
+        value = evaluate(node, ctx)
+    except NotEvaluable as exc:
+        exc.side = side
+        raise
+    return np.broadcast_to(value, np.broadcast_shapes(np.shape(value), (draws,)))
+
+
+def _indexes_latent(link: Link, nt: Notation) -> bool:
+    """Does the link write z_i? Then a free z is the vector (z_1..z_N), not one latent."""
+    return any(isinstance(s, Sym) and s.base().key() == nt.latent and s.sub is not None
+               for side in (link.lhs, link.rhs) for s in side.walk())
+
+
+def _compare(a: np.ndarray, b: np.ndarray, rel: str) -> Verdict:
+    scale = 1.0 + np.abs(a) + np.abs(b)
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        return Verdict(False, "a side is not finite (a log of a non-positive number?)")
+    if rel in ("=", ":=", "->"):
+        err = np.abs(a - b) / scale
+        bad = err > RTOL
+    elif rel == "<=":
+        bad = (a - b) / scale > RTOL
+    elif rel == ">=":
+        bad = (b - a) / scale > RTOL
+    else:
+        raise NotEvaluable(f"the relation {rel}")
+    points = a[..., 0].size
+    if bad.any():
+        k = np.unravel_index(int(np.argmax(np.where(bad, np.abs(a - b), -1))), a.shape)
+        return Verdict(False, f"lhs = {a[k]:.6g}, rhs = {b[k]:.6g} at draw {k[-1] + 1}")
+    where = f" at {points} values of the free variables" if points > 1 else ""
+    return Verdict(True, f"{rel} holds at {a.shape[-1]} draws{where}")
+
+
+def _same_maximiser(a: np.ndarray, b: np.ndarray, wrt) -> Verdict:
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        return Verdict(False, "a side is not finite (a log of a non-positive number?)")
+    diff = (a - b).reshape(a.shape[:-1] + (BASES, MOVES))
+    size = (np.abs(a) + np.abs(b)).reshape(diff.shape).max(axis=-1)
+    spread = (diff.max(axis=-1) - diff.min(axis=-1)) / (1.0 + size)
+    names = ", ".join(wrt)
+    if spread.max() > RTOL:
+        return Verdict(False, f"lhs - rhs changes by {spread.max():.3g} (relative) while {names} moves")
+    return Verdict(True, f"<=> (lhs - rhs constant in {names}) at {BASES} x {MOVES} draws")

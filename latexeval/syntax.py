@@ -1,0 +1,628 @@
+r"""KaTeX's parse tree -> the meaning tree of expr.py.
+
+Two steps. Reading dispatches on KaTeX node types and flattens presentation away:
+\textcolor, \bm, \underbrace{…}_{label}, spacing, sizing and braces vanish, and
+what is left is a flat list of items (operands, operators, delimiters, relations),
+because KaTeX itself keeps a formula flat: p(x) is four siblings. The grammar then
+gives that list its mathematical structure — relations, then + and -, then
+juxtaposition, with the scopes the deck's notation uses: \sum takes the rest of
+its term, \int runs to its \mathrm{d}z, \log takes the next factor, \mathbb{E}
+the bracket after it.
+
+Anything neither step knows raises NotEvaluable with the construct and where it is.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from .errors import NotEvaluable
+from .expr import (Add, Call, Chain, Div, Draw, EvalAt, Expect, Func, Integral, Labelled, Mul, Neg, Node, Num,
+                   Optimum, Placeholder, Pos, Pow, Sum, Sym)
+
+RELATIONS = {
+    "=": "=", ":=": ":=", "\\le": "<=", "\\leq": "<=", "\\leqslant": "<=", "\\ge": ">=", "\\geq": ">=",
+    "\\geqslant": ">=", "\\Leftrightarrow": "<=>", "\\Longleftrightarrow": "<=>", "\\iff": "<=>",
+    "\\rightarrow": "->", "\\to": "->", "\\longrightarrow": "->",
+}
+OPENING = {"(": ")", "[": "]", "\\{": "\\}", "\\lbrace": "\\rbrace", "\\lbrack": "\\rbrack", "\\langle": "\\rangle"}
+CLOSING = set(OPENING.values())
+BARS = {"|": "|", "\\mid": "|", "\\vert": "|", "\\|": "\\|", "\\Vert": "\\|"}
+SEPARATORS = {",": ",", ";": ";"}
+FUNCTIONS = {"\\log": "log", "\\ln": "log", "\\exp": "exp"}
+OPTIMA = {"\\max": "max", "\\min": "min", "argmax": "argmax", "argmin": "argmin", "max": "max", "min": "min"}
+BIG = {"\\sum": "sum", "\\prod": "prod", "\\int": "int"}
+BOLD = {"boldsymbol", "bm", "mathbf", "bold", "mathit", "mathnormal", "textbf", "pmb"}
+SPLICED = {"color", "styling", "sizing", "mclass", "ordgroup", "lap", "pmb"}
+MARKS = {"*", "\\ast", "\\star"}
+DROPPED = {"spacing", "kern", "phantom", "hphantom", "vphantom", "internal"}
+
+
+# --------------------------------------------------------------------------- #
+# items: what reading leaves for the grammar
+
+
+@dataclass
+class Operand:
+    node: Node
+    digits: str | None = None  # the spelling of a number still being read digit by digit
+
+
+@dataclass
+class Token:
+    """bin (+ - \\cdot), rel, punct (, ; .), bar (| \\|), diff (\\mathrm{d}), label (\\text{ELBO:})."""
+
+    kind: str
+    text: str
+    pos: Pos = None
+
+
+@dataclass
+class Op:
+    """A big operator waiting for its scope: sum, prod, int, log, exp, E, max, argmax…"""
+
+    kind: str
+    pos: Pos = None
+    sub: object = None  # raw KaTeX script, read when the operator knows what it means
+    sup: object = None
+
+
+@dataclass
+class Delim:
+    side: str  # "open" or "close"
+    text: str
+    pos: Pos = None
+    sup: object = None
+    sub: object = None
+
+
+@dataclass
+class Group:
+    """A matched pair of delimiters and what is between them."""
+
+    open: str
+    close: str
+    items: list
+    pos: Pos = None
+    sup: object = None
+    sub: object = None
+
+
+def position(node) -> Pos:
+    """Where a KaTeX node is in the formula: its own position, else its first descendant's."""
+    if isinstance(node, dict):
+        if "pos" in node:
+            return tuple(node["pos"])
+        values = node.values()
+    elif isinstance(node, list):
+        values = node
+    else:
+        return None
+    for value in values:
+        found = position(value)
+        if found:
+            return found
+    return None
+
+
+def _text_of(nodes) -> str:
+    """The characters of a \\text{…} or \\operatorname{…} body."""
+    out = []
+    for n in nodes if isinstance(nodes, list) else [nodes]:
+        if n.get("type") == "spacing":
+            out.append(" ")
+        elif "text" in n:
+            out.append(n["text"])
+        elif "body" in n:
+            out.append(_text_of(n["body"]))
+    return "".join(out)
+
+
+class Grammar:
+    """Reads KaTeX trees for one notation: `heads` are the symbols that take arguments (p, q, Q, \\text{KL})."""
+
+    def __init__(self, heads: frozenset[str] | None):
+        self.heads = heads
+        self._readers = {
+            "mathord": self._read_letter, "textord": self._read_letter, "atom": self._read_atom,
+            "op": self._read_op, "supsub": self._read_supsub, "genfrac": self._read_frac,
+            "leftright": self._read_leftright, "delimsizing": self._read_delimsizing, "middle": self._read_middle,
+            "font": self._read_font, "text": self._read_text, "operatorname": self._read_operatorname,
+            "accent": self._read_accent, "sqrt": self._read_sqrt, "horizBrace": self._read_brace,
+            "array": self._read_array,
+        }
+
+    # ----------------------------------------------------------------------- #
+    # reading: KaTeX node -> items
+
+    def read(self, nodes) -> list:
+        items = []
+        for node in nodes if isinstance(nodes, list) else [nodes]:
+            items.extend(self._read_node(node))
+        return _numbers(items)
+
+    def _read_node(self, node: dict) -> list:
+        kind = node["type"]
+        if kind in DROPPED:
+            return []
+        if kind in SPLICED:
+            return self.read(node.get("body") or [])
+        reader = self._readers.get(kind)
+        if reader is None:
+            raise NotEvaluable(f"KaTeX node '{kind}'", position(node))
+        return reader(node)
+
+    def _read_letter(self, node: dict) -> list:
+        text, pos = node["text"], position(node)
+        if text.isdigit() or text == ".":
+            return [Token("digit", text, pos)]
+        if text == "/":
+            return [Token("bin", "/", pos)]
+        if text in BARS:
+            return [Token("bar", BARS[text], pos)]
+        if text in OPENING or text in CLOSING:
+            return [Delim("open" if text in OPENING else "close", text, pos)]
+        if text in ("'", "\\prime") or text in MARKS:
+            return [Operand(Sym(text, pos=pos))]
+        if len(text) == 1 and not text.isalpha() or text.startswith("\\") and not text[1:].isalpha():
+            raise NotEvaluable(f"'{text}'", pos)
+        return [Operand(Sym(text, pos=pos))]
+
+    def _read_atom(self, node: dict) -> list:
+        family, text, pos = node["family"], node["text"], position(node)
+        if family == "rel":
+            return [Token("bar", BARS[text], pos)] if text in BARS else [Token("rel", text, pos)]
+        if family == "bin":
+            return [Token("bin", text, pos)]
+        if family in ("open", "close"):
+            return [Delim(family, text, pos)]
+        if family == "punct":
+            return [Token("punct", text, pos)]
+        raise NotEvaluable(f"'{text}'", pos)
+
+    def _read_op(self, node: dict) -> list:
+        pos = position(node)
+        name = node.get("name")
+        if name is None:
+            name = _op_body_name(node.get("body") or [])
+        kind = FUNCTIONS.get(name) or BIG.get(name) or OPTIMA.get(name) or ("E" if name == "E" else None)
+        if kind is None:
+            raise NotEvaluable(f"operator {name}", pos)
+        return [Op(kind, pos)]
+
+    def _read_supsub(self, node: dict) -> list:
+        base = node.get("base")
+        sub, sup = node.get("sub"), node.get("sup")
+        if base and base["type"] == "horizBrace":  # \underbrace{x}_{label}: the label is commentary
+            other = sup if base["label"] == "\\underbrace" else sub
+            if other is not None:
+                raise NotEvaluable(f"a script on the far side of {base['label']}", position(node))
+            return self._read_brace(base)
+        items = self.read(base) if base else []
+        if not items:
+            raise NotEvaluable("a script without a base", position(node))
+        return items[:-1] + [self._attach(items[-1], sub, sup, position(node))]
+
+    def _attach(self, item, sub, sup, pos: Pos):
+        if isinstance(item, Operand) and isinstance(item.node, Sym):
+            sym = item.node
+            if sub and sym.sub is not None or sup and sym.sup is not None:
+                raise NotEvaluable("a second sub- or superscript on one symbol", pos)
+            return Operand(replace(sym, sub=self._script(sub) if sub else sym.sub,
+                                   sup=self._script(sup) if sup else sym.sup))
+        if isinstance(item, Operand) and sub is None:
+            return Operand(Pow(item.node, self._script(sup), pos=pos))
+        if isinstance(item, (Op, Delim, Group)) and item.sub is None and item.sup is None:
+            return replace(item, sub=sub, sup=sup)
+        raise NotEvaluable("a sub- or superscript here", pos)
+
+    def _script(self, raw) -> Node:
+        items = self.group(self.read(raw))
+        if len(items) == 1 and isinstance(items[0], Token) and items[0].text in MARKS:
+            return Sym(items[0].text, pos=items[0].pos)  # q^*, x': a mark, not an operation
+        return self.expr(items)
+
+    def _read_frac(self, node: dict) -> list:
+        if not node.get("hasBarLine", True) or node.get("leftDelim") or node.get("rightDelim"):
+            raise NotEvaluable("\\binom or a fraction without a bar", position(node))
+        return [Operand(Div(self._script(node["numer"]), self._script(node["denom"]), pos=position(node)))]
+
+    def _read_leftright(self, node: dict) -> list:
+        inner = self.group(self.read(node["body"]))
+        return [Group(node["left"], node["right"], inner, position(node))]
+
+    def _read_delimsizing(self, node: dict) -> list:
+        delim, pos = node["delim"], position(node)
+        if delim in BARS:
+            return [Token("bar", BARS[delim], pos)]
+        if delim in OPENING or delim in CLOSING:
+            return [Delim("open" if delim in OPENING else "close", delim, pos)]
+        raise NotEvaluable(f"delimiter {delim}", pos)
+
+    def _read_middle(self, node: dict) -> list:
+        if node["delim"] in BARS:
+            return [Token("bar", BARS[node["delim"]], position(node))]
+        raise NotEvaluable(f"\\middle{node['delim']}", position(node))
+
+    def _read_font(self, node: dict) -> list:
+        font, body, pos = node["font"], node["body"], position(node)
+        if font in BOLD:
+            return self.read(body)
+        letters = _text_of(body)
+        if font == "mathrm" and letters == "d":
+            return [Token("diff", "d", pos)]
+        if font == "mathbb" and letters == "E":
+            return [Op("E", pos)]
+        if font == "mathrm" and len(letters) > 1:
+            return [Operand(Sym(f"\\text{{{letters}}}", pos=pos))]
+        if font == "mathrm":
+            return self.read(body)
+        return [Operand(Sym(f"\\{font}{{{letters}}}", pos=pos))]
+
+    def _read_text(self, node: dict) -> list:
+        text, pos = _text_of(node["body"]).strip(), position(node)
+        if not text:
+            return []
+        if text == "d":
+            return [Token("diff", "d", pos)]
+        if text in OPTIMA:
+            return [Op(OPTIMA[text], pos)]
+        if text.endswith(":") and text[:-1].isascii() and text[:-1].isalnum():
+            return [Token("label", text[:-1], pos)]
+        if text.isascii() and text.isalpha():
+            return [Operand(Sym(f"\\text{{{text}}}", pos=pos))]
+        raise NotEvaluable(f"text '{text}' in a formula", pos)
+
+    def _read_operatorname(self, node: dict) -> list:
+        text, pos = _text_of(node["body"]), position(node)
+        if text in OPTIMA:
+            return [Op(OPTIMA[text], pos)]
+        if text == "d":
+            return [Token("diff", "d", pos)]
+        return [Operand(Sym(f"\\text{{{text}}}", pos=pos))]
+
+    def _read_accent(self, node: dict) -> list:
+        base = self.read(node["base"])
+        if len(base) != 1 or not isinstance(base[0], Operand) or not isinstance(base[0].node, Sym):
+            raise NotEvaluable(f"{node['label']} over more than a letter", position(node))
+        return [Operand(replace(base[0].node, accent=node["label"]))]
+
+    def _read_sqrt(self, node: dict) -> list:
+        if node.get("index"):
+            raise NotEvaluable("a root with an index", position(node))
+        return [Operand(Func("sqrt", self._script(node["body"]), pos=position(node)))]
+
+    def _read_brace(self, node: dict) -> list:
+        return self.read(node["base"])
+
+    def _read_array(self, node: dict) -> list:
+        raise NotEvaluable("an environment (matrix, cases…) inside a formula", position(node))
+
+    # ----------------------------------------------------------------------- #
+    # delimiters: flat items -> nested groups
+
+    def group(self, items: list) -> list:
+        out: list = []
+        stack: list[tuple[Delim, list]] = []
+        for item in items:
+            if isinstance(item, Delim) and item.side == "open":
+                stack.append((item, out))
+                out = []
+            elif isinstance(item, Delim):
+                if not stack or OPENING[stack[-1][0].text] != item.text:
+                    raise NotEvaluable(f"unmatched {item.text}", item.pos)
+                opener, outer = stack.pop()
+                outer.append(Group(opener.text, item.text, out, opener.pos, item.sup, item.sub))
+                out = outer
+            else:
+                out.append(item)
+        if stack:
+            raise NotEvaluable(f"unmatched {stack[-1][0].text}", stack[-1][0].pos)
+        return out
+
+    # ----------------------------------------------------------------------- #
+    # grammar: grouped items -> expr.Node
+
+    def rows(self, tree: list) -> list[list]:
+        """A formula's rows (one unless it is an align*-like environment), each as grouped items."""
+        nodes = tree
+        while len(nodes) == 1 and nodes[0]["type"] == "styling":
+            nodes = nodes[0]["body"]
+        aligned = len(nodes) == 1 and nodes[0]["type"] == "array"
+        if aligned and nodes[0].get("colSeparationType") in ("align", "alignat"):
+            return [self.group([it for cell in row for it in self.read(cell)]) for row in nodes[0]["body"]]
+        return [self.group(self.read(tree))]
+
+    def statements(self, items: list) -> list[Node]:
+        """What a row states: relation chains, split at top-level commas; a trailing '.' is prose."""
+        while items and isinstance(items[-1], Token) and items[-1].kind == "punct" and items[-1].text in ".,":
+            items = items[:-1]
+        parts, current = [], []
+        for item in items:
+            if isinstance(item, Token) and item.kind == "punct" and item.text == ",":
+                parts.append(current)
+                current = []
+            else:
+                current.append(item)
+        parts.append(current)
+        return [self.statement(p) for p in parts if p and not _only_relations(p)]
+
+    def statement(self, items: list) -> Node:
+        if isinstance(items[0], Token) and items[0].kind == "label":
+            label = items[0]
+            return Labelled(Sym(f"\\text{{{label.text}}}", pos=label.pos), self.expr(items[1:]), pos=label.pos)
+        segments, rels = [[]], []
+        for k, item in enumerate(items):
+            if isinstance(item, Token) and item.kind == "rel":
+                rel = _relation(items, k)
+                if rel is None:
+                    continue
+                rels.append(rel)
+                segments.append([])
+            else:
+                segments[-1].append(item)
+        if not rels:
+            return self.expr(items)
+        if any(not s for s in segments[1:]):
+            raise NotEvaluable("a relation with nothing after it", _first_pos(items))
+        exprs = tuple(self.expr(s) if s else None for s in segments)
+        return Chain(exprs, tuple(rels), pos=_first_pos(items))
+
+    def expr(self, items: list) -> Node:
+        if not items:
+            raise NotEvaluable("an empty expression")
+        if isinstance(items[0], Op) and items[0].kind in ("max", "min", "argmax", "argmin"):
+            return self._optimum(items[0], self.expr(items[1:]))
+        terms, sign, current = [], 1, []
+        k = 0
+        while k < len(items):
+            item = items[k]
+            if isinstance(item, Op) and item.kind == "int":
+                end = self._differential(items, k)
+                current.extend(items[k:end])
+                k = end
+                continue
+            if isinstance(item, Token) and item.kind == "bin" and item.text in "+-":
+                if current:
+                    terms.append((sign, current))
+                    sign, current = 1, []
+                sign *= -1 if item.text == "-" else 1
+            else:
+                current.append(item)
+            k += 1
+        if not current:
+            raise NotEvaluable("an operator with nothing after it", _first_pos(items))
+        terms.append((sign, current))
+        nodes = [self.term(t) if s > 0 else Neg(self.term(t), pos=_first_pos(t)) for s, t in terms]
+        return nodes[0] if len(nodes) == 1 else Add(tuple(nodes), pos=_first_pos(items))
+
+    def term(self, items: list) -> Node:
+        """Juxtaposed factors; \\cdot and \\times multiply too, a / b divides by the next factor."""
+        factors, k = [], 0
+        while k < len(items):
+            item = items[k]
+            slash = isinstance(item, Token) and item.text == "/"
+            if isinstance(item, Token) and item.kind == "bin" and item.text in ("\\cdot", "\\times", "/"):
+                k += 1
+                if slash and (not factors or k >= len(items)):
+                    raise NotEvaluable("'/' without both operands", item.pos)
+                if not slash:
+                    continue
+            node, k = self.factor(items, k)
+            factors.append(Div(factors.pop(), node, pos=item.pos) if slash else node)
+        return factors[0] if len(factors) == 1 else Mul(tuple(factors), pos=_first_pos(items))
+
+    def factor(self, items: list, k: int) -> tuple[Node, int]:
+        item = items[k]
+        if isinstance(item, Op):
+            return self._operator(items, k)
+        if isinstance(item, Operand):
+            nxt = items[k + 1] if k + 1 < len(items) else None
+            if isinstance(item.node, Sym) and self._is_head(item.node) and \
+                    isinstance(nxt, Group) and nxt.open == "(":
+                return self._power(self._call(item.node, nxt), nxt), k + 2
+            return item.node, k + 1
+        if isinstance(item, Group):
+            return self._group_value(item), k + 1
+        if isinstance(item, Token) and item.kind == "diff":
+            raise NotEvaluable("\\mathrm{d} outside an integral", item.pos)
+        raise NotEvaluable(f"'{item.text}' here" if isinstance(item, Token) else "this construct", _first_pos([item]))
+
+    def _is_head(self, sym: Sym) -> bool:
+        """Takes arguments: p(…) is a call, a(x - b) a product. Without a notation (heads None) every letter does."""
+        return self.heads is None or sym.base().key() in self.heads
+
+    def _operator(self, items: list, k: int) -> tuple[Node, int]:
+        op = items[k]
+        if op.kind in ("log", "exp"):
+            if k + 1 >= len(items):
+                raise NotEvaluable(f"\\{op.kind} without an argument", op.pos)
+            arg, nxt = self.factor(items, k + 1)
+            return Func(op.kind, arg, pos=op.pos), nxt
+        if op.kind in ("sum", "prod"):
+            return self._sum(op, self.term(items[k + 1:]) if k + 1 < len(items) else None), len(items)
+        if op.kind == "int":
+            end = self._differential(items, k)
+            if end == k + 3:  # \int_z \mathrm{d}z f(z): the integrand is the rest of the term
+                return self._integral(op, items[end - 1], self.term(items[end:])), len(items)
+            return self._integral(op, items[end - 1], self.expr(items[k + 1:end - 2])), end
+        if op.kind == "E":
+            nxt = items[k + 1] if k + 1 < len(items) else None
+            if isinstance(nxt, Group) and nxt.open in ("[", "(", "\\{") and nxt.sup is None:
+                return Expect(self._under(op), self.expr(nxt.items), pos=op.pos), k + 2
+            return Expect(self._under(op), self.term(items[k + 1:]), pos=op.pos), len(items)
+        return self._optimum(op, self.term(items[k + 1:])), len(items)
+
+    def _differential(self, items: list, k: int) -> int:
+        """Index just after the \\mathrm{d}<var> closing the integral at items[k] (nested ones pair inside out)."""
+        depth, var = 0, self._integral_var(items[k])
+        for j in range(k + 1, len(items)):
+            item = items[j]
+            if isinstance(item, Op) and item.kind == "int":
+                depth += 1
+            elif _is_differential(items, j, var):
+                if depth == 0:
+                    return j + 2
+                depth -= 1
+        raise NotEvaluable("\\int without its \\mathrm{d}", items[k].pos)
+
+    def _integral_var(self, op: Op) -> Sym | None:
+        if op.sub is None:
+            return None
+        var = self._script(op.sub)
+        if not isinstance(var, Sym):
+            raise NotEvaluable("\\int over a region: only \\int_{variable}", op.pos)
+        return var
+
+    def _integral(self, op: Op, var_item, body: Node) -> Integral:
+        var = var_item.node
+        written = self._integral_var(op)
+        if written is not None and written.key() != var.key():
+            raise NotEvaluable(f"\\int_{{{written.key()}}} closed by d{var.key()}", op.pos)
+        return Integral(var, body, pos=op.pos)
+
+    def _sum(self, op: Op, body: Node | None) -> Sum:
+        if body is None:
+            raise NotEvaluable("\\sum without a body", op.pos)
+        if op.sub is None or op.sup is None:
+            raise NotEvaluable("\\sum without both bounds", op.pos)
+        bound = self.statement(self.group(self.read(op.sub)))
+        if not (isinstance(bound, Chain) and bound.rels == ("=",) and isinstance(bound.exprs[0], Sym)):
+            raise NotEvaluable("\\sum whose lower bound is not 'index = value'", op.pos)
+        return Sum(bound.exprs[0], bound.exprs[1], self._script(op.sup), body, op.kind == "prod", pos=op.pos)
+
+    def _under(self, op: Op) -> Node | None:
+        if op.sup is not None:
+            raise NotEvaluable("\\mathbb{E} with a superscript", op.pos)
+        return None if op.sub is None else self.under_items(self.group(self.read(op.sub)))
+
+    def under_items(self, items: list) -> Node:
+        """What stands under an expectation: 'z ~ p(…)' (a Draw) or a subscript to look up."""
+        for k, item in enumerate(items):
+            if isinstance(item, Token) and item.kind == "rel" and item.text == "\\sim":
+                return Draw(self.expr(items[:k]), self.expr(items[k + 1:]), pos=item.pos)
+        return self.expr(items)
+
+    def _optimum(self, op: Op, body: Node) -> Optimum:
+        if op.sub is None or op.sup is not None:
+            raise NotEvaluable(f"{op.kind} without the variable under it", op.pos)
+        variables = [self.expr(part) for part in _split(self.group(self.read(op.sub)), {","})[1]]
+        if not all(isinstance(v, Sym) for v in variables):
+            raise NotEvaluable(f"{op.kind} over something other than variables", op.pos)
+        return Optimum(op.kind, tuple(variables), body, pos=op.pos)
+
+    def _call(self, head: Sym, group: Group) -> Call:
+        seps, parts = _split(group.items, {",", ";", "|", "\\|"})
+        args = []
+        for sep, part in zip(seps, parts):
+            if not part:
+                raise NotEvaluable(f"an empty argument of {head.key()}", group.pos)
+            if len(part) == 1 and isinstance(part[0], Token) and part[0].text == "\\cdot":
+                args.append((sep, Placeholder(pos=part[0].pos)))
+            else:  # an argument may be a statement: p(x | z = k)
+                args.append((sep, self.statement(part)))
+        merged: list[tuple[str, list]] = []
+        for sep, arg in args:
+            if merged and sep == ",":
+                merged[-1][1].append(arg)
+            else:
+                merged.append((sep, [arg]))
+        return Call(head, tuple((s, tuple(a)) for s, a in merged), pos=head.pos)
+
+    def _group_value(self, group: Group) -> Node:
+        if group.open == "." and group.close == "|":
+            if group.sub is None or group.sup is not None:
+                raise NotEvaluable("\\left. … \\right| without the substitution under it", group.pos)
+            bindings = self.statements(self.group(self.read(group.sub)))
+            if not all(isinstance(b, Chain) and b.rels == ("=",) and isinstance(b.exprs[0], Sym) for b in bindings):
+                raise NotEvaluable("a substitution other than 'symbol = value'", group.pos)
+            return EvalAt(self.expr(group.items), tuple((b.exprs[0], b.exprs[1]) for b in bindings), pos=group.pos)
+        if group.open not in OPENING or OPENING[group.open] != group.close:
+            raise NotEvaluable(f"the delimiters {group.open} … {group.close}", group.pos)
+        if group.sub is not None:
+            raise NotEvaluable("a subscript on a bracket", group.pos)
+        return self._power(self.expr(group.items), group)
+
+    def _power(self, node: Node, group: Group) -> Node:
+        return node if group.sup is None else Pow(node, self._script(group.sup), pos=group.pos)
+
+
+def _op_body_name(body: list) -> str | None:
+    """The operator \\mathop{…} or \\underset{…}{…} wraps: \\text{argmax}, \\mathbb{E}."""
+    if len(body) == 1 and body[0]["type"] == "font" and body[0]["font"] == "mathbb":
+        return _text_of(body[0]["body"])
+    if len(body) == 1 and body[0]["type"] in ("text", "operatorname"):
+        return _text_of(body[0]["body"]).strip()
+    if len(body) == 1 and body[0]["type"] == "op":
+        return body[0].get("name")
+    return None
+
+
+def _relation(items: list, k: int) -> str | None:
+    """The relation at items[k]; ':' '=' is one ':=' (read at the '=')."""
+    text = items[k].text
+    nxt = items[k + 1] if k + 1 < len(items) else None
+    if text == ":" and isinstance(nxt, Token) and nxt.text == "=":
+        return None
+    if text == "=" and k > 0 and isinstance(items[k - 1], Token) and items[k - 1].text == ":":
+        return ":="
+    if text not in RELATIONS:
+        raise NotEvaluable(f"the relation {text}", items[k].pos)
+    return RELATIONS[text]
+
+
+def _only_relations(items: list) -> bool:
+    """A lone relation ($\\Leftrightarrow$ in prose) is a word, not a statement."""
+    return all(isinstance(item, Token) and item.kind == "rel" for item in items)
+
+
+def _split(items: list, separators: set[str]) -> tuple[list[str], list[list]]:
+    """items split at top-level separators: the separator before each part ('' first) and the parts."""
+    seps, parts = [""], [[]]
+    for item in items:
+        text = getattr(item, "text", None)
+        if isinstance(item, Token) and item.kind in ("punct", "bar") and text in separators:
+            seps.append(text)
+            parts.append([])
+        else:
+            parts[-1].append(item)
+    return seps, parts
+
+
+def _is_differential(items: list, j: int, var: Sym | None) -> bool:
+    """\\mathrm{d}z, or a plain d right before the integral's own variable."""
+    if j + 1 >= len(items) or not isinstance(items[j + 1], Operand) or not isinstance(items[j + 1].node, Sym):
+        return False
+    item = items[j]
+    if isinstance(item, Token) and item.kind == "diff":
+        return True
+    return isinstance(item, Operand) and item.node == Sym("d") and var is not None and \
+        items[j + 1].node.key() == var.key()
+
+
+def _numbers(items: list) -> list:
+    """Digit tokens -> numbers (KaTeX gives one node per digit); a '.' not between digits is prose."""
+    out: list = []
+    for k, item in enumerate(items):
+        if not (isinstance(item, Token) and item.kind == "digit"):
+            out.append(item)
+            continue
+        prev = out[-1] if out else None
+        nxt = items[k + 1] if k + 1 < len(items) else None
+        if item.text == "." and not (isinstance(nxt, Token) and nxt.kind == "digit" and nxt.text != "."):
+            out.append(Token("punct", ".", item.pos))
+        elif isinstance(prev, Operand) and prev.digits is not None:
+            prev.digits += item.text
+            prev.node = Num(float(prev.digits.rstrip(".") or 0), pos=prev.node.pos)
+        else:
+            out.append(Operand(Num(float(item.text) if item.text != "." else 0.0, pos=item.pos), item.text))
+    return out
+
+
+def _first_pos(items: list) -> Pos:
+    for item in items:
+        pos = getattr(item, "pos", None)
+        if pos is None and isinstance(item, Operand):
+            pos = item.node.pos
+        if pos:
+            return pos
+    return None
