@@ -79,6 +79,14 @@ def main() -> None:
         med, best = timed(cold_all)
         print(f"corpus (7 decks) + DAR-5-5, empty formula cache:        median {med:.3f} s, best {best:.3f} s")
 
+    from deckbuild.diagnostics import Report
+    from deckbuild.pipeline import check_derivations, read_decks
+
+    opts = Options(cache_dir=warm, quiet=True)
+    decks = read_decks(opts, Report())
+    med, best = timed(lambda: check_derivations(decks, opts, Report()), repeat=9)
+    print(f"verification status with warm caches (no SymPy, no Node): median {med * 1000:.1f} ms, best {best * 1000:.1f} ms")
+
     def command():
         subprocess.run([sys.executable, str(ROOT / "build.py"), "--quiet", "--out", str(tmp / "cmd")], check=True, cwd=ROOT)
 
