@@ -32,6 +32,7 @@ class PageWatch:
     def __init__(self, page, origin: str):
         self.errors, self.failed, self.outside = [], [], []
         page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("response", lambda r: r.status >= 400 and self.failed.append(f"{r.status} {r.url}"))
         page.on("pageerror", lambda e: self.errors.append(str(e)))
         page.on("requestfailed", lambda r: self.failed.append(r.url))
         page.on("request", lambda r: r.url.startswith(("http:", "https:")) and not r.url.startswith(origin)
@@ -157,3 +158,34 @@ def test_speaker_view_opens_offline_with_notes(browser, server):
                               timeout=10000)
     speaker.screenshot(path=str(ARTIFACTS / "browser" / "speaker-view.png"))
     assert watch.outside == [] and watch.failed == []
+
+
+class _SubPathHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves the site only below /slides/, as inside the lecturer's blog."""
+
+    prefix = "/slides/"
+
+    def translate_path(self, path):
+        if not path.startswith(self.prefix):
+            return "/nonexistent"
+        return super().translate_path("/" + path[len(self.prefix):])
+
+    def log_message(self, *args):
+        pass
+
+
+def test_site_works_below_a_sub_path(browser, project_site):
+    site, _ = project_site
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_SubPathHandler, directory=str(site)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    origin = f"http://127.0.0.1:{httpd.server_address[1]}"
+    try:
+        page = browser.new_page()
+        watch = PageWatch(page, origin)
+        page.goto(f"{origin}/slides/index.html")
+        page.click("text=DAR-5-5")
+        page.wait_for_function("window.Reveal && Reveal.isReady()")
+        assert page.url == f"{origin}/slides/dar-5-5/index.html" or page.url.startswith(f"{origin}/slides/dar-5-5/index.html#")
+        assert watch.failed == [] and watch.outside == [] and watch.errors == []
+    finally:
+        httpd.shutdown()
