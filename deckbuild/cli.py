@@ -13,6 +13,23 @@ from .diagnostics import BuildError
 from .pipeline import ROOT, BuildResult, Options, build
 
 
+_SITE_OPTIONS = {
+    "--slides": dict(type=Path, default=ROOT / "slides", help="folder of deck .md files (default: slides/)"),
+    "--out": dict(type=Path, default=ROOT / "_site", help="output folder (default: _site/)"),
+    "--cache": dict(type=Path, default=ROOT / ".cache", help="cache folder (default: .cache/)"),
+    "--strict": dict(action="store_true",
+                     help="treat warnings (KaTeX strict mode, remote images, stale steps) as errors"),
+    "--drafts": dict(action="store_true", help="include decks marked 'draft: true'"),
+    "--quiet": dict(action="store_true", help="print only problems"),
+}
+
+
+def add_site_options(p: argparse.ArgumentParser, *names: str) -> None:
+    """The options every command that builds the site shares, spelled the same everywhere."""
+    for name in names or _SITE_OPTIONS:
+        p.add_argument(name, **_SITE_OPTIONS[name])
+
+
 def _parser() -> argparse.ArgumentParser:
     more = "\n".join(f"  {name:7} {text}" for name, (_, text) in SUBCOMMANDS.items())
     p = argparse.ArgumentParser(prog="python build.py", description="Build the lecture decks into an offline Reveal.js site.",
@@ -20,13 +37,11 @@ def _parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("command", nargs="?", default="build", choices=["build", "check"],
                    help="build (default): write _site/; check: validate every formula and run every derivation check, write nothing")
-    p.add_argument("--slides", type=Path, default=ROOT / "slides", help="folder of deck .md files (default: slides/)")
-    p.add_argument("--out", type=Path, default=ROOT / "_site", help="output folder (default: _site/)")
-    p.add_argument("--strict", action="store_true", help="treat warnings (KaTeX strict mode, remote images, stale steps) as errors")
-    p.add_argument("--drafts", action="store_true", help="include decks marked 'draft: true'")
+    add_site_options(p)
     p.add_argument("--single-file", action="store_true",
                    help="also write <deck>/<deck>.html: one self-contained file that presents with the network off")
-    p.add_argument("--quiet", action="store_true", help="print only problems")
+    p.add_argument("--layout", action="store_true",
+                   help="with check: lay every slide out in headless Chromium and report overflowing slides")
     return p
 
 
@@ -64,7 +79,11 @@ def main(argv: list[str] | None = None) -> int:
             return 130
     args = _parser().parse_args(argv)
     check = args.command == "check"
-    opts = Options(slides_dir=args.slides, out_dir=args.out, strict=args.strict, drafts=args.drafts,
+    if check and args.layout:
+        from .layout import main as layout_main
+
+        return layout_main(["--slides", str(args.slides), "--cache", str(args.cache)] + (["--drafts"] if args.drafts else []))
+    opts = Options(slides_dir=args.slides, out_dir=args.out, cache_dir=args.cache, strict=args.strict, drafts=args.drafts,
                    check_cache=not check, write=not check, quiet=args.quiet,
                    single_file=args.single_file)
     try:

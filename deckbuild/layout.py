@@ -21,6 +21,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cli import add_site_options
 from . import browser as chromium_browser
 from .diagnostics import BuildError, Diagnostic
 from .pipeline import ROOT, Options, build
@@ -301,9 +302,7 @@ def lint_layout(site_dir: Path, decks: list[tuple[str, str | Path]]) -> list[Dia
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python build.py check --layout",
                                 description="Report slides whose content overflows the slide or its references.")
-    p.add_argument("--slides", type=Path, default=ROOT / "slides", help="folder of deck .md files (default: slides/)")
-    p.add_argument("--cache", type=Path, default=ROOT / ".cache", help="cache folder (default: .cache/)")
-    p.add_argument("--drafts", action="store_true", help="include decks marked 'draft: true'")
+    add_site_options(p, "--slides", "--cache", "--drafts")
     return p
 
 

@@ -22,13 +22,13 @@ import argparse
 import hashlib
 import os
 import re
-import shutil
 import sys
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cli import add_site_options
 from . import browser as chromium_browser
 from .diagnostics import BuildError
 
@@ -277,11 +277,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("decks", nargs="*", metavar="deck-slug", help="decks to print (default: every deck built)")
     p.add_argument("--steps", action="store_true", help="one page per fragment step instead of one per slide")
     p.add_argument("--notes", action="store_true", help="add a page of speaker notes after each slide that has notes")
-    p.add_argument("--slides", type=Path, default=ROOT / "slides", help="folder of deck .md files (default: slides/)")
-    p.add_argument("--out", type=Path, default=ROOT / "_site", help="output folder (default: _site/)")
-    p.add_argument("--cache", type=Path, default=ROOT / ".cache", help="cache folder (default: .cache/)")
-    p.add_argument("--drafts", action="store_true", help="include decks marked 'draft: true'")
-    p.add_argument("--quiet", action="store_true", help="print only problems")
+    add_site_options(p, "--slides", "--out", "--cache", "--drafts", "--quiet")
     return p
 
 
@@ -296,22 +292,23 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    # The build puts every cached handout beside its deck and links it from the course index.
+    _build(argparse.Namespace(**{**vars(args), "quiet": True}), report=False)
     for h in handouts:
         target = args.out / h.slug / site_pdf_name(h.slug, mode)
-        shutil.copyfile(h.path, target)
         if not args.quiet:
             how = f"printed in {h.seconds:.1f} s" if h.printed else "unchanged, from the cache"
             print(f"  {target}: {h.pages} pages ({how})")
     return 0
 
 
-def _build(args: argparse.Namespace) -> list[str]:
+def _build(args: argparse.Namespace, report: bool = True) -> list[str]:
     """Build the site as `python build.py` does; the slugs to print, or BuildError."""
     from .pipeline import Options, build
 
     result = build(Options(slides_dir=args.slides, out_dir=args.out, cache_dir=args.cache, drafts=args.drafts,
                            quiet=args.quiet))
-    for d in result.report.sorted():
+    for d in result.report.sorted() if report else ():
         print(d.format(), file=sys.stderr)
     if result.report.errors:
         raise BuildError(f"{len(result.report.errors)} error(s) in the decks; no PDF printed")

@@ -49,6 +49,7 @@ class DeckSummary:
     slides: int
     formulas: int
     steps: dict[str, int] = field(default_factory=dict)  # linked, verified, stale, failing, unverified
+    pdf: str = ""  # the deck's handout, relative to the site, once `build.py pdf` has printed it
 
 
 @dataclass
@@ -135,11 +136,11 @@ def build(opts: Options, renderer: KatexRenderer | None = None) -> BuildResult:
             files[f"{deck.slug}/index.html"] = page.encode()
             files.update({f"{deck.slug}/{k}": v for k, v in media.files.items()})
             chars |= media.chars | set(page)
+        files.update(_asset_files(modules, chars))
         listed = [s for s in summaries if opts.drafts or not s.draft]
+        _add_printed_pdfs(listed, files, opts.cache_dir)
         index = env.get_template("index.html.j2").render(decks=listed, assets="assets")
         files["index.html"] = index.encode()
-        chars |= set(index)
-        files.update(_asset_files(modules, chars))
         if opts.single_file:
             _add_single_files(decks, files)
         renderer.cache.save()
@@ -150,6 +151,23 @@ def build(opts: Options, renderer: KatexRenderer | None = None) -> BuildResult:
     finally:
         if own_renderer:
             renderer.close()
+
+
+def _add_printed_pdfs(summaries: list[DeckSummary], files: dict[str, bytes | Path], cache_dir: Path) -> None:
+    """Handouts printed earlier stay in the site while their deck is unchanged (the site is rebuilt whole)."""
+    from .pdf import MODES, assets_digest, cached_pdf, site_pdf_name
+
+    for summary in summaries:
+        page = files.get(f"{summary.slug}/index.html")
+        if page is None:
+            continue
+        digest = assets_digest(files, summary.slug)
+        for mode in MODES:
+            found = cached_pdf(cache_dir, summary.slug, page, digest, mode)
+            if found:
+                files[f"{summary.slug}/{site_pdf_name(summary.slug, mode)}"] = found
+                if mode == "slides":
+                    summary.pdf = f"{summary.slug}/{site_pdf_name(summary.slug, mode)}"
 
 
 def _add_single_files(decks: list[Deck], files: dict[str, bytes | Path]) -> None:

@@ -31,6 +31,7 @@ from urllib.parse import unquote
 
 import watchfiles
 
+from .cli import add_site_options
 from . import assets
 from .diagnostics import BuildError, Diagnostic
 from .katex import FormulaCache, KatexRenderer
@@ -331,11 +332,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1: this machine only)")
-    p.add_argument("--slides", type=Path, default=ROOT / "slides", help="folder of deck .md files (default: slides/)")
-    p.add_argument("--out", type=Path, default=ROOT / "_site", help="output folder (default: _site/)")
-    p.add_argument("--cache", type=Path, default=ROOT / ".cache", help="cache folder (default: .cache/)")
-    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    p.add_argument("--drafts", action="store_true", help="include decks marked 'draft: true'")
+    add_site_options(p, "--slides", "--out", "--cache", "--strict", "--drafts")
     return p
 
 
