@@ -24,7 +24,7 @@ from pathlib import Path
 from .cli import add_site_options
 from . import browser as chromium_browser
 from .diagnostics import BuildError, Diagnostic
-from .pipeline import ROOT, Options, build
+from .pipeline import Options, build
 
 TOLERANCE = 1.0  # px: sub-pixel rounding of glyph boxes is not an overflow
 MIN_FACTOR = 0.3  # the smallest <slide-scale factor> elements.py accepts

@@ -35,7 +35,7 @@ from .cli import add_site_options
 from . import assets
 from .diagnostics import BuildError, Diagnostic
 from .katex import FormulaCache, KatexRenderer
-from .pipeline import ROOT, BuildResult, Options, build
+from .pipeline import BuildResult, Options, build
 
 EVENTS = "/__events"
 SCRIPT = "/__livereload.js"
