@@ -35,9 +35,10 @@ class Job:
     display: bool
     macros: tuple[tuple[str, str], ...] = ()
     marks: str = ""  # JSON of row marks, "" for none
+    output: str = "htmlAndMathml"  # "mathml" where KaTeX's CSS is absent (the speaker view's notes)
 
     def key(self, version: str) -> str:
-        raw = json.dumps([version, self.tex, self.display, self.macros, self.marks], ensure_ascii=False)
+        raw = json.dumps([version, self.tex, self.display, self.macros, self.marks, self.output], ensure_ascii=False)
         return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -106,7 +107,7 @@ class KatexRenderer:
 
     def _typeset(self, jobs: list[Job]) -> list[Result]:
         proc = self._worker()
-        payload = {"jobs": [{"tex": j.tex, "display": j.display, "macros": dict(j.macros),
+        payload = {"jobs": [{"tex": j.tex, "display": j.display, "macros": dict(j.macros), "output": j.output,
                              "marks": json.loads(j.marks) if j.marks else None} for j in jobs]}
         try:
             proc.stdin.write(json.dumps(payload) + "\n")

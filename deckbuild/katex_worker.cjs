@@ -60,7 +60,7 @@ function render(job) {
   const warnings = [];
   const options = {
     displayMode: job.display,
-    output: "htmlAndMathml",
+    output: job.output || "htmlAndMathml",
     throwOnError: true,
     macros: Object.assign({}, job.macros || {}),
     strict: (code, message, token) => {

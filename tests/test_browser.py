@@ -157,6 +157,8 @@ def test_speaker_view_opens_offline_with_notes(browser, server):
                               "document.querySelector('.speaker-controls-notes .value').textContent.includes('责任度')",
                               timeout=10000)
     speaker.screenshot(path=str(ARTIFACTS / "browser" / "speaker-view.png"))
+    notes = speaker.evaluate("document.querySelector('.speaker-controls-notes .value').innerHTML")
+    assert "<math" in notes and "katex-html" not in notes, "notes math must read without KaTeX's CSS"
     assert watch.outside == [] and watch.failed == []
 
 
