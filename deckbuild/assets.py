@@ -25,6 +25,7 @@ FONT_FILES = [
     ("@fontsource/source-sans-3", "700.css"),
     ("@fontsource/noto-sans-sc", "400.css"),
     ("@fontsource/noto-sans-sc", "700.css"),
+    ("@fontsource/noto-emoji", "400.css"),  # ✅ ❎ in the lecturer's tables; only the subsets used ship
 ]
 REVEAL_FILES = ["dist/reveal.css", "dist/reveal.js", "dist/plugin/notes.js"]
 

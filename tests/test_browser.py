@@ -44,6 +44,7 @@ def open_deck(browser, url: str, origin: str):
     watch = PageWatch(page, origin)
     page.goto(url)
     page.wait_for_function("window.Reveal && Reveal.isReady()")
+    page.add_style_tag(content=".reveal .fragment, .reveal .slides section { transition: none !important; }")
     page.evaluate("Reveal.configure({transition: 'none'}); document.fonts.ready")
     return page, watch
 
@@ -89,10 +90,12 @@ def test_fonts_are_self_hosted_and_loaded(browser, server):
     page, watch = open_deck(browser, f"{server}/dar-5-5/index.html", server)
     page.evaluate("Reveal.slide(5)")
     page.wait_for_timeout(300)
+    page.evaluate("""Reveal.slide(Reveal.getSlides().findIndex(s => s.textContent.includes('✅')))""")
+    page.wait_for_timeout(300)
     loaded = page.evaluate("""() => { const s = new Set();
         document.fonts.forEach(f => { if (f.status === 'loaded') s.add(f.family.replace(/["']/g, '')); });
         return [...s]; }""")
-    for family in ("KaTeX_Main", "Inter", "Source Sans 3", "Noto Sans SC"):
+    for family in ("KaTeX_Main", "Inter", "Source Sans 3", "Noto Sans SC", "Noto Emoji"):
         assert family in loaded, f"{family} not loaded: {loaded}"
     assert watch.failed == [] and watch.outside == []
 
