@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .cachefile import read_json, write_json
 from .diagnostics import Report
 from .model import Deck, Element, Math
 
@@ -44,15 +43,9 @@ class EvaluationCache:
     def __init__(self, path: Path | None):
         self.path = path
         self.code = _code_hash()
-        self.entries: dict[str, list[dict]] = {}
         self.dirty = False
-        if path and path.exists():
-            try:
-                saved = json.loads(path.read_text(encoding="utf-8"))
-                if saved.get("code") == self.code:
-                    self.entries = saved["entries"]
-            except (OSError, ValueError, KeyError):
-                pass
+        saved = read_json(path, {})
+        self.entries: dict[str, list[dict]] = saved.get("entries", {}) if saved.get("code") == self.code else {}
 
     def key(self, *parts) -> str:
         return hashlib.sha256(json.dumps([self.code, *parts], ensure_ascii=False).encode()).hexdigest()
@@ -66,12 +59,7 @@ class EvaluationCache:
     def save(self) -> None:
         if not (self.path and self.dirty):
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"code": self.code, "entries": self.entries}, f, ensure_ascii=False, sort_keys=True)
-        os.replace(tmp, self.path)
-
+        write_json(self.path, {"code": self.code, "entries": self.entries})
 
 def evaluate_deck(deck: Deck, cache: EvaluationCache, report: Report) -> dict[str, list[RowTruth]]:
     """Truth of every derivation row (by link id); other formulas are reported here."""

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cachefile import read_json, write_json
 from .diagnostics import BuildError
+from .nodeproc import NodeWorker, WorkerStopped
 
 WORKER = Path(__file__).with_name("katex_worker.cjs")
 
@@ -55,13 +54,8 @@ class FormulaCache:
 
     def __init__(self, path: Path | None):
         self.path = path
-        self.entries: dict[str, dict] = {}
         self.dirty = False
-        if path and path.exists():
-            try:
-                self.entries = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                self.entries = {}
+        self.entries = read_json(path, {})
 
     def get(self, key: str) -> Result | None:
         entry = self.entries.get(key)
@@ -74,11 +68,7 @@ class FormulaCache:
     def save(self) -> None:
         if not (self.path and self.dirty):
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(self.entries, f, ensure_ascii=False, sort_keys=True)
-        os.replace(tmp, self.path)
+        write_json(self.path, self.entries)
         self.dirty = False
 
 
@@ -91,8 +81,7 @@ class KatexRenderer:
         katex_version = json.loads((katex_dir / "package.json").read_text())["version"]
         worker_digest = hashlib.sha256(WORKER.read_bytes()).hexdigest()[:16]
         self.version = f"{katex_version}/{worker_digest}"
-        self._proc: subprocess.Popen | None = None
-        self.started = 0  # how many times a worker was started (for benchmarks and tests)
+        self.worker = NodeWorker([node, str(WORKER), str(katex_dir)])
 
     def render(self, jobs: list[Job]) -> list[Result]:
         keys = [job.key(self.version) for job in jobs]
@@ -105,35 +94,21 @@ class KatexRenderer:
             results = [r if r is not None else fresh[k] for r, k in zip(results, keys)]
         return results  # type: ignore[return-value]
 
+    @property
+    def started(self) -> int:
+        """How many times a Node process was started (benchmarks and tests read it)."""
+        return self.worker.started
+
     def _typeset(self, jobs: list[Job]) -> list[Result]:
-        proc = self._worker()
         payload = {"jobs": [{"tex": j.tex, "display": j.display, "macros": dict(j.macros), "output": j.output,
                              "marks": json.loads(j.marks) if j.marks else None} for j in jobs]}
         try:
-            proc.stdin.write(json.dumps(payload) + "\n")
-            proc.stdin.flush()
-            line = proc.stdout.readline()
-            reply = json.loads(line)
-        except (OSError, ValueError) as exc:
-            self.close()
+            reply = self.worker.request(payload)
+        except WorkerStopped as exc:
             raise BuildError(f"the KaTeX worker stopped unexpectedly ({exc}); run the build again") from None
+        except OSError as exc:
+            raise BuildError(f"cannot start Node.js ({self.node}): {exc}") from None
         return [Result(**r) for r in reply["results"]]
 
-    def _worker(self) -> subprocess.Popen:
-        if self._proc is None or self._proc.poll() is not None:
-            try:
-                self._proc = subprocess.Popen([self.node, str(WORKER), str(self.katex_dir)], stdin=subprocess.PIPE,
-                                              stdout=subprocess.PIPE, text=True, encoding="utf-8")
-            except OSError as exc:
-                raise BuildError(f"cannot start Node.js ({self.node}): {exc}") from None
-            self.started += 1
-        return self._proc
-
     def close(self) -> None:
-        if self._proc is not None:
-            try:
-                self._proc.stdin.close()
-                self._proc.wait(timeout=5)
-            except (OSError, subprocess.TimeoutExpired):
-                self._proc.kill()
-            self._proc = None
+        self.worker.close()

@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sys
-import tempfile
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+from .cachefile import read_json, write_json
 from .diagnostics import Report
 from .model import Deck, DerivationLink
 
@@ -97,20 +96,12 @@ def run_all_checks() -> dict:
 def load_checks(cache_dir: Path | None, use_cache: bool = True) -> dict:
     key = code_hash()
     path = cache_dir / "derivations.json" if cache_dir else None
-    if use_cache and path and path.exists():
-        try:
-            cached = json.loads(path.read_text(encoding="utf-8"))
-            if cached.get("key") == key:
-                return cached["derivations"]
-        except (OSError, ValueError):
-            pass
+    cached = read_json(path, {}) if use_cache else {}
+    if cached.get("key") == key:
+        return cached["derivations"]
     checks = run_all_checks()
     if path:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"key": key, "derivations": checks}, f, ensure_ascii=False, sort_keys=True)
-        os.replace(tmp, path)
+        write_json(path, {"key": key, "derivations": checks})
     return checks
 
 
