@@ -1,11 +1,13 @@
 r"""Evaluate the LaTeX on a slide, so a wrong derivation row fails even when its Python check is right.
 
 A row is read by KaTeX (the parser that renders the slide), its meaning is taken
-from the deck's notation declaration (latexeval/notations/<name>.yaml), and it is
-computed on concrete model instances (a Gaussian mixture, a linear-Gaussian
-model) at random parameter draws; then its relation is checked (=, <=> as "same
-maximiser", <=, >=). A construct the evaluator does not understand is reported,
-never passed.
+from a notation declaration (latexeval/notations/<name>.yaml: the deck's, or the
+one a derivation names), and it is computed on the concrete instances that
+notation names (for DAR-5-5 a Gaussian mixture and a linear-Gaussian model) at
+random parameter draws; then its relation is checked (=, <=> as "same maximiser",
+<=, >=). An optimum it needs (θ^t, max over φ) is taken from the model's closed-form
+EM steps and used only once certified on the objective as written. A construct
+the evaluator does not understand is reported, never passed.
 
     evaluate_derivation([("=", r"Q(\theta, \hat{\theta}) &= …"), ("<=>", r"&\Leftrightarrow …")], "dar-5-5")
         -> [RowEvaluation(index, ok, detail, not_evaluable, offset), …]

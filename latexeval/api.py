@@ -3,15 +3,17 @@
 A derivation's rows are read one at a time (each wrapped in an aligned
 environment, since a row like "&= …" is only LaTeX inside one), in one KaTeX batch.
 A row that starts with its relation continues from the last expression of the row
-before it; every relation inside a row (a = b = c) is checked too.
+before it; every relation inside a row (a = b = c) is checked too. A trailing
+"symbol = value" for a symbol the notation does not know (", t = σ_1²/σ_2²") is
+the row defining it: used by the row's relations, not checked itself.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .errors import NotEvaluable
 from .evaluate import Undefined
-from .expr import Chain, Labelled, Node, Optimum
+from .expr import Chain, Labelled, Node, Optimum, Sym
 from .katex import KatexError, shared_parser
 from .notation import Notation, load
 from .relations import Link, check
@@ -107,7 +109,7 @@ class _Rows:
         for index, row in enumerate(rows, start=1):
             expected = relations[index - 1] if relations else None
             try:
-                links, carried, new_last = self._links(self._statements(row), last, expected)
+                links, carried, new_last = self._links(self._statements(row), last, expected, index == 1)
             except NotEvaluable as exc:
                 out.append(self._not_evaluable(index, exc))
                 last = None
@@ -125,18 +127,32 @@ class _Rows:
             raise row
         return self.nt.grammar.statements(row)
 
-    def _links(self, statements: list[Node], last: Node | None, expected: str | None):
+    def _links(self, statements: list[Node], last: Node | None, expected: str | None, first: bool):
         """The row's relations, whether the first one starts from the row before, and its last expression."""
         links: list[Link] = []
         carried = bool(statements) and isinstance(statements[0], Chain) and statements[0].exprs[0] is None
+        if carried and first:  # "GAP = KL $\ge 0$": prose around a fragment
+            raise NotEvaluable("a relation with nothing before it", statements[0].pos)
+        statements, where = self._definitions(statements)
         for stmt in statements:
             new, last = self._statement_links(stmt, last)
-            links.extend(new)
+            links.extend(replace(link, where=where) for link in new)
         if expected is not None and (not links or links[0].rel != expected):
             found = links[0].rel if links else "no relation"
             raise NotEvaluable(f"the row's relation is {expected} but KaTeX reads {found}",
                                statements[0].pos if statements else None)
         return links, carried, last
+
+    def _definitions(self, statements: list[Node]) -> tuple[list[Node], tuple[tuple[str, Node], ...]]:
+        """The row's statements, and the definitions among them (after the first)."""
+        kept, where = statements[:1], {}
+        for stmt in statements[1:]:
+            if isinstance(stmt, Chain) and stmt.rels == ("=",) and isinstance(stmt.exprs[0], Sym) \
+                    and not self.nt.knows(stmt.exprs[0]):
+                where[stmt.exprs[0].key()] = stmt.exprs[1]
+            else:
+                kept.append(stmt)
+        return kept, tuple(where.items())
 
     def _statement_links(self, stmt: Node, last: Node | None) -> tuple[list[Link], Node]:
         if isinstance(stmt, Chain):

@@ -1,24 +1,39 @@
 """Walks the meaning tree of a formula and computes its value on one model instance.
 
 One method per node type (dispatch on the class name). Symbols are resolved in a
-fixed order — bound variables, parameters, the deck's named maximisers, powers,
-indices, then the notation's counts, data, latents and abbreviations — and
-anything left is not evaluable rather than guessed.
+fixed order — bound variables, what the row or the notation names as a whole
+(a row's own definitions, parameters, maximisers, abbreviations, fields, μ_k^t),
+powers, indices, then the notation's counts, data and latents — and anything left
+is not evaluable rather than guessed.
+
+An optimum (θ^t, max_φ ELBO) is not searched for: the model's own code offers
+EM's closed-form steps as candidates, and one is used only after it is certified
+on the objective as written — no move of any coordinate improves it — so a slide
+that optimises something else is not evaluable rather than silently passed.
 """
 from __future__ import annotations
 
+import math
+from contextlib import contextmanager
 from dataclasses import replace
 
 import numpy as np
 
 from .errors import NotEvaluable
-from .expr import Call, Chain, Draw, Node, Sum, Sym
-from .notation import Notation
-from .values import (FUNCTIONS, DataVal, Density, LatentVal, ParamVal, Plate, add, div, integrate, mul, neg,
-                     on_axis, power, real)
+from .expr import Call, Chain, Draw, Mul, Node, Optimum, Sum, Sym, free_symbols, key
+from .notation import Component, Notation
+from .values import (FUNCTIONS, DataVal, Density, LatentVal, ParamVal, Plate, VectorVal, add, as_density, div,
+                     integrate, mul, neg, on_axis, power, real)
 
 DATA_POINT = "#data"  # env key: the data point (1-based) of the innermost sum over the data
 PLACEHOLDER = "\\cdot"
+# Certifying an optimum: no coordinate moved by DELTA (a log-scale step for a positive field)
+# may improve the objective by more than SLACK, relative. A candidate off by more than DELTA/2
+# fails; one closer is off in value by about DELTA² at most, far below relations.RTOL.
+DELTA, SLACK = 1e-4, 1e-11
+
+
+DIVERGENCES = {"\\text{KL}": "KL", "\\text{JS}": "JS"}
 
 
 class Undefined(Exception):
@@ -31,14 +46,27 @@ class Context:
     Both sides of a link share one context, so a free x or z is the same axis on both.
     """
 
-    def __init__(self, notation: Notation, instance, draws: dict[str, dict], plate: bool):
+    def __init__(self, notation: Notation, instance, draws: dict[str, dict], plate: bool,
+                 where: dict[str, Node] | None = None, optima: dict | None = None):
         self.notation, self.instance, self.draws, self.plate = notation, instance, draws, plate
+        self.where = where or {}  # the row's own definitions (t = σ_1² / σ_2²)
+        self.optima = {} if optima is None else optima  # certified optima, shared by every k of a link
         self.axes = 0
         self._free: dict[object, object] = {}
 
     def new_axis(self) -> int:
         self.axes += 1
         return self.axes - 1
+
+    @contextmanager
+    def scratch(self):
+        """For evaluations that must end as one number per draw (an objective at a trial point):
+        their axes are integrated away, so they are handed back afterwards."""
+        axes, free = self.axes, dict(self._free)
+        try:
+            yield
+        finally:
+            self.axes, self._free = axes, free
 
     def free_data(self) -> DataVal:
         if "x" not in self._free:
@@ -104,16 +132,36 @@ class Evaluator:
         full = sym.key()
         if full in env:
             return env[full]
-        param = self.nt.parameter(full)
-        if param is not None:
-            return ParamVal(param.family, self.ctx.draws[param.draw])
-        if full in self.nt.maximisers:
-            raise NotEvaluable(f"{full} is a maximiser: its value is not computed", sym.pos)
+        named = self._named(sym, env)
+        if named is not None:
+            return named
         if sym.sup is not None:
             return power(self._Sym(replace(sym, sup=None), env), self.value(sym.sup, env))
         if sym.sub is not None:
             return self._indexed(sym, env)
         return self._plain(sym, env)
+
+    def _named(self, sym: Sym, env):
+        """A symbol named as a whole, scripts included (θ^{t-1}, GAP_VAE, σ_1, μ_k^t), or None."""
+        full, nt = sym.key(), self.nt
+        if full in self.ctx.where:
+            return self.value(self.ctx.where[full], env)
+        param = nt.parameter(full)
+        if param is not None:
+            return ParamVal(param.family, self.ctx.draws[param.draw])
+        if full in nt.maximisers:
+            return self.value(nt.maximisers[full], env)
+        if full in nt.abbreviations:
+            return self.value(nt.abbreviations[full], self._at_data_point(env))
+        if full in nt.fields:
+            field = nt.fields[full]
+            return self.model.field(field.field, self.value(field.of, env).values)
+        comp = nt.components.get(replace(sym, sub=None, sup=None).key())
+        if comp is not None and comp.of is not None and sym.sup is not None:
+            owner = replace(comp.of, sup=sym.sup)  # μ_k^t: component μ_k of θ^t
+            if owner.key() in nt.parameters or owner.key() in nt.maximisers:
+                return self._component(sym, comp, owner, env)
+        return None
 
     def _plain(self, sym: Sym, env):
         k = sym.key()
@@ -123,15 +171,18 @@ class Evaluator:
             return self.ctx.free_data()
         if k == self.nt.latent:
             return self.ctx.free_latent()
-        if k in self.nt.abbreviations:
-            return self.value(self.nt.abbreviations[k], self._at_data_point(env))
         raise NotEvaluable(f"the symbol {k}", sym.pos)
 
     def _indexed(self, sym: Sym, env):
         base = sym.base().key()
+        if base in self.nt.indexed:
+            return self._indexed_abbreviation(sym, env)
         if base == self.nt.data and _free_index(sym, env, self.nt):
             return self.ctx.free_data()
-        if base not in env and base not in (self.nt.data, self.nt.latent) and base not in self.nt.components:
+        if base in self.nt.components:
+            comp = self.nt.components[base]
+            return self._component(sym, comp, comp.of, env)
+        if base not in env and base not in (self.nt.data, self.nt.latent):
             raise NotEvaluable(f"the symbol {sym.key()}", sym.pos)
         idx = self._index(sym.sub, env)
         if f"{base}_{{{idx}}}" in env:  # z_i bound by an expectation
@@ -143,12 +194,24 @@ class Evaluator:
             return self.model.data_point(self._in_range(sym, idx, self.model.N) - 1)
         if base == self.nt.latent:
             return self.ctx.free_latent(self._in_range(sym, idx, self.model.N))
-        if base in self.nt.components:
-            comp = self.nt.components[base]
-            k = self._in_range(sym, idx, self.model.count("components"))
-            params = self.ctx.draws[self.nt.parameter(comp.of).draw] if comp.of else None
-            return self.model.component(comp.field, k - 1, params)
         raise NotEvaluable(f"the symbol {sym.key()}", sym.pos)
+
+    def _component(self, sym: Sym, comp: Component, owner: Sym | None, env):
+        """α_k, μ_k of θ, μ_k^t of θ^t: a field of the owning parameter at component k."""
+        if sym.sub is None:
+            raise NotEvaluable(f"{sym.key()} without its component index", sym.pos)
+        k = self._in_range(sym, self._index(sym.sub, env), self.model.count("components"))
+        params = self.value(owner, env).values if owner is not None else None
+        return self.model.component(comp.field, k - 1, params)
+
+    def _indexed_abbreviation(self, sym: Sym, env):
+        """ẑ_{jk} with ẑ_{ik} := p(z = k | x_i; θ^{t-1}) declared: the body with i = j, k = k."""
+        spec = self.nt.indexed[sym.base().key()]
+        parts = sym.sub.factors if isinstance(sym.sub, Mul) else (sym.sub,)
+        if len(parts) != len(spec.letters):
+            raise NotEvaluable(f"{sym.key()}: the notation declares {len(spec.letters)} indices", sym.pos)
+        indices = {letter: self._index(part, env) for letter, part in zip(spec.letters, parts)}
+        return self.value(spec.body, {**env, **indices})
 
     def _index(self, sub: Node, env) -> int:
         idx = self.value(sub, env)
@@ -178,19 +241,27 @@ class Evaluator:
 
     def _Call(self, call: Call, env):
         head = call.head.base().key()
+        if call.head.key() in self.nt.maximisers:
+            return self._at_optimum(call, env)
         if call.head.sub is not None or call.head.sup is not None:
             raise NotEvaluable(f"{call.head.key()}(…): a decorated function", call.pos)
-        if head == "\\text{KL}":
-            return self._kl(call, env)
+        if head in DIVERGENCES:
+            return self._divergence(call, env, DIVERGENCES[head])
         args = [self._argument_value(a, env) for a in call.args()]
         for pattern in self.nt.patterns.get(head, []):
             if pattern.call.signature() == call.signature() and all(map(_fits, pattern.slots, args)):
-                out = getattr(self.model, pattern.method)(*[_argument(a) for a in args])
+                values = [_argument(a) for a in args] + [_argument(self.value(g, env)) for g in pattern.given]
+                if pattern.of_latent:
+                    values.insert(0, env[self.nt.latent] if self.nt.latent in env else self.ctx.free_latent())
+                out = getattr(self.model, pattern.method)(*values)
                 return Density(out) if pattern.density else out
         raise NotEvaluable(f"{call.key()}: the notation gives {head}(…) no meaning with these arguments", call.pos)
 
     def _argument_value(self, arg: Node, env):
-        """An argument's value; 'z = k' names a value of a discrete latent (component k)."""
+        """An argument's value; 'z = k' names a value of a discrete latent (component k), and a
+        distribution named by its abbreviation (ELBO(q, θ)) stands for its parameter (φ)."""
+        if isinstance(arg, Sym) and self._parameter_of(arg) is not None:
+            return self.value(self._parameter_of(arg), env)
         if not isinstance(arg, Chain):
             return self.value(arg, env)
         lhs, rhs = arg.exprs
@@ -198,17 +269,32 @@ class Evaluator:
             raise NotEvaluable("a relation inside an argument other than 'z = value'", arg.pos)
         return self.model.latent_value(self._index(rhs, env))
 
-    def _kl(self, call: Call, env):
+    def _parameter_of(self, sym: Sym) -> Sym | None:
+        """The one parameter of a distribution abbreviation: φ for q := q(z | x_i; φ)."""
+        body = self.nt.abbreviations.get(sym.key())
+        if not isinstance(body, Call):
+            return None
+        params = [a for a in body.args() if isinstance(a, Sym) and a.key() in self.nt.parameters]
+        return params[0] if len(params) == 1 else None
+
+    def _divergence(self, call: Call, env, name: str):
+        """KL(p‖q) = ∫ p log(p/q); JS(p‖q) = KL(p‖m)/2 + KL(q‖m)/2 with m = (p + q)/2."""
         if call.signature() != ("", "\\|"):
-            raise NotEvaluable("KL needs two arguments: KL(p \\| q)", call.pos)
-        first, second = call.args()
+            raise NotEvaluable(f"{name} needs two arguments: {name}(p \\| q)", call.pos)
         axis, v, weights = self._latent_axis()
         inner = {**env, self.nt.latent: v, PLACEHOLDER: v}
-        p, q = self.value(first, inner), self.value(second, inner)
-        for arg, d in ((first, p), (second, q)):
-            if not isinstance(d, Density) or np.ndim(d.log) < axis + 2 or np.shape(d.log)[-(axis + 2)] != len(weights):
-                raise NotEvaluable("KL(·‖·) of something that is not a density of z", arg.pos)
-        return integrate(mul(p, p.log - q.log), weights, axis)
+        p, q = (self._density_of_z(arg, inner, axis, len(weights), name) for arg in call.args())
+        if name == "KL":
+            return integrate(mul(p, p.log - q.log), weights, axis)
+        m = np.logaddexp(p.log, q.log) - math.log(2)
+        return 0.5 * (integrate(mul(p, p.log - m), weights, axis) + integrate(mul(q, q.log - m), weights, axis))
+
+    def _density_of_z(self, arg: Node, env, axis: int, size: int, name: str) -> Density:
+        d = self.value(arg, env)
+        shape = np.shape(d.log if isinstance(d, Density) else d)  # () for anything but a number array
+        if len(shape) < axis + 2 or shape[-(axis + 2)] != size:
+            raise NotEvaluable(f"{name}(·‖·) of something that is not a density of z", arg.pos)
+        return as_density(d)
 
     # ----------------------------------------------------------------------- #
     # binders: sums, integrals, expectations, substitution
@@ -231,10 +317,16 @@ class Evaluator:
                    for s in node.body.walk())
 
     def _Integral(self, node, env):
-        if node.var.key() != self.nt.latent:
-            raise NotEvaluable(f"\\int over {node.var.key()}: only over the latent variable", node.pos)
-        axis, v, weights = self._latent_axis()
-        return integrate(self.value(node.body, {**env, self.nt.latent: v}), weights, axis)
+        var = node.var.key()
+        if var == self.nt.latent:
+            axis, v, weights = self._latent_axis()
+        elif var == self.nt.data:  # the data space, by quadrature on the model's x grid
+            nodes, weights = self.model.data_nodes()
+            axis = self.ctx.new_axis()
+            v = DataVal(on_axis(nodes, axis), None)
+        else:
+            raise NotEvaluable(f"\\int over {var}: only over the latent variable or the data", node.pos)
+        return integrate(self.value(node.body, {**env, var: v}), weights, axis)
 
     def _Expect(self, node, env):
         under = node.under
@@ -292,8 +384,93 @@ class Evaluator:
             inner[sym.key()] = self.value(value, env)
         return self.value(node.body, inner)
 
-    def _Optimum(self, node, env):
-        raise NotEvaluable(f"{node.kind} as a value (it needs an optimiser)", node.pos)
+    def _Vector(self, node, env):
+        return VectorVal(tuple(self.value(part, env) for part in node.parts))
+
+    # ----------------------------------------------------------------------- #
+    # optima
+
+    def _Optimum(self, node: Optimum, env):
+        """max/min: the objective at the optimum; argmax: the optimum (a parameter, or the
+        distribution it parametrises when the optimum is over q)."""
+        target, family, shown = self._optimised(node)
+        at = {**env, target: ParamVal(family, self._optimum_point(node, target, family, env))}
+        if node.kind in ("max", "min"):
+            return self._objective(node.body, at)
+        return self.value(shown, at) if shown is not None else at[target]
+
+    def _at_optimum(self, call: Call, env):
+        """f^*(args) for a declared f^* = argmax over f: f(args) at the optimum (q^*(z|x_i) = q(z|x_i; φ*))."""
+        optimum = self.nt.maximisers[call.head.key()]
+        target, family, shown = self._optimised(optimum)
+        body = self.nt.abbreviations.get(shown.key()) if shown is not None else None
+        if not isinstance(body, Call):
+            raise NotEvaluable(f"{call.head.key()}(…): its optimum is not over a distribution", call.pos)
+        fixed = tuple(part for part in body.parts if all(isinstance(a, Sym) and a.key() == target for a in part[1]))
+        point = ParamVal(family, self._optimum_point(optimum, target, family, env))
+        return self.value(replace(body, parts=call.parts + fixed, pos=call.pos), {**env, target: point})
+
+    def _optimised(self, node: Optimum) -> tuple[str, str, Sym | None]:
+        """What an optimum moves: an optimised parameter, or the parameter of a distribution (q -> φ)."""
+        if len(node.vars) != 1:
+            raise NotEvaluable(f"{node.kind} over several variables, as a value", node.pos)
+        (var,) = node.vars
+        inner = self._parameter_of(var)
+        param = self.nt.parameter(var.key() if inner is None else inner.key())
+        if param is None or not param.optimised:
+            raise NotEvaluable(f"{node.kind} over {var.key()}: not an optimised parameter of the notation", node.pos)
+        return param.key, param.family, None if inner is None else var
+
+    def _optimum_point(self, node: Optimum, target: str, family: str, env) -> dict:
+        free = free_symbols(node.body)
+        # what the objective may depend on besides the draws: its free letters, and the data point
+        # an abbreviation inside it reads (the enclosing sum's, or a free i)
+        depends = sorted(k for k in {*free, DATA_POINT, self.nt.index} if k in env)
+        cache = (key(node), tuple((k, env[k]) for k in depends))
+        cacheable = all(isinstance(env[k], int) for k in depends)
+        if cacheable and cache in self.ctx.optima:
+            return self.ctx.optima[cache]
+        given = [self.value(sym, env) for k, sym in free.items() if k != target and self.nt.parameter_family(k)]
+        candidates = self.model.optima(family, [g for g in given if isinstance(g, ParamVal)])
+        sign = 1 if node.kind in ("max", "argmax") else -1
+        for candidate in candidates:
+            if self._certified(node.body, target, family, candidate, sign, env):
+                if cacheable:
+                    self.ctx.optima[cache] = candidate
+                return candidate
+        raise NotEvaluable(f"{node.kind} over {node.vars[0].key()}: none of the model's closed-form optima "
+                           f"({len(candidates)} tried) is one of this objective", node.pos)
+
+    def _certified(self, body: Node, target: str, family: str, candidate: dict, sign: int, env) -> bool:
+        """No move of any coordinate improves the objective: an optimum in the direction asked."""
+        def at(values):
+            return self._objective(body, {**env, target: ParamVal(family, values)})
+
+        best = at(candidate)
+        slack = SLACK * (1 + np.abs(best))
+        for moved in self.model.moves(candidate, DELTA):
+            gain = sign * (at(moved) - best)
+            if not np.all(np.isfinite(gain)) or np.any(gain > slack):
+                return False
+        return bool(np.all(np.isfinite(best)))
+
+    def _objective(self, body: Node, env) -> np.ndarray:
+        """The objective as one number per draw; its axes are handed back, so trial points do not pile up."""
+        with self.ctx.scratch():
+            value = np.asarray(real(self.value(body, env)), dtype=float)
+        if any(size != 1 for size in value.shape[:-1]):
+            raise NotEvaluable("an optimum of something that is not one number per draw", body.pos)
+        return value.reshape(value.shape[-1:])
+
+    def components(self, value: ParamVal, env) -> VectorVal:
+        """A parameter as a value: the column of its components at the row's index k, in the order the
+        notation declares them (θ = (α_k, μ_k, Σ_k) when all three are of θ)."""
+        k = env.get(self.nt.component_index)
+        fields = [c for c in self.nt.components.values()
+                  if c.of is not None and self.nt.parameter_family(c.of.key()) == value.family]
+        if k is None or not fields:
+            raise NotEvaluable("a parameter as a value: only its components at a component index are compared")
+        return VectorVal(tuple(self.model.component(c.field, k - 1, value.values) for c in fields))
 
 
 def _free_index(sym: Sym, env: dict, nt: Notation) -> bool:
@@ -319,10 +496,17 @@ def _argument(value):
     return value
 
 
-def evaluate(node: Node, ctx: Context):
-    """The value of node as a number array (draws last); NotApplicable if the instance lacks a symbol."""
-    value = Evaluator(ctx).value(node, {})
+def evaluate(node: Node, ctx: Context, env: dict | None = None):
+    """The value of node as a number array (draws last), or a VectorVal of them for a column or a
+    parameter; NotApplicable if the instance lacks a symbol."""
+    evaluator = Evaluator(ctx)
+    env = env or {}
+    value = evaluator.value(node, dict(env))
     try:
+        if isinstance(value, ParamVal):
+            value = evaluator.components(value, env)
+        if isinstance(value, VectorVal):
+            return VectorVal(tuple(real(part) for part in value.parts))
         return real(value)
     except NotEvaluable as exc:
         raise NotEvaluable(f"{exc.construct}: a side of a relation must be a number", node.pos) from None

@@ -182,6 +182,13 @@ class EvalAt(Node):
 
 
 @dataclass(frozen=True)
+class Vector(Node):
+    """A column (pmatrix, bmatrix): equal to another column entry by entry."""
+
+    parts: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
 class Chain(Node):
     """a rel b rel c ...: one statement. exprs[0] is None for a row that starts with its relation."""
 
@@ -195,6 +202,40 @@ class Labelled(Node):
 
     name: Sym
     body: Node
+
+
+def free_symbols(node: Node, bound: frozenset[str] = frozenset()) -> dict[str, Sym]:
+    """The symbols a formula leaves free, by key (θ^{t-1} whole, and the letters of its scripts).
+
+    A universally meant letter (a component index k) and the parameters an optimum depends
+    on are found this way; variables bound by a sum, integral, optimum, expectation or
+    substitution are not.
+    """
+    if isinstance(node, Sym):
+        out = {} if node.key() in bound else {node.key(): node}
+        for script in (node.sub, node.sup):
+            if script is not None:
+                out.update(free_symbols(script, bound))
+        return out
+    scoped: list[tuple[Node, frozenset[str]]]
+    if isinstance(node, Sum):
+        scoped = [(node.lo, bound), (node.hi, bound), (node.body, bound | {node.var.key()})]
+    elif isinstance(node, Integral):
+        scoped = [(node.body, bound | {node.var.key()})]
+    elif isinstance(node, Optimum):
+        scoped = [(node.body, bound | {v.key() for v in node.vars})]
+    elif isinstance(node, Expect) and isinstance(node.under, Draw):
+        var = node.under.var
+        scoped = [(node.under.dist, bound), (node.body, bound | ({var.key()} if isinstance(var, Sym) else set()))]
+    elif isinstance(node, EvalAt):
+        scoped = [(value, bound) for _, value in node.bindings]
+        scoped.append((node.body, bound | {sym.key() for sym, _ in node.bindings}))
+    else:
+        scoped = [(child, bound) for child in node.children()]
+    out: dict[str, Sym] = {}
+    for child, names in scoped:
+        out.update(free_symbols(child, names))
+    return out
 
 
 def key(node: Node) -> str:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import atexit
 import json
-import subprocess
 import threading
 from pathlib import Path
+
+from deckbuild.nodeproc import NodeWorker, WorkerStopped
 
 SCRIPT = Path(__file__).with_name("katex_parse.cjs")
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,10 +45,13 @@ class KatexParser:
     def __init__(self, node: str | None = None, katex_dir: Path | None = None):
         self.node = node
         self.katex_dir = katex_dir
-        self._proc: subprocess.Popen | None = None
+        self._worker: NodeWorker | None = None
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str], dict] = {}
-        self.started = 0
+
+    @property
+    def started(self) -> int:
+        return self._worker.started if self._worker else 0
 
     def parse(self, exprs: list[str], macros: dict[str, str] | None = None) -> list[list | KatexError]:
         """Each formula's tree (a list of nodes), or the KatexError KaTeX raised for it."""
@@ -60,32 +64,17 @@ class KatexParser:
         return [_result(self._cache[(e, key_macros)]) for e in exprs]
 
     def _ask(self, exprs: list[str], macros: dict[str, str]) -> list[dict]:
-        proc = self._worker()
+        if self._worker is None:
+            katex_dir = self.katex_dir or _installed_katex()
+            self._worker = NodeWorker([self.node or _node_binary(), str(SCRIPT), str(katex_dir)])
         try:
-            proc.stdin.write(json.dumps({"exprs": exprs, "macros": macros}) + "\n")
-            proc.stdin.flush()
-            return json.loads(proc.stdout.readline())["results"]
-        except (OSError, ValueError) as exc:
-            self.close()
+            return self._worker.request({"exprs": exprs, "macros": macros})["results"]
+        except WorkerStopped as exc:
             raise RuntimeError(f"the KaTeX parser process stopped unexpectedly ({exc})") from None
 
-    def _worker(self) -> subprocess.Popen:
-        if self._proc is None or self._proc.poll() is not None:
-            katex_dir = self.katex_dir or _installed_katex()
-            self._proc = subprocess.Popen([self.node or _node_binary(), str(SCRIPT), str(katex_dir)],
-                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8")
-            self.started += 1
-        return self._proc
-
     def close(self) -> None:
-        if self._proc is not None:
-            try:
-                self._proc.stdin.close()
-                self._proc.wait(timeout=5)
-            except (OSError, subprocess.TimeoutExpired):
-                self._proc.kill()
-            self._proc = None
-
+        if self._worker is not None:
+            self._worker.close()
 
 def _result(reply: dict) -> list | KatexError:
     if "error" in reply:

@@ -1,16 +1,21 @@
-"""The two model instances every formula is evaluated on.
+"""The model instances formulas are evaluated on; a notation names the ones it uses.
 
-Between them they cover the deck's two readings of "∫ over z": a Gaussian mixture
-(z discrete: the integral is a sum over components) and the linear-Gaussian model
-z ~ N(0, 1), x | z ~ N(az + b, s²), q = N(m, v) (z continuous: quadrature).
+The deck's two readings of "∫ over z" are covered by a Gaussian mixture (z discrete:
+the integral is a sum over components) and the linear-Gaussian model z ~ N(0, 1),
+x | z ~ N(az + b, s²), q = N(m, v) (z continuous: quadrature). Three variants state
+what a single slide assumes and the rest of the deck does not: mixture weights that
+are parameters (the GMM M step learns α, while elsewhere p(z) has no parameter), and
+q restricted to N(m_i, 1) (the VAE gap). Two pairs of distributions p, q (categorical,
+and zero-mean normals) serve the KL/JS slides, which speak of no model at all.
 
 The densities are the model's own; Q, ℓ and the ELBO are computed here by the
 model's own code (exact sums, Gaussian moments), never from a slide's LaTeX, so a
 row that evaluates a named quantity is compared with a second derivation of it.
+So are EM's two steps, the only optima the evaluator knows (and it certifies each
+before use, see evaluate.py).
 
 Parameters are drawn at random (fixed seeds): θ and θ̂ independently from the same
-box, φ per data point. The prior p(z) has no parameter — the deck writes p(z)
-without θ — so the mixture weights α are a constant of the instance.
+box, φ per data point.
 """
 from __future__ import annotations
 
@@ -19,7 +24,7 @@ import math
 import numpy as np
 
 from .errors import NotApplicable
-from .values import DataVal, LatentVal, Plate, on_axis, pick
+from .values import DataVal, LatentVal, ParamVal, Plate, on_axis, pick
 
 SEED = 20251211
 LOG_2PI = math.log(2 * math.pi)
@@ -37,15 +42,39 @@ def _log_uniform(rng, n, lo, hi):
     return np.exp(rng.uniform(math.log(lo), math.log(hi), n))
 
 
+def _random_logs(rng, n, k, spread=10.0):
+    """log of a random probability vector of length k, at n draws (entries up to spread² apart)."""
+    raw = [_log_uniform(rng, n, 1 / spread, spread) for _ in range(k)]
+    return [np.log(w / sum(raw)) for w in raw]
+
+
+def _trapezoid(grid: np.ndarray) -> np.ndarray:
+    """Trapezoid weights: spectrally accurate for the smooth, fast-decaying integrands here."""
+    h = grid[1] - grid[0]
+    weights = np.full(grid.size, h)
+    weights[[0, -1]] = h / 2
+    return weights
+
+
 class Instance:
     """What the notation's patterns call; subclasses say what the model is."""
 
     name = ""
     N = 0
+    K = 0
+    DISCRETE = False  # a discrete latent (values 1..K) or a continuous one (quadrature on GRID)
+    GRID = np.linspace(-10.0, 10.0, 81)
+    # ∫ over x: every data density here stays within a few units of 0 with a variance of at least 0.3
+    X_GRID = np.linspace(-25.0, 25.0, 201)
+    # how each parameter field moves when an optimum is certified: real, positive (log scale),
+    # simplex (weights, renormalised), log-simplex (log-weights), fixed (not a free coordinate)
+    FIELDS: dict[str, str] = {}
 
     def __init__(self, x: np.ndarray):
         self.x = np.asarray(x, dtype=float)
         self.N = len(self.x)
+        self.weights = _trapezoid(self.GRID)
+        self.x_weights = _trapezoid(self.X_GRID)
 
     def count(self, what: str) -> int:
         if what == "data":
@@ -58,12 +87,36 @@ class Instance:
     def all_data(self, axis: int) -> DataVal:
         return DataVal(on_axis(self.x, axis), on_axis(np.arange(self.N), axis))
 
+    def data_nodes(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.X_GRID, self.x_weights
+
+    def nodes(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.DISCRETE:
+            return np.arange(self.K), np.ones(self.K)
+        return self.GRID, self.weights
+
+    def latent_value(self, k: int) -> LatentVal:
+        """z = k: value k (1-based) of a discrete latent."""
+        if not self.DISCRETE:
+            raise NotApplicable(f"{self.name} has a continuous latent: z = {k} names no component")
+        if not 1 <= k <= self.K:
+            raise NotApplicable(f"z = {k}: {self.name} has values 1..{self.K}")
+        return LatentVal(k - 1)
+
     def component(self, field: str, k: int, params: dict | None):
         raise NotApplicable(f"{self.name} has no mixture components")
 
-    def latent_value(self, k: int) -> LatentVal:
-        """z = k: component k (1-based) of a discrete latent."""
-        raise NotApplicable(f"{self.name} has a continuous latent: z = {k} names no component")
+    def field(self, name: str, params: dict):
+        if name not in params:
+            raise NotApplicable(f"{self.name} has no parameter {name}")
+        return params[name]
+
+    @staticmethod
+    def _fitted(x: DataVal):
+        """φ holds one q per data point: at an x that is not one (an integration node) q has no value."""
+        if x.index is None:
+            raise NotApplicable("q(z | x; φ) is fitted to the data points, not to every x")
+        return x.index
 
     # the model's densities, as logs; argument order is the pattern's
     def log_joint(self, x: DataVal, z: LatentVal, th: dict):
@@ -75,6 +128,12 @@ class Instance:
     def log_gaussian(self, x: DataVal, mean, var):
         return normal_log_pdf(x.value, mean, var)
 
+    def log_normal(self, z: LatentVal, mean, var):
+        """N(mean, var) as a distribution of the latent."""
+        if self.DISCRETE:
+            raise NotApplicable(f"{self.name} has a discrete latent: a normal density has no value on it")
+        return normal_log_pdf(z.value, mean, var)
+
     # named quantities, by the model's own computation
     def complete_loglik(self, x: DataVal, z, th: dict):
         """ℓ(x, z; θ) = Σ_i log p(x_i, z_i; θ) for the whole data set and a plate of latents."""
@@ -85,13 +144,68 @@ class Instance:
     def draw(self, family: str, n: int, rng: np.random.Generator) -> dict:
         raise NotImplementedError
 
+    # optima: EM's two steps
+    def optima(self, family: str, given: list[ParamVal]) -> list[dict]:
+        """Optima the model's own code computes, from the parameters the objective depends on:
+        q = the posterior at a model parameter (E step), θ maximising Q(·, θ̂) or the ELBO at a
+        given q (M step)."""
+        if family == "variational":
+            return [self.e_step(g.values) for g in given if g.family == "model"]
+        if family == "model":
+            return [self.m_step(self.posterior_stats(g)) for g in given if g.family in ("model", "variational")]
+        return []
+
+    def moves(self, values: dict, delta: float) -> list[dict]:
+        """The parameter moved by ±delta along each free coordinate, staying in its family."""
+        out = []
+        for field, value in values.items():
+            kind = self.FIELDS[field]  # a field missing here would go unchecked: a KeyError instead
+            if kind == "fixed":
+                continue
+            for path in _leaf_paths(value):
+                out.extend({**values, field: _moved(value, path, kind, step)} for step in (delta, -delta))
+        return out
+
+
+def _leaf_paths(value, prefix: tuple[int, ...] = ()):
+    if isinstance(value, list):
+        for j, item in enumerate(value):
+            yield from _leaf_paths(item, prefix + (j,))
+    else:
+        yield prefix
+
+
+def _moved(value, path: tuple[int, ...], kind: str, step: float):
+    """A copy of a (nested list of) draw arrays with one entry moved; a (log-)simplex is renormalised."""
+    if not path:
+        return value + step if kind == "real" else value * math.exp(step)
+    group = list(value)
+    j = path[0]
+    if len(path) > 1:
+        group[j] = _moved(group[j], path[1:], kind, step)
+        return group
+    group[j] = group[j] + step if kind in ("real", "log-simplex") else group[j] * math.exp(step)
+    if kind == "simplex":
+        total = sum(group)
+        return [g / total for g in group]
+    if kind == "log-simplex":
+        norm = np.logaddexp.reduce(np.broadcast_arrays(*group), axis=0)
+        return [g - norm for g in group]
+    return group
+
 
 class GaussianMixture(Instance):
-    """1-D mixture of K Gaussians, weights α fixed; θ = (μ_k, σ²_k); q(z|x_i; φ) = Categorical(w_i)."""
+    """1-D mixture of K Gaussians, weights α fixed; θ = (μ_k, σ²_k); q(z|x_i; φ) = Categorical(w_i).
+
+    The prior p(z) has no parameter — the deck writes p(z) without θ — so α is a constant.
+    """
 
     name = "gmm"
     K = 3
     ALPHA = (0.5, 0.3, 0.2)
+    DISCRETE = True
+    LEARNED_WEIGHTS = False
+    FIELDS = {"mean": "real", "variance": "positive", "weight": "simplex", "log_w": "log-simplex"}
 
     def __init__(self, n_data: int = 4):
         rng = np.random.default_rng([SEED, 1])
@@ -102,28 +216,30 @@ class GaussianMixture(Instance):
     def count(self, what: str) -> int:
         return self.K if what == "components" else super().count(what)
 
-    def nodes(self) -> tuple[np.ndarray, np.ndarray]:
-        return np.arange(self.K), np.ones(self.K)
-
-    def latent_value(self, k: int) -> LatentVal:
-        if not 1 <= k <= self.K:
-            raise NotApplicable(f"z = {k}: the mixture has components 1..{self.K}")
-        return LatentVal(k - 1)
-
     def component(self, field: str, k: int, params: dict | None):
-        if field == "weight":
+        if field == "weight" and not self.LEARNED_WEIGHTS:
             return self.ALPHA[k]
         return params[field][k]
 
     def draw(self, family: str, n: int, rng: np.random.Generator) -> dict:
         if family == "model":
-            return {"mean": [_uniform(rng, n, -2.0, 2.0) for _ in range(self.K)],
-                    "variance": [_log_uniform(rng, n, 0.3, 3.0) for _ in range(self.K)]}
-        raw = [[_log_uniform(rng, n, 0.1, 10.0) for _ in range(self.K)] for _ in range(self.N)]
-        return {"log_w": [[np.log(w / sum(row)) for w in row] for row in raw]}
+            th = {"mean": [_uniform(rng, n, -2.0, 2.0) for _ in range(self.K)],
+                  "variance": [_log_uniform(rng, n, 0.3, 3.0) for _ in range(self.K)]}
+            if self.LEARNED_WEIGHTS:
+                th["weight"] = [np.exp(lw) for lw in _random_logs(rng, n, self.K)]
+            return th
+        return {"log_w": [_random_logs(rng, n, self.K) for _ in range(self.N)]}
+
+    def _log_alpha(self, th: dict):
+        return [np.log(w) for w in th["weight"]] if self.LEARNED_WEIGHTS else self.log_alpha
 
     def log_prior(self, z: LatentVal):
+        if self.LEARNED_WEIGHTS:
+            raise NotApplicable("the mixture weights are parameters here: p(z) without θ has no value")
         return pick(self.log_alpha, z.value)
+
+    def log_joint(self, x: DataVal, z: LatentVal, th: dict):
+        return pick(self._log_alpha(th), z.value) + self.log_likelihood(x, z, th)
 
     def log_likelihood(self, x: DataVal, z: LatentVal, th: dict):
         return normal_log_pdf(x.value, pick(th["mean"], z.value), pick(th["variance"], z.value))
@@ -132,19 +248,27 @@ class GaussianMixture(Instance):
         return np.logaddexp.reduce(np.broadcast_arrays(*self._log_joints(x.value, th)), axis=0)
 
     def log_variational(self, z: LatentVal, x: DataVal, ph: dict):
-        per_k = [pick([row[k] for row in ph["log_w"]], x.index) for k in range(self.K)]
+        index = self._fitted(x)
+        per_k = [pick([row[k] for row in ph["log_w"]], index) for k in range(self.K)]
         return pick(per_k, z.value)
 
     def _log_joints(self, x, th):
-        return [la + normal_log_pdf(x, m, v) for la, m, v in zip(self.log_alpha, th["mean"], th["variance"])]
+        return [la + normal_log_pdf(x, m, v) for la, m, v in zip(self._log_alpha(th), th["mean"], th["variance"])]
+
+    def _log_responsibilities(self, th: dict) -> list[list]:
+        """log p(z = k | x_i; θ) for every i, k."""
+        out = []
+        for x in self.x:
+            joints = self._log_joints(x, th)
+            norm = np.logaddexp.reduce(np.broadcast_arrays(*joints), axis=0)
+            out.append([lj - norm for lj in joints])
+        return out
 
     def expected_complete_loglik(self, th: dict, th_hat: dict):
         """Q(θ, θ̂) = Σ_i Σ_k r_ik(θ̂) log(α_k N(x_i; μ_k, σ²_k)): EM's E step for a mixture."""
         total = 0.0
-        for x in self.x:
-            hat = self._log_joints(x, th_hat)
-            norm = np.logaddexp.reduce(hat, axis=0)
-            total = total + sum(np.exp(h - norm) * lj for h, lj in zip(hat, self._log_joints(x, th)))
+        for x, log_r in zip(self.x, self._log_responsibilities(th_hat)):
+            total = total + sum(np.exp(lr) * lj for lr, lj in zip(log_r, self._log_joints(x, th)))
         return total
 
     def elbo(self, ph: dict, th: dict):
@@ -155,32 +279,56 @@ class GaussianMixture(Instance):
                 total = total + np.exp(log_q) * (lj - log_q)
         return total
 
+    def posterior_stats(self, given: ParamVal) -> list[list]:
+        """Responsibilities r_ik: the posterior at a model parameter, or a given q."""
+        logs = self._log_responsibilities(given.values) if given.family == "model" else given.values["log_w"]
+        return [[np.exp(lr) for lr in row] for row in logs]
+
+    def e_step(self, th: dict) -> dict:
+        return {"log_w": self._log_responsibilities(th)}
+
+    def m_step(self, r: list[list]) -> dict:
+        """N_k = Σ_i r_ik; μ_k, σ²_k the r-weighted mean and variance; α_k = N_k / N if learned."""
+        nk = [sum(row[k] for row in r) for k in range(self.K)]
+        mean = [sum(row[k] * x for row, x in zip(r, self.x)) / nk[k] for k in range(self.K)]
+        var = [sum(row[k] * (x - mean[k]) ** 2 for row, x in zip(r, self.x)) / nk[k] for k in range(self.K)]
+        th = {"mean": mean, "variance": var}
+        if self.LEARNED_WEIGHTS:
+            th["weight"] = [n / self.N for n in nk]
+        return th
+
+
+class GaussianMixtureLearnedWeights(GaussianMixture):
+    """The mixture of the GMM M-step slide: α_k is part of θ (and p(z) then has no value without θ)."""
+
+    name = "gmm-learned-weights"
+    LEARNED_WEIGHTS = True
+
 
 class LinearGaussian(Instance):
     """z ~ N(0, 1), x | z ~ N(az + b, s²); q(z | x_i; φ) = N(m_i, v_i)."""
 
     name = "linear-gaussian"
-    # Trapezoid rule on a uniform grid: spectrally accurate for these smooth, fast-decaying
-    # integrands; the narrowest one (posterior variance >= 0.13) still spans several nodes.
-    GRID = np.linspace(-10.0, 10.0, 81)
+    Q_VARIANCE: float | None = None  # q = N(m_i, Q_VARIANCE) when set
+    FIELDS = {"a": "real", "b": "real", "s2": "positive", "m": "real", "v": "positive"}
 
     def __init__(self, n_data: int = 2):
         rng = np.random.default_rng([SEED, 2])
         z = rng.standard_normal(n_data)
         super().__init__(1.0 * z + 0.3 + 0.8 * rng.standard_normal(n_data))
-        h = self.GRID[1] - self.GRID[0]
-        self.weights = np.full(self.GRID.size, h)
-        self.weights[[0, -1]] = h / 2
-
-    def nodes(self) -> tuple[np.ndarray, np.ndarray]:
-        return self.GRID, self.weights
 
     def draw(self, family: str, n: int, rng: np.random.Generator) -> dict:
         if family == "model":
             return {"a": _uniform(rng, n, -1.5, 1.5), "b": _uniform(rng, n, -1.0, 1.0),
                     "s2": _uniform(rng, n, 0.6, 1.5) ** 2}
-        return {"m": [_uniform(rng, n, -1.5, 1.5) for _ in range(self.N)],
-                "v": [_log_uniform(rng, n, 0.3, 1.2) for _ in range(self.N)]}
+        means = [_uniform(rng, n, -1.5, 1.5) for _ in range(self.N)]
+        if self.Q_VARIANCE is not None:
+            return {"m": means, "v": [np.full(n, self.Q_VARIANCE) for _ in range(self.N)]}
+        return {"m": means, "v": [_log_uniform(rng, n, 0.3, 1.2) for _ in range(self.N)]}
+
+    def field(self, name: str, params: dict):
+        """s is the noise's standard deviation, as the GAP slide writes it (s² is drawn)."""
+        return np.sqrt(params["s2"]) if name == "s" and "s2" in params else super().field(name, params)
 
     def log_prior(self, z: LatentVal):
         return normal_log_pdf(z.value, 0.0, 1.0)
@@ -196,7 +344,8 @@ class LinearGaussian(Instance):
         return normal_log_pdf(z.value, mean, var)
 
     def log_variational(self, z: LatentVal, x: DataVal, ph: dict):
-        return normal_log_pdf(z.value, pick(ph["m"], x.index), pick(ph["v"], x.index))
+        index = self._fitted(x)
+        return normal_log_pdf(z.value, pick(ph["m"], index), pick(ph["v"], index))
 
     @staticmethod
     def _posterior(x, th):
@@ -218,5 +367,84 @@ class LinearGaussian(Instance):
         return sum(self._expected_log_joint(x, th, m, v) + 0.5 * (LOG_2PI + 1 + np.log(v))
                    for x, m, v in zip(self.x, ph["m"], ph["v"]))
 
+    def posterior_stats(self, given: ParamVal) -> list[tuple]:
+        """(E z_i, Var z_i): under the posterior at a model parameter, or under a given q."""
+        if given.family == "model":
+            return [self._posterior(x, given.values) for x in self.x]
+        return list(zip(given.values["m"], given.values["v"]))
 
-INSTANCES = {cls.name: cls for cls in (GaussianMixture, LinearGaussian)}
+    def e_step(self, th: dict) -> dict:
+        """The closest q of the family: the posterior, or its mean when the variance is fixed."""
+        moments = [self._posterior(x, th) for x in self.x]
+        fixed = self.Q_VARIANCE
+        return {"m": [m for m, _ in moments], "v": [v if fixed is None else np.full_like(v, fixed) for _, v in moments]}
+
+    def m_step(self, moments: list[tuple]) -> dict:
+        """Least squares of x on z with E z and E z² in place of z and z²; s² the expected residual."""
+        m = [mi for mi, _ in moments]
+        v = [vi for _, vi in moments]
+        s_zz, s_z = sum(mi**2 + vi for mi, vi in moments), sum(m)
+        s_xz, s_x = sum(x * mi for x, mi in zip(self.x, m)), float(sum(self.x))
+        a = (self.N * s_xz - s_x * s_z) / (self.N * s_zz - s_z**2)
+        b = (s_x - a * s_z) / self.N
+        s2 = sum((x - a * mi - b) ** 2 + a**2 * vi for x, mi, vi in zip(self.x, m, v)) / self.N
+        return {"a": a, "b": b, "s2": s2}
+
+
+class LinearGaussianUnitQ(LinearGaussian):
+    """The VAE of the GAP slide: q(z | x_i; φ) = N(m_i, 1), which cannot reach the posterior."""
+
+    name = "linear-gaussian-unit-q"
+    Q_VARIANCE = 1.0
+    FIELDS = {**LinearGaussian.FIELDS, "v": "fixed"}
+
+
+class CategoricalPair(Instance):
+    """Two random distributions p, q over K values: the general case of the divergence slides.
+
+    Probabilities range over six orders of magnitude, so that some pairs are far apart (JS near
+    log 2) and a bound stated too tight fails at some draw.
+    """
+
+    name = "categorical-pair"
+    K = 5
+    DISCRETE = True
+
+    def __init__(self):
+        super().__init__(np.zeros(0))
+
+    def draw(self, family: str, n: int, rng: np.random.Generator) -> dict:
+        return {"log_p": _random_logs(rng, n, self.K, 1e3), "log_q": _random_logs(rng, n, self.K, 1e3)}
+
+    def log_p(self, z: LatentVal, pair: dict):
+        return pick(pair["log_p"], z.value)
+
+    def log_q(self, z: LatentVal, pair: dict):
+        return pick(pair["log_q"], z.value)
+
+
+class NormalPair(Instance):
+    """p = N(0, σ_1²), q = N(0, σ_2²): zero-mean, as the asymmetry slide states its example.
+
+    The grid is wider than the linear-Gaussian one: q/p at its ends (e^216 at most) is still a
+    float, and the widest density leaves less than 1e-10 of its mass outside.
+    """
+
+    name = "normal-pair"
+    GRID = np.linspace(-12.0, 12.0, 97)
+
+    def __init__(self):
+        super().__init__(np.zeros(0))
+
+    def draw(self, family: str, n: int, rng: np.random.Generator) -> dict:
+        return {"std_p": _uniform(rng, n, 0.55, 1.7), "std_q": _uniform(rng, n, 0.55, 1.7)}
+
+    def log_p(self, z: LatentVal, pair: dict):
+        return normal_log_pdf(z.value, 0.0, pair["std_p"] ** 2)
+
+    def log_q(self, z: LatentVal, pair: dict):
+        return normal_log_pdf(z.value, 0.0, pair["std_q"] ** 2)
+
+
+INSTANCES = {cls.name: cls for cls in (GaussianMixture, GaussianMixtureLearnedWeights, LinearGaussian,
+                                       LinearGaussianUnitQ, CategoricalPair, NormalPair)}

@@ -13,12 +13,12 @@ from pathlib import Path
 import yaml
 
 from .errors import NotEvaluable
-from .expr import Call, Draw, Node, Optimum, Sym
+from .expr import Call, Draw, Mul, Node, Optimum, Sym
 from .katex import KatexError, shared_parser
 from .syntax import Grammar
 
 FOLDER = Path(__file__).with_name("notations")
-BUILTIN_HEADS = frozenset({"\\text{KL}"})
+BUILTIN_HEADS = frozenset({"\\text{KL}", "\\text{JS}"})
 
 
 @dataclass(frozen=True)
@@ -31,18 +31,35 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Pattern:
-    """head(slots…) meaning model.<method>; each slot is 'data', 'latent', 'real' or a parameter family."""
+    """head(slots…) meaning model.<method>; each slot is 'data', 'latent', 'real' or a parameter family.
+
+    `given`: parameters the deck never writes but the method takes (the drawn pair of the
+    divergence slides); `of_latent`: a distribution written without its variable, N(0, σ²),
+    whose method takes the latent variable first.
+    """
 
     call: Call
     method: str
     density: bool
     slots: tuple[str, ...]
+    given: tuple[Sym, ...] = ()
+    of_latent: bool = False
 
 
 @dataclass(frozen=True)
 class Component:
+    """A field of a parameter: indexed by component (μ_k of θ) or not (a of θ); `of` None: a constant."""
+
     field: str
-    of: str | None
+    of: Sym | None
+
+
+@dataclass(frozen=True)
+class IndexedAbbreviation:
+    """ẑ_{ik} := body, with the slide's indices put for the declaration's letters."""
+
+    letters: tuple[str, ...]
+    body: Node
 
 
 @dataclass(frozen=True)
@@ -64,30 +81,47 @@ class Notation:
         self._parse = _Reader()
         self._read_symbols(spec)
         self.patterns: dict[str, list[Pattern]] = {}
-        for section, density in (("densities", True), ("functions", False)):
-            for latex, method in (spec.get(section) or {}).items():
-                self._add_pattern(latex, method, density)
+        for section in ("densities", "functions", "distributions"):
+            for latex, entry in (spec.get(section) or {}).items():
+                self._add_pattern(latex, entry, section)
         self.grammar = self._parse.grammar = Grammar(frozenset(self.patterns) | BUILTIN_HEADS)
         self._read_shorthands(spec)
 
     def _read_symbols(self, spec: dict) -> None:
-        data, comps = spec["data"], spec.get("components") or {}
-        self.data, self.index = self.symbol_key(data["symbol"]), self.symbol_key(data["index"])
+        data, comps = spec.get("data"), spec.get("components") or {}
+        self.data = self.index = None
+        self.counts: dict[str, str] = {}
+        if data:
+            self.data, self.index = self.symbol_key(data["symbol"]), self.symbol_key(data["index"])
+            self.counts[self.symbol_key(data["count"])] = "data"
         self.latent = self.symbol_key(spec["latent"]["symbol"])
-        self.counts = {self.symbol_key(data["count"]): "data"}
+        self.component_index = self.symbol_key(comps["index"]) if comps.get("index") else None
         if comps:
             self.counts[self.symbol_key(comps["count"])] = "components"
-        self.components = {self.symbol_key(k): Component(v["field"], v.get("of") and self.symbol_key(v["of"]))
-                           for k, v in (comps.get("symbols") or {}).items()}
+        self.components = self._fields(comps.get("symbols"))
+        self.fields = self._fields(spec.get("fields"))
+        if any(f.of is None for f in self.fields.values()):
+            raise ValueError(f"notation {self.name}: every field names the parameter it is 'of'")
         self.parameters = {}
         for latex, v in spec["parameters"].items():
             key = self.symbol_key(latex)
             self.parameters[key] = Parameter(key, v["family"], v["draw"], bool(v.get("optimised")))
         self.equivalent_in = [self.symbol_key(k) for k in spec.get("equivalent_in", [])]
 
+    def _fields(self, entries: dict | None) -> dict[str, Component]:
+        return {self.symbol_key(k): Component(v["field"], v.get("of") and self._parse.expr(v["of"]))
+                for k, v in (entries or {}).items()}
+
     def _read_shorthands(self, spec: dict) -> None:
-        abbreviations = spec.get("abbreviations") or {}
-        self.abbreviations = {self.symbol_key(k): self._parse.expr(v) for k, v in abbreviations.items()}
+        self.abbreviations: dict[str, Node] = {}
+        self.indexed: dict[str, IndexedAbbreviation] = {}
+        for latex, body in (spec.get("abbreviations") or {}).items():
+            sym = self._parse.expr(latex)
+            letters = _index_letters(sym.sub) if isinstance(sym, Sym) and sym.sup is None else None
+            if letters:
+                self.indexed[sym.base().key()] = IndexedAbbreviation(letters, self._parse.expr(body))
+            else:
+                self.abbreviations[self.symbol_key(latex)] = self._parse.expr(body)
         self.expectations = {self._parse.expect_key(k): self._expectation(v)
                              for k, v in (spec.get("expectations") or {}).items()}
         self.objective = self._parse.expr(spec["objective"]) if spec.get("objective") else None
@@ -101,12 +135,15 @@ class Notation:
             raise ValueError(f"notation {self.name}: {latex!r} should be a symbol")
         return node.key()
 
-    def _add_pattern(self, latex: str, method: str, density: bool) -> None:
+    def _add_pattern(self, latex: str, entry: str | dict, section: str) -> None:
         call = self._parse.expr(latex)
         if not isinstance(call, Call):
             raise ValueError(f"notation {self.name}: {latex!r} is not a pattern f(…)")
+        method = entry if isinstance(entry, str) else entry["method"]
+        given = () if isinstance(entry, str) else tuple(self._parse.expr(g) for g in entry.get("given", []))
         slots = tuple(self._slot(a) for a in call.args())
-        self.patterns.setdefault(call.head.base().key(), []).append(Pattern(call, method, density, slots))
+        pattern = Pattern(call, method, section != "functions", slots, given, section == "distributions")
+        self.patterns.setdefault(call.head.base().key(), []).append(pattern)
 
     def _slot(self, arg: Node) -> str:
         k = arg.key() if isinstance(arg, Sym) else None
@@ -135,6 +172,21 @@ class Notation:
 
     def parameter(self, key: str) -> Parameter | None:
         return self.parameters.get(key)
+
+    def knows(self, sym: Sym) -> bool:
+        """Does the notation give the symbol (or its letter) a meaning? A row may define one it does not."""
+        named = (set(self.parameters) | set(self.maximisers) | set(self.abbreviations) | set(self.indexed)
+                 | set(self.fields) | set(self.components) | set(self.counts) | set(self.patterns)
+                 | {self.data, self.index, self.latent, self.component_index})
+        return sym.key() in named or sym.base().key() in named
+
+    def parameter_family(self, key: str) -> str | None:
+        """The family of a parameter or of a declared maximiser (θ^t: model), else None."""
+        if key in self.parameters:
+            return self.parameters[key].family
+        if key in self.maximisers and len(self.maximisers[key].vars) == 1:
+            return self.parameter_family(self.maximisers[key].vars[0].key())
+        return None
 
     def draws(self) -> dict[str, str]:
         """Each random draw the parameters use, with its family."""
@@ -172,10 +224,31 @@ class _Reader:
         return under.key()
 
 
-@lru_cache(maxsize=None)
-def load(name: str) -> Notation:
+def _index_letters(sub: Node | None) -> tuple[str, ...] | None:
+    """The letters of a subscript such as ik (each a single letter), or None."""
+    parts = sub.factors if isinstance(sub, Mul) else (sub,)
+    if sub is None or not all(isinstance(p, Sym) and len(p.name) == 1 and p.key() == p.name for p in parts):
+        return None
+    return tuple(p.name for p in parts)
+
+
+def _spec(name: str) -> dict:
+    """A declaration with its `base` (the notation it extends) merged under it, one level deep."""
     path = FOLDER / f"{name}.yaml"
     if not path.exists():
         known = ", ".join(sorted(p.stem for p in FOLDER.glob("*.yaml")))
         raise KeyError(f"no notation '{name}' in {FOLDER} (known: {known})")
-    return Notation(name, yaml.safe_load(path.read_text(encoding="utf-8")))
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    base = spec.pop("base", None)
+    if base is None:
+        return spec
+    merged = _spec(base)
+    for key, value in spec.items():
+        below = merged.get(key)
+        merged[key] = {**below, **value} if isinstance(value, dict) and isinstance(below, dict) else value
+    return merged
+
+
+@lru_cache(maxsize=None)
+def load(name: str) -> Notation:
+    return Notation(name, _spec(name))

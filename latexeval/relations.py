@@ -8,22 +8,27 @@
            (the mixture density is the general model on the mixture instance)
     :=     a definition the notation also knows: equal
 
-A side that is an argmax (or a symbol the notation defines as one) is compared
-through its objective: two argmaxes over the same variables agree when their
-objectives are equivalent (<=>) in those variables.
+Two argmaxes (or symbols the notation defines as one) are compared through their
+objectives: they agree when the objectives are equivalent (<=>) in the variables.
+An argmax related to anything else is compared by value (the evaluator computes
+and certifies the optimum). A column is compared entry by entry, a parameter as
+the column of its components; an index left free (k in α_k^t = …, i in
+ẑ_{ik} = …) means every value of it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
 
 from .errors import NotApplicable, NotEvaluable
 from .evaluate import Context, Undefined, evaluate
-from .expr import Node, Optimum, Sym
+from .expr import Node, Optimum, Sym, free_symbols
 from .models import INSTANCES, SEED
 from .notation import Notation
+from .values import VectorVal
 
 DRAWS = 12  # independent draws for =, <=, >=
 BASES, MOVES = 6, 4  # for <=>: base points, and moves of the optimised parameter at each
@@ -32,12 +37,13 @@ RTOL = 1e-7
 
 @dataclass(frozen=True)
 class Link:
-    """lhs rel rhs, one relation of a row; wrt (parameter keys) only for <=>."""
+    """lhs rel rhs, one relation of a row; wrt (parameter keys) only for <=>; where: the row's own definitions."""
 
     lhs: Node
     rel: str
     rhs: Node
     wrt: tuple[str, ...] | None = None
+    where: tuple[tuple[str, Node], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,7 @@ def _draws(name: str, draws: tuple[tuple[str, str], ...], varied: frozenset[str]
     model = instance(name)
     out = {}
     for k, (draw, family) in enumerate(draws):
-        rng = np.random.default_rng([SEED, sorted(INSTANCES).index(name), k])
+        rng = np.random.default_rng([SEED, zlib.crc32(name.encode()), k])
         if not varied:
             out[draw] = model.draw(family, DRAWS, rng)
         elif draw in varied:
@@ -99,14 +105,13 @@ def check(link: Link, nt: Notation) -> Verdict:
 def _through_maximisers(link: Link, nt: Notation) -> Link:
     """argmax_v F = argmax_v G  <=  F <=> G in v."""
     left, right = _maximiser(link.lhs, nt), _maximiser(link.rhs, nt)
-    if left is None and right is None:
+    if left is None or right is None:
         return link
-    if left is None or right is None or link.rel not in ("=", ":="):
-        raise NotEvaluable("an argmax related to something that is not an argmax over the same variables",
-                           link.lhs.pos)
+    if link.rel not in ("=", ":="):
+        raise NotEvaluable(f"two argmaxes related by {link.rel}", link.lhs.pos)
     if {v.key() for v in left.vars} != {v.key() for v in right.vars}:
-        return Link(left.body, "argmax-vars", right.body)
-    return Link(left.body, "<=>", right.body, tuple(v.key() for v in left.vars))
+        return replace(link, lhs=left.body, rel="argmax-vars", rhs=right.body)
+    return replace(link, lhs=left.body, rel="<=>", rhs=right.body, wrt=tuple(v.key() for v in left.vars))
 
 
 def _maximiser(node: Node, nt: Notation) -> Optimum | None:
@@ -122,21 +127,51 @@ def _check_on(name: str, link: Link, nt: Notation) -> Verdict:
         return Verdict(False, "the two argmaxes are over different variables")
     varied = frozenset(nt.wrt_draws(list(link.wrt or nt.equivalent_in))) if link.rel == "<=>" else frozenset()
     draws = _draws(name, tuple(sorted(nt.draws().items())), varied)
-    ctx = Context(nt, instance(name), draws, plate=_indexes_latent(link, nt))
-    n = BASES * MOVES if varied else DRAWS
-    a, b = np.broadcast_arrays(_side(link.lhs, ctx, "lhs", n), _side(link.rhs, ctx, "rhs", n))
+    model, n, optima = instance(name), BASES * MOVES if varied else DRAWS, {}
+    lhs, rhs = [], []
+    for env in _assignments(link, nt, model):
+        ctx = Context(nt, model, draws, plate=_indexes_latent(link, nt), where=dict(link.where), optima=optima)
+        entries = _entries(_side(link.lhs, ctx, "lhs", env), _side(link.rhs, ctx, "rhs", env), n)
+        if isinstance(entries, Verdict):
+            return entries
+        lhs.append(entries[0])
+        rhs.append(entries[1])
+    a, b = np.concatenate(lhs), np.concatenate(rhs)
     if link.rel == "<=>":
         return _same_maximiser(a, b, link.wrt or nt.equivalent_in)
     return _compare(a, b, link.rel)
 
 
-def _side(node: Node, ctx: Context, side: str, draws: int) -> np.ndarray:
+def _side(node: Node, ctx: Context, side: str, env: dict):
     try:
-        value = evaluate(node, ctx)
+        return evaluate(node, ctx, env)
     except NotEvaluable as exc:
         exc.side = side
         raise
-    return np.broadcast_to(value, np.broadcast_shapes(np.shape(value), (draws,)))
+
+
+def _assignments(link: Link, nt: Notation, model) -> list[dict]:
+    """An index left free (α_k^t = …, ẑ_{ik} = …) means every value: one evaluation per assignment."""
+    free = {k for side in (link.lhs, link.rhs) for k in free_symbols(side)}
+    out = [{}]
+    for index, what in ((nt.component_index, "components"), (nt.index, "data")):
+        if index is not None and index in free:
+            out = [{**env, index: j} for env in out for j in range(1, model.count(what) + 1)]
+    return out
+
+
+def _entries(a, b, n: int):
+    """Both sides as (points, draws) arrays, a column entry by entry; a Verdict if they cannot match."""
+    if isinstance(a, VectorVal) != isinstance(b, VectorVal):
+        return Verdict(False, "a vector related to a number")
+    pairs = list(zip(a.parts, b.parts)) if isinstance(a, VectorVal) else [(a, b)]
+    if isinstance(a, VectorVal) and len(a.parts) != len(b.parts):
+        return Verdict(False, f"a vector of {len(a.parts)} entries related to one of {len(b.parts)}")
+    flat = []
+    for x, y in pairs:
+        shape = np.broadcast_shapes(np.shape(x), np.shape(y), (n,))
+        flat.append((np.broadcast_to(x, shape).reshape(-1, n), np.broadcast_to(y, shape).reshape(-1, n)))
+    return np.concatenate([x for x, _ in flat]), np.concatenate([y for _, y in flat])
 
 
 def _indexes_latent(link: Link, nt: Notation) -> bool:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from .errors import NotEvaluable
 from .expr import (Add, Call, Chain, Div, Draw, EvalAt, Expect, Func, Integral, Labelled, Mul, Neg, Node, Num,
-                   Optimum, Placeholder, Pos, Pow, Sum, Sym)
+                   Optimum, Placeholder, Pos, Pow, Sum, Sym, Vector)
 
 RELATIONS = {
     "=": "=", ":=": ":=", "\\le": "<=", "\\leq": "<=", "\\leqslant": "<=", "\\ge": ">=", "\\geq": ">=",
@@ -35,6 +35,7 @@ BOLD = {"boldsymbol", "bm", "mathbf", "bold", "mathit", "mathnormal", "textbf", 
 SPLICED = {"color", "styling", "sizing", "mclass", "ordgroup", "lap", "pmb"}
 MARKS = {"*", "\\ast", "\\star"}
 DROPPED = {"spacing", "kern", "phantom", "hphantom", "vphantom", "internal"}
+TRANSPOSE = {"T", "\\top", "\\intercal"}
 
 
 # --------------------------------------------------------------------------- #
@@ -207,13 +208,21 @@ class Grammar:
             sym = item.node
             if sub and sym.sub is not None or sup and sym.sup is not None:
                 raise NotEvaluable("a second sub- or superscript on one symbol", pos)
-            return Operand(replace(sym, sub=self._script(sub) if sub else sym.sub,
-                                   sup=self._script(sup) if sup else sym.sup))
+            sym = replace(sym, sub=self._script(sub) if sub else sym.sub)
+            return Operand(self._superscript(sym, sup, pos, decorates=True) if sup else sym)
         if isinstance(item, Operand) and sub is None:
-            return Operand(Pow(item.node, self._script(sup), pos=pos))
+            return Operand(self._superscript(item.node, sup, pos))
         if isinstance(item, (Op, Delim, Group)) and item.sub is None and item.sup is None:
             return replace(item, sub=sub, sup=sup)
         raise NotEvaluable("a sub- or superscript here", pos)
+
+    def _superscript(self, base: Node, raw, pos: Pos, decorates: bool = False) -> Node:
+        """x^T is the transpose; on a letter a script is a decoration (θ^t) or a power, decided when
+        evaluated; on anything else it is a power."""
+        script = self._script(raw)
+        if isinstance(script, Sym) and script.key() in TRANSPOSE:
+            return Func("transpose", base, pos=pos)
+        return replace(base, sup=script) if decorates else Pow(base, script, pos=pos)
 
     def _script(self, raw) -> Node:
         items = self.group(self.read(raw))
@@ -295,7 +304,12 @@ class Grammar:
         return self.read(node["base"])
 
     def _read_array(self, node: dict) -> list:
-        raise NotEvaluable("an environment (matrix, cases…) inside a formula", position(node))
+        """A one-column matrix (pmatrix, bmatrix) is a vector; other environments are not read."""
+        cells = [cell for row in node["body"] for cell in row]
+        if node.get("colSeparationType") or len(node.get("cols") or []) != 1 or len(cells) != len(node["body"]):
+            raise NotEvaluable("an environment (matrix, cases…) inside a formula", position(node))
+        parts = [self.group(self.read(cell)) for cell in cells]
+        return [Operand(Vector(tuple(self.expr(p) for p in parts if p), pos=position(node)))]
 
     # ----------------------------------------------------------------------- #
     # delimiters: flat items -> nested groups
@@ -344,7 +358,7 @@ class Grammar:
             else:
                 current.append(item)
         parts.append(current)
-        return [self.statement(p) for p in parts if p and not _only_relations(p)]
+        return [self.statement(p) for p in parts if p and not _is_word(p)]
 
     def statement(self, items: list) -> Node:
         if isinstance(items[0], Token) and items[0].kind == "label":
@@ -543,7 +557,7 @@ class Grammar:
         return self._power(self.expr(group.items), group)
 
     def _power(self, node: Node, group: Group) -> Node:
-        return node if group.sup is None else Pow(node, self._script(group.sup), pos=group.pos)
+        return node if group.sup is None else self._superscript(node, group.sup, group.pos)
 
 
 def _op_body_name(body: list) -> str | None:
@@ -570,9 +584,10 @@ def _relation(items: list, k: int) -> str | None:
     return RELATIONS[text]
 
 
-def _only_relations(items: list) -> bool:
-    """A lone relation ($\\Leftrightarrow$ in prose) is a word, not a statement."""
-    return all(isinstance(item, Token) and item.kind == "rel" for item in items)
+def _is_word(items: list) -> bool:
+    """A lone relation or operator ($\\Leftrightarrow$, $-$, $\\log$ in prose) is a word, not a statement."""
+    return all(isinstance(item, Token) and item.kind in ("rel", "bin") for item in items) or \
+        len(items) == 1 and isinstance(items[0], Op)
 
 
 def _split(items: list, separators: set[str]) -> tuple[list[str], list[list]]:

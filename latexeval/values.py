@@ -56,6 +56,13 @@ class ParamVal:
     values: dict
 
 
+@dataclass(frozen=True)
+class VectorVal:
+    """A column's entries (or a parameter's components), compared entry by entry."""
+
+    parts: tuple
+
+
 def on_axis(values: np.ndarray, axis: int) -> np.ndarray:
     """1-D values laid along allocated axis `axis` (axis 0 stands just before the draw axis)."""
     return np.asarray(values).reshape((-1,) + (1,) * (axis + 1))
@@ -93,8 +100,8 @@ def real(v):
 
 
 def _kind(v) -> str:
-    return {LatentVal: "the latent variable", Plate: "the latent vector", ParamVal: "a parameter"}.get(
-        type(v), type(v).__name__)
+    return {LatentVal: "the latent variable", Plate: "the latent vector", ParamVal: "a parameter",
+            VectorVal: "a vector"}.get(type(v), type(v).__name__)
 
 
 def add(a, b):
@@ -139,4 +146,14 @@ def sqrt(a):
     return power(a, 0.5)
 
 
-FUNCTIONS = {"log": log, "exp": exp, "sqrt": sqrt}
+def transpose(a):
+    """Every instance is one-dimensional: a vector is a number, its own transpose."""
+    return real(a)
+
+
+def as_density(v) -> Density:
+    """A density, or a positive number standing for one ((p + q) / 2 of two densities)."""
+    return v if isinstance(v, Density) else Density(np.log(real(v)))
+
+
+FUNCTIONS = {"log": log, "exp": exp, "sqrt": sqrt, "transpose": transpose}
