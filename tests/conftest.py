@@ -63,9 +63,12 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run
                   "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Debian's Chromium driven by Playwright; required on CI, skipped elsewhere when absent."""
+    """Debian's Chromium driven by Playwright; required on CI, skipped elsewhere when absent.
+
+    Module-scoped: Playwright's sync API allows one instance per thread at a time, and the
+    PDF and layout code starts its own."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail("Debian's chromium is not installed (.ci/run installs it)")
