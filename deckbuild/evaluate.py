@@ -75,7 +75,7 @@ def evaluate_deck(deck: Deck, cache: EvaluationCache, report: Report) -> dict[st
         rows = [(r.relation, r.latex) for r in link.rows]
         truths[link.id] = cache.get_or(cache.key("rows", name, wrt, macros, rows),
                                        lambda: _rows(rows, name, wrt, macros))
-    for math in _free_formulas(deck):
+    for math in free_formulas(deck):
         (truth,) = cache.get_or(cache.key("formula", notation, macros, math.tex),
                                 lambda: [_formula(math.tex, notation, macros)])
         _report_formula(math, truth, report)
@@ -96,7 +96,7 @@ def _formula(tex, notation, macros) -> RowTruth:
     return RowTruth(1, f.ok, f.detail, f.not_evaluable, f.offset)
 
 
-def _free_formulas(deck: Deck) -> list[Math]:
+def free_formulas(deck: Deck) -> list[Math]:
     """Formulas outside derivations and definitions: each may state a relation."""
     out = []
 
