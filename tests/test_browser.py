@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import http.server
 import shutil
 import threading
@@ -194,3 +195,15 @@ def test_site_works_below_a_sub_path(browser, project_site):
         assert watch.failed == [] and watch.outside == [] and watch.errors == []
     finally:
         httpd.shutdown()
+
+
+def test_help_overlay_lists_the_presenter_keys(browser, server):
+    page, watch = open_deck(browser, f"{server}/dar-5-5/index.html", server)
+    page.keyboard.press("Shift+Slash")
+    help_text = page.locator(".r-overlay-help").inner_text()
+    for key in ("V", "S", "F"):
+        assert re.search(rf"(^|\s){key}(\s|,|$)", help_text), f"{key} missing from the help overlay"
+    assert "laser" in help_text.lower() and "derivation" in help_text.lower()
+    page.wait_for_timeout(500)  # the overlay fades in
+    page.screenshot(path=str(ARTIFACTS / "browser" / "help-overlay.png"))
+    assert watch.errors == []
