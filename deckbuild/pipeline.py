@@ -137,7 +137,7 @@ def build(opts: Options, renderer: KatexRenderer | None = None) -> BuildResult:
             files.update({f"{deck.slug}/{k}": v for k, v in media.files.items()})
             chars |= media.chars | set(page)
         files.update(_asset_files(modules, chars))
-        listed = [s for s in summaries if opts.drafts or not s.draft]
+        listed = sorted((s for s in summaries if opts.drafts or not s.draft), key=lambda s: (s.date, s.title), reverse=True)
         _add_printed_pdfs(listed, files, opts.cache_dir)
         index = env.get_template("index.html.j2").render(decks=listed, assets="assets")
         files["index.html"] = index.encode()
