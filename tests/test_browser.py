@@ -148,6 +148,7 @@ def test_v_key_opens_the_verification_details(browser, server):
     panel.wait_for(state="visible")
     text = panel.inner_text()
     assert "em-q-decomposition" in text and "symbolic" in text and "derivations." in text
+    assert "holds:" in text, "the evaluation of the slide's own LaTeX is part of the details"
     page.screenshot(path=str(ARTIFACTS / "browser" / "details-panel.png"))
 
 

@@ -293,7 +293,8 @@
         el('span', 'pk-step__name', step.name || ''), statusPill(step.status));
       var meta = el('dl', 'pk-step__meta');
       var check = el('code', null, fmt(step.check));
-      [['check', check], ['method', fmt(step.method)], ['points', fmt(step.points)], ['tolerance', fmt(step.tolerance)]]
+      [['check', check], ['method', fmt(step.method)], ['points', fmt(step.points)], ['tolerance', fmt(step.tolerance)],
+        ['slide LaTeX', fmt(step.evaluation)]]
         .forEach(function (row) {
           var dd = el('dd');
           dd.append(row[1]);
