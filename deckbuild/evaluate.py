@@ -66,15 +66,29 @@ def evaluate_deck(deck: Deck, cache: EvaluationCache, report: Report) -> dict[st
     notation = deck.meta.get("notation")
     if not notation:
         return {}
+    known = sorted(p.stem for p in (_LATEXEVAL / "notations").glob("*.yaml"))
+    hint = f"notations are latexeval/notations/<name>.yaml; known: {', '.join(known)}"
+    if notation not in known:
+        report.error(deck.path, 1, 1, f"front matter names an unknown notation '{notation}'", hint)
+        return {}
+    from latexeval.errors import NotEvaluable
+
     macros = deck.meta.get("macros") or {}
     truths = {}
     for link in deck.links:
         el = link.element
         name = el.attrs.get("notation") or notation
+        if name not in known:
+            report.error(el.path, el.line, el.col, f"<slide-derivation notation=\"{name}\">: no such notation", hint)
+            continue
         wrt = el.attrs.get("wrt")
         rows = [(r.relation, r.latex) for r in link.rows]
-        truths[link.id] = cache.get_or(cache.key("rows", name, wrt, macros, rows),
-                                       lambda: _rows(rows, name, wrt, macros))
+        try:
+            truths[link.id] = cache.get_or(cache.key("rows", name, wrt, macros, rows),
+                                           lambda: _rows(rows, name, wrt, macros))
+        except (NotEvaluable, ValueError) as exc:  # the derivation's attributes, not a row, cannot be read
+            report.error(el.path, el.line, el.col, f"derivation '{link.id}' (wrt={wrt!r}): {exc}",
+                         "wrt names a parameter of the notation, in LaTeX, e.g. wrt=\"\\phi\"")
     for math in free_formulas(deck):
         (truth,) = cache.get_or(cache.key("formula", notation, macros, math.tex),
                                 lambda: [_formula(math.tex, notation, macros)])

@@ -194,9 +194,15 @@ def _derivation_links(body: Block, report: Report) -> list[DerivationLink]:
             report.error(el.path, *math.locate(exc.offset), f"derivation '{el.attrs.get('id')}': {exc.message}",
                          "each row of the align* needs one of =, \\Leftrightarrow, \\le, \\ge after the &")
             continue
+        reveal = _reveal_rows(el.attrs.get("reveal"), len(rows))
+        outside = sorted(i for i in reveal if not 1 <= i <= len(rows))
+        if outside or (el.attrs.get("reveal") or "").endswith("-") and not reveal:
+            report.error(el.path, el.line, el.col, f"<slide-derivation reveal=\"{el.attrs.get('reveal')}\">: "
+                         f"the formula has rows 1 to {len(rows)}", "name rows that exist, e.g. reveal=\"2-\"")
         drows = [DerivationRow(r.index, r.relation, r.latex, r.fingerprint, *math.locate(r.offset), r.offset)
                  for r in rows]
-        links.append(DerivationLink(el.attrs["id"] or "", el, math, drows, _reveal_rows(el.attrs.get("reveal"), len(rows))))
+        shown_in_turn = frozenset(i for i in reveal if 1 <= i <= len(rows))
+        links.append(DerivationLink(el.attrs["id"] or "", el, math, drows, shown_in_turn))
     return links
 
 
