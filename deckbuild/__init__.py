@@ -4,7 +4,7 @@ Data flows one way, one module per stage:
 
     source.py      read a deck file: front matter and slides, each with its line
     mathscan.py    find $…$ / $$…$$ exactly as written, before Markdown sees them
-    elements.py    the lecturer's <slide-*> vocabulary: parse, validate, render
+    elements.py    the lecturer's <slide-*> vocabulary, one declaration per element
     parse.py       sources -> parsed deck (slides, formulas, derivation links)
     verify.py      derivation links -> checked status of every step
     katex.py       formulas -> HTML, by KaTeX in one long-lived Node process

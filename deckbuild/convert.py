@@ -23,6 +23,7 @@ from pathlib import Path
 
 import yaml
 
+from .elements import takes_fragment
 # The scanner's code/comment regions are the build's own idea of "not markup":
 # sharing it keeps the converter from rewriting what the build would not read.
 from .mathscan import MathSpan, skipped_regions, scan_math
@@ -42,7 +43,6 @@ _MARKDOWN_SECTION_ATTRS = {"data-markdown", "data-separator", "data-separator-ve
                            "data-separator-notes", "data-charset"}
 _IMG_STYLE_OF_SLIDE_IMG = {("height", "auto"), ("margin", "0 auto"), ("display", "block")}
 _REF_LINE_STYLE = {("margin", "2px 0")}
-_TAKES_FRAGMENT = ("slide-img", "slide-cols", "slide-col", "slide-ref", "slide-highlight", "slide-derivation")
 _LIST_ITEM = re.compile(r"([-*+]|\d+[.)])[ \t]+\S")
 
 
@@ -559,7 +559,7 @@ def _render_buildup(entries: list[tuple[str, int]]) -> str:
 def _fragment_kind(block: str) -> str:
     """'attr' for one element that takes `fragment`, 'mark' for a list item ({+}), else 'wrap'."""
     opening = re.match(r"\s*<(slide-[a-z-]+)\b", block)
-    if opening and opening.group(1) in _TAKES_FRAGMENT:
+    if opening and takes_fragment(opening.group(1)):
         close = _match_close(block, opening.group(1), opening.end(), _protected(block))
         if close and close.end() == len(block.rstrip()):
             return "attr"

@@ -1,14 +1,23 @@
-"""The lecturer's element vocabulary, turned into plain HTML at build time.
+"""The lecturer's element vocabulary: one declaration per `<slide-*>` element.
 
-Each `<slide-*>` element is declared once here: which attributes it takes,
-what its content is, and the HTML it becomes. No JavaScript is needed to show
-a slide: the browser only receives divs, images and CSS custom properties.
+Everything the build needs to know about an element is declared here, once:
+the attributes it takes (and what a valid value looks like), what it may
+contain, how its content is read (Markdown or one line per entry), the HTML it
+becomes, whether its formulas are claims the evaluator checks or a link to a
+check in `derivations/`, which attribute names a file the site copies, and
+what `check --layout` calls it. Parsing, evaluation, rendering, the converter
+and the layout lint read these declarations instead of testing names, so a new
+element is one more entry in `ELEMENTS`.
+
+No JavaScript is needed to show a slide: the browser only receives divs,
+images and CSS custom properties.
 """
 from __future__ import annotations
 
 import html
 import re
 from dataclasses import dataclass
+from typing import Callable, Protocol
 
 from .diagnostics import Report
 from .model import Element
@@ -19,58 +28,59 @@ _FRAGMENT_EFFECTS = {"fade-in", "fade-up", "fade-down", "fade-left", "fade-right
 
 
 @dataclass(frozen=True)
-class Spec:
-    attrs: dict[str, str]  # attribute -> what a valid value looks like (for messages)
+class Attr:
+    means: str  # what a valid value looks like, for messages
+    valid: Callable[[str], object] = lambda value: True
+
+
+@dataclass(frozen=True)
+class DerivationView:
+    """What rendering a derivation needs from the checks: its id, state and details."""
+
+    id: str
+    state: str
+    details: str  # JSON for the details panel
+    rows_in_turn: bool  # its rows appear one by one, so the element itself is no fragment
+
+
+class Context(Protocol):
+    """The parts of rendering an element cannot do alone: files and check results."""
+
+    def image(self, el: Element) -> str: ...
+
+    def derivation(self, el: Element) -> DerivationView | None: ...
+
+
+Render = Callable[[Element, str, Context], str]
+
+
+@dataclass(frozen=True)
+class ElementKind:
+    name: str
+    attrs: dict[str, Attr]
+    render: Render  # (element, its rendered content, context) -> HTML
     required: tuple[str, ...] = ()
-    content: str = "markdown"  # "markdown", "empty", "lines" or "columns"
+    contains: tuple[str, ...] | None = None  # the only child elements allowed; () = no content; None = any Markdown
+    lines: bool = False  # each line of the content is one entry (references)
+    claims: bool = True  # its formulas state relations the evaluator checks (False: a definition or a linked check)
+    derivation: bool = False  # links its one display formula to a check in derivations/
+    file_attr: str | None = None  # the attribute naming a file the site shows (an image)
+    layout_kind: str | None = None  # how `check --layout` names it in its advice
 
 
-SPECS: dict[str, Spec] = {
-    "slide-img": Spec({"src": "an image path or URL", "size": "a width such as 70%", "alt": "text",
-                       "fragment": "nothing, or an order number"}, ("src",), "empty"),
-    "slide-cols": Spec({"fragment": "nothing, or an order number"}, (), "columns"),
-    "slide-col": Spec({"ratio": "a positive number", "fragment": "nothing, or an order number"}),
-    "slide-ref": Spec({"fragment": "nothing, or an order number"}, (), "lines"),
-    "slide-highlight": Spec({"fragment": "nothing, or an order number"}),
-    "slide-fragment": Spec({"index": "an order number", "effect": "a Reveal fragment style such as fade-up"}),
-    "slide-scale": Spec({"factor": "a number between 0.3 and 1, such as 0.8"}, ("factor",)),
-    "slide-derivation": Spec({"id": "a derivation id from derivations/", "reveal": "rows shown one by one: 'all', '3-' or '2,4'",
-                              "fragment": "nothing, or an order number",
-                              "notation": "a notation in latexeval/notations/ (default: the deck's)",
-                              "wrt": "the variable a \\Leftrightarrow row is meant in, e.g. \\phi"}, ("id",)),
-    "slide-definition": Spec({}),
-}
+# --- attributes -----------------------------------------------------------------------
 
-TAG = re.compile(r"<(/?)(slide-[a-z][a-z0-9-]*)((?:\s+[^\s>/=]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*)\s*(/?)>",
-                 re.IGNORECASE)
+FRAGMENT = Attr("nothing, or an order number", lambda v: v == "" or v.isdigit())
+_SIZE = Attr("a width such as 70%", lambda v: re.fullmatch(r"\d+(\.\d+)?%?", v))
+_RATIO = Attr("a positive number", lambda v: re.fullmatch(r"\d+(\.\d+)?", v) and float(v) > 0)
+_FACTOR = Attr("a number between 0.3 and 1, such as 0.8", lambda v: re.fullmatch(r"\d*\.?\d+", v) and 0.3 <= float(v) <= 1)
+_INDEX = Attr("an order number", lambda v: v.isdigit())
+_EFFECT = Attr("a Reveal fragment style such as fade-up", lambda v: v in _FRAGMENT_EFFECTS)
+_REVEAL = Attr("rows shown one by one: 'all', '3-' or '2,4'", lambda v: re.fullmatch(r"all|\d+-|\d+(,\d+)*", v))
+_ID = Attr("a derivation id from derivations/", lambda v: re.fullmatch(r"[a-z0-9][a-z0-9-]*", v))
 
 
-def check_attrs(el: Element, report: Report) -> None:
-    spec = SPECS[el.name]
-    for name in el.attrs:
-        if name not in spec.attrs:
-            allowed = ", ".join(spec.attrs) or "no attributes"
-            report.error(el.path, el.line, el.col, f"unknown attribute '{name}' on <{el.name}>",
-                         f"<{el.name}> takes: {allowed}")
-    for name in spec.required:
-        if not el.attrs.get(name):
-            report.error(el.path, el.line, el.col, f"<{el.name}> needs a {name}=\"…\" attribute",
-                         f"{name}: {spec.attrs[name]}")
-    checks = {
-        "size": lambda v: re.fullmatch(r"\d+(\.\d+)?%?", v),
-        "ratio": lambda v: re.fullmatch(r"\d+(\.\d+)?", v) and float(v) > 0,
-        "factor": lambda v: re.fullmatch(r"\d*\.?\d+", v) and 0.3 <= float(v) <= 1,
-        "fragment": lambda v: v == "" or v.isdigit(),
-        "index": lambda v: v.isdigit(),
-        "effect": lambda v: v in _FRAGMENT_EFFECTS,
-        "reveal": lambda v: re.fullmatch(r"all|\d+-|\d+(,\d+)*", v),
-        "id": lambda v: re.fullmatch(r"[a-z0-9][a-z0-9-]*", v),
-    }
-    for name, ok in checks.items():
-        value = el.attrs.get(name)
-        if name in el.attrs and name in spec.attrs and not ok(value or ""):
-            report.error(el.path, el.line, el.col, f"<{el.name} {name}=\"{value or ''}\">: {name} must be {spec.attrs[name]}")
-
+# --- HTML helpers ---------------------------------------------------------------------
 
 def fragment_of(el: Element) -> tuple[str, str | None]:
     """(extra classes, fragment index) that make an element a Reveal fragment."""
@@ -94,38 +104,109 @@ def open_tag(tag: str, classes: str, el: Element, style: str = "") -> str:
 
 
 def remote_placeholder(src: str, tag: str = "div") -> str:
-    """What stands in for an image on the network: the site never fetches, the URL is kept."""
+    """What stands in for an image on the network that could not be kept: the URL is shown."""
     name = html.escape(src.rsplit("/", 1)[-1])
     return (f'<{tag} class="img-remote" data-remote-src="{html.escape(src)}">'
             f'<span>remote image, not available offline</span><code>{name}</code></{tag}>')
 
 
-def render_image(el: Element, inner: str) -> str:
+def unwrap_paragraph(inner: str) -> str:
+    """Content meant as a phrase: Markdown's one paragraph around it goes."""
+    m = re.fullmatch(r"\s*<p>(.*)</p>\s*", inner, re.DOTALL)
+    return m.group(1) if m and "<p>" not in m.group(1) else inner
+
+
+def box(css_class: str, style: Callable[[Element], str] | None = None, phrase: bool = False) -> Render:
+    """A div with the element's class (and fragment), around its content."""
+
+    def render(el: Element, inner: str, ctx: Context) -> str:
+        content = unwrap_paragraph(inner) if phrase else inner
+        return f'{open_tag("div", css_class, el, style(el) if style else "")}{content}</div>'
+
+    return render
+
+
+# --- renderers that are more than a box -------------------------------------------------
+
+def _image(el: Element, inner: str, ctx: Context) -> str:
     size = el.attrs.get("size") or "80%"
     if not size.endswith("%"):
         size += "%"
-    return f'{open_tag("div", "slide-img", el, f"--img-size: {size}")}{inner}</div>'
+    return f'{open_tag("div", "slide-img", el, f"--img-size: {size}")}{ctx.image(el)}</div>'
 
 
-def render(el: Element, inner: str) -> str:
-    """The HTML for an element whose content is already rendered to `inner`."""
-    name = el.name
-    if name == "slide-img":
-        return render_image(el, inner)
-    if name == "slide-cols":
-        return f'{open_tag("div", "slide-cols", el)}{inner}</div>'
-    if name == "slide-col":
-        ratio = el.attrs.get("ratio") or "1"
-        return f'{open_tag("div", "slide-col", el, f"--col-ratio: {ratio}")}{inner}</div>'
-    if name == "slide-ref":
-        return f'{open_tag("div", "slide-ref", el)}{inner}</div>'
-    if name == "slide-highlight":
-        return f'{open_tag("div", "slide-highlight", el)}{inner}</div>'
-    if name == "slide-fragment":
-        return f'{open_tag("div", "", el)}{inner}</div>'
-    if name == "slide-definition":
-        tag = "div" if el.block else "span"
-        return f'<{tag} class="slide-definition" title="a definition: not checked">{inner}</{tag}>'
-    if name == "slide-scale":
-        return f'{open_tag("div", "slide-scale", el, "--scale: " + html.escape(el.attrs["factor"] or "1"))}{inner}</div>'
-    raise ValueError(f"no renderer for {name}")  # slide-derivation is rendered by render.py
+def _definition(el: Element, inner: str, ctx: Context) -> str:
+    tag = "div" if el.block else "span"
+    content = inner if el.block else unwrap_paragraph(inner)
+    return f'<{tag} class="slide-definition" title="a definition: not checked">{content}</{tag}>'
+
+
+def _derivation(el: Element, inner: str, ctx: Context) -> str:
+    view = ctx.derivation(el)
+    if view is None:
+        return f'<div class="slide-derivation" data-status="unverified">{inner}</div>'
+    classes, index = fragment_of(el)
+    attrs = f' data-fragment-index="{index}"' if index and not view.rows_in_turn else ""
+    frag = f" {classes}" if classes and not view.rows_in_turn else ""
+    return (f'<div class="slide-derivation{frag}" data-derivation="{html.escape(view.id)}" data-status="{view.state}"{attrs}>'
+            f'{inner}<script type="application/json" class="derivation-details">{view.details}</script></div>')
+
+
+# --- the vocabulary ---------------------------------------------------------------------
+
+def _declare(*kinds: ElementKind) -> dict[str, ElementKind]:
+    return {kind.name: kind for kind in kinds}
+
+
+ELEMENTS: dict[str, ElementKind] = _declare(
+    ElementKind("slide-img", {"src": Attr("an image path or URL"), "size": _SIZE, "alt": Attr("text"), "fragment": FRAGMENT},
+                _image, required=("src",), contains=(), file_attr="src", layout_kind="image"),
+    ElementKind("slide-cols", {"fragment": FRAGMENT}, box("slide-cols"), contains=("slide-col",), layout_kind="columns"),
+    ElementKind("slide-col", {"ratio": _RATIO, "fragment": FRAGMENT},
+                box("slide-col", lambda el: f"--col-ratio: {el.attrs.get('ratio') or '1'}")),
+    ElementKind("slide-ref", {"fragment": FRAGMENT}, box("slide-ref"), lines=True),
+    ElementKind("slide-highlight", {"fragment": FRAGMENT}, box("slide-highlight", phrase=True), layout_kind="highlight"),
+    ElementKind("slide-fragment", {"index": _INDEX, "effect": _EFFECT}, box("")),
+    ElementKind("slide-scale", {"factor": _FACTOR},
+                box("slide-scale", lambda el: "--scale: " + html.escape(el.attrs["factor"] or "1")),
+                required=("factor",), layout_kind="slide-scale"),
+    ElementKind("slide-derivation", {"id": _ID, "reveal": _REVEAL, "fragment": FRAGMENT,
+                                     "notation": Attr("a notation in latexeval/notations/ (default: the deck's)"),
+                                     "wrt": Attr("the variable a \\Leftrightarrow row is meant in, e.g. \\phi")},
+                _derivation, required=("id",), claims=False, derivation=True, layout_kind="derivation"),
+    ElementKind("slide-definition", {}, _definition, claims=False),
+)
+
+TAG = re.compile(r"<(/?)(slide-[a-z][a-z0-9-]*)((?:\s+[^\s>/=]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*)\s*(/?)>",
+                 re.IGNORECASE)
+
+
+def kind_of(el: Element) -> ElementKind:
+    return ELEMENTS[el.name]
+
+
+def takes_fragment(name: str) -> bool:
+    return name in ELEMENTS and "fragment" in ELEMENTS[name].attrs
+
+
+def layout_kinds() -> list[tuple[str, str]]:
+    """(CSS class, kind) for the layout lint, derivations first: a block holding one is a derivation."""
+    kinds = [(k.name, k.layout_kind) for k in ELEMENTS.values() if k.layout_kind]
+    return sorted(kinds, key=lambda pair: pair[1] != "derivation")
+
+
+def check_attrs(el: Element, report: Report) -> None:
+    kind = ELEMENTS[el.name]
+    for name in el.attrs:
+        if name not in kind.attrs:
+            allowed = ", ".join(kind.attrs) or "no attributes"
+            report.error(el.path, el.line, el.col, f"unknown attribute '{name}' on <{el.name}>",
+                         f"<{el.name}> takes: {allowed}")
+    for name in kind.required:
+        if not el.attrs.get(name):
+            report.error(el.path, el.line, el.col, f"<{el.name}> needs a {name}=\"…\" attribute",
+                         f"{name}: {kind.attrs[name].means}")
+    for name, attr in kind.attrs.items():
+        value = el.attrs.get(name)
+        if name in el.attrs and not attr.valid(value or ""):
+            report.error(el.path, el.line, el.col, f"<{el.name} {name}=\"{value or ''}\">: {name} must be {attr.means}")

@@ -16,6 +16,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from . import elements
 from .cachefile import read_json, write_json
 from .diagnostics import Report
 from .model import Deck, Element, Math
@@ -119,7 +120,7 @@ def free_formulas(deck: Deck) -> list[Math]:
             if isinstance(piece, Math) and not hidden:
                 out.append(piece)
             elif isinstance(piece, Element) and piece.body is not None:
-                visit(piece.body, hidden or piece.name in ("slide-derivation", "slide-definition"))
+                visit(piece.body, hidden or not elements.kind_of(piece).claims)
 
     for slide in deck.slides:
         visit(slide.body, False)

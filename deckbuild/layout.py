@@ -15,6 +15,7 @@ a temporary folder and prints one warning per overflowing slide.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 import tempfile
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from .cli import add_site_options
 from . import browser as chromium_browser
+from . import elements
 from .diagnostics import BuildError, Diagnostic
 from .pipeline import Options, build
 
@@ -42,6 +44,7 @@ _MEASURE = """async () => {
   const config = Reveal.getConfig();
   const frameEl = Reveal.getSlidesElement();
   const clipCache = new Map();
+  const ELEMENT_KINDS = __ELEMENT_KINDS__;  // [CSS class, kind] from the element declarations
 
   // The part of the page an element can paint into: overflow-hiding ancestors cut it.
   function clipOf(el, slide) {
@@ -98,10 +101,10 @@ _MEASURE = """async () => {
     const tex = block.querySelector('.katex-mathml annotation');
     const text = (tex ? tex.textContent : block.textContent).replace(/\\s+/g, ' ').trim();
     const cls = block.classList;
-    const kind = cls.contains('slide-derivation') || block.querySelector(':scope > .slide-derivation') ? 'derivation'
-      : cls.contains('math-display') ? 'formula' : cls.contains('slide-scale') ? 'slide-scale'
-      : cls.contains('slide-cols') ? 'columns' : cls.contains('slide-img') ? 'image'
-      : cls.contains('slide-highlight') ? 'highlight' : /^(UL|OL)$/.test(block.tagName) ? 'list'
+    // A block whose only content is a derivation (a fragment around it) is a derivation too.
+    const element = ELEMENT_KINDS.find(([c, k]) => cls.contains(c) || k === 'derivation' && block.querySelector(':scope > .' + c));
+    const kind = element ? element[1] : cls.contains('math-display') ? 'formula'
+      : /^(UL|OL)$/.test(block.tagName) ? 'list'
       : block.tagName === 'TABLE' ? 'table' : /^H[1-6]$/.test(block.tagName) ? 'title'
       : block.tagName === 'P' ? 'paragraph' : 'block';
     const scale = parseFloat(getComputedStyle(block).getPropertyValue('--scale')) || 1;
@@ -277,7 +280,8 @@ def measure_deck(browser, url: str) -> list[SlideBox]:
         size = page.evaluate("[Reveal.getConfig().width, Reveal.getConfig().height]")
         page.set_viewport_size({"width": int(size[0]), "height": int(size[1])})
         page.add_style_tag(content=_NO_MOTION)
-        return [SlideBox.from_json(s) for s in page.evaluate(_MEASURE)]
+        measure = _MEASURE.replace("__ELEMENT_KINDS__", json.dumps(elements.layout_kinds()))
+        return [SlideBox.from_json(s) for s in page.evaluate(measure)]
     except PlaywrightTimeout as exc:
         raise BuildError(f"{url}: the deck did not become ready within {READY_TIMEOUT_MS // 1000} s") from exc
     finally:

@@ -70,9 +70,9 @@ def _parse_block(path: str, text: str, line0: int, col0: int, report: Report) ->
             stack[-1][1].pieces.append(Math(ev.tex, ev.display, path, tline, tcol))
             continue
         closing, name, attr_text, self_closing = ev.group(1), ev.group(2).lower(), ev.group(3), ev.group(4)
-        if name not in elements.SPECS:
+        if name not in elements.ELEMENTS:
             report.error(path, line, col, f"unknown element <{name}>",
-                         "known elements: " + ", ".join(f"<{n}>" for n in elements.SPECS))
+                         "known elements: " + ", ".join(f"<{n}>" for n in elements.ELEMENTS))
             continue
         if closing:
             open_el = stack[-1][0]
@@ -133,21 +133,23 @@ _REMOTE_MD_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?((?:https?:)?//[^)\s>]+)")
 
 
 def _check_contents(block: Block, report: Report) -> None:
+    """Each element holds only what its declaration allows."""
     for node in block.walk():
         if not isinstance(node, Element):
             continue
-        kind = elements.SPECS[node.name].content
+        allowed = elements.kind_of(node).contains
         children = node.body.pieces if node.body else []
-        if kind == "empty" and any(not isinstance(p, str) or p.strip() for p in children):
+        if allowed == () and any(not isinstance(p, str) or p.strip() for p in children):
             report.error(node.path, node.line, node.col, f"<{node.name}> takes no content",
                          f"write <{node.name} …></{node.name}> with nothing between the tags")
-        if kind == "columns":
+        elif allowed:
             for p in children:
                 if isinstance(p, str) and re.sub(r"<!--.*?-->", "", p, flags=re.DOTALL).strip() or \
-                        isinstance(p, (Math, Element)) and getattr(p, "name", "") != "slide-col":
+                        isinstance(p, (Math, Element)) and getattr(p, "name", "") not in allowed:
+                    only = " or ".join(f"<{name}>" for name in allowed)
                     report.error(node.path, node.line, node.col,
-                                 "<slide-cols> may only contain <slide-col> elements",
-                                 "put the content inside <slide-col ratio=\"…\">…</slide-col>")
+                                 f"<{node.name}> may only contain {only} elements",
+                                 f"put the content inside <{allowed[0]}>…</{allowed[0]}>")
                     break
 
 
@@ -173,7 +175,7 @@ def _title(body: Block) -> str:
 
 
 def _derivation_links(body: Block, report: Report) -> list[DerivationLink]:
-    found = [el for el in body.walk() if isinstance(el, Element) and el.name == "slide-derivation"]
+    found = [el for el in body.walk() if isinstance(el, Element) and elements.kind_of(el).derivation]
     if not found:
         return []
     from derivations.rows import RowError, split_rows

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import assets, site
+from . import assets, elements, site
 from .diagnostics import BuildError, Report
 from .evaluate import EvaluationCache, evaluate_deck, report_rows
 from .figure_cache import ensure_figures
@@ -182,8 +182,13 @@ def _add_single_files(decks: list[Deck], files: dict[str, bytes | Path]) -> None
 
 def _uses_figures(decks: list[Deck]) -> bool:
     """Generating figures trains a model: only do it (or check its cache) when a slide shows one."""
-    return any(isinstance(node, Element) and node.name == "slide-img" and (node.attrs.get("src") or "").startswith("figures/")
-               for deck in decks for slide in deck.slides for node in slide.body.walk())
+    for deck in decks:
+        for slide in deck.slides:
+            for node in slide.body.walk():
+                file_attr = elements.kind_of(node).file_attr if isinstance(node, Element) else None
+                if file_attr and (node.attrs.get(file_attr) or "").startswith("figures/"):
+                    return True
+    return False
 
 
 def _asset_files(modules: Path, chars: set[str]) -> dict[str, bytes | Path]:

@@ -167,30 +167,17 @@ class SlideRenderer:
         return self.element(node)
 
     def element(self, el: Element) -> str:
-        if el.name == "slide-derivation":
-            return self.derivation(el)
-        if el.name == "slide-img":
-            return elements.render(el, self.image(el))
-        if el.name == "slide-ref":
-            return elements.render(el, self.block(el.body, lines=True) if el.body else "")
-        inner = self.block(el.body) if el.body else ""
-        if el.name == "slide-highlight" or el.name == "slide-definition" and not el.block:
-            inner = _unwrap_paragraph(inner)
-        return elements.render(el, inner)
+        kind = elements.kind_of(el)
+        inner = self.block(el.body, lines=kind.lines) if el.body and kind.contains != () else ""
+        return kind.render(el, inner, self)
 
-    def derivation(self, el: Element) -> str:
+    def derivation(self, el: Element) -> elements.DerivationView | None:
         link = self.links.get(el)
-        inner = self.block(el.body) if el.body else ""
         if link is None:
-            return f'<div class="slide-derivation" data-status="unverified">{inner}</div>'
+            return None
         status = self.statuses.get(link.id)
-        state = status.status if status else "unverified"
-        details = details_json(status) if status else "{}"
-        classes, index = elements.fragment_of(el)
-        attrs = f' data-fragment-index="{index}"' if index and not link.fragment_rows else ""
-        frag = f" {classes}" if classes and not link.fragment_rows else ""
-        return (f'<div class="slide-derivation{frag}" data-derivation="{html.escape(link.id)}" data-status="{state}"{attrs}>'
-                f'{inner}<script type="application/json" class="derivation-details">{details}</script></div>')
+        return elements.DerivationView(link.id, status.status if status else "unverified",
+                                       details_json(status) if status else "{}", bool(link.fragment_rows))
 
     def image(self, el: Element) -> str:
         src = el.attrs.get("src") or ""
@@ -222,7 +209,3 @@ def _only_heading(block: Block) -> bool:
     text = re.sub(r"<!--.*?-->", "", text, flags=re.DOTALL).strip()
     return all(isinstance(p, str) for p in block.pieces) and bool(re.fullmatch(r"#{1,6}[ \t]+[^\n]+", text))
 
-
-def _unwrap_paragraph(inner: str) -> str:
-    m = re.fullmatch(r"\s*<p>(.*)</p>\s*", inner, re.DOTALL)
-    return m.group(1) if m and "<p>" not in m.group(1) else inner

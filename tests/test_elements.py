@@ -96,3 +96,27 @@ def test_display_math_inside_raw_html_keeps_its_wrapper():
 def test_raw_html_section_is_kept():
     slide, _ = render('\n<div style="font-size: 10rem;">\n  Thanks!\n</div>\n', kind="section")
     assert '<div style="font-size: 10rem;">' in slide.body and "Thanks!" in slide.body
+
+
+def test_a_new_element_is_one_declaration(monkeypatch):
+    from deckbuild import elements
+
+    aside = elements.ElementKind("slide-aside", {"fragment": elements.FRAGMENT}, elements.box("slide-aside"))
+    monkeypatch.setitem(elements.ELEMENTS, "slide-aside", aside)
+    slide, report = render("<slide-aside fragment>\n\n**a** $x$\n\n</slide-aside>")
+    assert not report.errors
+    assert '<div class="slide-aside fragment"><p><strong>a</strong> <span class="katex">x</span></p>\n</div>' in slide.body
+
+
+def test_declared_attributes_are_validated():
+    _, report = render('<slide-col ratio="-1">x</slide-col>')
+    assert [d.message for d in report.errors] == ['<slide-col ratio="-1">: ratio must be a positive number']
+
+
+def test_formulas_of_a_definition_are_not_claims():
+    from deckbuild.evaluate import free_formulas
+
+    report = Report()
+    deck = parse_deck(read_deck("d.md", "d", "<slide-section>\n$a=1$\n<slide-definition>$b=2$</slide-definition>\n"
+                                "</slide-section>\n", report), report)
+    assert [m.tex for m in free_formulas(deck)] == ["a=1"]
