@@ -113,6 +113,8 @@ def check_derivations(decks: list[Deck], opts: Options, report: Report) -> dict[
 def build(opts: Options, renderer: KatexRenderer | None = None) -> BuildResult:
     start = time.perf_counter()
     report = Report(strict=opts.strict)
+    if opts.write:
+        site.check_owned(opts.out_dir, _read_folders(opts))  # refuse a wrong --out before any work
     modules = assets.ensure_node_modules(opts.root, quiet=opts.quiet)
     own_renderer = renderer is None
     if renderer is None:
@@ -146,11 +148,16 @@ def build(opts: Options, renderer: KatexRenderer | None = None) -> BuildResult:
         renderer.cache.save()
         written = opts.write and not report.errors
         if written:
-            site.write_site(opts.out_dir, files)
+            site.write_site(opts.out_dir, files, _read_folders(opts))
         return BuildResult(report, summaries, written, time.perf_counter() - start, renderer.started)
     finally:
         if own_renderer:
             renderer.close()
+
+
+def _read_folders(opts: Options) -> list[Path]:
+    """What the build reads: the output may be none of these and hold none of them."""
+    return [opts.slides_dir, opts.root, opts.cache_dir]
 
 
 def _add_printed_pdfs(summaries: list[DeckSummary], files: dict[str, bytes | Path], cache_dir: Path) -> None:

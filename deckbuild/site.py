@@ -1,26 +1,56 @@
-"""Pages from Jinja templates, and the atomic write of the whole site.
+"""Pages from Jinja templates, and the write of the whole site: owned, locked, swapped in one step.
 
-The site is assembled in a fresh folder beside the output and swapped in only
-when the build succeeded, so a broken edit during a lecture leaves the last
-good site exactly as it was. Files are written in sorted order with no
-timestamps, so the same sources give byte-identical output.
+Why it is shaped this way:
+
+- The output folder is the build's alone. It writes only into a folder that is
+  absent, empty, or carries the marker file a previous build left there, so a
+  mistyped `--out` (the slides, the project, `.`) is refused instead of replaced.
+- The new site is assembled in a fresh folder beside the output and exchanged
+  with it by one `renameat2(RENAME_EXCHANGE)`: a reader, a dev server or a kill
+  at any moment sees the old site or the new one, never none and never a mix.
+  The output stays a real folder, so `_site/index.html` opens from disk and
+  copies like any folder. Where the filesystem cannot exchange, two renames are
+  used and a kill between them is repaired by the next build.
+- One build at a time per output: a lock file beside it names the holder; a
+  second build waits for it. Leftovers of a killed build are removed under the lock.
+- Files are written in sorted order with no timestamps (byte-identical builds),
+  and always as copies (or copy-on-write clones): never a hard link, through
+  which editing the site would edit templates/, node_modules/ or slides/.
 """
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import errno
 import os
 import shutil
+import socket
+import sys
 import tempfile
+import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import jinja2
+import markupsafe
+
+from . import markup
+from .diagnostics import BuildError
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+MARKER = ".deckbuild-site"  # in every site this build writes: the proof that the folder is ours to replace
+MARKER_TEXT = b"Written by deckbuild (python build.py). The next build replaces this folder whole.\n"
+LOCK_WAIT_S = 120.0  # a build holds the lock only while it writes; longer means a stuck process
 
 
 def environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=jinja2.select_autoescape(),
-                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                              undefined=jinja2.StrictUndefined)
+    """Autoescape is on for every template, whatever its name ends in (`.j2` is not an HTML suffix
+    to `select_autoescape`); HTML the build made itself is passed with `|safe`."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                             undefined=jinja2.StrictUndefined)
+    env.filters["attrs"] = lambda values: markupsafe.Markup(markup.attrs(values))
+    return env
 
 
 def static_files() -> dict[str, Path]:
@@ -29,41 +59,193 @@ def static_files() -> dict[str, Path]:
     return {p.relative_to(static).as_posix(): p for p in sorted(static.rglob("*")) if p.is_file()}
 
 
-def write_site(out_dir: Path, files: dict[str, bytes | Path]) -> None:
-    """Write every file into a new folder, then swap it in for `out_dir`."""
-    out_dir = out_dir.resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
+# ------------------------------------------------------------------ ownership
+
+
+def check_owned(out_dir: Path, protected: Iterable[Path] = ()) -> None:
+    """BuildError unless `out_dir` may be replaced whole by a site.
+
+    `protected` are folders the build reads (the slides, the project, the cache):
+    the output may be neither one of them nor hold one of them, marker or not.
+    """
+    out = out_dir.resolve()
+    for folder in protected:
+        folder = folder.resolve()
+        if out == folder or folder.is_relative_to(out):
+            raise BuildError(f"refusing to write the site into {out_dir}: it {'is' if out == folder else 'holds'} "
+                             f"{folder}, which the build reads; nothing was written or deleted\n"
+                             "    hint: choose a new or empty output folder, e.g. --out _site")
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise BuildError(f"refusing to write the site into {out_dir}: it is a file, not a folder; nothing was changed\n"
+                         "    hint: choose a new or empty output folder")
+    try:
+        entries = sorted(p.name for p in out.iterdir())
+    except OSError as exc:
+        raise BuildError(f"cannot read the output folder {out_dir}: {exc.strerror or exc}") from None
+    if entries and MARKER not in entries:
+        shown = ", ".join(entries[:3]) + (f" and {len(entries) - 3} more" if len(entries) > 3 else "")
+        raise BuildError(f"refusing to write the site into {out_dir}: it holds files this build did not write "
+                         f"({shown}); nothing was written or deleted\n"
+                         f"    hint: choose a new or empty output folder (a built site carries a {MARKER} file)")
+
+
+# ------------------------------------------------------------------ the write
+
+
+def write_site(out_dir: Path, files: dict[str, bytes | Path], protected: Iterable[Path] = ()) -> None:
+    """Write every file into a new folder beside `out_dir`, then swap it in for `out_dir` in one step.
+
+    BuildError (with the output untouched) when the folder is not the build's, is
+    locked past the wait, or the disk refuses (read-only, full)."""
+    out = out_dir.resolve()
+    protected = list(protected)
+    check_owned(out, protected)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with output_lock(out):
+            check_owned(out, protected)  # another build may have changed it while this one waited
+            clean_leftovers(out)
+            _write_and_swap(out, files)
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise BuildError(f"cannot write the site into {out_dir}: {exc.strerror or exc}{where}; "
+                         f"the previous site is unchanged\n"
+                         "    hint: check that the disk has space and the folder is writable, or choose --out elsewhere"
+                         ) from None
+
+
+def _write_and_swap(out: Path, files: dict[str, bytes | Path]) -> None:
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     try:
         for rel in sorted(files):
             target = staging / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             content = files[rel]
             if isinstance(content, Path):
-                _link_or_copy(content, target)
+                copy_file(content, target)
             else:
                 target.write_bytes(content)
+        (staging / MARKER).write_bytes(MARKER_TEXT)
         os.chmod(staging, 0o755)
-        _swap(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        swap(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # after an exchange it holds the previous site
 
 
-def _link_or_copy(src: Path, dst: Path) -> None:
-    """Hard-link large unchanged assets (fonts) when possible: the same bytes, no copy time."""
+_FICLONE = 0x40049409  # Linux ioctl: share the source's blocks (btrfs, xfs); edits stay separate
+
+
+def copy_file(src: Path, dst: Path) -> None:
+    """A copy of `src` at `dst`: a copy-on-write clone where the filesystem offers one, else bytes."""
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        if sys.platform.startswith("linux"):
+            import fcntl
+
+            try:
+                fcntl.ioctl(fout.fileno(), _FICLONE, fin.fileno())
+                return
+            except OSError:
+                pass
+        shutil.copyfileobj(fin, fout, 1 << 20)
+
+
+def swap(staging: Path, out: Path) -> None:
+    """Make `staging` the output in one step; afterwards `staging` holds the previous site (or nothing)."""
+    if not out.exists():
+        os.rename(staging, out)
+        return
+    if _exchange(staging, out):
+        return
+    old = out.with_name(f".{out.name}.old-{os.getpid()}")
+    os.rename(out, old)  # no exchange on this filesystem: a kill right here is repaired by clean_leftovers
+    os.rename(staging, out)
+    os.rename(old, staging)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders atomically (Linux renameat2, macOS renamex_np); False where unsupported."""
     try:
-        os.link(src, dst)
+        libc = ctypes.CDLL(None, use_errno=True)
     except OSError:
-        shutil.copyfile(src, dst)
+        return False
+    if hasattr(libc, "renameat2"):
+        call = libc.renameat2
+        call.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+        at_fdcwd, rename_exchange = -100, 2
+        result = call(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    elif hasattr(libc, "renamex_np"):
+        call = libc.renamex_np
+        call.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_uint]
+        rename_swap = 2
+        result = call(os.fsencode(a), os.fsencode(b), rename_swap)
+    else:
+        return False
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
 
 
-def _swap(staging: Path, out_dir: Path) -> None:
-    old = None
-    if out_dir.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-        os.rmdir(old)
-        os.rename(out_dir, old)
-    os.rename(staging, out_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+def clean_leftovers(out: Path) -> None:
+    """Remove what a killed build left beside the output; first put back a site a kill left unnamed.
+
+    Called under the lock, so no other build is writing any of these."""
+    leftovers = sorted(out.parent.glob(f".{out.name}.old-*")) + sorted(out.parent.glob(f".{out.name}.new-*"))
+    if not out.exists():
+        previous = [p for p in leftovers if ".old-" in p.name and (p / MARKER).is_file()]
+        if previous:
+            os.rename(previous[0], out)
+            leftovers.remove(previous[0])
+    for path in leftovers:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+# ------------------------------------------------------------------ the lock
+
+
+def lock_path(out: Path) -> Path:
+    return out.with_name(f".{out.name}.lock")
+
+
+@contextlib.contextmanager
+def output_lock(out: Path, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
+    """Hold the output's lock (a flock on a file beside it, released by the kernel if the holder dies).
+
+    A second build waits, telling once who holds it; after `wait_s` it gives up with the holder's name."""
+    import fcntl
+
+    path = lock_path(out)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + wait_s
+        told = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = _holder(fd)
+                if time.monotonic() > deadline:
+                    raise BuildError(f"the output folder {out} is locked by {holder} for more than {wait_s:.0f} s\n"
+                                     f"    hint: wait for that build to finish, or stop it") from None
+                if not told:
+                    print(f"waiting for {holder}, which is writing {out} …", file=sys.stderr, flush=True)
+                    told = True
+                time.sleep(0.05)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}, since {time.strftime('%H:%M:%S')}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing releases the flock
+
+
+def _holder(fd: int) -> str:
+    try:
+        text = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
+    except OSError:
+        text = ""
+    return f"another build ({text})" if text else "another build"
