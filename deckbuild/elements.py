@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Callable, Protocol
 
 from .diagnostics import Report
+from .markup import tag as start_tag
 from .model import Element
 
 _FRAGMENT_EFFECTS = {"fade-in", "fade-up", "fade-down", "fade-left", "fade-right", "fade-out",
@@ -95,18 +96,13 @@ def fragment_of(el: Element) -> tuple[str, str | None]:
 def open_tag(tag: str, classes: str, el: Element, style: str = "") -> str:
     frag_classes, index = fragment_of(el)
     classes = f"{classes} {frag_classes}".strip()
-    attrs = f' class="{classes}"' if classes else ""
-    if style:
-        attrs += f' style="{style}"'
-    if index:
-        attrs += f' data-fragment-index="{index}"'
-    return f"<{tag}{attrs}>"
+    return start_tag(tag, {"class": classes or None, "style": style or None, "data-fragment-index": index or None})
 
 
 def remote_placeholder(src: str, tag: str = "div") -> str:
     """What stands in for an image on the network that could not be kept: the URL is shown."""
     name = html.escape(src.rsplit("/", 1)[-1])
-    return (f'<{tag} class="img-remote" data-remote-src="{html.escape(src)}">'
+    return (f'{start_tag(tag, {"class": "img-remote", "data-remote-src": src})}'
             f'<span>remote image, not available offline</span><code>{name}</code></{tag}>')
 
 
@@ -138,7 +134,7 @@ def _image(el: Element, inner: str, ctx: Context) -> str:
 def _definition(el: Element, inner: str, ctx: Context) -> str:
     tag = "div" if el.block else "span"
     content = inner if el.block else unwrap_paragraph(inner)
-    return f'<{tag} class="slide-definition" title="a definition: not checked">{content}</{tag}>'
+    return f'{start_tag(tag, {"class": "slide-definition", "title": "a definition: not checked"})}{content}</{tag}>'
 
 
 def _derivation(el: Element, inner: str, ctx: Context) -> str:
@@ -146,10 +142,11 @@ def _derivation(el: Element, inner: str, ctx: Context) -> str:
     if view is None:
         return f'<div class="slide-derivation" data-status="unverified">{inner}</div>'
     classes, index = fragment_of(el)
-    attrs = f' data-fragment-index="{index}"' if index and not view.rows_in_turn else ""
-    frag = f" {classes}" if classes and not view.rows_in_turn else ""
-    return (f'<div class="slide-derivation{frag}" data-derivation="{html.escape(view.id)}" data-status="{view.state}"{attrs}>'
-            f'{inner}<script type="application/json" class="derivation-details">{view.details}</script></div>')
+    whole = not view.rows_in_turn  # rows shown one by one carry the fragments themselves
+    opening = start_tag("div", {"class": f"slide-derivation {classes}".strip() if whole else "slide-derivation",
+                                "data-derivation": view.id, "data-status": view.state,
+                                "data-fragment-index": index if whole else None})
+    return f'{opening}{inner}<script type="application/json" class="derivation-details">{view.details}</script></div>'
 
 
 # --- the vocabulary ---------------------------------------------------------------------
@@ -168,7 +165,7 @@ ELEMENTS: dict[str, ElementKind] = _declare(
     ElementKind("slide-highlight", {"fragment": FRAGMENT}, box("slide-highlight", phrase=True), layout_kind="highlight"),
     ElementKind("slide-fragment", {"index": _INDEX, "effect": _EFFECT}, box("")),
     ElementKind("slide-scale", {"factor": _FACTOR},
-                box("slide-scale", lambda el: "--scale: " + html.escape(el.attrs["factor"] or "1")),
+                box("slide-scale", lambda el: "--scale: " + (el.attrs["factor"] or "1")),
                 required=("factor",), layout_kind="slide-scale"),
     ElementKind("slide-derivation", {"id": _ID, "reveal": _REVEAL, "fragment": FRAGMENT,
                                      "notation": Attr("a notation in latexeval/notations/ (default: the deck's)"),

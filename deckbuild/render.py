@@ -16,6 +16,7 @@ from pathlib import Path
 from . import elements, markdown
 from .diagnostics import Report
 from .katex import STRICT_HINTS, Job, KatexRenderer, Result
+from .markup import tag
 from .model import Block, Deck, DerivationLink, Element, Math
 from .verify import LinkStatus, details_json
 
@@ -28,7 +29,7 @@ class RenderedSlide:
     line: int
     title: str
     classes: str
-    attrs: dict[str, str]
+    attrs: dict[str, str]  # every attribute of the <section>, in order: id, data-source-line, class, the author's
     body: str
     notes: str
 
@@ -124,15 +125,32 @@ class SlideRenderer:
 
     def slides(self) -> list[RenderedSlide]:
         out = []
+        ids = self.slide_ids()
         for slide in self.deck.slides:
             body = self.block(slide.body)
             notes = self.block(slide.notes) if slide.notes else ""
             classes = slide.attrs.get("class", "")
             if slide.kind == "slide-section" and _only_heading(slide.body):
                 classes = (classes + " title-slide").strip()
-            attrs = {k: v for k, v in slide.attrs.items() if k != "class"}
+            attrs = {"id": ids[slide.number], "data-source-line": str(slide.line), "class": classes or None}
+            attrs.update(sorted((k, v) for k, v in slide.attrs.items() if k not in ("class", "id")))
             out.append(RenderedSlide(slide.number, slide.line, slide.title, classes, attrs, body, notes))
         return out
+
+    def slide_ids(self) -> dict[int, str]:
+        """Each slide's id: the author's where given (links and Reveal's URL hash use it), else slide-<n>;
+        an id used twice would make a link land on the wrong slide, so it is an error."""
+        ids = {s.number: s.attrs.get("id") or f"slide-{s.number}" for s in self.deck.slides}
+        first: dict[str, int] = {}
+        for slide in self.deck.slides:
+            sid = ids[slide.number]
+            if sid in first:
+                other = self.deck.slides[first[sid] - 1]
+                self.report.error(self.deck.path, slide.line, 1,
+                                  f"slide id '{sid}' is also the id of the slide at line {other.line}",
+                                  "give every slide its own id (slides without one are slide-<number>)")
+            first.setdefault(sid, slide.number)
+        return ids
 
     def block(self, block: Block, lines: bool = False) -> str:
         held: list[Math | Element] = []
@@ -160,7 +178,7 @@ class SlideRenderer:
             res = self.maths.get(node)
             if res is None or res.error:
                 shown = html.escape(node.tex)
-                return f'<span class="math-error" title="KaTeX could not render this formula">{shown}</span>'
+                return f'{tag("span", {"class": "math-error", "title": "KaTeX could not render this formula"})}{shown}</span>'
             if alone:
                 return f'<div class="math-display">{res.html}</div>' if node.display else f"<p>{res.html}</p>"
             return res.html
@@ -181,7 +199,6 @@ class SlideRenderer:
 
     def image(self, el: Element) -> str:
         src = el.attrs.get("src") or ""
-        alt = html.escape(el.attrs.get("alt") or "")
         if _URL.match(src):
             self.report.warning(el.path, el.line, el.col, f"remote image will not show offline: {src}",
                                 "download it next to the deck (or draw it in figures/) and point src at the local file")
@@ -201,7 +218,7 @@ class SlideRenderer:
             return re.sub(r"^\s*(<\?xml[^>]*\?>\s*)?(<!DOCTYPE[^>]*>\s*)?", "", svg)
         site_path = f"media/{path.name}"
         self.media.files[site_path] = path
-        return f'<img src="{site_path}" alt="{alt}">'
+        return tag("img", {"src": site_path, "alt": el.attrs.get("alt") or ""})
 
 
 def _only_heading(block: Block) -> bool:
