@@ -6,6 +6,7 @@ Data flows one way, one module per stage:
     mathscan.py    find $…$ / $$…$$ exactly as written, before Markdown sees them
     elements.py    the lecturer's <slide-*> vocabulary, one declaration per element
     parse.py       sources -> parsed deck (slides, formulas, derivation links)
+    remote_images.py  remote image URLs -> local copies (mapped folder, cache, one download)
     verify.py      derivation links -> checked status of every step
     katex.py       formulas -> HTML, by KaTeX in one long-lived Node process
     markdown.py    Markdown (with math and elements held out) -> HTML

@@ -21,6 +21,8 @@ _SITE_OPTIONS = {
                      help="treat warnings (KaTeX strict mode, remote images, stale steps) as errors"),
     "--drafts": dict(action="store_true", help="include decks marked 'draft: true'"),
     "--quiet": dict(action="store_true", help="print only problems"),
+    "--offline": dict(action="store_true",
+                      help="never touch the network: remote images come from mapped folders or the cache of an earlier build"),
 }
 
 
@@ -82,10 +84,11 @@ def main(argv: list[str] | None = None) -> int:
     if check and args.layout:
         from .layout import main as layout_main
 
-        return layout_main(["--slides", str(args.slides), "--cache", str(args.cache)] + (["--drafts"] if args.drafts else []))
+        return layout_main(["--slides", str(args.slides), "--cache", str(args.cache)] + (["--drafts"] if args.drafts else [])
+                           + (["--offline"] if args.offline else []))
     opts = Options(slides_dir=args.slides, out_dir=args.out, cache_dir=args.cache, strict=args.strict, drafts=args.drafts,
                    check_cache=not check, write=not check, quiet=args.quiet,
-                   single_file=args.single_file)
+                   single_file=args.single_file, offline=args.offline)
     try:
         result = build(opts)
     except BuildError as exc:

@@ -306,7 +306,7 @@ def lint_layout(site_dir: Path, decks: list[tuple[str, str | Path]]) -> list[Dia
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python build.py check --layout",
                                 description="Report slides whose content overflows the slide or its references.")
-    add_site_options(p, "--slides", "--cache", "--drafts")
+    add_site_options(p, "--slides", "--cache", "--drafts", "--offline")
     return p
 
 
@@ -317,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="deckbuild-layout-") as tmp:
             site = Path(tmp) / "_site"
             result = build(Options(slides_dir=args.slides, out_dir=site, cache_dir=args.cache, drafts=args.drafts,
-                                   quiet=True))
+                                   quiet=True, offline=args.offline))
             if result.report.errors:
                 for d in result.report.sorted():
                     print(d.format(), file=sys.stderr)

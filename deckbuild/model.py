@@ -85,6 +85,16 @@ class Slide:
     title: str
 
 
+@dataclass(frozen=True)
+class RemoteImage:
+    """An image the deck shows from the network, where it is written."""
+
+    url: str
+    path: str
+    line: int
+    col: int
+
+
 @dataclass(eq=False)
 class Deck:
     path: str
@@ -92,6 +102,7 @@ class Deck:
     meta: dict
     slides: list[Slide]
     links: list[DerivationLink]
+    remote_images: list[RemoteImage] = field(default_factory=list)
 
     @property
     def title(self) -> str:

@@ -11,7 +11,8 @@ import re
 from . import elements
 from .diagnostics import Report, line_col
 from .mathscan import MathSpan, scan_math
-from .model import Block, Deck, DerivationLink, DerivationRow, Element, Math, Slide
+from .model import Block, Deck, DerivationLink, DerivationRow, Element, Math, RemoteImage, Slide
+from .remote_images import is_remote
 from .source import DeckSource, parse_attrs
 
 HTML_TAGS = frozenset("""
@@ -30,17 +31,17 @@ _NOTE = re.compile(r"^Note:", re.MULTILINE)
 
 
 def parse_deck(src: DeckSource, report: Report) -> Deck:
-    slides = []
+    slides, images = [], []
     for number, raw in enumerate(src.slides, start=1):
-        body = _parse_block(src.path, raw.text, raw.line, raw.col, report)
+        body = _parse_block(src.path, raw.text, raw.line, raw.col, report, images)
         body, notes = _split_notes(body)
         slides.append(Slide(number, raw.line, raw.kind, raw.attrs, body, notes, _title(body)))
     links = [link for slide in slides for link in _derivation_links(slide.body, report)]
-    return Deck(src.path, src.slug, src.meta, slides, links)
+    return Deck(src.path, src.slug, src.meta, slides, links, images)
 
 
-def _parse_block(path: str, text: str, line0: int, col0: int, report: Report) -> Block:
-    """Split `text` into a tree of Markdown pieces, Math and Element nodes."""
+def _parse_block(path: str, text: str, line0: int, col0: int, report: Report, images: list[RemoteImage]) -> Block:
+    """Split `text` into a tree of Markdown pieces, Math and Element nodes; note the remote images it shows."""
 
     def where(offset: int) -> tuple[int, int]:
         line, col = line_col(text, offset, line0)
@@ -62,7 +63,7 @@ def _parse_block(path: str, text: str, line0: int, col0: int, report: Report) ->
     for start, end, ev in events:
         if start < cursor:
             continue
-        _add_text(stack[-1][1], text[cursor:start], path, where, cursor, report)
+        _add_text(stack[-1][1], text[cursor:start], path, where, cursor, report, images)
         cursor = end
         line, col = where(start)
         if isinstance(ev, MathSpan):
@@ -86,18 +87,21 @@ def _parse_block(path: str, text: str, line0: int, col0: int, report: Report) ->
         el = Element(name, {k: v for k, v, _ in parse_attrs(attr_text)}, path, line, col,
                      block=not text[line_start:start].strip())
         elements.check_attrs(el, report)
+        file_attr = elements.kind_of(el).file_attr
+        if file_attr and is_remote(el.attrs.get(file_attr) or ""):
+            images.append(RemoteImage(el.attrs[file_attr], path, line, col))
         stack[-1][1].pieces.append(el)
         if not self_closing:
             el.body = Block(line=line)
             stack.append((el, el.body))
-    _add_text(stack[-1][1], text[cursor:], path, where, cursor, report)
+    _add_text(stack[-1][1], text[cursor:], path, where, cursor, report, images)
     for el, _ in stack[1:]:
         report.error(path, el.line, el.col, f"<{el.name}> is never closed", f"add </{el.name}> where it ends")
     _check_contents(root, report)
     return root
 
 
-def _add_text(block: Block, piece: str, path: str, where, offset: int, report: Report) -> None:
+def _add_text(block: Block, piece: str, path: str, where, offset: int, report: Report, images: list[RemoteImage]) -> None:
     """Append Markdown text, escaping raw tags the browser would swallow."""
     if not piece:
         return
@@ -110,26 +114,30 @@ def _add_text(block: Block, piece: str, path: str, where, offset: int, report: R
                        f"'{tag}' is not an HTML tag: a browser would swallow it; it is shown as text",
                        f"write &lt;{m.group(1)}{m.group(2)}&gt; or `{tag}` to show it as text on purpose")
         piece = piece[:m.start()] + "&lt;" + piece[m.start() + 1:]
+    images.extend(RemoteImage(url, path, *where(offset + at)) for url, at in _remote_images(masked))
     block.pieces.append(_offline_sources(piece, path, where, offset, report))
 
 
-_REMOTE_SRC = re.compile(r"""(<(?:img|source|video|audio|iframe|embed|script)\b[^>]*?\s)src(\s*=\s*["']?(?:https?:)?//)""",
+_REMOTE_SRC = re.compile(r"""(<(?:source|video|audio|iframe|embed|script)\b[^>]*?\s)src(\s*=\s*["']?(?:https?:)?//)""",
                          re.IGNORECASE)
+_REMOTE_MD_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?((?:https?:)?//[^)\s>]+)")
+_REMOTE_IMG_SRC = re.compile(r"""<img\b[^>]*?\ssrc\s*=\s*["']?((?:https?:)?//[^"'\s>]+)""", re.IGNORECASE)
+
+
+def _remote_images(text: str) -> list[tuple[str, int]]:
+    """(URL, offset) of each remote image in Markdown or raw <img>: the build keeps a local copy."""
+    found = [(m.group(1), m.start()) for m in _REMOTE_MD_IMAGE.finditer(text)]
+    found += [(m.group(1), m.start()) for m in _REMOTE_IMG_SRC.finditer(text)]
+    return sorted(found, key=lambda pair: pair[1])
 
 
 def _offline_sources(piece: str, path: str, where, offset: int, report: Report) -> str:
-    """Raw HTML that would fetch from the network keeps its URL but loses the fetch."""
+    """Raw HTML media other than images (video, iframes …) keeps its URL but loses the fetch."""
     for m in _REMOTE_SRC.finditer(piece):
         url = re.match(r"""\s*=\s*["']?([^"'\s>]*)""", piece[m.end(1) + 3:]).group(1)
         report.warning(path, *where(offset + m.start()), f"remote file will not load offline: {url}",
                        "download it next to the deck and point src at the local file")
-    for m in _REMOTE_MD_IMAGE.finditer(piece):
-        report.warning(path, *where(offset + m.start()), f"remote image will not show offline: {m.group(1)}",
-                       "download it next to the deck and point the image at the local file")
     return _REMOTE_SRC.sub(r"\1data-remote-src\2", piece)
-
-
-_REMOTE_MD_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?((?:https?:)?//[^)\s>]+)")
 
 
 def _check_contents(block: Block, report: Report) -> None:

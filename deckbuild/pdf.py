@@ -277,7 +277,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("decks", nargs="*", metavar="deck-slug", help="decks to print (default: every deck built)")
     p.add_argument("--steps", action="store_true", help="one page per fragment step instead of one per slide")
     p.add_argument("--notes", action="store_true", help="add a page of speaker notes after each slide that has notes")
-    add_site_options(p, "--slides", "--out", "--cache", "--drafts", "--quiet")
+    add_site_options(p, "--slides", "--out", "--cache", "--drafts", "--quiet", "--offline")
     return p
 
 
@@ -307,7 +307,7 @@ def _build(args: argparse.Namespace, report: bool = True) -> list[str]:
     from .pipeline import Options, build
 
     result = build(Options(slides_dir=args.slides, out_dir=args.out, cache_dir=args.cache, drafts=args.drafts,
-                           quiet=args.quiet))
+                           quiet=args.quiet, offline=args.offline))
     for d in result.report.sorted() if report else ():
         print(d.format(), file=sys.stderr)
     if result.report.errors:

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import assets, elements, site
+from . import assets, elements, remote_images, site
 from .diagnostics import BuildError, Report
 from .evaluate import EvaluationCache, evaluate_deck, report_rows
 from .figure_cache import ensure_figures
@@ -18,7 +18,7 @@ from .katex import FormulaCache, KatexRenderer
 from .model import Deck, Element
 from .parse import parse_deck
 from .render import Media, SlideRenderer, typeset
-from .source import read_deck
+from .source import PROJECT_FILE, read_deck, read_project_file
 from .verify import LinkStatus, load_checks, unused_checks, verify_links
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +37,7 @@ class Options:
     quiet: bool = False
     write: bool = True  # False for `check`: validate everything, write nothing
     single_file: bool = False  # also write <slug>/<slug>.html with everything inlined
+    offline: bool = False  # never touch the network: remote images come from mapped folders or the cache only
 
 
 @dataclass
@@ -81,6 +82,31 @@ def read_decks(opts: Options, report: Report) -> list[Deck]:
     return decks
 
 
+def keep_remote_images(decks: list[Deck], opts: Options, report: Report) -> dict[str, Path]:
+    """A local copy of every remote image the decks show (remote_images.py); a warning for each one missing."""
+    project = remote_images.PrefixMap()
+    project_file = opts.slides_dir / PROJECT_FILE
+    if project_file.is_file():
+        settings = read_project_file(_shown(project_file, opts.root), project_file.read_text(encoding="utf-8"), report)
+        project = remote_images.PrefixMap.from_mapping(settings.get("images", {}), opts.slides_dir.resolve())
+    urls: dict[str, remote_images.PrefixMap] = {}
+    for deck in decks:
+        own = remote_images.PrefixMap.from_mapping(deck.meta.get("images", {}), opts.slides_dir.resolve())
+        for image in deck.remote_images:
+            urls.setdefault(image.url, own.over(project))
+    if not urls:
+        return {}
+    kept = remote_images.keep(urls, remote_images.ImageStore(opts.cache_dir / "images"), opts.offline)
+    for deck in decks:
+        for image in deck.remote_images:
+            reason = kept[image.url].reason
+            if reason:
+                report.warning(image.path, image.line, image.col, f"remote image not kept for offline use: {image.url} ({reason})",
+                               "build once with the network on, or map its URL prefix to a local folder "
+                               f"('images:' in the front matter or in {PROJECT_FILE}); until then it shows as a placeholder")
+    return {url: k.path for url, k in kept.items() if k.path}
+
+
 def _shown(path: Path, root: Path) -> str:
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
@@ -121,6 +147,7 @@ def build(opts: Options, renderer: KatexRenderer | None = None) -> BuildResult:
         renderer = KatexRenderer(assets.node_binary(), modules / "katex", FormulaCache(opts.cache_dir / "katex.json"))
     try:
         decks = read_decks(opts, report)
+        kept_images = keep_remote_images(decks, opts, report)
         statuses = check_derivations(decks, opts, report)
         figures = ensure_figures(opts.root, opts.cache_dir / "figures") if _uses_figures(decks) else {}
         files: dict[str, bytes | Path] = {}
@@ -128,7 +155,7 @@ def build(opts: Options, renderer: KatexRenderer | None = None) -> BuildResult:
         env = site.environment()
         for deck in decks:
             maths = typeset(deck, statuses[deck.slug], renderer, report)
-            media = Media(opts.slides_dir.resolve(), figures)
+            media = Media(opts.slides_dir.resolve(), figures, kept_images)
             slides = SlideRenderer(deck, maths, statuses[deck.slug], media, report).slides()
             summaries.append(_summary(deck, statuses[deck.slug]))
             if deck.draft and not opts.drafts:

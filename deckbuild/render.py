@@ -18,9 +18,8 @@ from .diagnostics import Report
 from .katex import STRICT_HINTS, Job, KatexRenderer, Result
 from .markup import tag
 from .model import Block, Deck, DerivationLink, Element, Math
+from .remote_images import is_remote, site_name
 from .verify import LinkStatus, details_json
-
-_URL = re.compile(r"^(https?:)?//", re.IGNORECASE)
 
 
 @dataclass
@@ -40,6 +39,7 @@ class Media:
 
     deck_dir: Path
     figures: dict[str, Path]
+    remote: dict[str, Path] = field(default_factory=dict)  # remote image URL -> its kept local copy
     files: dict[str, Path] = field(default_factory=dict)
     chars: set[str] = field(default_factory=set)
 
@@ -169,7 +169,7 @@ class SlideRenderer:
                 md.append(tok)
         source = textwrap.dedent("".join(md)).strip("\n")
         self.media.chars.update(source)
-        rendered = markdown.to_html(source)
+        rendered = markdown.to_html(source, self.remote_image)
         return markdown.substitute(rendered, lambda i: self.piece(held[i], alone=True),
                                    lambda i: self.piece(held[i], alone=False))
 
@@ -199,10 +199,10 @@ class SlideRenderer:
 
     def image(self, el: Element) -> str:
         src = el.attrs.get("src") or ""
-        if _URL.match(src):
-            self.report.warning(el.path, el.line, el.col, f"remote image will not show offline: {src}",
-                                "download it next to the deck (or draw it in figures/) and point src at the local file")
-            return elements.remote_placeholder(src)
+        if is_remote(src):
+            site_path = self.remote_image(src)
+            return tag("img", {"src": site_path, "alt": el.attrs.get("alt") or ""}) if site_path \
+                else elements.remote_placeholder(src)
         if src.startswith("figures/") and src[len("figures/"):] in self.media.figures:
             path = self.media.figures[src[len("figures/"):]]
         else:
@@ -219,6 +219,15 @@ class SlideRenderer:
         site_path = f"media/{path.name}"
         self.media.files[site_path] = path
         return tag("img", {"src": site_path, "alt": el.attrs.get("alt") or ""})
+
+    def remote_image(self, url: str) -> str | None:
+        """The site path of a remote image's kept copy (pipeline warned about those without one)."""
+        path = self.media.remote.get(url)
+        if path is None:
+            return None
+        site_path = f"media/{site_name(path)}"
+        self.media.files[site_path] = path
+        return site_path
 
 
 def _only_heading(block: Block) -> bool:

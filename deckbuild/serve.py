@@ -332,7 +332,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1: this machine only)")
-    add_site_options(p, "--slides", "--out", "--cache", "--strict", "--drafts")
+    add_site_options(p, "--slides", "--out", "--cache", "--strict", "--drafts", "--offline")
     return p
 
 
@@ -349,7 +349,7 @@ def _interrupt(signum, frame) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     opts = Options(slides_dir=args.slides, out_dir=args.out, cache_dir=args.cache, strict=args.strict,
-                   drafts=args.drafts)
+                   drafts=args.drafts, offline=args.offline)
     try:
         server = DevServer(args.host, args.port, opts.out_dir)
     except OSError as exc:

@@ -23,7 +23,12 @@ FRONT_MATTER_FIELDS = {
     "tags": list,
     "macros": dict,
     "notation": str,  # latexeval/notations/<name>.yaml: what the deck's symbols mean, to evaluate its formulas
+    "images": dict,  # remote image URL prefix -> a local folder (or a mirror URL) used before any download
 }
+PROJECT_FILE = "deckbuild.yaml"  # beside the decks: settings for all of them
+PROJECT_FIELDS = {"images": dict}
+_IMAGES_HINT = ('write images: {"https://host/images/": "../image-repo/images/"} '
+                "(a URL prefix, then a folder relative to this file or a mirror URL)")
 
 _SLIDE_OPEN = re.compile(r"<(slide-section|section)(\s[^>]*)?>", re.IGNORECASE)
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
@@ -115,7 +120,48 @@ def _check_meta(path: str, raw: str, meta: dict, report: Report) -> dict:
                              "write macros: {\"\\\\KL\": \"\\\\operatorname{KL}\"} (quoted, backslash doubled)")
                 continue
             value = {k: str(v) for k, v in value.items()}
+        if key == "images":
+            value = image_map(path, key_line(key), value, report)
+            if value is None:
+                continue
         clean[key] = value
+    return clean
+
+
+def image_map(path: str, line: int, value: dict, report: Report) -> dict[str, str] | None:
+    """`images:` maps remote URL prefixes to folders or mirrors; anything else is an error here."""
+    for prefix, target in value.items():
+        if not (isinstance(prefix, str) and re.match(r"^(https?:)?//", prefix, re.IGNORECASE)):
+            report.error(path, line, 1, f"images: {prefix!r} is not a URL prefix (http://… or https://…)", _IMAGES_HINT)
+            return None
+        if not isinstance(target, str) or not target.strip():
+            report.error(path, line, 1, f"images: {prefix!r} must map to a folder or a URL, not {target!r}", _IMAGES_HINT)
+            return None
+    return dict(value)
+
+
+def read_project_file(path: str, text: str, report: Report) -> dict:
+    """The project's settings file (deckbuild.yaml beside the decks), checked like front matter."""
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        report.error(path, mark.line + 1 if mark else 1, mark.column + 1 if mark else 1, f"not valid YAML: {problem}",
+                     "the file is 'key: value' lines")
+        return {}
+    if not isinstance(data, dict):
+        report.error(path, 1, 1, "the project file must be 'key: value' lines")
+        return {}
+    clean = {}
+    for key, value in data.items():
+        line = next((n for n, text_line in enumerate(text.splitlines(), 1) if text_line.startswith(f"{key}:")), 1)
+        if key not in PROJECT_FIELDS:
+            report.warning(path, line, 1, f"unknown setting '{key}' is ignored", f"known settings: {', '.join(PROJECT_FIELDS)}")
+        elif not isinstance(value, PROJECT_FIELDS[key]):
+            report.error(path, line, 1, f"'{key}' must be a mapping", _IMAGES_HINT)
+        elif (checked := image_map(path, line, value, report)) is not None:
+            clean[key] = checked
     return clean
 
 

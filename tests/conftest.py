@@ -29,6 +29,8 @@ def need_shared(path: Path) -> Path:
 
 
 def build_into(tmp: Path, slides_dir: Path, **kw):
+    """Build offline unless told otherwise: a test reaches no network but its own server on 127.0.0.1."""
+    kw.setdefault("offline", True)
     opts = Options(slides_dir=slides_dir, out_dir=tmp / "_site", cache_dir=kw.pop("cache_dir", tmp / "cache"),
                    quiet=True, **kw)
     return build(opts)

@@ -77,10 +77,10 @@ def test_local_image_is_copied_next_to_the_deck(tmp_path):
     assert result.written and (tmp_path / "_site" / "deck" / "media" / "dot.png").exists()
 
 
-def test_remote_image_is_a_warning_and_not_fetched(tmp_path):
+def test_remote_image_not_kept_is_a_warning_and_a_placeholder(tmp_path):
     body = '<slide-section>\n\n<slide-img src="https://example.org/a.png"></slide-img>\n\n</slide-section>\n'
     result, diags = diagnostics(tmp_path, body)
-    assert result.written and diags[0][0] == "warning" and "will not show offline" in diags[0][3]
+    assert result.written and diags[0][:2] == ("warning", 8) and "not kept for offline use" in diags[0][3]
     assert "https://example.org" not in (tmp_path / "_site" / "deck" / "index.html").read_text().split("data-remote-src")[0]
 
 
