@@ -64,7 +64,9 @@ class EvaluationCache:
 
 def evaluate_deck(deck: Deck, cache: EvaluationCache, report: Report) -> dict[str, list[RowTruth]]:
     """Truth of every derivation row (by link id); other formulas are reported here."""
-    notation = deck.meta.get("notation")
+    from latexeval import notation_for
+
+    notation = deck.meta.get("notation") or notation_for(Path(deck.path).name, deck.meta.get("title"))
     if not notation:
         return {}
     known = sorted(p.stem for p in (_LATEXEVAL / "notations").glob("*.yaml"))
@@ -73,7 +75,17 @@ def evaluate_deck(deck: Deck, cache: EvaluationCache, report: Report) -> dict[st
         report.error(deck.path, 1, 1, f"front matter names an unknown notation '{notation}'", hint)
         return {}
     from latexeval.errors import NotEvaluable
+    from latexeval.linnotation import NotationError
 
+    try:
+        return _evaluate(deck, notation, known, hint, cache, report, NotEvaluable)
+    except NotationError as exc:  # a mistake in the notation file itself
+        report.error(exc.path, exc.line, 1, exc.message, exc.hint)
+        return {}
+
+
+def _evaluate(deck: Deck, notation: str, known: list[str], hint: str, cache: EvaluationCache, report: Report,
+              NotEvaluable) -> dict[str, list[RowTruth]]:
     macros = deck.meta.get("macros") or {}
     truths = {}
     for link in deck.links:
@@ -90,9 +102,9 @@ def evaluate_deck(deck: Deck, cache: EvaluationCache, report: Report) -> dict[st
         except (NotEvaluable, ValueError) as exc:  # the derivation's attributes, not a row, cannot be read
             report.error(el.path, el.line, el.col, f"derivation '{link.id}' (wrt={wrt!r}): {exc}",
                          "wrt names a parameter of the notation, in LaTeX, e.g. wrt=\"\\phi\"")
-    for math in free_formulas(deck):
-        (truth,) = cache.get_or(cache.key("formula", notation, macros, math.tex),
-                                lambda: [_formula(math.tex, notation, macros)])
+    for math, (slide, context) in free_formulas_in_context(deck):
+        (truth,) = cache.get_or(cache.key("formula", notation, macros, math.tex, slide, context),
+                                lambda: [_formula(math.tex, notation, macros, slide, context)])
         _report_formula(math, truth, report)
     return truths
 
@@ -104,10 +116,10 @@ def _rows(rows, notation, wrt, macros) -> list[RowTruth]:
             for r in evaluate_derivation(rows, notation, wrt=wrt, macros=macros)]
 
 
-def _formula(tex, notation, macros) -> RowTruth:
+def _formula(tex, notation, macros, slide=None, context=()) -> RowTruth:
     from latexeval import evaluate_formula
 
-    f = evaluate_formula(tex, notation, macros=macros)
+    f = evaluate_formula(tex, notation, macros=macros, slide=slide, context=context)
     return RowTruth(1, f.ok, f.detail, f.not_evaluable, f.offset)
 
 
@@ -124,6 +136,18 @@ def free_formulas(deck: Deck) -> list[Math]:
 
     for slide in deck.slides:
         visit(slide.body, False)
+    return out
+
+
+def free_formulas_in_context(deck: Deck) -> list[tuple[Math, tuple[str, tuple[str, ...]]]]:
+    """Each free formula with its slide's title and the formulas of its own and earlier slides,
+    whose definitions (θ_i = b^{-2i/d}, R_{i,θ} := […]) a linear-algebra notation takes from the slides."""
+    free = set(map(id, free_formulas(deck)))
+    out, seen = [], []
+    for slide in deck.slides:
+        here = [p for p in slide.body.walk() if isinstance(p, Math)]
+        seen.extend(m.tex for m in here)
+        out.extend((m, (slide.title, tuple(seen))) for m in here if id(m) in free)
     return out
 
 

@@ -9,6 +9,7 @@ the row defining it: used by the row's relations, not checked itself.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from .errors import NotEvaluable
@@ -40,12 +41,19 @@ class FormulaEvaluation:
 
 
 def evaluate_derivation(rows: list[tuple[str, str]], notation_name: str, *, wrt: list[str] | str | None = None,
-                        macros: dict[str, str] | None = None) -> list[RowEvaluation]:
+                        macros: dict[str, str] | None = None, slide: str | None = None,
+                        context: Sequence[str] = ()) -> list[RowEvaluation]:
     """Evaluate each (relation, latex) row of a derivation (rows as derivations.rows.split_rows gives them).
 
     `wrt`: the parameter(s) a '<=>' row is equivalent in, as LaTeX (default: the notation's).
+    `slide`, `context`: the slide's title and the formulas of this and earlier slides, whose
+    definitions a linear-algebra notation takes (latexeval/linapi.py); other notations ignore them.
     """
     nt = load(notation_name)
+    if getattr(nt, "linear", False):
+        from .linapi import evaluate_derivation as linear_rows
+
+        return linear_rows(rows, nt, macros=macros, slide=slide, context=context)
     trees = shared_parser().parse([ROW_PREFIX + latex + ROW_SUFFIX for _, latex in rows], macros)
     return _Rows(nt, _wrt(nt, wrt), len(ROW_PREFIX)).evaluate([_row_items(nt, t) for t in trees],
                                                                  [rel for rel, _ in rows])
@@ -64,9 +72,14 @@ def _row_items(nt: Notation, tree) -> list | NotEvaluable:
 
 
 def evaluate_formula(latex: str, notation_name: str, *, wrt: list[str] | str | None = None,
-                     macros: dict[str, str] | None = None) -> FormulaEvaluation:
+                     macros: dict[str, str] | None = None, slide: str | None = None,
+                     context: Sequence[str] = ()) -> FormulaEvaluation:
     """Evaluate every relation a display formula states (an align* is evaluated row by row)."""
     nt = load(notation_name)
+    if getattr(nt, "linear", False):
+        from .linapi import evaluate_formula as linear_formula
+
+        return linear_formula(latex, nt, macros=macros, slide=slide, context=context)
     (tree,) = shared_parser().parse([latex], macros)
     if isinstance(tree, KatexError):
         return FormulaEvaluation(None, f"KaTeX: {tree}", "a formula KaTeX rejects", tree.pos)

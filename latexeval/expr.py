@@ -219,7 +219,7 @@ def free_symbols(node: Node, bound: frozenset[str] = frozenset()) -> dict[str, S
         return out
     scoped: list[tuple[Node, frozenset[str]]]
     if isinstance(node, Sum):
-        scoped = [(node.lo, bound), (node.hi, bound), (node.body, bound | {node.var.key()})]
+        scoped = [(b, bound) for b in (node.lo, node.hi) if b is not None] + [(node.body, bound | {node.var.key()})]
     elif isinstance(node, Integral):
         scoped = [(node.body, bound | {node.var.key()})]
     elif isinstance(node, Optimum):
@@ -248,4 +248,70 @@ def key(node: Node) -> str:
         return "+".join(key(t) for t in node.terms).replace("+-", "-")
     if isinstance(node, Mul):
         return " ".join(key(f) for f in node.factors)
+    if isinstance(node, Vector):
+        return ",".join(key(p) for p in node.parts)
     return f"{type(node).__name__}({','.join(key(c) for c in node.children())})"
+
+
+# --------------------------------------------------------------------------- #
+# linear algebra (read only with a linear-algebra notation: latexeval/linnotation.py)
+
+
+@dataclass(frozen=True)
+class Inner(Node):
+    """\\langle a, b \\rangle."""
+
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class Norm(Node):
+    """\\|a\\| (kind None or '2': Euclidean / spectral), \\|a\\|_1, \\|a\\|_F; |a| is kind 'abs'."""
+
+    arg: Node
+    kind: str | None = None
+
+
+@dataclass(frozen=True)
+class Hadamard(Node):
+    """a \\odot b: the entrywise product."""
+
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class Dots(Node):
+    """\\cdots, \\vdots, \\ddots, \\ldots: "the pattern continues" (kind 'h', 'v', 'd')."""
+
+    kind: str
+
+
+@dataclass(frozen=True)
+class Matrix(Node):
+    """An array of cells (any environment but align), possibly with Dots standing for a pattern."""
+
+    cells: tuple[tuple[Node, ...], ...]
+
+
+@dataclass(frozen=True)
+class Index(Node):
+    """(expr)_{ij}: an entry of a computed vector or matrix."""
+
+    base: Node
+    sub: Node
+
+
+@dataclass(frozen=True)
+class Range(Node):
+    """'i, j = 0, 1, \\ldots, L-1' or '\\forall m = 0, \\ldots, L-1': the values some indices take.
+
+    `forall` marks a quantifier: the row's other relations are claimed for every value.
+    """
+
+    vars: tuple[Sym, ...]
+    first: tuple[Node, ...]  # the values written before the dots
+    last: Node
+    forall: bool = False
+

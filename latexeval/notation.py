@@ -6,6 +6,7 @@ slide's p(z|x_i; \\hat{\\theta}) whatever bold, colour or spacing either uses.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +19,8 @@ from .katex import KatexError, shared_parser
 from .syntax import Grammar
 
 FOLDER = Path(__file__).with_name("notations")
+DECKS = Path(__file__).with_name("decks.yaml")
+LINEAR_MARK = re.compile(r"^vocabulary:\s*['\"]?linear-algebra", re.M)
 BUILTIN_HEADS = frozenset({"\\text{KL}", "\\text{JS}"})
 
 
@@ -250,5 +253,22 @@ def _spec(name: str) -> dict:
 
 
 @lru_cache(maxsize=None)
-def load(name: str) -> Notation:
+def load(name: str):
+    """The notation `name`: a Notation, or a LinearNotation for a file of `vocabulary: linear-algebra`."""
+    path = FOLDER / f"{name}.yaml"
+    if path.exists() and LINEAR_MARK.search(path.read_text(encoding="utf-8")):
+        from .linnotation import load_file
+
+        return load_file(path, name, shown=f"latexeval/notations/{path.name}")
     return Notation(name, _spec(name))
+
+
+def notation_for(file_name: str, title: str | None) -> str | None:
+    """The notation latexeval/decks.yaml attaches to a deck (by its file name or title), or None.
+
+    A deck whose front matter names no notation — the lecturer's file stays as it is — gets one here.
+    """
+    if not DECKS.exists():
+        return None
+    attached = yaml.safe_load(DECKS.read_text(encoding="utf-8")) or {}
+    return attached.get(file_name) or (attached.get(title) if title else None)

@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from .errors import NotEvaluable
-from .expr import (Add, Call, Chain, Div, Draw, EvalAt, Expect, Func, Integral, Labelled, Mul, Neg, Node, Num,
-                   Optimum, Placeholder, Pos, Pow, Sum, Sym, Vector)
+from .expr import (Add, Call, Chain, Div, Dots, Draw, EvalAt, Expect, Func, Hadamard, Index, Inner, Integral, Labelled,
+                   Matrix, Mul, Neg, Node, Norm, Num, Optimum, Placeholder, Pos, Pow, Range, Sum, Sym, Vector)
 
 RELATIONS = {
     "=": "=", ":=": ":=", "\\le": "<=", "\\leq": "<=", "\\leqslant": "<=", "\\ge": ">=", "\\geq": ">=",
@@ -34,8 +34,16 @@ BIG = {"\\sum": "sum", "\\prod": "prod", "\\int": "int"}
 BOLD = {"boldsymbol", "bm", "mathbf", "bold", "mathit", "mathnormal", "textbf", "pmb"}
 SPLICED = {"color", "styling", "sizing", "mclass", "ordgroup", "lap", "pmb"}
 MARKS = {"*", "\\ast", "\\star"}
-DROPPED = {"spacing", "kern", "phantom", "hphantom", "vphantom", "internal"}
+DROPPED = {"spacing", "kern", "phantom", "hphantom", "vphantom", "internal", "rule"}
 TRANSPOSE = {"T", "\\top", "\\intercal"}
+# Read only with a linear-algebra notation, where a bar is a norm and a matrix a value:
+LINEAR_RELATIONS = {**RELATIONS, ">": ">", "<": "<", "\\gt": ">", "\\lt": "<", "\\in": "in"}
+LINEAR_FUNCTIONS = {**FUNCTIONS, "\\cos": "cos", "\\sin": "sin", "\\tan": "tan", "\\tanh": "tanh", "\\det": "det"}
+OPERATOR_NAMES = {"softmax": "softmax", "tr": "tr", "Tr": "tr", "trace": "tr", "diag": "diag", "det": "det",
+                  "sigmoid": "sigmoid", "vec": "vec", "rank": "rank"}
+DOTS = {"\\ldots": "h", "\\dots": "h", "\\cdots": "h", "\\@cdots": "h", "\\vdots": "v", "\\varvdots": "v",
+        "\\ddots": "d"}
+UNARY = frozenset({"log", "exp"} | set(LINEAR_FUNCTIONS.values()) | set(OPERATOR_NAMES.values()))
 
 
 # --------------------------------------------------------------------------- #
@@ -119,10 +127,17 @@ def _text_of(nodes) -> str:
 
 
 class Grammar:
-    """Reads KaTeX trees for one notation: `heads` are the symbols that take arguments (p, q, Q, \\text{KL})."""
+    """Reads KaTeX trees for one notation: `heads` are the symbols that take arguments (p, q, Q, \\text{KL}).
 
-    def __init__(self, heads: frozenset[str] | None):
+    `linear`: the notation is one of vectors and matrices (latexeval/linnotation.py), so bars are norms,
+    \\langle…\\rangle an inner product, an array a matrix, and \\\\ separates rows of a formula.
+    """
+
+    def __init__(self, heads: frozenset[str] | None, linear: bool = False):
         self.heads = heads
+        self.linear = linear
+        self.relations = LINEAR_RELATIONS if linear else RELATIONS
+        self.functions = LINEAR_FUNCTIONS if linear else FUNCTIONS
         self._readers = {
             "mathord": self._read_letter, "textord": self._read_letter, "atom": self._read_atom,
             "op": self._read_op, "supsub": self._read_supsub, "genfrac": self._read_frac,
@@ -148,6 +163,8 @@ class Grammar:
         if kind in SPLICED:
             return self.read(node.get("body") or [])
         reader = self._readers.get(kind)
+        if kind == "xArrow":
+            raise NotEvaluable(f"an arrow with a label ({node.get('label')}{{…}}): a statement in words", position(node))
         if reader is None:
             raise NotEvaluable(f"KaTeX node '{kind}'", position(node))
         return reader(node)
@@ -159,9 +176,13 @@ class Grammar:
         if text == "/":
             return [Token("bin", "/", pos)]
         if text in BARS:
-            return [Token("bar", BARS[text], pos)]
+            return [self._bar(BARS[text], pos)]
         if text in OPENING or text in CLOSING:
             return [Delim("open" if text in OPENING else "close", text, pos)]
+        if self.linear and text in DOTS:
+            return [Operand(Dots(DOTS[text], pos=pos))]
+        if self.linear and text == "\\forall":
+            return [Token("forall", text, pos)]
         if text in ("'", "\\prime") or text in MARKS:
             return [Operand(Sym(text, pos=pos))]
         if len(text) == 1 and not text.isalpha() or text.startswith("\\") and not text[1:].isalpha():
@@ -171,21 +192,29 @@ class Grammar:
     def _read_atom(self, node: dict) -> list:
         family, text, pos = node["family"], node["text"], position(node)
         if family == "rel":
-            return [Token("bar", BARS[text], pos)] if text in BARS else [Token("rel", text, pos)]
+            return [self._bar(BARS[text], pos)] if text in BARS else [Token("rel", text, pos)]
         if family == "bin":
             return [Token("bin", text, pos)]
         if family in ("open", "close"):
             return [Delim(family, text, pos)]
         if family == "punct":
             return [Token("punct", text, pos)]
+        if self.linear and text in DOTS:
+            return [Operand(Dots(DOTS[text], pos=pos))]
         raise NotEvaluable(f"'{text}'", pos)
+
+    def _bar(self, text: str, pos: Pos):
+        """A bar: a separator (p(z | x), KL(p \\| q)), or with vectors one side of a norm or |·|."""
+        return Delim("bar", text, pos) if self.linear else Token("bar", text, pos)
 
     def _read_op(self, node: dict) -> list:
         pos = position(node)
         name = node.get("name")
         if name is None:
             name = _op_body_name(node.get("body") or [])
-        kind = FUNCTIONS.get(name) or BIG.get(name) or OPTIMA.get(name) or ("E" if name == "E" else None)
+        kind = self.functions.get(name) or BIG.get(name) or OPTIMA.get(name) or ("E" if name == "E" else None)
+        if kind is None and self.linear:
+            kind = OPERATOR_NAMES.get(name)
         if kind is None:
             raise NotEvaluable(f"operator {name}", pos)
         return [Op(kind, pos)]
@@ -228,6 +257,11 @@ class Grammar:
         items = self.group(self.read(raw))
         if len(items) == 1 and isinstance(items[0], Token) and items[0].text in MARKS:
             return Sym(items[0].text, pos=items[0].pos)  # q^*, x': a mark, not an operation
+        if self.linear and len(items) == 1 and isinstance(items[0], Token) and items[0].text in "+-":
+            return Sym(items[0].text, pos=items[0].pos)  # \\mathbb{N}_+: a mark
+        seps, parts = _split(items, {","})
+        if self.linear and len(parts) > 1 and all(parts):  # R_{i, \\theta}: several indices
+            return Vector(tuple(self.expr(p) for p in parts), pos=_first_pos(items))
         return self.expr(items)
 
     def _read_frac(self, node: dict) -> list:
@@ -242,7 +276,7 @@ class Grammar:
     def _read_delimsizing(self, node: dict) -> list:
         delim, pos = node["delim"], position(node)
         if delim in BARS:
-            return [Token("bar", BARS[delim], pos)]
+            return [self._bar(BARS[delim], pos)]
         if delim in OPENING or delim in CLOSING:
             return [Delim("open" if delim in OPENING else "close", delim, pos)]
         raise NotEvaluable(f"delimiter {delim}", pos)
@@ -285,6 +319,8 @@ class Grammar:
         text, pos = _text_of(node["body"]), position(node)
         if text in OPTIMA:
             return [Op(OPTIMA[text], pos)]
+        if self.linear and text in OPERATOR_NAMES:
+            return [Op(OPERATOR_NAMES[text], pos)]
         if text == "d":
             return [Token("diff", "d", pos)]
         return [Operand(Sym(f"\\text{{{text}}}", pos=pos))]
@@ -305,11 +341,24 @@ class Grammar:
 
     def _read_array(self, node: dict) -> list:
         """A one-column matrix (pmatrix, bmatrix) is a vector; other environments are not read."""
+        if self.linear and node.get("colSeparationType") not in ("align", "alignat"):
+            return [Operand(self._matrix(node))]
         cells = [cell for row in node["body"] for cell in row]
         if node.get("colSeparationType") or len(node.get("cols") or []) != 1 or len(cells) != len(node["body"]):
             raise NotEvaluable("an environment (matrix, cases…) inside a formula", position(node))
         parts = [self.group(self.read(cell)) for cell in cells]
         return [Operand(Vector(tuple(self.expr(p) for p in parts if p), pos=position(node)))]
+
+    def _matrix(self, node: dict) -> Matrix:
+        rows = []
+        for row in node["body"]:
+            cells = [self.group(self.read(cell)) for cell in row]
+            rows.append(tuple(self.expr(c) if c else Num(0.0, pos=position(node)) for c in cells))
+        while rows and all(isinstance(c, Num) and c.value == 0 for c in rows[-1]) and len(rows[-1]) == 1:
+            rows.pop()  # the empty row after a trailing \\\\
+        if not rows or len({len(r) for r in rows}) != 1:
+            raise NotEvaluable("a matrix whose rows have different lengths", position(node))
+        return Matrix(tuple(rows), pos=position(node))
 
     # ----------------------------------------------------------------------- #
     # delimiters: flat items -> nested groups
@@ -318,11 +367,12 @@ class Grammar:
         out: list = []
         stack: list[tuple[Delim, list]] = []
         for item in items:
-            if isinstance(item, Delim) and item.side == "open":
+            closes_bar = isinstance(item, Delim) and item.side == "bar" and stack and stack[-1][0].text == item.text
+            if isinstance(item, Delim) and item.side in ("open", "bar") and not closes_bar:
                 stack.append((item, out))
                 out = []
             elif isinstance(item, Delim):
-                if not stack or OPENING[stack[-1][0].text] != item.text:
+                if not stack or OPENING.get(stack[-1][0].text, stack[-1][0].text) != item.text:
                     raise NotEvaluable(f"unmatched {item.text}", item.pos)
                 opener, outer = stack.pop()
                 outer.append(Group(opener.text, item.text, out, opener.pos, item.sup, item.sub))
@@ -339,11 +389,16 @@ class Grammar:
     def rows(self, tree: list) -> list[list]:
         """A formula's rows (one unless it is an align*-like environment), each as grouped items."""
         nodes = tree
-        while len(nodes) == 1 and nodes[0]["type"] == "styling":
+        while len(nodes) == 1 and nodes[0]["type"] in ("styling", "sizing"):
             nodes = nodes[0]["body"]
         aligned = len(nodes) == 1 and nodes[0]["type"] == "array"
         if aligned and nodes[0].get("colSeparationType") in ("align", "alignat"):
             return [self.group([it for cell in row for it in self.read(cell)]) for row in nodes[0]["body"]]
+        if self.linear:  # a display formula broken by \\\\ into lines: one row per non-empty line
+            lines = [[]]
+            for node in nodes:
+                lines.append([]) if node["type"] == "cr" else lines[-1].append(node)
+            return [g for g in (self.group(self.read(line)) for line in lines) if g]
         return [self.group(self.read(tree))]
 
     def statements(self, items: list) -> list[Node]:
@@ -358,7 +413,38 @@ class Grammar:
             else:
                 current.append(item)
         parts.append(current)
-        return [self.statement(p) for p in parts if p and not _is_word(p)]
+        if self.linear:
+            parts = self._ranges(parts)
+        return [p if isinstance(p, Node) else self.statement(p) for p in parts
+                if isinstance(p, Node) or p and not _is_word(p)]
+
+    def _ranges(self, parts: list[list]) -> list:
+        """'i, j = 0, 1, \\ldots, L-1' and '\\forall m = 0, \\ldots, L-1' (split at their commas) -> one Range."""
+        out, k = [], 0
+        while k < len(parts):
+            dots = next((j for j in range(k, len(parts) - 1) if _is_dots(parts[j])), None)
+            start = None if dots is None else next(
+                (j for j in range(dots - 1, k - 1, -1) if any(_is_token(it, "rel", "=") for it in parts[j])), None)
+            if start is None:
+                out.extend(parts[k:])
+                break
+            head = parts[start]
+            eq = next(n for n, it in enumerate(head) if _is_token(it, "rel", "="))
+            forall = bool(head) and _is_token(head[0], "forall")
+            names = [head[1 if forall else 0:eq]]
+            first_var = start
+            while not forall and first_var > k and len(parts[first_var - 1]) == 1 \
+                    and isinstance(parts[first_var - 1][0], Operand) and isinstance(parts[first_var - 1][0].node, Sym):
+                first_var -= 1
+                names.insert(0, parts[first_var])
+            variables = tuple(self.expr(n) for n in names)
+            if not all(isinstance(v, Sym) for v in variables):
+                raise NotEvaluable("a range of something other than indices", _first_pos(head))
+            first = (self.expr(head[eq + 1:]),) + tuple(self.expr(p) for p in parts[start + 1:dots])
+            out.extend(parts[k:first_var])
+            out.append(Range(variables, first, self.expr(parts[dots + 1]), forall, pos=_first_pos(head)))
+            k = dots + 2
+        return out
 
     def statement(self, items: list) -> Node:
         if isinstance(items[0], Token) and items[0].kind == "label":
@@ -367,7 +453,7 @@ class Grammar:
         segments, rels = [[]], []
         for k, item in enumerate(items):
             if isinstance(item, Token) and item.kind == "rel":
-                rel = _relation(items, k)
+                rel = _relation(items, k, self.relations)
                 if rel is None:
                     continue
                 rels.append(rel)
@@ -414,15 +500,17 @@ class Grammar:
         factors, k = [], 0
         while k < len(items):
             item = items[k]
-            slash = isinstance(item, Token) and item.text == "/"
-            if isinstance(item, Token) and item.kind == "bin" and item.text in ("\\cdot", "\\times", "/"):
+            slash = isinstance(item, Token) and item.text in ("/", "\\odot") and (item.text == "/" or self.linear)
+            if isinstance(item, Token) and item.kind == "bin" and item.text in ("\\cdot", "\\times", "/", "\\odot"):
                 k += 1
                 if slash and (not factors or k >= len(items)):
-                    raise NotEvaluable("'/' without both operands", item.pos)
+                    raise NotEvaluable(f"'{item.text}' without both operands", item.pos)
                 if not slash:
                     continue
             node, k = self.factor(items, k)
-            factors.append(Div(factors.pop(), node, pos=item.pos) if slash else node)
+            if slash:
+                node = (Div if item.text == "/" else Hadamard)(factors.pop(), node, pos=item.pos)
+            factors.append(node)
         return factors[0] if len(factors) == 1 else Mul(tuple(factors), pos=_first_pos(items))
 
     def factor(self, items: list, k: int) -> tuple[Node, int]:
@@ -447,9 +535,13 @@ class Grammar:
 
     def _operator(self, items: list, k: int) -> tuple[Node, int]:
         op = items[k]
-        if op.kind in ("log", "exp"):
+        if op.kind in UNARY:
             if k + 1 >= len(items):
                 raise NotEvaluable(f"\\{op.kind} without an argument", op.pos)
+            after = items[k + 1]
+            if self.linear and isinstance(after, Group) and after.sub is not None:  # softmax(s)_i: an entry of it
+                value = Func(op.kind, self._group_value(replace(after, sub=None, sup=None)), pos=op.pos)
+                return self._power(Index(value, self._script(after.sub), pos=op.pos), after), k + 2
             arg, nxt = self.factor(items, k + 1)
             return Func(op.kind, arg, pos=op.pos), nxt
         if op.kind in ("sum", "prod"):
@@ -497,6 +589,10 @@ class Grammar:
     def _sum(self, op: Op, body: Node | None) -> Sum:
         if body is None:
             raise NotEvaluable("\\sum without a body", op.pos)
+        if self.linear and op.sup is None and op.sub is not None:  # \\sum_j: j over the range the notation gives it
+            var = self._script(op.sub)
+            if isinstance(var, Sym):
+                return Sum(var, None, None, body, op.kind == "prod", pos=op.pos)
         if op.sub is None or op.sup is None:
             raise NotEvaluable("\\sum without both bounds", op.pos)
         bound = self.statement(self.group(self.read(op.sub)))
@@ -514,6 +610,9 @@ class Grammar:
         for k, item in enumerate(items):
             if isinstance(item, Token) and item.kind == "rel" and item.text == "\\sim":
                 return Draw(self.expr(items[:k]), self.expr(items[k + 1:]), pos=item.pos)
+        _, parts = _split(items, {","})
+        if self.linear and len(parts) > 1 and all(parts):  # \\mathbb{E}_{\\bm{q}, \\bm{\\epsilon}}
+            return Vector(tuple(self.expr(p) for p in parts), pos=_first_pos(items))
         return self.expr(items)
 
     def _optimum(self, op: Op, body: Node) -> Optimum:
@@ -543,6 +642,13 @@ class Grammar:
         return Call(head, tuple((s, tuple(a)) for s, a in merged), pos=head.pos)
 
     def _group_value(self, group: Group) -> Node:
+        if self.linear and group.open in ("\\|", "|", "\\langle"):
+            return self._power(self._linear_group(group), group)
+        if self.linear and group.open in ("[", "(") and len(_split(group.items, {","})[1]) > 1:
+            raise NotEvaluable(f"a list {group.open}a, …, b{group.close}: write a matrix as \\begin{{bmatrix}}…"
+                               "\\end{bmatrix} (rows or columns?)", group.pos)
+        if self.linear and group.sub is not None and group.open in OPENING:
+            return Index(self._power(self.expr(group.items), group), self._script(group.sub), pos=group.pos)
         if group.open == "." and group.close == "|":
             if group.sub is None or group.sup is not None:
                 raise NotEvaluable("\\left. … \\right| without the substitution under it", group.pos)
@@ -555,6 +661,25 @@ class Grammar:
         if group.sub is not None:
             raise NotEvaluable("a subscript on a bracket", group.pos)
         return self._power(self.expr(group.items), group)
+
+    def _linear_group(self, group: Group) -> Node:
+        """\\|a\\|_p (p = 1, 2, F; none: Euclidean), |a|, \\langle a, b \\rangle."""
+        if group.open == "\\langle":
+            _, parts = _split(group.items, {","})
+            if len(parts) != 2 or not all(parts):
+                raise NotEvaluable("\\langle … \\rangle without two arguments", group.pos)
+            return Inner(self.expr(parts[0]), self.expr(parts[1]), pos=group.pos)
+        if group.open == "|":
+            if group.sub is not None:
+                raise NotEvaluable("a subscript on |…|", group.pos)
+            return Norm(self.expr(group.items), "abs", pos=group.pos)
+        kind = None
+        if group.sub is not None:
+            sub = self._script(group.sub)
+            kind = sub.key() if isinstance(sub, (Num, Sym)) else None
+            if kind not in ("1", "2", "F", "\\infty"):
+                raise NotEvaluable("a norm other than \\|·\\|, \\|·\\|_1, \\|·\\|_2, \\|·\\|_F, \\|·\\|_\\infty", group.pos)
+        return Norm(self.expr(group.items), kind, pos=group.pos)
 
     def _power(self, node: Node, group: Group) -> Node:
         return node if group.sup is None else self._superscript(node, group.sup, group.pos)
@@ -571,7 +696,15 @@ def _op_body_name(body: list) -> str | None:
     return None
 
 
-def _relation(items: list, k: int) -> str | None:
+def _is_token(item, kind: str, text: str | None = None) -> bool:
+    return isinstance(item, Token) and item.kind == kind and (text is None or item.text == text)
+
+
+def _is_dots(part: list) -> bool:
+    return len(part) == 1 and isinstance(part[0], Operand) and isinstance(part[0].node, Dots)
+
+
+def _relation(items: list, k: int, relations: dict[str, str] = RELATIONS) -> str | None:
     """The relation at items[k]; ':' '=' is one ':=' (read at the '=')."""
     text = items[k].text
     nxt = items[k + 1] if k + 1 < len(items) else None
@@ -579,9 +712,9 @@ def _relation(items: list, k: int) -> str | None:
         return None
     if text == "=" and k > 0 and isinstance(items[k - 1], Token) and items[k - 1].text == ":":
         return ":="
-    if text not in RELATIONS:
+    if text not in relations:
         raise NotEvaluable(f"the relation {text}", items[k].pos)
-    return RELATIONS[text]
+    return relations[text]
 
 
 def _is_word(items: list) -> bool:

@@ -1,0 +1,424 @@
+r"""Vectors, matrices and random vectors in the evaluator: one fact per test, on a notation of the test's own.
+
+The notation is written to a temporary file in the format of docs/notations.md and read by
+latexeval.linnotation, so each test also exercises the format a lecturer writes.
+"""
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from latexeval.linapi import evaluate_formula
+from latexeval.linnotation import NotationError, load_file
+
+BASICS = r"""
+vocabulary: linear-algebra
+instances: 6
+sizes:
+  n: {from: 2, to: 5}
+  d: {from: 2, to: 4}
+  K: {from: 1, to: 4}
+  h: {from: 2, to: 6, even: true}
+indices:
+  i: [1, n]
+  k: [0, K]
+symbols:
+  '\bm{x}': {vector: n}
+  '\bm{y}': {vector: n}
+  '\bm{u}': {vector: n, properties: [unit-norm]}
+  '\bm{p}': {vector: n, properties: [probability]}
+  '\bm{s}': {vector: n}
+  A: {matrix: n}
+  B: {matrix: n}
+  X: {matrix: [n, d]}
+  '\bm{w}': {vector: d}
+  S: {matrix: n, properties: [symmetric, positive-definite]}
+  Q: {matrix: n, properties: [orthogonal]}
+  R: {matrix: n, properties: [rotation]}
+  G: {matrix: h, properties: [block-rotation]}
+  H: {matrix: n, properties: [orthogonal, symmetric]}
+  P: {matrix: n, properties: [stochastic]}
+  '\hat{A}': {matrix: n, properties: [normalised-adjacency]}
+  '\lambda': {scalar: [0.1, 2]}
+  '\xi': {scalar: [0.2, 0.6]}
+  '\bm{z}': {vector: n, distribution: gaussian, mean: '\bm{y}', covariance: S}
+  '\bm{z}_2': {like: '\bm{z}'}
+  '\bm{\epsilon}': {vector: n, distribution: zero-mean}
+  g: {scalar: [0, 1], distribution: gaussian, mean: 0, covariance: '\xi^2'}
+"""
+
+
+@pytest.fixture(scope="module")
+def basics(tmp_path_factory):
+    path = tmp_path_factory.mktemp("notation") / "basics.yaml"
+    path.write_text(BASICS, encoding="utf-8")
+    return load_file(path)
+
+
+def verdict(latex: str, nt) -> bool | None:
+    return evaluate_formula(latex, nt).ok
+
+
+def holds(latex: str, nt) -> bool:
+    return verdict(latex, nt) is True
+
+
+def fails(latex: str, nt) -> bool:
+    return verdict(latex, nt) is False
+
+
+# --------------------------------------------------------------------------- #
+# products, transposes, inverses
+
+
+def test_transpose_of_a_product_reverses_it(basics):
+    assert holds(r"(AB)^T = B^T A^T", basics)
+
+
+def test_transpose_written_with_top_is_the_same(basics):
+    assert holds(r"(AB)^\top = B^\top A^\top", basics)
+
+
+def test_transpose_of_a_product_in_the_same_order_fails(basics):
+    assert fails(r"(AB)^T = A^T B^T", basics)
+
+
+def test_inverse_of_a_product_reverses_it(basics):
+    assert holds(r"(AB)^{-1} = B^{-1} A^{-1}", basics)
+
+
+def test_identity_is_neutral(basics):
+    assert holds(r"A I = A", basics)
+
+
+def test_a_product_of_misfitting_shapes_does_not_hold(basics):
+    assert fails(r"\bm{x} A \bm{y} = \bm{x}^T A \bm{y}", basics)
+
+
+# --------------------------------------------------------------------------- #
+# inner and outer products, norms, trace, det, entrywise
+
+
+def test_inner_product_is_a_transpose_product(basics):
+    assert holds(r"\langle \bm{x}, \bm{y} \rangle = \bm{y}^T \bm{x}", basics)
+
+
+def test_inner_product_is_not_the_outer_product(basics):
+    assert fails(r"\langle \bm{x}, \bm{y} \rangle = \bm{x} \bm{y}^T", basics)
+
+
+def test_trace_of_an_outer_product_is_the_inner_product(basics):
+    assert holds(r"\operatorname{tr}(\bm{x} \bm{y}^T) = \langle \bm{x}, \bm{y}\rangle", basics)
+
+
+def test_squared_norm_is_the_inner_product_with_itself(basics):
+    assert holds(r"\|\bm{x}\|_2^2 = \bm{x}^T \bm{x}", basics)
+
+
+def test_norm_without_its_square_is_not_the_inner_product(basics):
+    assert fails(r"\|\bm{x}\| = \bm{x}^T \bm{x}", basics)
+
+
+def test_one_norm_bounds_the_two_norm(basics):
+    assert holds(r"\|\bm{x}\|_1 \ge \|\bm{x}\|_2", basics)
+
+
+def test_frobenius_norm_squared_is_a_trace(basics):
+    assert holds(r"\|A\|_F^2 = \operatorname{tr}(A^T A)", basics)
+
+
+def test_spectral_norm_is_at_most_the_frobenius_norm(basics):
+    assert holds(r"\|A\| \le \|A\|_F", basics)
+
+
+def test_det_of_a_product(basics):
+    assert holds(r"\det(AB) = \det A \det B", basics)
+
+
+def test_entrywise_product_commutes(basics):
+    assert holds(r"A \odot B = B \odot A", basics)
+
+
+def test_exp_is_entrywise_on_a_vector(basics):
+    assert holds(r"\exp(\bm{x}) \odot \exp(\bm{y}) = \exp(\bm{x} + \bm{y})", basics)
+
+
+def test_cos_and_sin_are_entrywise(basics):
+    assert holds(r"\cos(\bm{x}) \odot \cos(\bm{x}) + \sin(\bm{x}) \odot \sin(\bm{x}) = \exp(0 \bm{x})", basics)
+
+
+# --------------------------------------------------------------------------- #
+# powers and sums
+
+
+def test_matrix_square_is_a_product(basics):
+    assert holds(r"A^2 = A A", basics)
+
+
+def test_geometric_sum_of_matrix_powers(basics):
+    assert holds(r"\sum_{k=0}^{K} A^k = (I - A)^{-1} (I - A^{K+1})", basics)
+
+
+def test_geometric_sum_starting_at_one_fails(basics):
+    assert fails(r"\sum_{k=1}^{K} A^k = (I - A)^{-1} (I - A^{K+1})", basics)
+
+
+def test_sum_without_bounds_runs_over_the_notations_range(basics):
+    assert holds(r"\sum_k 1 = K + 1", basics)
+
+
+def test_a_free_index_means_every_value(basics):
+    assert holds(r"\bm{p}_i \ge 0", basics)
+
+
+def test_entries_count_from_the_first_index(basics):
+    assert holds(r"\sum_{i=1}^n \bm{p}_i = 1", basics)
+
+
+def test_softmax_entries_sum_to_one(basics):
+    assert holds(r"\sum_{i=1}^{n} \operatorname{softmax}(\bm{s})_i = 1", basics)
+
+
+def test_softmax_is_exp_over_its_sum(basics):
+    assert holds(r"\operatorname{softmax}(\bm{s})_i = \frac{\exp(\bm{s}_i)}{\sum_{k=1}^{n} \exp(\bm{s}_k)}", basics)
+
+
+# --------------------------------------------------------------------------- #
+# properties of declared matrices and vectors
+
+
+@pytest.mark.parametrize("fact", [r"Q^T Q = I", r"Q Q^T = I", r"\det R = 1", r"G^T G = I", r"\det G = 1",
+                                  r"S = S^T", r"\bm{x}^T S \bm{x} > 0", r"\|\bm{u}\| = 1", r"H^2 = I",
+                                  r"\|\hat{A}\|_2 \le 1", r"\hat{A} = \hat{A}^T", r"\sum_{k=1}^{n} P_{ik} = 1"])
+def test_each_declared_property_holds_on_the_instances(basics, fact):
+    assert holds(fact, basics)
+
+
+def test_a_general_matrix_is_not_orthogonal(basics):
+    assert fails(r"A^T A = I", basics)
+
+
+# --------------------------------------------------------------------------- #
+# argmin / argmax against a numeric optimum
+
+
+def test_ridge_closed_form_is_the_numeric_argmin(basics):
+    assert holds(r"\underset{\bm{w}}{\operatorname{argmin}} \|X \bm{w} - \bm{x}\|^2 + \lambda \|\bm{w}\|^2"
+                 r" = (X^T X + \lambda I)^{-1} X^T \bm{x}", basics)
+
+
+def test_ridge_closed_form_without_the_penalty_is_not_the_argmin(basics):
+    assert fails(r"\underset{\bm{w}}{\operatorname{argmin}} \|X \bm{w} - \bm{x}\|^2 + \lambda \|\bm{w}\|^2"
+                 r" = (X^T X)^{-1} X^T \bm{x}", basics)
+
+
+def test_min_is_the_value_of_the_objective(basics):
+    assert holds(r"\min_{\bm{w}} \|X \bm{w} - \bm{x}\|^2 \le \|\bm{x}\|^2", basics)
+
+
+# --------------------------------------------------------------------------- #
+# random vectors
+
+
+def test_expectation_of_a_gaussian_is_its_mean(basics):
+    assert holds(r"\mathbb{E}[\bm{z}] = \bm{y}", basics)
+
+
+def test_expectation_of_a_quadratic_form_is_exact(basics):
+    result = evaluate_formula(r"\mathbb{E}[\bm{z}^T A \bm{z}] = \operatorname{tr}(A S) + \bm{y}^T A \bm{y}", basics)
+    assert result.ok is True and "exact moments" in result.detail
+
+
+def test_expectation_of_a_quadratic_form_without_the_trace_fails(basics):
+    assert fails(r"\mathbb{E}[\bm{z}^T A \bm{z}] = \bm{y}^T A \bm{y}", basics)
+
+
+def test_identically_distributed_symbols_are_independent(basics):
+    assert holds(r"\mathbb{E}_{\bm{z}, \bm{z}_2}[\bm{z}^T \bm{z}_2] = \|\bm{y}\|^2", basics)
+
+
+def test_zero_mean_noise_has_zero_mean_whatever_its_distribution(basics):
+    assert holds(r"\mathbb{E}[\bm{\epsilon}] = 0", basics)
+
+
+def test_noise_adds_nothing_to_a_product_with_an_independent_vector(basics):
+    assert holds(r"\mathbb{E}_{\bm{z}, \bm{\epsilon}}[\bm{z}^T A (\bm{z} + \bm{\epsilon})] = "
+                 r"\mathbb{E}_{\bm{z}}[\bm{z}^T A \bm{z}]", basics)
+
+
+def test_a_nonlinear_expectation_of_noise_with_only_moments_is_not_evaluable(basics):
+    result = evaluate_formula(r"\mathbb{E}[\|\bm{\epsilon}\|] \ge 0", basics)
+    assert result.ok is None and "distribution" in result.not_evaluable
+
+
+def test_monte_carlo_decides_an_inequality_with_a_margin(basics):
+    result = evaluate_formula(r"\mathbb{E}[\exp(g)] > 1", basics)
+    assert result.ok is True and "Monte Carlo" in result.detail
+
+
+def test_monte_carlo_rejects_an_equality_far_outside_its_bound(basics):
+    result = evaluate_formula(r"\mathbb{E}[\exp(g)] = 1", basics)
+    assert result.ok is False and "Monte Carlo" in result.detail
+
+
+def test_monte_carlo_never_passes_an_equality_on_noise(basics):
+    result = evaluate_formula(r"\mathbb{E}[\exp(g)] = \exp(\xi^2 / 2)", basics)
+    assert result.ok is None and "Monte Carlo" in result.not_evaluable
+
+
+def test_expectation_over_a_symbol_that_is_not_random_is_not_evaluable(basics):
+    result = evaluate_formula(r"\mathbb{E}_{\bm{x}}[\bm{x}] = \bm{x}", basics)
+    assert result.ok is None and "random" in result.not_evaluable
+
+
+# --------------------------------------------------------------------------- #
+# definitions on the slide, matrices written with dots
+
+
+def test_a_definition_in_the_formula_is_used_by_its_relation(basics):
+    assert holds(r"\bm{v} := A \bm{x}, \quad \bm{v}^T \bm{y} = \bm{x}^T A^T \bm{y}", basics)
+
+
+def test_a_definition_is_not_checked(basics):
+    result = evaluate_formula(r"\bm{v} := A \bm{x}", basics)
+    assert result.ok is None and "defines v" in result.detail
+
+
+def test_definitions_come_from_the_context(basics):
+    result = evaluate_formula(r"M^T M = I", basics, context=[r"M := Q^T"])
+    assert result.ok is True
+
+
+def test_block_diagonal_matrix_with_dots_is_read_as_its_pattern(basics):
+    rotation = (r"T_{t} := \left[\begin{array}{ccccc} \cos(t \xi) & -\sin(t \xi) & 0 & \cdots & 0 \\ "
+                r"\sin(t \xi) & \cos(t \xi) & 0 & \cdots & 0 \\ 0 & 0 & \cos(t \xi) & \cdots & 0 \\ "
+                r"\vdots & \vdots & \vdots & \ddots & \vdots \\ 0 & 0 & 0 & \cdots & 1 \end{array}\right]")
+    result = evaluate_formula(r"\det T_{2} = 1", basics, context=[rotation])
+    assert result.ok is None and "block-diagonal" in result.not_evaluable  # a 1 x 1 last block breaks the pattern
+
+
+def test_an_unknown_symbol_is_named(basics):
+    result = evaluate_formula(r"Z^T = Z", basics)
+    assert result.ok is None and "the symbol Z" in result.not_evaluable
+
+
+def test_prose_without_a_relation_states_nothing(basics):
+    assert evaluate_formula(r"\textcircled{\small 1} \rightarrow |j - i|", basics).detail == "states no relation"
+
+
+# --------------------------------------------------------------------------- #
+# mistakes in a notation file: file:line: error, with a hint
+
+
+def notation_error(tmp_path, body: str) -> NotationError:
+    path = tmp_path / "broken.yaml"
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    with pytest.raises(NotationError) as caught:
+        load_file(path, shown="broken.yaml")
+    return caught.value
+
+
+def test_unknown_property_is_a_line_error_with_a_suggestion(tmp_path):
+    err = notation_error(tmp_path, """\
+        vocabulary: linear-algebra
+        sizes: {n: 3}
+        symbols:
+          A: {matrix: n, properties: [symetric]}
+        """)
+    assert str(err).startswith("broken.yaml:4: error: symbol 'A': unknown property 'symetric'")
+    assert "symmetric" in err.hint
+
+
+def test_bad_shape_is_a_line_error(tmp_path):
+    err = notation_error(tmp_path, """\
+        vocabulary: linear-algebra
+        sizes: {n: 3}
+        symbols:
+          x: {vector: [n, n, n]}
+        """)
+    assert (err.line, "bad shape") == (4, err.message[err.message.index("bad"):][:9])
+
+
+def test_a_shape_of_an_undeclared_size_names_it(tmp_path):
+    err = notation_error(tmp_path, """\
+        vocabulary: linear-algebra
+        sizes: {n: 3}
+        symbols:
+          x: {vector: m}
+        """)
+    assert err.line == 4 and "'m' is not a declared size" in err.message
+
+
+def test_a_property_of_the_wrong_kind_is_a_line_error(tmp_path):
+    err = notation_error(tmp_path, """\
+        vocabulary: linear-algebra
+        sizes: {n: 3}
+        symbols:
+          x: {vector: n, properties: [symmetric]}
+        """)
+    assert err.line == 4 and "property of a matrix" in err.message
+
+
+def test_a_non_square_symmetric_matrix_is_a_line_error(tmp_path):
+    err = notation_error(tmp_path, """\
+        vocabulary: linear-algebra
+        sizes: {n: 3, d: 2}
+        symbols:
+          A: {matrix: [n, d], properties: [symmetric]}
+        """)
+    assert err.line == 4 and "square" in err.message
+
+
+def test_a_block_rotation_of_odd_size_is_a_line_error(tmp_path):
+    err = notation_error(tmp_path, """\
+        vocabulary: linear-algebra
+        sizes: {n: 3}
+        symbols:
+          R: {matrix: n, properties: [block-rotation]}
+        """)
+    assert err.line == 4 and "even" in err.message
+
+
+def test_an_unknown_entry_is_a_line_error_with_a_suggestion(tmp_path):
+    err = notation_error(tmp_path, """\
+        vocabulary: linear-algebra
+        sizes: {n: 3}
+        symbol:
+          A: {matrix: n}
+        """)
+    assert err.line == 3 and "'symbols'" in err.hint
+
+
+def test_like_of_an_undeclared_symbol_is_a_line_error(tmp_path):
+    err = notation_error(tmp_path, """\
+        vocabulary: linear-algebra
+        sizes: {n: 3}
+        symbols:
+          '\\bm{k}': {like: '\\bm{q}'}
+        """)
+    assert err.line == 4 and "not a random symbol" in err.message
+
+
+def test_unreadable_latex_is_a_line_error(tmp_path):
+    err = notation_error(tmp_path, """\
+        vocabulary: linear-algebra
+        sizes: {n: 3}
+        symbols:
+          '\\frac{': {vector: n}
+        """)
+    assert err.line == 4 and "KaTeX" in err.message
+
+
+def test_broken_yaml_is_a_line_error(tmp_path):
+    err = notation_error(tmp_path, "vocabulary: linear-algebra\nsizes: {n: 3\nsymbols: {}\n")
+    assert str(err).startswith("broken.yaml:") and "not valid YAML" in err.message
+
+
+def test_a_size_without_bounds_is_a_line_error(tmp_path):
+    err = notation_error(tmp_path, """\
+        vocabulary: linear-algebra
+        sizes:
+          n: {from: 2}
+        """)
+    assert err.line == 3 and "size 'n'" in err.message
