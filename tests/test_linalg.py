@@ -422,3 +422,48 @@ def test_a_size_without_bounds_is_a_line_error(tmp_path):
           n: {from: 2}
         """)
     assert err.line == 3 and "size 'n'" in err.message
+
+
+# --------------------------------------------------------------------------- #
+# through the build: a deck attached to a notation, and a broken notation
+
+
+@pytest.fixture
+def notation_folder(tmp_path, monkeypatch):
+    """A latexeval folder of the test's own, so a notation can be written (and broken) without touching the repo."""
+    import deckbuild.evaluate
+    import latexeval.notation
+
+    folder = tmp_path / "latexeval" / "notations"
+    folder.mkdir(parents=True)
+    monkeypatch.setattr(latexeval.notation, "FOLDER", folder)
+    monkeypatch.setattr(latexeval.notation, "DECKS", tmp_path / "latexeval" / "decks.yaml")
+    monkeypatch.setattr(deckbuild.evaluate, "_LATEXEVAL", tmp_path / "latexeval")
+    latexeval.notation.load.cache_clear()
+    yield folder
+    latexeval.notation.load.cache_clear()
+
+
+def test_a_mistake_in_a_notation_is_a_build_error_at_its_line(tmp_path, notation_folder):
+    from conftest import build_into, write_deck
+
+    (notation_folder / "broken.yaml").write_text("vocabulary: linear-algebra\nsizes: {n: 3}\nsymbols:\n"
+                                                 "  A: {matrix: n, properties: [orthonormal]}\n", encoding="utf-8")
+    write_deck(tmp_path / "slides", "a.md", "<slide-section>\n\n$$A^T A = I$$\n\n</slide-section>\n",
+               front='title: "T"\ndate: "2025-01-01"\nnotation: broken')
+    result = build_into(tmp_path, tmp_path / "slides")
+    (err,) = [d for d in result.report.errors]
+    assert (err.path, err.line) == ("latexeval/notations/broken.yaml", 4)
+    assert "unknown property 'orthonormal'" in err.message and "orthogonal" in err.hint
+
+
+def test_decks_yaml_attaches_a_notation_to_a_deck_by_its_file_name(tmp_path, notation_folder):
+    from conftest import build_into, write_deck
+
+    (notation_folder / "small.yaml").write_text("vocabulary: linear-algebra\nsizes: {n: 3}\nsymbols:\n"
+                                                "  A: {matrix: n}\n", encoding="utf-8")
+    (notation_folder.parent / "decks.yaml").write_text('"a.md": small\n', encoding="utf-8")
+    write_deck(tmp_path / "slides", "a.md", "<slide-section>\n\n$$A^T = A$$\n\n</slide-section>\n")
+    result = build_into(tmp_path, tmp_path / "slides")
+    (warning,) = [d for d in result.report.warnings if "does not hold" in d.message]
+    assert warning.path.endswith("a.md")

@@ -1,0 +1,86 @@
+r"""Every relation-stating formula of the lecturer's "Connection Bottleneck in Attention", evaluated as written.
+
+The deck file is read from the shared corpus unchanged; latexeval/decks.yaml attaches the
+notation `attention` to it. Each formula's verdict is listed here with the reason, and the
+test fails if a verdict changes: a row that does not hold as written must keep saying so.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import CORPUS, need_shared
+from deckbuild.diagnostics import Report
+from deckbuild.evaluate import free_formulas_in_context
+from deckbuild.parse import parse_deck
+from deckbuild.source import read_deck
+from latexeval import evaluate_formula, notation_for
+
+FILE = "Attention Connection Bottleneck.md"
+
+# snippet of the formula -> (verdict, a phrase its detail or reason holds)
+EXPECTED = {
+    r"\bm{q} = W_Q\bm{x}": (True, "defines A_{i j}, S_{i j}"),  # definitions; the claim W_K x ∈ R^d holds
+    r"X = [\bm{x}_0": (None, "a list"),  # the theorem's setting: X by its rows
+    r"X^* = [\bm{x}_0": (None, "a list"),
+    r"S_{n-1, j} \approx": (None, "the relation \\approx"),  # an assumption, approximate by design
+    r"n \in \mathbb{N}_+": (None, "the symbol n"),  # the theorem's n, not a quantity of the notation
+    r"\|\bm{x}_{n-1}^{(L)}": (None, "a second sub- or superscript"),  # layer-L outputs of a trained network
+    r"\textcircled{\small 3} <": (None, "\\textcircled"),  # a ranking of task difficulty, not mathematics
+    r"A_{ij} = \frac{\exp(S_{ij})}{\sum_j \exp(S_{ij})}, \quad" "\nS_{ij} = \\textcolor{blue}{\\langle \\bm{q}_i, "
+    r"\bm{k}_j \rangle} / \sqrt{d}.": (None, "defines A_{i j}, S_{i j}"),
+    r"(R_{i, \theta} \bm{q}_i)^T (R_{j, \theta} \bm{k}_j)": (False, "relation 1 (=): does not hold"),
+    r"\theta_i = b^{-2i / d}": (None, "defines \\theta_{i}"),
+    r"\theta_i = b^{-2i / d} \xrightarrow": (None, "an arrow with a label"),
+    r"\mathbb{E}[\bm{\epsilon}] = 0": (True, "exact moments"),
+    r"\frac{1}{2\sigma^2} \bigg(": (False, "relation 1 (=): = holds"),
+}
+
+
+@pytest.fixture(scope="module")
+def results():
+    path = need_shared(CORPUS) / FILE
+    report = Report()
+    deck = parse_deck(read_deck(str(path), "attention", path.read_text(encoding="utf-8"), report), report)
+    notation = notation_for(Path(deck.path).name, deck.meta.get("title"))
+    assert notation == "attention"
+    return [(math.tex, evaluate_formula(math.tex, notation, slide=slide, context=context))
+            for math, (slide, context) in free_formulas_in_context(deck)]
+
+
+def _find(results, snippet: str):
+    """The shortest formula of the deck that holds the snippet (spacing aside)."""
+    want = " ".join(snippet.split())
+    found = sorted(((tex, r) for tex, r in results if want in " ".join(tex.split())), key=lambda x: len(x[0]))
+    assert found, f"no formula of the deck holds {snippet!r}"
+    return found[0][1]
+
+
+@pytest.mark.parametrize("snippet", list(EXPECTED))
+def test_each_relation_of_the_attention_deck_has_its_verdict(results, snippet):
+    verdict, phrase = EXPECTED[snippet]
+    result = _find(results, snippet)
+    assert result.ok is verdict, result.detail
+    assert phrase in (result.not_evaluable or "") + result.detail
+
+
+def test_the_rope_identity_holds_from_the_second_form_on(results):
+    result = _find(results, r"(R_{i, \theta} \bm{q}_i)^T (R_{j, \theta} \bm{k}_j)")
+    assert "relation 2 (=): = holds" in result.detail
+
+
+def test_the_rope_low_frequency_sum_is_only_a_requirement_on_the_base(results):
+    result = _find(results, r"\frac{1}{2\sigma^2} \bigg(")
+    assert "relation 2 (>): does not hold" in result.detail
+
+
+def test_every_other_formula_of_the_deck_states_no_relation(results):
+    listed = [_find(results, s) for s in EXPECTED]
+    rest = [(tex, r) for tex, r in results if all(r is not x for x in listed)]
+    assert rest and [(tex, r.detail) for tex, r in rest if r.ok is not None or r.not_evaluable] == []
+
+
+def test_the_deck_file_names_no_notation():
+    text = (need_shared(CORPUS) / FILE).read_text(encoding="utf-8")
+    assert "notation" not in text.split("---")[1]
