@@ -62,6 +62,7 @@ def code_hash() -> str:
     base = _derivations_dir()
     for path in sorted(base.rglob("*.py")):
         h.update(path.relative_to(base).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    h.update((base.parent / "latexeval" / "families.py").read_bytes())  # the models the checks compute on
     for lib in LIBRARIES:
         try:
             h.update(f"{lib}={metadata.version(lib)}".encode())

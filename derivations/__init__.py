@@ -83,7 +83,9 @@ def run_all(ids=None, workers: int = 1):
 
 
 def source_files() -> list[Path]:
-    return sorted(Path(__file__).parent.glob("*.py"))
+    """The checks and the model library they compute on (latexeval/families.py)."""
+    here = Path(__file__).parent
+    return sorted(here.glob("*.py")) + [here.parent / "latexeval" / "families.py"]
 
 
 def __getattr__(name):

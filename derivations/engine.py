@@ -26,6 +26,8 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 import sympy as sp
 
+from latexeval.families import Categorical, NumpyOps, Normal
+
 SEED = 20251211
 AXES = 2  # reserved quadrature axes: nested Gaussian expectations up to this depth
 
@@ -71,17 +73,21 @@ class _Symbolic:
     sqrt = staticmethod(sp.sqrt)
     pi = sp.pi
 
+    @staticmethod
+    def pick(seq, index):
+        return seq[index]
+
+    @staticmethod
+    def logsumexp(terms):
+        return sp.log(sum(sp.exp(t) for t in terms))
+
     def normal_expect(self, mean, var, f):
         z = sp.Dummy("z", real=True)
         return _gaussian_expectation(sp.expand(sp.expand_log(f(z), force=True)), z, mean, var)
 
 
-class _Numeric:
-    symbolic = False
-    log = staticmethod(np.log)
-    exp = staticmethod(np.exp)
-    sqrt = staticmethod(np.sqrt)
-    pi = math.pi
+class _Numeric(NumpyOps):
+    """numpy, with Gaussian expectations by Gauss-Hermite quadrature on reserved axes."""
 
     def __init__(self, nodes: Sequence[int] = (200, 24)):
         self.rules = [_hermgauss(n) for n in nodes]
@@ -154,52 +160,16 @@ def _gaussian_expectation(expr, z, mean, var):
 
 
 # --------------------------------------------------------------------------- #
-# distributions (backend-agnostic: only +, *, / and ops.*)
+# distributions: the model library's own (latexeval/families.py), for either backend
 
 
-class Categorical:
-    def __init__(self, ops, probs):
-        self.ops, self.probs = ops, list(probs)
-
-    def pdf(self, k):
-        return self.probs[k]
-
-    def log_pdf(self, k):
-        return self.ops.log(self.probs[k])
-
-    def expect(self, f):
-        return sum(p * f(k) for k, p in enumerate(self.probs))
-
-    def kl(self, other: "Categorical"):
-        return sum(p * self.ops.log(p / q) for p, q in zip(self.probs, other.probs))
-
-    def is_distribution(self) -> bool:
-        return all(sp.sympify(p).is_nonnegative for p in self.probs) and sp.cancel(sum(self.probs) - 1) == 0
-
-
-class Normal:
-    def __init__(self, ops, mean, var):
-        self.ops, self.mean, self.var = ops, mean, var
-
-    def pdf(self, z):
-        o = self.ops
-        return o.exp(-((z - self.mean) ** 2) / (2 * self.var)) / o.sqrt(2 * o.pi * self.var)
-
-    def log_pdf(self, z):
-        o = self.ops
-        return -((z - self.mean) ** 2) / (2 * self.var) - o.log(2 * o.pi * self.var) / 2
-
-    def expect(self, f):
-        return self.ops.normal_expect(self.mean, self.var, f)
-
-    def kl(self, other: "Normal"):
-        o = self.ops
-        return (o.log(other.var / self.var) + (self.var + (self.mean - other.mean) ** 2) / other.var - 1) / 2
-
-    def is_distribution(self) -> bool:
+def is_distribution(dist) -> bool:
+    """SymPy can tell the weights are a probability vector (or the variance is >= 0)."""
+    if isinstance(dist, Normal):
         # var = 0 is the point-mass limit (a fitted variance of coincident data); KL >= 0
         # still holds there (as +oo), so non-negative is the right requirement.
-        return bool(sp.sympify(self.var).is_nonnegative)
+        return bool(sp.sympify(dist.var).is_nonnegative)
+    return all(sp.sympify(p).is_nonnegative for p in dist.probs) and sp.cancel(sum(dist.probs) - 1) == 0
 
 
 def expect_all(dists: Sequence, f: Callable, zs: tuple = ()):
@@ -560,12 +530,12 @@ class Term:
             return f"Gibbs argument {self.args[0]} not known to be > 0"
         if self.kind == "expected_gibbs":
             dist, t = self.args
-            if not dist.is_distribution():
+            if not is_distribution(dist):
                 return "weights are not a probability distribution"
             support = [sp.Dummy("z", real=True)] if isinstance(dist, Normal) else range(len(dist.probs))
             if not all(sp.sympify(t(z)).is_positive for z in support):
                 return "Gibbs argument not known to be > 0"
-        if self.kind == "kl" and not (self.args[0].is_distribution() and self.args[1].is_distribution()):
+        if self.kind == "kl" and not (is_distribution(self.args[0]) and is_distribution(self.args[1])):
             return "KL between non-distributions"
         if self.kind == "square" and not sp.sympify(self.args[0]).is_real:
             return f"{self.args[0]} not known to be real"

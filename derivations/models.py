@@ -1,4 +1,7 @@
-"""Shared model fixtures: the latent-variable models every EM/ELBO/VAE step is checked on.
+"""Fixtures: the latent-variable models every EM/ELBO/VAE step is checked on, as parameter spaces.
+
+The models themselves are latexeval.families (the evaluator computes on the same code);
+here they get their sampling boxes and symbolic instances.
 
 Two families cover the lecture's two readings of "integrate over z":
 - a discrete latent (the GMM case: the integral is a sum over components).  Its
@@ -13,138 +16,10 @@ Two families cover the lecture's two readings of "integrate over z":
 
 from __future__ import annotations
 
-import copy
+from latexeval.families import Categorical, LatentModel, Mixture, Normal, Pair, normalised
+from latexeval.families import LinearGaussian as LinearGaussianFamily
 
-from .engine import Categorical, Fixture, Normal, Space, Var, positives, reals
-
-
-def _normalised(ws):
-    total = sum(ws)
-    return [w / total for w in ws]
-
-
-class LatentModel:
-    """p(x_i, z; theta) = p(z; theta) p(x_i | z; theta) for samples i = 0..N-1.
-
-    Parameter bundles: ``theta`` (the model), ``theta_hat`` (where EM takes its
-    posterior) and ``phi`` (the variational q).
-    """
-
-    def __init__(self, ops, n_samples, theta, theta_hat=None, phi=None):
-        self.ops, self.N = ops, n_samples
-        self.theta, self.theta_hat, self.phi = theta, theta_hat, phi
-        self._q_override = None
-
-    @property
-    def samples(self) -> range:
-        return range(self.N)
-
-    def joint(self, i, z, th):
-        return self.prior(th).pdf(z) * self.lik(i, z, th)
-
-    def log_joint(self, i, z, th):
-        return self.ops.log(self.joint(i, z, th))
-
-    def log_lik(self, i, z, th):
-        return self.ops.log(self.lik(i, z, th))
-
-    def log_evidence(self, th, samples=None):
-        return sum(self.ops.log(self.marginal(i, th)) for i in (self.samples if samples is None else samples))
-
-    def q(self, i):
-        return self._q_override(i) if self._q_override else self.variational(i)
-
-    def with_params(self, theta=None, theta_hat=None) -> "LatentModel":
-        """The same model and data at other parameters (e.g. theta_hat := theta)."""
-        other = copy.copy(self)
-        other.theta = self.theta if theta is None else theta
-        other.theta_hat = self.theta_hat if theta_hat is None else theta_hat
-        return other
-
-    def with_q(self, make) -> "LatentModel":
-        """The same model with q(z|x_i) replaced, e.g. by the exact posterior."""
-        other = copy.copy(self)
-        other._q_override = make
-        return other
-
-
-class DiscreteLatent(LatentModel):
-    """z in {0..K-1} with prior weights alpha (learnable: part of theta, as in a GMM; or fixed)."""
-
-    def __init__(self, ops, K, n_samples, theta, theta_hat=None, phi=None, x=None, prior_weights=None):
-        super().__init__(ops, n_samples, theta, theta_hat, phi)
-        self.K, self.x, self.prior_weights = K, x, prior_weights
-
-    def prior(self, th):
-        return Categorical(self.ops, _normalised(self.prior_weights or th["w"]))
-
-    def lik(self, i, k, th):
-        if "L" in th:
-            return th["L"][i][k]
-        return Normal(self.ops, th["mu"][k], th["s"][k] ** 2).pdf(self.x[i])
-
-    def marginal(self, i, th):
-        return self.prior(th).expect(lambda k: self.lik(i, k, th))
-
-    def posterior(self, i, th):
-        evidence = self.marginal(i, th)
-        return Categorical(self.ops, [self.joint(i, k, th) / evidence for k in range(self.K)])
-
-    def variational(self, i):
-        return Categorical(self.ops, _normalised(self.phi[i]))
-
-    def elbo(self, th=None):
-        """For a discrete z the ELBO's "closed form" is its defining finite sum; the independent
-        second derivation is the linear-Gaussian one."""
-        th = self.theta if th is None else th
-        o = self.ops
-        return sum(
-            sum(qk * (o.log(self.joint(i, k, th)) - o.log(qk)) for k, qk in enumerate(self.q(i).probs))
-            for i in self.samples
-        )
-
-
-class LinearGaussian(LatentModel):
-    """z ~ N(0, 1), x | z ~ N(a z + b, s^2); q(z | x_i; phi) = N(m_i, v_i) (v_i = 1 if phi has no v)."""
-
-    def __init__(self, ops, x, theta, theta_hat=None, phi=None):
-        super().__init__(ops, len(x), theta, theta_hat, phi)
-        self.x = x
-
-    def prior(self, th):
-        return Normal(self.ops, 0, 1)
-
-    def lik(self, i, z, th):
-        return Normal(self.ops, th["a"] * z + th["b"], th["s"] ** 2).pdf(self.x[i])
-
-    def marginal(self, i, th):
-        return Normal(self.ops, th["b"], th["a"] ** 2 + th["s"] ** 2).pdf(self.x[i])
-
-    def posterior(self, i, th):
-        a, b, s = th["a"], th["b"], th["s"]
-        return Normal(self.ops, a * (self.x[i] - b) / (a**2 + s**2), s**2 / (a**2 + s**2))
-
-    def variational(self, i):
-        var = self.phi["v"][i] if self.phi.get("v") else 1
-        return Normal(self.ops, self.phi["m"][i], var)
-
-    def elbo(self, th=None):
-        """E_q[log p(x|z)] + E_q[log p(z)] + H[q], from Gaussian moments (not from the slide's integral)."""
-        th = self.theta if th is None else th
-        a, b, s = th["a"], th["b"], th["s"]
-        o = self.ops
-        total = 0
-        for i in self.samples:
-            q = self.q(i)
-            m, v = q.mean, q.var
-            total += (
-                -o.log(2 * o.pi * s**2) / 2
-                - ((self.x[i] - b - a * m) ** 2 + a**2 * v) / (2 * s**2)
-                - o.log(2 * o.pi) / 2
-                - (m**2 + v) / 2
-                + o.log(2 * o.pi * o.exp(1) * v) / 2
-            )
-        return total
+from .engine import Fixture, Space, Var, positives, reals
 
 
 # --------------------------------------------------------------------------- #
@@ -168,13 +43,13 @@ def _discrete(ops, v, fixed_prior: bool):
     K = sum(1 for name in th if name.startswith("w"))
 
     def bundle(g):
-        b = {"w": [g[f"w{k}"] for k in range(1, K + 1)]}
+        b = {"weight": [g[f"w{k}"] for k in range(1, K + 1)]}
         if "L11" in g:
             n = sum(1 for name in g if name.startswith("L")) // K
             b["L"] = [[g[f"L{i}{k}"] for k in range(1, K + 1)] for i in range(1, n + 1)]
         else:
-            b["mu"] = [g[f"mu{k}"] for k in range(1, K + 1)]
-            b["s"] = [g[f"s{k}"] for k in range(1, K + 1)]
+            b["mean"] = [g[f"mu{k}"] for k in range(1, K + 1)]
+            b["variance"] = [g[f"s{k}"] ** 2 for k in range(1, K + 1)]
         return b
 
     theta = bundle(th)
@@ -182,7 +57,7 @@ def _discrete(ops, v, fixed_prior: bool):
     phi = [[v["phi"][f"u{i}{k}"] for k in range(1, K + 1)] for i in range(1, N + 1)]
     x = [v["x"][f"x{i}"] for i in range(1, N + 1)] if "x" in v else None
     prior = [v["prior"][f"c{k}"] for k in range(1, K + 1)] if fixed_prior else None
-    return DiscreteLatent(ops, K, N, theta, bundle(v["theta_hat"]), phi, x, prior)
+    return LatentModel(Mixture(ops, K, prior), x, theta, bundle(v["theta_hat"]), {"w": phi}, n_samples=N)
 
 
 def _discrete_fixture(name, fixed_prior):
@@ -209,12 +84,16 @@ def _lg_theta():
     return [Var("a", -1.5, 1.5), Var("b", -1.0, 1.0), Var("s", 0.6, 1.5, True)]
 
 
+def _lg_bundle(g):
+    return {"a": g["a"], "b": g["b"], "s2": g["s"] ** 2}
+
+
 def _linear_gaussian(ops, v):
     n = len(v["x"])
     x = [v["x"][f"x{i}"] for i in range(1, n + 1)]
     phi = {"m": [v["phi"][f"m{i}"] for i in range(1, n + 1)],
            "v": [v["phi"][f"v{i}"] for i in range(1, n + 1)] if "v1" in v["phi"] else None}
-    return LinearGaussian(ops, x, v["theta"], v["theta_hat"], phi)
+    return LatentModel(LinearGaussianFamily(ops), x, _lg_bundle(v["theta"]), _lg_bundle(v["theta_hat"]), phi)
 
 
 def _lg_fixture(name, unit_variance_q: bool):
@@ -233,14 +112,9 @@ LINEAR_GAUSSIAN_UNIT_Q = _lg_fixture("linear-Gaussian, q = N(m, 1)", unit_varian
 # pairs of distributions (divergences)
 
 
-class Pair:
-    def __init__(self, ops, p, q):
-        self.ops, self.p, self.q = ops, p, q
-
-
 def _dist(ops, g):
     if "w1" in g:
-        return Categorical(ops, _normalised([g[f"w{k}"] for k in range(1, len(g) + 1)]))
+        return Categorical(ops, normalised([g[f"w{k}"] for k in range(1, len(g) + 1)]))
     return Normal(ops, g.get("m", 0), g["v"])
 
 

@@ -117,7 +117,7 @@ def _gap_at_phi(M):
 
 def _ratio(M):
     """a^2 / s^2: 1/sigma^2 = 1 + a^2/s^2 for the posterior variance sigma^2 = s^2 / (a^2 + s^2)."""
-    return M.theta["a"] ** 2 / M.theta["s"] ** 2
+    return M.theta["a"] ** 2 / M.theta["s2"]
 
 
 def _min_gap(M, inverted=False):

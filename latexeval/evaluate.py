@@ -250,6 +250,8 @@ class Evaluator:
         args = [self._argument_value(a, env) for a in call.args()]
         for pattern in self.nt.patterns.get(head, []):
             if pattern.call.signature() == call.signature() and all(map(_fits, pattern.slots, args)):
+                if pattern.density:
+                    args = _own_latents(args, call)
                 values = [_argument(a) for a in args] + [_argument(self.value(g, env)) for g in pattern.given]
                 if pattern.of_latent:
                     values.insert(0, env[self.nt.latent] if self.nt.latent in env else self.ctx.free_latent())
@@ -476,6 +478,19 @@ class Evaluator:
 def _free_index(sym: Sym, env: dict, nt: Notation) -> bool:
     """x_i with i bound nowhere: any data point, like a free x."""
     return isinstance(sym.sub, Sym) and sym.sub.key() == nt.index and nt.index not in env
+
+
+def _own_latents(args: list, call: Call) -> list:
+    r"""A density of one data point given the latent vector z = (z_1..z_N) (\mathbb{E}_{z} binds it):
+    x_i depends on z through z_i alone, so p(x_i | z; θ) = p(x_i | z_i; θ). Without one data point
+    to take z_i for, the density has no meaning the notation gives."""
+    if not any(isinstance(a, Plate) for a in args):
+        return args
+    points = [a.index for a in args if isinstance(a, DataVal)]
+    if len(points) != 1 or not isinstance(points[0], (int, np.integer)):
+        raise NotEvaluable(f"{call.key()}: a density of the whole latent vector z = (z_1, …, z_N); "
+                           "write z_i, or the data point x_i it belongs to", call.pos)
+    return [a.parts[int(points[0])] if isinstance(a, Plate) else a for a in args]
 
 
 def _fits(slot: str, value) -> bool:

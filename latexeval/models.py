@@ -8,11 +8,13 @@ are parameters (the GMM M step learns α, while elsewhere p(z) has no parameter)
 q restricted to N(m_i, 1) (the VAE gap). Two pairs of distributions p, q (categorical,
 and zero-mean normals) serve the KL/JS slides, which speak of no model at all.
 
-The densities are the model's own; Q, ℓ and the ELBO are computed here by the
-model's own code (exact sums, Gaussian moments), never from a slide's LaTeX, so a
-row that evaluates a named quantity is compared with a second derivation of it.
-So are EM's two steps, the only optima the evaluator knows (and it certifies each
-before use, see evaluate.py).
+The densities are the model's own, from the one model library (families.py) the
+derivation checks compute on too; Q, ℓ and the ELBO are computed by that code (exact
+sums, Gaussian moments), never from a slide's LaTeX, so a row that evaluates a named
+quantity is compared with a second derivation of it. So are EM's two steps, the only
+optima the evaluator knows (and it certifies each before use, see evaluate.py).
+An instance is the family plus what evaluation needs: data, random draws, how a
+parameter moves, and `latent_model`, the family bound to one draw for the checks.
 
 Parameters are drawn at random (fixed seeds): θ and θ̂ independently from the same
 box, φ per data point.
@@ -23,15 +25,12 @@ import math
 
 import numpy as np
 
+from . import families as F
 from .errors import NotApplicable
+from .families import NUMPY, normal_log_pdf
 from .values import DataVal, LatentVal, ParamVal, Plate, on_axis, pick
 
 SEED = 20251211
-LOG_2PI = math.log(2 * math.pi)
-
-
-def normal_log_pdf(x, mean, var):
-    return -0.5 * (LOG_2PI + np.log(var)) - (x - mean) ** 2 / (2 * var)
 
 
 def _uniform(rng, n, lo, hi):
@@ -144,6 +143,15 @@ class Instance:
     def draw(self, family: str, n: int, rng: np.random.Generator) -> dict:
         raise NotImplementedError
 
+    def latent_model(self, theta: dict, theta_hat: dict | None = None, phi: dict | None = None, ops=NUMPY):
+        """The family on this instance's data at drawn parameters (the evaluator's draws), as the
+        checks in derivations/ compute on it: T.q_function(M) is then Q at the evaluator's draw."""
+        family = self.family if ops is NUMPY else self.family_for(ops)
+        return F.LatentModel(family, list(self.x), theta, theta_hat, self.variational_bundle(phi))
+
+    def variational_bundle(self, phi: dict | None):
+        return phi
+
     # optima: EM's two steps
     def optima(self, family: str, given: list[ParamVal]) -> list[dict]:
         """Optima the model's own code computes, from the parameters the objective depends on:
@@ -211,7 +219,13 @@ class GaussianMixture(Instance):
         rng = np.random.default_rng([SEED, 1])
         comp = rng.choice(self.K, size=n_data, p=self.ALPHA)
         super().__init__(np.array([-1.5, 0.5, 2.0])[comp] + 0.6 * rng.standard_normal(n_data))
-        self.log_alpha = [math.log(a) for a in self.ALPHA]
+        self.family = self.family_for(NUMPY)
+
+    def family_for(self, ops) -> F.Mixture:
+        return F.Mixture(ops, self.K, None if self.LEARNED_WEIGHTS else self.ALPHA)
+
+    def variational_bundle(self, phi: dict | None):
+        return None if phi is None else {"w": [[np.exp(lw) for lw in row] for row in phi["log_w"]]}
 
     def count(self, what: str) -> int:
         return self.K if what == "components" else super().count(what)
@@ -230,54 +244,34 @@ class GaussianMixture(Instance):
             return th
         return {"log_w": [_random_logs(rng, n, self.K) for _ in range(self.N)]}
 
-    def _log_alpha(self, th: dict):
-        return [np.log(w) for w in th["weight"]] if self.LEARNED_WEIGHTS else self.log_alpha
-
     def log_prior(self, z: LatentVal):
         if self.LEARNED_WEIGHTS:
             raise NotApplicable("the mixture weights are parameters here: p(z) without θ has no value")
-        return pick(self.log_alpha, z.value)
+        return self.family.log_prior(z.value, {})
 
     def log_joint(self, x: DataVal, z: LatentVal, th: dict):
-        return pick(self._log_alpha(th), z.value) + self.log_likelihood(x, z, th)
+        return self.family.log_prior(z.value, th) + self.family.log_likelihood(x.value, z.value, th)
 
     def log_likelihood(self, x: DataVal, z: LatentVal, th: dict):
-        return normal_log_pdf(x.value, pick(th["mean"], z.value), pick(th["variance"], z.value))
+        return self.family.log_likelihood(x.value, z.value, th)
 
     def log_marginal(self, x: DataVal, th: dict):
-        return np.logaddexp.reduce(np.broadcast_arrays(*self._log_joints(x.value, th)), axis=0)
+        return self.family.log_marginal(x.value, th)
 
     def log_variational(self, z: LatentVal, x: DataVal, ph: dict):
         index = self._fitted(x)
         per_k = [pick([row[k] for row in ph["log_w"]], index) for k in range(self.K)]
         return pick(per_k, z.value)
 
-    def _log_joints(self, x, th):
-        return [la + normal_log_pdf(x, m, v) for la, m, v in zip(self._log_alpha(th), th["mean"], th["variance"])]
-
     def _log_responsibilities(self, th: dict) -> list[list]:
         """log p(z = k | x_i; θ) for every i, k."""
-        out = []
-        for x in self.x:
-            joints = self._log_joints(x, th)
-            norm = np.logaddexp.reduce(np.broadcast_arrays(*joints), axis=0)
-            out.append([lj - norm for lj in joints])
-        return out
+        return [self.family.log_responsibilities(x, th) for x in self.x]
 
     def expected_complete_loglik(self, th: dict, th_hat: dict):
-        """Q(θ, θ̂) = Σ_i Σ_k r_ik(θ̂) log(α_k N(x_i; μ_k, σ²_k)): EM's E step for a mixture."""
-        total = 0.0
-        for x, log_r in zip(self.x, self._log_responsibilities(th_hat)):
-            total = total + sum(np.exp(lr) * lj for lr, lj in zip(log_r, self._log_joints(x, th)))
-        return total
+        return self.family.expected_complete_loglik(self.x, th, th_hat)
 
     def elbo(self, ph: dict, th: dict):
-        """Σ_i Σ_k q_ik (log p(x_i, k; θ) - log q_ik)."""
-        total = 0.0
-        for i, x in enumerate(self.x):
-            for log_q, lj in zip(ph["log_w"][i], self._log_joints(x, th)):
-                total = total + np.exp(log_q) * (lj - log_q)
-        return total
+        return self.family.elbo(self.x, ph["log_w"], th)
 
     def posterior_stats(self, given: ParamVal) -> list[list]:
         """Responsibilities r_ik: the posterior at a model parameter, or a given q."""
@@ -288,14 +282,7 @@ class GaussianMixture(Instance):
         return {"log_w": self._log_responsibilities(th)}
 
     def m_step(self, r: list[list]) -> dict:
-        """N_k = Σ_i r_ik; μ_k, σ²_k the r-weighted mean and variance; α_k = N_k / N if learned."""
-        nk = [sum(row[k] for row in r) for k in range(self.K)]
-        mean = [sum(row[k] * x for row, x in zip(r, self.x)) / nk[k] for k in range(self.K)]
-        var = [sum(row[k] * (x - mean[k]) ** 2 for row, x in zip(r, self.x)) / nk[k] for k in range(self.K)]
-        th = {"mean": mean, "variance": var}
-        if self.LEARNED_WEIGHTS:
-            th["weight"] = [n / self.N for n in nk]
-        return th
+        return self.family.m_step(self.x, r)
 
 
 class GaussianMixtureLearnedWeights(GaussianMixture):
@@ -316,6 +303,11 @@ class LinearGaussian(Instance):
         rng = np.random.default_rng([SEED, 2])
         z = rng.standard_normal(n_data)
         super().__init__(1.0 * z + 0.3 + 0.8 * rng.standard_normal(n_data))
+        self.family = self.family_for(NUMPY)
+
+    @staticmethod
+    def family_for(ops) -> F.LinearGaussian:
+        return F.LinearGaussian(ops)
 
     def draw(self, family: str, n: int, rng: np.random.Generator) -> dict:
         if family == "model":
@@ -331,41 +323,30 @@ class LinearGaussian(Instance):
         return np.sqrt(params["s2"]) if name == "s" and "s2" in params else super().field(name, params)
 
     def log_prior(self, z: LatentVal):
-        return normal_log_pdf(z.value, 0.0, 1.0)
+        return self.family.log_prior(z.value, {})
 
     def log_likelihood(self, x: DataVal, z: LatentVal, th: dict):
-        return normal_log_pdf(x.value, th["a"] * z.value + th["b"], th["s2"])
+        return self.family.log_likelihood(x.value, z.value, th)
 
     def log_marginal(self, x: DataVal, th: dict):
-        return normal_log_pdf(x.value, th["b"], th["a"] ** 2 + th["s2"])
+        return self.family.log_marginal(x.value, th)
 
     def log_posterior(self, z: LatentVal, x: DataVal, th: dict):
-        mean, var = self._posterior(x.value, th)
-        return normal_log_pdf(z.value, mean, var)
+        return self.family.posterior(x.value, th).log_pdf(z.value)
 
     def log_variational(self, z: LatentVal, x: DataVal, ph: dict):
         index = self._fitted(x)
         return normal_log_pdf(z.value, pick(ph["m"], index), pick(ph["v"], index))
 
-    @staticmethod
-    def _posterior(x, th):
-        a, b, s2 = th["a"], th["b"], th["s2"]
-        return a * (x - b) / (a**2 + s2), s2 / (a**2 + s2)
-
-    def _expected_log_joint(self, x, th, mean, var):
-        """E[log N(z; 0, 1) + log N(x; az + b, s²)] for z ~ N(mean, var), by Gaussian moments."""
-        a, b, s2 = th["a"], th["b"], th["s2"]
-        prior = -0.5 * LOG_2PI - (mean**2 + var) / 2
-        lik = -0.5 * (LOG_2PI + np.log(s2)) - ((x - b - a * mean) ** 2 + a**2 * var) / (2 * s2)
-        return prior + lik
+    def _posterior(self, x, th):
+        post = self.family.posterior(x, th)
+        return post.mean, post.var
 
     def expected_complete_loglik(self, th: dict, th_hat: dict):
-        return sum(self._expected_log_joint(x, th, *self._posterior(x, th_hat)) for x in self.x)
+        return self.family.expected_complete_loglik(self.x, th, th_hat)
 
     def elbo(self, ph: dict, th: dict):
-        """E_q[log p(x_i, z; θ)] + H[q] summed over i (the entropy of N(m, v) is log(2πe v)/2)."""
-        return sum(self._expected_log_joint(x, th, m, v) + 0.5 * (LOG_2PI + 1 + np.log(v))
-                   for x, m, v in zip(self.x, ph["m"], ph["v"]))
+        return self.family.elbo(self.x, ph["m"], ph["v"], th)
 
     def posterior_stats(self, given: ParamVal) -> list[tuple]:
         """(E z_i, Var z_i): under the posterior at a model parameter, or under a given q."""
@@ -380,15 +361,7 @@ class LinearGaussian(Instance):
         return {"m": [m for m, _ in moments], "v": [v if fixed is None else np.full_like(v, fixed) for _, v in moments]}
 
     def m_step(self, moments: list[tuple]) -> dict:
-        """Least squares of x on z with E z and E z² in place of z and z²; s² the expected residual."""
-        m = [mi for mi, _ in moments]
-        v = [vi for _, vi in moments]
-        s_zz, s_z = sum(mi**2 + vi for mi, vi in moments), sum(m)
-        s_xz, s_x = sum(x * mi for x, mi in zip(self.x, m)), float(sum(self.x))
-        a = (self.N * s_xz - s_x * s_z) / (self.N * s_zz - s_z**2)
-        b = (s_x - a * s_z) / self.N
-        s2 = sum((x - a * mi - b) ** 2 + a**2 * vi for x, mi, vi in zip(self.x, m, v)) / self.N
-        return {"a": a, "b": b, "s2": s2}
+        return self.family.m_step(self.x, moments)
 
 
 class LinearGaussianUnitQ(LinearGaussian):
@@ -440,10 +413,10 @@ class NormalPair(Instance):
         return {"std_p": _uniform(rng, n, 0.55, 1.7), "std_q": _uniform(rng, n, 0.55, 1.7)}
 
     def log_p(self, z: LatentVal, pair: dict):
-        return normal_log_pdf(z.value, 0.0, pair["std_p"] ** 2)
+        return F.Normal(NUMPY, 0.0, pair["std_p"] ** 2).log_pdf(z.value)
 
     def log_q(self, z: LatentVal, pair: dict):
-        return normal_log_pdf(z.value, 0.0, pair["std_q"] ** 2)
+        return F.Normal(NUMPY, 0.0, pair["std_q"] ** 2).log_pdf(z.value)
 
 
 INSTANCES = {cls.name: cls for cls in (GaussianMixture, GaussianMixtureLearnedWeights, LinearGaussian,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import NotEvaluable
+from .families import NumpyOps
 
 
 @dataclass(frozen=True)
@@ -77,11 +78,7 @@ def integrate(integrand, weights: np.ndarray, axis: int) -> np.ndarray:
     return np.sum(terms, axis=-(axis + 2), keepdims=True)
 
 
-def pick(seq, index):
-    """seq[index] for an int index, elementwise for an array of indices (broadcasting)."""
-    if isinstance(index, (int, np.integer)):
-        return seq[int(index)]
-    return np.choose(np.asarray(index), [np.asarray(s, dtype=float) for s in seq])
+pick = NumpyOps.pick  # seq[index], elementwise for an array of indices
 
 
 # --------------------------------------------------------------------------- #

@@ -542,6 +542,21 @@ def test_latent_equal_to_a_component_in_an_argument():
     assert mixture_only(r"p(\bm{x}_1; \theta) = \sum_{k=1}^K p(\bm{x}_1|z = k; \theta) P(z = k)")
 
 
+def test_density_given_the_latent_vector_takes_its_own_data_points_latent():
+    # E_z binds z = (z_1..z_N); x_i depends on z through z_i alone
+    assert holds(r"Q(\theta, \hat{\theta}) = \mathbb{E}_{\bm{z}} \left[ \sum_{i=1}^N \log p(\bm{x}_i|\bm{z};\theta)"
+                 r" + \sum_{i=1}^N \log p(\bm{z}_i) \right]") is True
+
+
+def test_density_given_the_latent_vector_dropping_the_prior_fails():
+    assert holds(r"Q(\theta, \hat{\theta}) = \mathbb{E}_{\bm{z}} \left[ \sum_{i=1}^N \log p(\bm{x}_i|\bm{z};\theta)"
+                 r" \right]") is False
+
+
+def test_density_of_a_free_x_given_the_latent_vector_is_not_evaluable():
+    assert "the whole latent vector" in stuck(r"\mathbb{E}_{\bm{z}} \left[ \log p(\bm{x}|\bm{z};\theta)\right] = 1")
+
+
 def test_mixture_symbols_are_not_applicable_on_the_linear_gaussian_model():
     result = formula(r"\sum_{k=1}^K \alpha_k = 1")
     assert result.ok is True and "linear-gaussian has no components" in result.detail
