@@ -628,12 +628,25 @@ def _check_instance(link: Link, walker: Walker) -> tuple[Verdict, bool]:
         if link.rel == "in":
             return b, False
         mc = mc or isinstance(a, Uncertain) or isinstance(b, Uncertain)
-        tol = OPTIMUM_RTOL if any(isinstance(n, Optimum) for s in (link.lhs, link.rhs) for n in s.walk()) else RTOL
+        tol = OPTIMUM_RTOL if _uses_optimum((link.lhs, link.rhs), walker.inst.definitions) else RTOL
         verdict = compare(a, b, link.rel, tol)
         if verdict.ok is not True:
             where = ", ".join(f"{k}={_int(v, k)}" for k, v in env.items() if la.is_scalar(v) and np.size(v) == 1)
             return Verdict(verdict.ok, verdict.detail + (f" at {where}" if where else "")), mc
     return Verdict(True, "holds"), mc
+
+
+def _uses_optimum(nodes, definitions: dict[str, Definition], seen: frozenset = frozenset()) -> bool:
+    """Does a side need a numeric optimum, itself or through a slide's definition (ŵ := argmin …)?"""
+    for node in nodes:
+        for n in node.walk():
+            if isinstance(n, Optimum):
+                return True
+            if isinstance(n, Sym) and n.base().key() in definitions and n.base().key() not in seen:
+                key = n.base().key()
+                if _uses_optimum((definitions[key].body,), definitions, seen | {key}):
+                    return True
+    return False
 
 
 def _rhs(link: Link, walker: Walker, env):

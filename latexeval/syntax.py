@@ -590,7 +590,10 @@ class Grammar:
         if body is None:
             raise NotEvaluable("\\sum without a body", op.pos)
         if self.linear and op.sup is None and op.sub is not None:  # \\sum_j: j over the range the notation gives it
-            var = self._script(op.sub)
+            try:
+                var = self._script(op.sub)
+            except NotEvaluable:
+                var = None
             if isinstance(var, Sym):
                 return Sum(var, None, None, body, op.kind == "prod", pos=op.pos)
         if op.sub is None or op.sup is None:
