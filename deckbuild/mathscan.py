@@ -8,6 +8,7 @@ fenced code, <pre>/<code> and HTML comments are never math.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -45,8 +46,36 @@ def _escaped(text: str, i: int) -> bool:
     return n % 2 == 1
 
 
+_HTML_REGIONS = ((re.compile(r"<!--"), re.compile(r"-->")),
+                 (re.compile(r"<pre\b", re.IGNORECASE), re.compile(r"</pre\s*>", re.IGNORECASE)),
+                 (re.compile(r"<code\b", re.IGNORECASE), re.compile(r"</code\s*>", re.IGNORECASE)))
+
+
+def _html_regions(text: str) -> list[tuple[int, int]]:
+    """Comments, <pre> and <code>, leftmost first as a non-greedy regex would find them, in linear time:
+    once an opener has no closer after it, no later opener of that kind has one either."""
+    regions: list[tuple[int, int]] = []
+    pos = 0
+    pending = {i: opener.search(text) for i, (opener, _) in enumerate(_HTML_REGIONS)}
+    while pending:
+        kind, m = min(((k, m) for k, m in pending.items() if m), key=lambda km: km[1].start(), default=(None, None))
+        if m is None:
+            break
+        close = _HTML_REGIONS[kind][1].search(text, m.end())
+        if close is None:
+            del pending[kind]
+            continue
+        regions.append((m.start(), close.end()))
+        pos = close.end()
+        for k in list(pending):
+            if pending[k] and pending[k].start() < pos:
+                pending[k] = _HTML_REGIONS[k][0].search(text, pos)
+    return regions
+
+
 def skipped_regions(text: str) -> list[tuple[int, int]]:
-    regions = [(m.start(), m.end()) for m in _SKIP_HTML.finditer(text)]
+    """Where no math, element or slide boundary can be: HTML comments, <pre>, <code> and fenced code."""
+    regions = _html_regions(text)
     pos = 0
     while True:
         m = _FENCE.search(text, pos)
@@ -62,13 +91,53 @@ def skipped_regions(text: str) -> list[tuple[int, int]]:
     return sorted(regions)
 
 
-def _code_span_end(text: str, i: int) -> int:
-    """If a backtick code span starts at i, return its end; otherwise i + run length."""
-    run = len(re.match(r"`+", text[i:]).group(0))
-    close = re.compile(rf"(?<!`)`{{{run}}}(?!`)").search(text, i + run)
-    if close and not _BLANK_LINE.search(text, i, close.start()):
-        return close.end()
-    return i + run
+class _Index:
+    """Positions the scanner asks about again and again, found once, so a paragraph of 20,000
+    dollar signs or backticks is scanned in linear time instead of quadratic."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.blank_lines = [(m.start(), m.end()) for m in _BLANK_LINE.finditer(text)]
+        self.blank_starts = [a for a, _ in self.blank_lines]
+        dollars = [m.start() for m in re.finditer(r"\$", text) if not _escaped(text, m.start())]
+        self.doubles = [j for j in dollars if text.startswith("$$", j)]
+        self.closers = [j for j in dollars if j > 0 and not text[j - 1].isspace()
+                        and not (j + 1 < len(text) and text[j + 1].isdigit())]
+        self.runs = [(m.start(), m.end()) for m in re.finditer(r"`+", text)]  # maximal backtick runs
+        self.run_starts = [a for a, _ in self.runs]
+        self.starts_by_length: dict[int, list[int]] = {}
+        for a, b in self.runs:
+            self.starts_by_length.setdefault(b - a, []).append(a)
+
+    def next_blank_line(self, i: int) -> tuple[int, int]:
+        k = bisect.bisect_left(self.blank_starts, i)
+        return self.blank_lines[k] if k < len(self.blank_lines) else (len(self.text), len(self.text))
+
+    @staticmethod
+    def _first_after(positions: list[int], i: int) -> int:
+        k = bisect.bisect_left(positions, i)
+        return positions[k] if k < len(positions) else -1
+
+    def code_span_end(self, i: int) -> int:
+        """If a backtick code span starts at i, its end; otherwise the end of the backticks at i."""
+        run_end = self.runs[bisect.bisect_right(self.run_starts, i) - 1][1]
+        run = run_end - i
+        close = self._first_after(self.starts_by_length.get(run, []), run_end)
+        if close >= 0 and self.next_blank_line(i)[1] > close:
+            return close + run
+        return run_end
+
+    def inline_close(self, i: int) -> int:
+        """Closing $ of inline math opened at i, or -1 (pandoc's rules)."""
+        text = self.text
+        if i + 1 >= len(text) or text[i + 1].isspace():
+            return -1
+        limit = self.next_blank_line(i)[0]
+        close = self._first_after(self.closers, i + 1)
+        double = self._first_after(self.doubles, i + 1)
+        if close < 0 or close >= limit or 0 <= double <= close:
+            return -1
+        return close
 
 
 def _find_close(text: str, start: int, delim: str) -> int:
@@ -84,6 +153,7 @@ def scan_math(text: str) -> tuple[list[MathSpan], list[MathProblem]]:
     spans: list[MathSpan] = []
     problems: list[MathProblem] = []
     regions = skipped_regions(text)
+    index = _Index(text)
     r = 0
     i = 0
     n = len(text)
@@ -98,7 +168,7 @@ def scan_math(text: str) -> tuple[list[MathSpan], list[MathProblem]]:
             i += 2
             continue
         if ch == "`":
-            i = _code_span_end(text, i)
+            i = index.code_span_end(i)
             continue
         if ch != "$":
             i += 1
@@ -118,7 +188,7 @@ def scan_math(text: str) -> tuple[list[MathSpan], list[MathProblem]]:
             spans.append(MathSpan(i, end, text[i + 2:close], True, block))
             i = end
             continue
-        close = _inline_close(text, i)
+        close = index.inline_close(i)
         if close < 0:
             problems.append(MathProblem(i, "warning", "unmatched $ is shown as a literal dollar sign",
                                         "close the formula with $, or write \\$ for a dollar sign"))
@@ -129,19 +199,43 @@ def scan_math(text: str) -> tuple[list[MathSpan], list[MathProblem]]:
     return spans, problems
 
 
-def _inline_close(text: str, i: int) -> int:
-    """Closing $ of inline math opened at i, or -1 (pandoc's rules)."""
-    if i + 1 >= len(text) or text[i + 1].isspace():
-        return -1
-    limit = _BLANK_LINE.search(text, i)
-    limit_pos = limit.start() if limit else len(text)
-    j = i + 1
-    while True:
-        j = _find_close(text, j, "$")
-        if j < 0 or j >= limit_pos:
-            return -1
-        if text.startswith("$$", j):
-            return -1
-        if not text[j - 1].isspace() and not (j + 1 < len(text) and text[j + 1].isdigit()):
-            return j
-        j += 1
+def code_regions(text: str) -> list[tuple[int, int]]:
+    """Sorted, disjoint (start, end) of everything that is code or a comment: comments, <pre>, <code>,
+    fenced code and backtick code spans. No element tag, `Note:` or slide end counts inside them."""
+    regions = skipped_regions(text)
+    index = _Index(text)
+    found: list[tuple[int, int]] = []
+    r, i = 0, 0
+    for tick in index.run_starts:
+        if tick < i:
+            continue
+        while r < len(regions) and regions[r][1] <= tick:
+            found.append(regions[r])
+            i = max(i, regions[r][1])
+            r += 1
+        if r < len(regions) and regions[r][0] <= tick:
+            continue
+        if _escaped(text, tick):
+            continue
+        end = index.code_span_end(tick)
+        if end > index.runs[bisect.bisect_right(index.run_starts, tick) - 1][1]:
+            found.append((tick, end))
+        i = end
+    found.extend(regions[r:])
+    return _disjoint(found)
+
+
+def _disjoint(regions: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(regions):
+        if out and a < out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def inside(regions: list[tuple[int, int]], offset: int) -> bool:
+    """Whether `offset` falls in one of the sorted, disjoint `regions`."""
+    k = bisect.bisect_right(regions, (offset, float("inf"))) - 1
+    return k >= 0 and regions[k][0] <= offset < regions[k][1]

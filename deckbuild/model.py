@@ -43,6 +43,7 @@ class Block:
 
     pieces: list["str | Math | Element"] = field(default_factory=list)
     line: int = 1
+    images: dict[str, tuple[int, int]] = field(default_factory=dict)  # Markdown image src -> where first written
 
     def walk(self):
         """Every Math and Element inside, depth first, in source order."""

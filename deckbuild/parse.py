@@ -10,7 +10,7 @@ import re
 
 from . import elements
 from .diagnostics import Report, line_col
-from .mathscan import MathSpan, scan_math
+from .mathscan import MathSpan, code_regions, inside, scan_math
 from .model import Block, Deck, DerivationLink, DerivationRow, Element, Math, RemoteImage, Slide
 from .remote_images import is_remote
 from .source import DeckSource, parse_attrs
@@ -25,9 +25,9 @@ tbody td template textarea tfoot th thead time title tr track u ul var video wbr
 """.split())
 
 _RAW_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(?![A-Za-z0-9-]*:)")
-_CODE_OR_COMMENT = re.compile(r"<!--.*?-->|(`+).*?\1|<pre\b.*?</pre\s*>|<code\b.*?</code\s*>", re.DOTALL | re.IGNORECASE)
 _HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 _NOTE = re.compile(r"^Note:", re.MULTILINE)
+MAX_DEPTH = 32  # elements inside elements; deeper is a mistake, and would exhaust the renderer's stack
 
 
 def parse_deck(src: DeckSource, report: Report) -> Deck:
@@ -51,9 +51,10 @@ def _parse_block(path: str, text: str, line0: int, col0: int, report: Report, im
     for p in problems:
         getattr(report, p.severity)(path, *where(p.offset), p.message, p.hint)
     events: list[tuple[int, int, object]] = [(s.start, s.end, s) for s in spans]
-    skip = [(s.start, s.end) for s in spans] + [(m.start(), m.end()) for m in _CODE_OR_COMMENT.finditer(text)]
+    code = code_regions(text)
+    math_regions = [(s.start, s.end) for s in spans]  # sorted and disjoint, as scanned
     for m in elements.TAG.finditer(text):
-        if not any(a <= m.start() < b for a, b in skip):
+        if not inside(code, m.start()) and not inside(math_regions, m.start()):
             events.append((m.start(), m.end(), m))
     events.sort(key=lambda e: e[0])
 
@@ -91,6 +92,10 @@ def _parse_block(path: str, text: str, line0: int, col0: int, report: Report, im
         if file_attr and is_remote(el.attrs.get(file_attr) or ""):
             images.append(RemoteImage(el.attrs[file_attr], path, line, col))
         stack[-1][1].pieces.append(el)
+        if not self_closing and len(stack) > MAX_DEPTH:
+            report.error(path, line, col, f"<{name}> is nested {len(stack)} elements deep; at most {MAX_DEPTH} are allowed",
+                         "close the elements above it, or split the slide")
+            return root
         if not self_closing:
             el.body = Block(line=line)
             stack.append((el, el.body))
@@ -105,7 +110,7 @@ def _add_text(block: Block, piece: str, path: str, where, offset: int, report: R
     """Append Markdown text, escaping raw tags the browser would swallow."""
     if not piece:
         return
-    masked = _CODE_OR_COMMENT.sub(lambda m: "\0" * len(m.group(0)), piece)
+    masked = _masked(piece)
     unknown = [m for m in _RAW_TAG.finditer(masked) if m.group(2).lower() not in HTML_TAGS
                and not m.group(2).lower().startswith("slide-")]
     for m in reversed(unknown):
@@ -115,12 +120,15 @@ def _add_text(block: Block, piece: str, path: str, where, offset: int, report: R
                        f"write &lt;{m.group(1)}{m.group(2)}&gt; or `{tag}` to show it as text on purpose")
         piece = piece[:m.start()] + "&lt;" + piece[m.start() + 1:]
     images.extend(RemoteImage(url, path, *where(offset + at)) for url, at in _remote_images(masked))
+    for m in _MD_IMAGE.finditer(masked):
+        block.images.setdefault(m.group(1), where(offset + m.start()))
     block.pieces.append(_offline_sources(piece, path, where, offset, report))
 
 
 _REMOTE_SRC = re.compile(r"""(<(?:source|video|audio|iframe|embed|script)\b[^>]*?\s)src(\s*=\s*["']?(?:https?:)?//)""",
                          re.IGNORECASE)
 _REMOTE_MD_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?((?:https?:)?//[^)\s>]+)")
+_MD_IMAGE = re.compile(r"!\[[^\]\n]*\]\(\s*<?([^)\s>]+)")
 _REMOTE_IMG_SRC = re.compile(r"""<img\b[^>]*?\ssrc\s*=\s*["']?((?:https?:)?//[^"'\s>]+)""", re.IGNORECASE)
 
 
@@ -161,11 +169,21 @@ def _check_contents(block: Block, report: Report) -> None:
                     break
 
 
+def _masked(piece: str) -> str:
+    """`piece` with its code and comments blanked out, so that nothing inside them counts as structure."""
+    parts, pos = [], 0
+    for a, b in code_regions(piece):
+        parts += [piece[pos:a], "\0" * (b - a)]
+        pos = b
+    return "".join(parts) + piece[pos:]
+
+
 def _split_notes(body: Block) -> tuple[Block, Block | None]:
-    """Everything after a line starting with 'Note:' is speaker notes."""
+    """Everything after a line starting with 'Note:' (outside code and comments) is speaker notes."""
     for i, piece in enumerate(body.pieces):
         if isinstance(piece, str):
-            m = _NOTE.search(piece)
+            m = next((m for m in _NOTE.finditer(_masked(piece)) if m.start() > 0 or i == 0
+                      or isinstance(body.pieces[i - 1], str)), None)  # not right after a formula on one line
             if m:
                 before = Block(body.pieces[:i] + [piece[:m.start()]], body.line)
                 notes = Block([piece[m.end():]] + body.pieces[i + 1:], body.line)

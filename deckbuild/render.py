@@ -6,6 +6,7 @@ tokens are replaced by KaTeX's HTML or the element's HTML.
 """
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
@@ -35,13 +36,45 @@ class RenderedSlide:
 
 @dataclass
 class Media:
-    """Files a deck's pages refer to: site path -> source file, and inline SVGs."""
+    """Files a deck's pages refer to: site path -> source file, and inline SVGs.
+
+    Local images must lie inside the slides folder (after following links) or be
+    a generated figure: a deck cannot publish a file from anywhere else. Each is
+    published under a name made of its content's hash, so two images called
+    `plot.png` in different folders never take each other's place.
+    """
 
     deck_dir: Path
     figures: dict[str, Path]
     remote: dict[str, Path] = field(default_factory=dict)  # remote image URL -> its kept local copy
     files: dict[str, Path] = field(default_factory=dict)
     chars: set[str] = field(default_factory=set)
+
+    def locate(self, src: str) -> tuple[Path | None, str, str]:
+        """(the file, "", "") for an image `src`, or (None, problem, hint)."""
+        if src.startswith("figures/") and src[len("figures/"):] in self.figures:
+            return self.figures[src[len("figures/"):]], "", ""
+        root = self.deck_dir.resolve()
+        try:
+            path = (root / src).resolve()
+        except (OSError, RuntimeError, ValueError):  # a link loop, a NUL byte
+            return None, f"image path cannot be read: {src}", "point src at an image file inside the slides folder"
+        if not path.is_relative_to(root):
+            return None, f"image outside {root.name}/: {src}", \
+                f"copy the image into {root.name}/ (or a folder below it) and point src there"
+        if not path.is_file():
+            return None, f"image not found: {src}", \
+                (f"the path is relative to {root.name}/; generated figures are figures/<name> with <name> one of: "
+                 f"{', '.join(sorted(self.figures)) or 'none'}")
+        return path, "", ""
+
+    def publish(self, path: Path) -> str:
+        """The site path of a copy of `path`, named by its content."""
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        stem = re.sub(r"[^A-Za-z0-9_-]+", "-", path.stem).strip("-")[:40] or "image"
+        site_path = f"media/{stem}-{digest}{path.suffix.lower()}"
+        self.files[site_path] = path
+        return site_path
 
 
 def typeset(deck: Deck, statuses: dict[str, LinkStatus], katex: KatexRenderer, report: Report) -> dict[Math, Result]:
@@ -155,23 +188,39 @@ class SlideRenderer:
     def block(self, block: Block, lines: bool = False) -> str:
         held: list[Math | Element] = []
         md: list[str] = []
+        holders = markdown.Placeholders(p for p in block.pieces if isinstance(p, str))
+        indent: str | None = ""  # the current line so far while it is only blanks, else None
+
+        def add(text: str) -> None:
+            nonlocal indent
+            md.append(text)
+            tail = text[text.rfind("\n") + 1:]
+            indent = tail if "\n" in text else (indent + text if indent is not None else None)
+            if indent is not None and indent.strip():
+                indent = None
+
         for piece in block.pieces:
             if isinstance(piece, str):
-                md.append(re.sub(r"\n[ \t]*", "\n\n", piece) if lines else piece)
+                add(re.sub(r"\n[ \t]*", "\n\n", piece) if lines else piece)
                 continue
             held.append(piece)
-            tok = markdown.token(len(held) - 1)
-            if isinstance(piece, Element) and piece.block and not lines:
-                so_far = "".join(md)
-                indent = so_far[so_far.rfind("\n") + 1:]
-                md.append(f"\n{indent}{tok}\n\n" if indent.strip() == "" else tok)
+            tok = holders.token(len(held) - 1)
+            if isinstance(piece, Element) and piece.block and not lines and indent is not None:
+                add(f"\n{indent}{tok}\n\n")
             else:
-                md.append(tok)
-        source = textwrap.dedent("".join(md)).strip("\n")
-        self.media.chars.update(source)
-        rendered = markdown.to_html(source, self.remote_image)
-        return markdown.substitute(rendered, lambda i: self.piece(held[i], alone=True),
-                                   lambda i: self.piece(held[i], alone=False))
+                add(tok)
+        joined = textwrap.dedent("".join(md))
+        source = joined.strip("\n")
+        self.media.chars.update(holders.strip(source))
+        env = {"local_image": lambda src: self.markdown_image(src, block), "remote_image": self.remote_image}
+        rendered = markdown.to_html(source, env)
+        if "too_deep" in env:
+            leading = len(joined) - len(joined.lstrip("\n"))
+            self.report.error(self.deck.path, block.line + leading + env["too_deep"], 1,
+                              "Markdown keeps lists 9 and block quotes 20 levels deep; what is nested deeper would be dropped",
+                              "flatten the nesting (or split it over slides)")
+        return holders.substitute(rendered, lambda i: self.piece(held[i], alone=True),
+                                  lambda i: self.piece(held[i], alone=False))
 
     def piece(self, node: Math | Element, alone: bool) -> str:
         if isinstance(node, Math):
@@ -203,22 +252,38 @@ class SlideRenderer:
             site_path = self.remote_image(src)
             return tag("img", {"src": site_path, "alt": el.attrs.get("alt") or ""}) if site_path \
                 else elements.remote_placeholder(src)
-        if src.startswith("figures/") and src[len("figures/"):] in self.media.figures:
-            path = self.media.figures[src[len("figures/"):]]
-        else:
-            path = (self.media.deck_dir / src).resolve()
-            if not path.is_file():
-                self.report.error(el.path, el.line, el.col, f"image not found: {src}",
-                                  f"the path is relative to {self.media.deck_dir.name}/; generated figures are "
-                                  f"figures/<name> with <name> one of: {', '.join(sorted(self.media.figures)) or 'none'}")
-                return f'<div class="img-missing">{html.escape(src)}</div>'
+        path, problem, hint = self.media.locate(src)
+        if path is None:
+            self.report.error(el.path, el.line, el.col, problem, hint)
+            return f'<div class="img-missing">{html.escape(src)}</div>'
         if path.suffix.lower() == ".svg":
-            svg = path.read_text(encoding="utf-8")
+            svg = self.svg_text(path, el.path, el.line, el.col)
+            if svg is None:
+                return f'<div class="img-missing">{html.escape(src)}</div>'
             self.media.chars.update(re.sub(r"<[^>]*>", "", svg))
             return re.sub(r"^\s*(<\?xml[^>]*\?>\s*)?(<!DOCTYPE[^>]*>\s*)?", "", svg)
-        site_path = f"media/{path.name}"
-        self.media.files[site_path] = path
-        return tag("img", {"src": site_path, "alt": el.attrs.get("alt") or ""})
+        return tag("img", {"src": self.media.publish(path), "alt": el.attrs.get("alt") or ""})
+
+    def svg_text(self, path: Path, where: str, line: int, col: int) -> str | None:
+        """An SVG's text in the encoding its XML declaration names (UTF-8 unless it says otherwise)."""
+        data = path.read_bytes()
+        declared = re.match(rb"\s*<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)", data)
+        encoding = declared.group(1).decode() if declared else "utf-8"
+        try:
+            return data.decode(encoding).removeprefix("\ufeff")
+        except (UnicodeDecodeError, LookupError) as exc:
+            self.report.error(where, line, col, f"{path.name} cannot be read as {encoding} text ({exc.reason if isinstance(exc, UnicodeDecodeError) else exc})",
+                              "save the SVG as UTF-8, or declare its encoding: <?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>")
+            return None
+
+    def markdown_image(self, src: str, block: Block) -> str | None:
+        """A Markdown image `![](src)`: checked and published like <slide-img>; None when it cannot be."""
+        path, problem, hint = self.media.locate(src)
+        line, col = block.images.get(src, (block.line, 1))
+        if path is None:
+            self.report.error(self.deck.path, line, col, problem, hint)
+            return None
+        return self.media.publish(path)
 
     def remote_image(self, url: str) -> str | None:
         """The site path of a remote image's kept copy (pipeline warned about those without one)."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from .diagnostics import Report, line_col
+from .mathscan import code_regions, inside
 
 FRONT_MATTER_FIELDS = {
     "title": str,
@@ -75,6 +76,13 @@ def _front_matter(path: str, text: str, report: Report) -> tuple[dict, int]:
     body_start = 3 + end.end()
     try:
         meta = yaml.safe_load(raw) or {}
+    except ValueError as exc:  # YAML reads 2025-13-45 as a date and the calendar refuses it
+        m = re.search(r"^([A-Za-z_]+)\s*:\s*(\d{4}-\d{1,2}-\d{1,2})", raw, re.MULTILINE)
+        line = raw.count("\n", 0, m.start()) + 2 if m else 2
+        what = f"'{m.group(1)}: {m.group(2)}' is not a calendar date" if m else "a value is not a calendar date"
+        report.error(path, line, 1, f"front matter: {what} ({exc})",
+                     "write a real date as YYYY-MM-DD, e.g. date: \"2025-12-11\"")
+        return {}, body_start
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = (mark.line + 2) if mark else 2
@@ -103,6 +111,10 @@ def _check_meta(path: str, raw: str, meta: dict, report: Report) -> dict:
             continue
         if key == "date" and isinstance(value, (_dt.date, _dt.datetime)):
             value = value.isoformat()[:10]
+        if key == "date" and isinstance(value, str) and not _is_date(value):
+            report.error(path, key_line(key), 1, f"front matter field 'date' is not a date: {value!r}",
+                         "write it as YYYY-MM-DD, e.g. date: \"2025-12-11\"")
+            continue
         if key in ("title", "author") and isinstance(value, (int, float)):
             value = str(value)
         if not isinstance(value, expected):
@@ -165,8 +177,39 @@ def read_project_file(path: str, text: str, report: Report) -> dict:
     return clean
 
 
+def decode_deck(path: str, data: bytes, report: Report) -> str | None:
+    """The deck's text, or None with an error naming the first byte that is not UTF-8 and the likely encoding."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        chinese = _decodes(data, "gb18030") and re.search(r"[\u4e00-\u9fff]", data.decode("gb18030"))
+        guess, label = ("GBK", "GBK") if chinese else ("Latin-1 or Windows-1252", "ISO-8859-1")
+        report.error(path, line, col, f"the deck is not UTF-8 text (byte 0x{data[exc.start]:02x}); it looks like {guess}",
+                     f"save it as UTF-8 in the editor, or convert it: iconv -f {label} -t UTF-8 old.md > new.md")
+        return None
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _is_date(value: str) -> bool:
+    try:
+        _dt.date.fromisoformat(value.strip()[:10])
+        return True
+    except ValueError:
+        return False
+
+
 def read_deck(path: str, slug: str, text: str, report: Report) -> DeckSource:
-    text = text.replace("\r\n", "\n")
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n")  # a byte-order mark is how some editors save UTF-8
+    code = code_regions(text)
     meta, pos = _front_matter(path, text, report)
     slides: list[RawSlide] = []
     while pos < len(text):
@@ -176,11 +219,16 @@ def read_deck(path: str, slug: str, text: str, report: Report) -> DeckSource:
             break
         m = _SLIDE_OPEN.match(text, gap_end)
         kind = m.group(1).lower()
-        close = re.compile(rf"</{kind}\s*>", re.IGNORECASE).search(text, m.end())
+        close = next((c for c in re.compile(rf"</{kind}\s*>", re.IGNORECASE).finditer(text, m.end())
+                      if not inside(code, c.start())), None)
         line, col = line_col(text, m.start())
         if not close:
-            report.error(path, line, col, f"<{kind}> is never closed",
-                         f"end the slide with </{kind}>")
+            unclosed = next((a for a, b in code if b == len(text) and a > m.start()), None)
+            hint = f"end the slide with </{kind}>"
+            if unclosed is not None:
+                hint += (f"; the code or comment opened at line {line_col(text, unclosed)[0]} is never closed, "
+                         "so everything after it is inside it")
+            report.error(path, line, col, f"<{kind}> is never closed", hint)
             break
         attrs = {}
         for name, value, _ in parse_attrs(m.group(2) or ""):
