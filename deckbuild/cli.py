@@ -66,6 +66,14 @@ SUBCOMMANDS = {
 }
 
 
+def _machine_fault(exc: OSError) -> int:
+    """A disk or the system refused (full, read-only, permissions): one line, no traceback."""
+    where = f": {exc.filename}" if exc.filename else ""
+    print(f"error: {exc.strerror or exc}{where}\n"
+          "    hint: check the disk's free space and the folder's permissions (--out, --cache)", file=sys.stderr)
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in SUBCOMMANDS:
@@ -77,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         except BuildError as exc:
             print(f"error: {exc.message}", file=sys.stderr)
             return 1
+        except OSError as exc:
+            return _machine_fault(exc)
         except KeyboardInterrupt:
             return 130
     args = _parser().parse_args(argv)
@@ -94,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     except BuildError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
+    except OSError as exc:
+        return _machine_fault(exc)
     except KeyboardInterrupt:
         return 130
     for d in result.report.sorted():

@@ -700,9 +700,18 @@ def main(argv: list[str]) -> int:
                                      description="Convert a deck from the old <section data-markdown> format.")
     parser.add_argument("old", type=Path, help="the deck in the old format")
     parser.add_argument("-o", "--output", type=Path, help="write the converted deck here (default: standard output)")
+    parser.add_argument("--force", action="store_true", help="replace the --output file if it exists")
     args = parser.parse_args(argv)
+    if args.output is not None and _same_file(args.old, args.output):
+        print(f"{args.output}: error: the output is the deck being converted; nothing was written\n"
+              "    hint: write the converted deck to a new file, e.g. -o slides/NEW.md", file=sys.stderr)
+        return 1
+    if args.output is not None and args.output.exists() and not args.force:
+        print(f"{args.output}: error: the file exists; nothing was written\n"
+              "    hint: choose a new file name, or add --force to replace it", file=sys.stderr)
+        return 1
     try:
-        text = args.old.read_text(encoding="utf-8")
+        text = args.old.read_bytes().decode("utf-8").removeprefix("\ufeff")
     except (OSError, UnicodeDecodeError) as exc:
         print(f"{args.old}: error: cannot read the deck: {exc}", file=sys.stderr)
         return 1
@@ -716,6 +725,13 @@ def main(argv: list[str]) -> int:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(result.text, encoding="utf-8")
     except OSError as exc:
-        print(f"{args.output}: error: cannot write the deck: {exc}", file=sys.stderr)
+        print(f"{args.output}: error: cannot write the deck: {exc.strerror or exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (b.exists() and a.exists() and a.samefile(b))
+    except OSError:
+        return False

@@ -181,7 +181,7 @@ def _store(cache_dir: Path, slug: str, key: str, data: bytes) -> Path:
 # ---------------------------------------------------------------- printing
 
 
-def print_deck(browser, url: str, mode: str = "slides") -> bytes:
+def print_deck(browser, url: str, mode: str = "slides", timeout_ms: int = READY_TIMEOUT_MS) -> bytes:
     """The PDF bytes of the deck at `url`.
 
     A failed request is an error rather than a warning: a handout printed with a
@@ -192,10 +192,12 @@ def print_deck(browser, url: str, mode: str = "slides") -> bytes:
     failed: list[str] = []
     page.on("requestfailed", lambda r: failed.append(r.url))
     page.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico") and failed.append(r.url))
+    page.set_default_timeout(timeout_ms)  # every wait, the navigation and the printing itself
+    page.set_default_navigation_timeout(timeout_ms)
     try:
         page.add_init_script(_MARK_READY)
-        page.goto(f"{url}?{_query(mode)}")
-        _wait_ready(page, url)
+        _load(page, f"{url}?{_query(mode)}", url, timeout_ms)
+        _wait_ready(page, url, timeout_ms)
         if failed:
             raise BuildError(f"{url}: could not load " + ", ".join(sorted(set(failed))))
         if "notes" in mode:
@@ -205,15 +207,31 @@ def print_deck(browser, url: str, mode: str = "slides") -> bytes:
         page.close()
 
 
-def _wait_ready(page, url: str) -> None:
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+def _load(page, address: str, url: str, timeout_ms: int) -> None:
+    """Navigate, or BuildError when the page never arrives (a server that does not answer)."""
+    from playwright.sync_api import Error as PlaywrightError
 
     try:
-        page.wait_for_function("window.__deckbuildPdfReady === true", timeout=READY_TIMEOUT_MS)
-        page.evaluate(_SETTLE)
-    except PlaywrightTimeout as exc:
+        page.goto(address, timeout=timeout_ms)
+    except PlaywrightError as exc:
+        reason = (f"did not load within {timeout_ms / 1000:g} s" if "Timeout" in str(exc)
+                  else "could not be loaded: " + str(exc).splitlines()[0])
+        raise BuildError(f"{url}: the page {reason}; no PDF printed") from None
+
+
+def _wait_ready(page, url: str, timeout_ms: int = READY_TIMEOUT_MS) -> None:
+    from playwright.sync_api import Error as PlaywrightError
+
+    try:
+        page.wait_for_function("window.__deckbuildPdfReady === true", timeout=timeout_ms)
+        # evaluate() has no timeout of its own: a font or image that never loads must not hang the print
+        settled = page.evaluate(f"() => Promise.race([({_SETTLE})().then(() => true), "
+                                f"new Promise(done => setTimeout(() => done(false), {timeout_ms}))])")
+    except PlaywrightError:
         raise BuildError(f"{url}: Reveal's print view did not become ready within "
-                         f"{READY_TIMEOUT_MS // 1000} s (a script error on the page?)") from exc
+                         f"{timeout_ms / 1000:g} s (a script error on the page?)") from None
+    if not settled:
+        raise BuildError(f"{url}: fonts or images were still loading after {timeout_ms / 1000:g} s; no PDF printed")
 
 
 def page_count(pdf: bytes) -> int:

@@ -18,7 +18,7 @@ from .katex import FormulaCache, KatexRenderer
 from .model import Deck, Element
 from .parse import parse_deck
 from .render import Media, SlideRenderer, typeset
-from .source import PROJECT_FILE, read_deck, read_project_file
+from .source import PROJECT_FILE, decode_deck, read_deck, read_project_file
 from .verify import LinkStatus, load_checks, unused_checks, verify_links
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,8 +66,24 @@ def slug_of(path: Path) -> str:
     return re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-") or "deck"
 
 
+def deck_files(slides_dir: Path, root: Path, report: Report) -> list[Path]:
+    """The decks of a folder: its *.md files, without hidden ones (an editor's lock file `.#deck.md`)
+    and without folders that happen to be named like a deck."""
+    files = []
+    for path in sorted(slides_dir.glob("*.md")):
+        if path.name.startswith("."):
+            continue
+        if not path.is_file():
+            what = "a folder" if path.is_dir() else "not a readable file"
+            report.warning(_shown(path, root), 1, 1, f"{path.name} is {what}, not a deck: skipped",
+                           "rename it so that it does not end in .md")
+            continue
+        files.append(path)
+    return files
+
+
 def read_decks(opts: Options, report: Report) -> list[Deck]:
-    files = sorted(opts.slides_dir.glob("*.md"))
+    files = deck_files(opts.slides_dir, opts.root, report)
     if not files:
         raise BuildError(f"no decks found: {opts.slides_dir} has no .md files")
     decks, slugs = [], {}
@@ -77,8 +93,14 @@ def read_decks(opts: Options, report: Report) -> list[Deck]:
         if slug in slugs:
             report.error(shown, 1, 1, f"deck URL '{slug}/' is also used by {slugs[slug]}", "rename one of the files")
         slugs[slug] = shown
-        text = path.read_text(encoding="utf-8")
-        decks.append(parse_deck(read_deck(shown, slug, text, report), report))
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            report.error(shown, 1, 1, f"cannot read the deck: {exc.strerror or exc}", "check the file's permissions")
+            continue
+        text = decode_deck(shown, data, report)
+        if text is not None:
+            decks.append(parse_deck(read_deck(shown, slug, text, report), report))
     return decks
 
 
@@ -86,8 +108,10 @@ def keep_remote_images(decks: list[Deck], opts: Options, report: Report) -> dict
     """A local copy of every remote image the decks show (remote_images.py); a warning for each one missing."""
     project = remote_images.PrefixMap()
     project_file = opts.slides_dir / PROJECT_FILE
-    if project_file.is_file():
-        settings = read_project_file(_shown(project_file, opts.root), project_file.read_text(encoding="utf-8"), report)
+    text = decode_deck(_shown(project_file, opts.root), project_file.read_bytes(), report) \
+        if project_file.is_file() else None
+    if text is not None:
+        settings = read_project_file(_shown(project_file, opts.root), text, report)
         project = remote_images.PrefixMap.from_mapping(settings.get("images", {}), opts.slides_dir.resolve())
     urls: dict[str, remote_images.PrefixMap] = {}
     for deck in decks:
@@ -149,7 +173,7 @@ def build(opts: Options, renderer: KatexRenderer | None = None) -> BuildResult:
         decks = read_decks(opts, report)
         kept_images = keep_remote_images(decks, opts, report)
         statuses = check_derivations(decks, opts, report)
-        figures = ensure_figures(opts.root, opts.cache_dir / "figures") if _uses_figures(decks) else {}
+        figures = _figures(opts) if _uses_figures(decks) else {}
         files: dict[str, bytes | Path] = {}
         summaries, chars = [], set()
         env = site.environment()
@@ -180,6 +204,15 @@ def build(opts: Options, renderer: KatexRenderer | None = None) -> BuildResult:
     finally:
         if own_renderer:
             renderer.close()
+
+
+def _figures(opts: Options) -> dict[str, Path]:
+    """The generated figures; they live in the cache, so a cache disk that refuses them stops the build."""
+    try:
+        return ensure_figures(opts.root, opts.cache_dir / "figures")
+    except OSError as exc:
+        raise BuildError(f"cannot write the generated figures into {opts.cache_dir / 'figures'}: "
+                         f"{exc.strerror or exc}\n    hint: free space on that disk, or choose --cache elsewhere") from None
 
 
 def _read_folders(opts: Options) -> list[Path]:

@@ -329,11 +329,22 @@ def _shown(path: Path, root: Path) -> str:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python build.py serve",
                                 description="Build, serve the site, rebuild on every save and reload open pages.")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    p.add_argument("--port", type=_port, default=8000, help="port (default 8000; 0 picks a free one)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1: this machine only)")
     add_site_options(p, "--slides", "--out", "--cache", "--strict", "--drafts", "--offline")
     return p
+
+
+def _port(text: str) -> int:
+    """A TCP port, or argparse's one-line error (a port of 99999 would be an OverflowError)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port: use 1 to 65535 (or 0 for any free one)")
+    return port
 
 
 def _url(server: DevServer) -> str:
@@ -352,8 +363,8 @@ def main(argv: list[str] | None = None) -> int:
                    drafts=args.drafts, offline=args.offline)
     try:
         server = DevServer(args.host, args.port, opts.out_dir)
-    except OSError as exc:
-        print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+    except (OSError, OverflowError, UnicodeError) as exc:  # port in use, no such address, a host name too long
+        print(f"error: cannot listen on {args.host}:{args.port}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
         return 1
     previous = _take_signals()
     rebuilder = Rebuilder(opts)

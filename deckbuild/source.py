@@ -178,7 +178,8 @@ def read_project_file(path: str, text: str, report: Report) -> dict:
 
 
 def decode_deck(path: str, data: bytes, report: Report) -> str | None:
-    """The deck's text, or None with an error naming the first byte that is not UTF-8 and the likely encoding."""
+    """A deck's (or the project file's) text, or None with an error naming the first byte that is not UTF-8
+    and the likely encoding."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -186,7 +187,7 @@ def decode_deck(path: str, data: bytes, report: Report) -> str | None:
         col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         chinese = _decodes(data, "gb18030") and re.search(r"[\u4e00-\u9fff]", data.decode("gb18030"))
         guess, label = ("GBK", "GBK") if chinese else ("Latin-1 or Windows-1252", "ISO-8859-1")
-        report.error(path, line, col, f"the deck is not UTF-8 text (byte 0x{data[exc.start]:02x}); it looks like {guess}",
+        report.error(path, line, col, f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x}); it looks like {guess}",
                      f"save it as UTF-8 in the editor, or convert it: iconv -f {label} -t UTF-8 old.md > new.md")
         return None
 
