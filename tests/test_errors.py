@@ -1,6 +1,7 @@
 """A user's mistake gives file:line:col, what is wrong and how to fix it, and never a half-written site."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -74,7 +75,9 @@ def test_local_image_is_copied_next_to_the_deck(tmp_path):
     (tmp_path / "slides").mkdir()
     (tmp_path / "slides" / "dot.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     result, _ = diagnostics(tmp_path, '<slide-section>\n\n<slide-img src="dot.png"></slide-img>\n\n</slide-section>\n')
-    assert result.written and (tmp_path / "_site" / "deck" / "media" / "dot.png").exists()
+    page = (tmp_path / "_site" / "deck" / "index.html").read_text()
+    src = re.search(r'<img src="(media/dot-[0-9a-f]{12}\.png)"', page).group(1)
+    assert result.written and (tmp_path / "_site" / "deck" / src).read_bytes() == b"\x89PNG\r\n\x1a\n"
 
 
 def test_remote_image_not_kept_is_a_warning_and_a_placeholder(tmp_path):

@@ -3,6 +3,7 @@ nothing written or deleted outside the output, and the last good site kept."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -118,3 +119,285 @@ def test_a_title_with_angle_brackets_is_whole_in_the_deck_and_the_index(tmp_path
     build_into(tmp_path, tmp_path / "slides")
     assert "<title>Inner product &lt;x, y&gt; &amp; norms</title>" in (tmp_path / "_site" / "d" / "index.html").read_text()
     assert ">Inner product &lt;x, y&gt; &amp; norms</a>" in (tmp_path / "_site" / "index.html").read_text()
+
+
+# ------------------------------------------------------------------ inputs confined
+
+
+def _with_image(tmp_path: Path, src: str) -> list[str]:
+    write_deck(tmp_path / "slides", "d.md", f'<slide-section>\n<slide-img src="{src}"></slide-img>\n</slide-section>\n')
+    return errors_of(build_into(tmp_path, tmp_path / "slides"))
+
+
+def test_an_image_above_the_slides_folder_is_an_error(tmp_path):
+    (tmp_path / "secret.png").write_bytes(b"secret")
+    errors = _with_image(tmp_path, "../secret.png")
+    assert any("d.md:7:1: error: image outside slides/: ../secret.png" in e for e in errors)
+    assert not (tmp_path / "_site").exists()
+
+
+def test_an_absolute_image_path_is_an_error(tmp_path):
+    errors = _with_image(tmp_path, "/etc/passwd")
+    assert any("image outside slides/: /etc/passwd" in e for e in errors)
+
+
+def test_a_symlink_out_of_the_slides_folder_is_an_error(tmp_path):
+    (tmp_path / "secret.png").write_bytes(b"secret")
+    (tmp_path / "slides").mkdir()
+    (tmp_path / "slides" / "link.png").symlink_to(tmp_path / "secret.png")
+    assert any("image outside slides/: link.png" in e for e in _with_image(tmp_path, "link.png"))
+
+
+def test_two_images_with_one_name_in_two_folders_stay_apart(tmp_path):
+    for folder, data in (("a", b"\x89PNG-A"), ("b", b"\x89PNG-B")):
+        (tmp_path / "slides" / folder).mkdir(parents=True)
+        (tmp_path / "slides" / folder / "plot.png").write_bytes(data)
+    write_deck(tmp_path / "slides", "d.md", '<slide-section>\n<slide-img src="a/plot.png"></slide-img>\n</slide-section>\n'
+               '<slide-section>\n<slide-img src="b/plot.png"></slide-img>\n</slide-section>\n')
+    build_into(tmp_path, tmp_path / "slides")
+    page = (tmp_path / "_site" / "d" / "index.html").read_text()
+    shown = [(tmp_path / "_site" / "d" / src).read_bytes() for src in re.findall(r'<img src="([^"]+)"', page)]
+    assert shown == [b"\x89PNG-A", b"\x89PNG-B"]
+
+
+def test_a_markdown_image_is_copied_into_the_site(tmp_path):
+    write_deck(tmp_path / "slides", "d.md", "<slide-section>\n![a dot](dot.png)\n</slide-section>\n")
+    (tmp_path / "slides" / "dot.png").write_bytes(b"\x89PNG-dot")
+    build_into(tmp_path, tmp_path / "slides")
+    src = re.search(r'<img src="([^"]+)" alt="a dot"', (tmp_path / "_site" / "d" / "index.html").read_text()).group(1)
+    assert (tmp_path / "_site" / "d" / src).read_bytes() == b"\x89PNG-dot"
+
+
+def test_a_missing_markdown_image_is_an_error_at_its_line(tmp_path):
+    write_deck(tmp_path / "slides", "d.md", "<slide-section>\n## t\n\nsee ![x](gone.png)\n</slide-section>\n")
+    errors = errors_of(build_into(tmp_path, tmp_path / "slides"))
+    assert any("d.md:9:5: error: image not found: gone.png" in e for e in errors)
+
+
+def test_a_markdown_image_outside_the_slides_is_an_error(tmp_path):
+    write_deck(tmp_path / "slides", "d.md", "<slide-section>\n![x](../../../etc/passwd)\n</slide-section>\n")
+    assert any("image outside slides/" in e for e in errors_of(build_into(tmp_path, tmp_path / "slides")))
+
+
+# ------------------------------------------------------------------ no traceback
+
+
+def _decks_cli(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
+    proc = run_cli("--slides", str(tmp_path / "slides"), "--out", str(tmp_path / "_site"), "--cache", str(tmp_path / "c"),
+                   *extra)
+    no_traceback(proc)
+    return proc
+
+
+def test_a_gbk_deck_is_named_with_a_hint_and_the_other_decks_are_read(tmp_path):
+    write_deck(tmp_path / "slides", "good.md", GOOD + "<slide-section>\n$\\frac{$\n</slide-section>\n")
+    (tmp_path / "slides" / "gbk.md").write_bytes(("---\ntitle: 中文\n---\n" + GOOD).encode("gbk"))
+    proc = _decks_cli(tmp_path)
+    assert proc.returncode == 1
+    assert "slides/gbk.md:2:8: error: the deck is not UTF-8 text (byte 0xd6); it looks like GBK" in proc.stderr
+    assert "iconv -f GBK" in proc.stderr
+    assert re.search(r"good.md:12:\d+: error: KaTeX", proc.stderr)  # the other deck was still read and checked
+
+
+def test_a_latin1_deck_is_named_with_a_hint(tmp_path):
+    (tmp_path / "slides").mkdir()
+    (tmp_path / "slides" / "l.md").write_bytes(("---\ntitle: café\n---\n" + GOOD).encode("latin-1"))
+    proc = _decks_cli(tmp_path)
+    assert proc.returncode == 1 and "l.md:2:11: error: the deck is not UTF-8 text (byte 0xe9)" in proc.stderr
+
+
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path):
+    (tmp_path / "slides").mkdir()
+    (tmp_path / "slides" / "b.md").write_bytes(b"\xef\xbb\xbf---\ntitle: BOM\n---\n" + GOOD.encode())
+    result = build_into(tmp_path, tmp_path / "slides")
+    assert not errors_of(result) and result.decks[0].title == "BOM"
+
+
+def test_a_latin1_svg_with_its_declaration_is_inlined(tmp_path):
+    write_deck(tmp_path / "slides", "d.md", '<slide-section>\n<slide-img src="f.svg"></slide-img>\n</slide-section>\n')
+    svg = '<?xml version="1.0" encoding="ISO-8859-1"?><svg xmlns="http://www.w3.org/2000/svg"><text>café</text></svg>'
+    (tmp_path / "slides" / "f.svg").write_bytes(svg.encode("latin-1"))
+    assert not errors_of(build_into(tmp_path, tmp_path / "slides"))
+    assert "<text>café</text>" in (tmp_path / "_site" / "d" / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_latin1_svg_without_a_declaration_is_an_error_at_the_image(tmp_path):
+    write_deck(tmp_path / "slides", "d.md", '<slide-section>\n<slide-img src="f.svg"></slide-img>\n</slide-section>\n')
+    (tmp_path / "slides" / "f.svg").write_bytes('<svg><text>café</text></svg>'.encode("latin-1"))
+    errors = errors_of(build_into(tmp_path, tmp_path / "slides"))
+    assert any("d.md:7:1: error: f.svg cannot be read as utf-8 text" in e for e in errors)
+
+
+def test_an_impossible_date_is_an_error_at_its_line(tmp_path):
+    write_deck(tmp_path / "slides", "d.md", GOOD, front="title: T\ndate: 2025-13-45")
+    proc = _decks_cli(tmp_path)
+    assert proc.returncode == 1 and "d.md:3:1: error: front matter: 'date: 2025-13-45' is not a calendar date" in proc.stderr
+
+
+def test_a_quoted_impossible_date_is_an_error(tmp_path):
+    write_deck(tmp_path / "slides", "d.md", GOOD, front='title: T\ndate: "2025-02-30"')
+    assert any("field 'date' is not a date" in e for e in errors_of(build_into(tmp_path, tmp_path / "slides")))
+
+
+def test_an_editor_lock_file_and_a_folder_named_like_a_deck_are_skipped(tmp_path):
+    write_deck(tmp_path / "slides", "d.md", GOOD)
+    (tmp_path / "slides" / ".#d.md").symlink_to("root@host.1234:1700000000")  # how Emacs marks a file being edited
+    (tmp_path / "slides" / "x.md").mkdir()
+    result = build_into(tmp_path, tmp_path / "slides")
+    assert not errors_of(result) and [d.path for d in result.decks] == [str(tmp_path / "slides" / "d.md")]
+    assert any("x.md is a folder, not a deck: skipped" in w.message for w in result.report.warnings)
+
+
+def test_a_read_only_output_disk_is_one_line(tmp_path):
+    write_deck(tmp_path / "slides", "d.md", GOOD)
+    proc = run_cli("--slides", str(tmp_path / "slides"), "--out", "/proc/deckbuild-site", "--cache", str(tmp_path / "c"))
+    no_traceback(proc)
+    assert proc.returncode == 1 and "error: cannot write the site into /proc/deckbuild-site" in proc.stderr
+
+
+def test_a_full_output_disk_keeps_the_previous_site(tmp_path, monkeypatch):
+    import errno
+
+    write_deck(tmp_path / "slides", "d.md", GOOD)
+    build_into(tmp_path, tmp_path / "slides")
+    before = snapshot(tmp_path / "_site")
+
+    def full(src, dst):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(dst))
+
+    monkeypatch.setattr(site, "copy_file", full)
+    with pytest.raises(site.BuildError, match="No space left on device"):
+        build_into(tmp_path, tmp_path / "slides")
+    assert snapshot(tmp_path / "_site") == before
+    assert not list(tmp_path.glob("._site.new-*"))
+
+
+def test_a_cache_disk_that_refuses_writes_is_a_warning_and_the_site_is_built(tmp_path):
+    write_deck(tmp_path / "slides", "d.md", GOOD)
+    proc = run_cli("--slides", str(tmp_path / "slides"), "--out", str(tmp_path / "_site"), "--cache", "/proc/deckbuild-cache")
+    no_traceback(proc)
+    assert proc.returncode == 0 and "warning: cannot write the cache file /proc/deckbuild-cache/katex.json" in proc.stderr
+    assert (tmp_path / "_site" / "d" / "index.html").exists()
+
+
+def test_150_nested_elements_are_an_error_not_a_crash(tmp_path):
+    body = "<slide-section>\n" + "<slide-fragment>\n" * 150 + "deep\n" + "</slide-fragment>\n" * 150 + "</slide-section>\n"
+    write_deck(tmp_path / "slides", "d.md", body)
+    errors = errors_of(build_into(tmp_path, tmp_path / "slides"))
+    assert any("is nested 33 elements deep; at most 32 are allowed" in e for e in errors)
+
+
+def test_serve_with_an_impossible_port_is_one_line(tmp_path):
+    proc = run_cli("serve", "--port", "99999", "--out", str(tmp_path / "_site"))
+    no_traceback(proc)
+    assert proc.returncode == 2 and "99999 is not a port" in proc.stderr
+
+
+def test_import_refuses_to_overwrite_its_own_input(tmp_path):
+    old = tmp_path / "old.md"
+    old.write_text("<section data-markdown><textarea data-template>\n## a\n</textarea></section>\n")
+    before = old.read_bytes()
+    proc = run_cli("import", str(old), "-o", str(tmp_path / "." / "old.md"))
+    no_traceback(proc)
+    assert proc.returncode == 1 and "the output is the deck being converted" in proc.stderr
+    assert old.read_bytes() == before
+
+
+def test_import_refuses_an_existing_file_without_force(tmp_path):
+    old = tmp_path / "old.md"
+    old.write_text("<section data-markdown><textarea data-template>\n## a\n</textarea></section>\n")
+    (tmp_path / "new.md").write_text("keep me")
+    proc = run_cli("import", str(old), "-o", str(tmp_path / "new.md"))
+    assert proc.returncode == 1 and "--force" in proc.stderr and (tmp_path / "new.md").read_text() == "keep me"
+    assert run_cli("import", str(old), "-o", str(tmp_path / "new.md"), "--force").returncode == 0
+    assert "<slide-section>" in (tmp_path / "new.md").read_text()
+
+
+def test_a_pdf_page_that_never_loads_is_an_error_within_its_time_limit(browser):
+    import socket
+    import threading
+
+    from deckbuild.diagnostics import BuildError
+    from deckbuild.pdf import print_deck
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    held: list[socket.socket] = []
+    threading.Thread(target=lambda: [held.append(listener.accept()[0]) for _ in range(8)], daemon=True).start()
+    try:
+        with pytest.raises(BuildError, match="did not load within 1.5 s"):
+            print_deck(browser, f"http://127.0.0.1:{listener.getsockname()[1]}/d/index.html", timeout_ms=1500)
+    finally:
+        for conn in held:
+            conn.close()
+        listener.close()
+
+
+# ------------------------------------------------------------------ limits instead of silence or hangs
+
+
+def test_a_list_nested_deeper_than_markdown_keeps_is_an_error(tmp_path):
+    items = "\n".join("  " * i + f"- level {i}" for i in range(12))
+    write_deck(tmp_path / "slides", "d.md", f"<slide-section>\n{items}\n</slide-section>\n")
+    errors = errors_of(build_into(tmp_path, tmp_path / "slides"))
+    assert any("d.md:16:1: error: Markdown keeps" in e for e in errors)
+
+
+def test_block_quotes_nested_deeper_than_markdown_keeps_are_an_error(tmp_path):
+    write_deck(tmp_path / "slides", "d.md", "<slide-section>\n" + ">" * 25 + " deep $x$\n</slide-section>\n")
+    assert any("Markdown keeps" in e for e in errors_of(build_into(tmp_path, tmp_path / "slides")))
+
+
+def test_lists_as_deep_as_markdown_keeps_build(tmp_path):
+    items = "\n".join("  " * i + f"- level {i}" for i in range(9))
+    write_deck(tmp_path / "slides", "d.md", f"<slide-section>\n{items}\n</slide-section>\n")
+    assert not errors_of(build_into(tmp_path, tmp_path / "slides"))
+    assert "level 8" in (tmp_path / "_site" / "d" / "index.html").read_text()
+
+
+def test_twenty_thousand_prices_in_a_paragraph_are_scanned(tmp_path):
+    """Linear scanning: a paragraph of 20,000 `$N` prices (124 s when the scan was quadratic)."""
+    from deckbuild.mathscan import scan_math
+
+    spans, problems = scan_math(" ".join(f"${n}" for n in range(20_000)))
+    assert spans == [] and len(problems) == 20_000
+
+
+# ------------------------------------------------------------------ structure respected
+
+
+def test_note_inside_fenced_code_stays_in_the_slide(tmp_path):
+    write_deck(tmp_path / "slides", "d.md", "<slide-section>\n```\nNote:\nnot notes\n```\nafter\n\nNote:\nreal notes\n</slide-section>\n")
+    build_into(tmp_path, tmp_path / "slides")
+    page = (tmp_path / "_site" / "d" / "index.html").read_text()
+    assert "<pre><code>Note:\nnot notes\n</code></pre>\n<p>after</p>" in page
+    assert '<aside class="notes"><p>real notes</p>' in page
+
+
+def test_note_inside_a_comment_is_not_a_note(tmp_path):
+    write_deck(tmp_path / "slides", "d.md", "<slide-section>\nshown\n<!--\nNote:\n-->\nstill shown\n</slide-section>\n")
+    build_into(tmp_path, tmp_path / "slides")
+    page = (tmp_path / "_site" / "d" / "index.html").read_text()
+    assert "still shown" in page and 'class="notes"' not in page
+
+
+def test_a_slide_end_inside_code_or_a_comment_does_not_end_the_slide(tmp_path):
+    write_deck(tmp_path / "slides", "d.md", "<slide-section>\n```html\n</slide-section>\n```\n`</slide-section>` and "
+               "<!-- </slide-section> -->\nend\n</slide-section>\n")
+    result = build_into(tmp_path, tmp_path / "slides")
+    assert not errors_of(result) and result.decks[0].slides == 1
+    assert "<p><code>&lt;/slide-section&gt;</code> and <!-- </slide-section> -->\nend</p>" in \
+        (tmp_path / "_site" / "d" / "index.html").read_text()
+
+
+def test_an_unclosed_fence_is_named_when_the_slide_never_ends(tmp_path):
+    write_deck(tmp_path / "slides", "d.md", "<slide-section>\n```\ncode\n</slide-section>\n")
+    errors = errors_of(build_into(tmp_path, tmp_path / "slides"))
+    assert any("<slide-section> is never closed" in e and "opened at line 7 is never closed" in e for e in errors)
+
+
+def test_text_spelling_a_placeholder_survives(tmp_path):
+    write_deck(tmp_path / "slides", "d.md", "<slide-section>\nliteral qqx0xqq and $y$\n</slide-section>\n")
+    build_into(tmp_path, tmp_path / "slides")
+    assert "<p>literal qqx0xqq and <span class=\"katex\">" in (tmp_path / "_site" / "d" / "index.html").read_text()
