@@ -194,7 +194,7 @@ def test_a_gbk_deck_is_named_with_a_hint_and_the_other_decks_are_read(tmp_path):
     (tmp_path / "slides" / "gbk.md").write_bytes(("---\ntitle: 中文\n---\n" + GOOD).encode("gbk"))
     proc = _decks_cli(tmp_path)
     assert proc.returncode == 1
-    assert "slides/gbk.md:2:8: error: the deck is not UTF-8 text (byte 0xd6); it looks like GBK" in proc.stderr
+    assert "slides/gbk.md:2:8: error: the file is not UTF-8 text (byte 0xd6); it looks like GBK" in proc.stderr
     assert "iconv -f GBK" in proc.stderr
     assert re.search(r"good.md:12:\d+: error: KaTeX", proc.stderr)  # the other deck was still read and checked
 
@@ -203,7 +203,7 @@ def test_a_latin1_deck_is_named_with_a_hint(tmp_path):
     (tmp_path / "slides").mkdir()
     (tmp_path / "slides" / "l.md").write_bytes(("---\ntitle: café\n---\n" + GOOD).encode("latin-1"))
     proc = _decks_cli(tmp_path)
-    assert proc.returncode == 1 and "l.md:2:11: error: the deck is not UTF-8 text (byte 0xe9)" in proc.stderr
+    assert proc.returncode == 1 and "l.md:2:11: error: the file is not UTF-8 text (byte 0xe9)" in proc.stderr
 
 
 def test_a_utf8_byte_order_mark_is_accepted(tmp_path):
