@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from derivations.rows import split_rows  # noqa: E402
+from deckbuild.rows import split_rows  # noqa: E402
 from latexeval import evaluate_derivation, evaluate_formula  # noqa: E402
 from tests.test_latexeval import ATTRIBUTES  # noqa: E402  the attributes the deck's derivations carry
 

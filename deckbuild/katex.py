@@ -1,9 +1,10 @@
 """Formulas -> HTML by the real KaTeX, in one long-lived Node process.
 
-Starting Node costs more than typesetting a whole deck, so formulas are sent in
-batches to a single worker (katex_worker.cjs) that lives as long as the
-renderer, and every result is cached by a hash of everything that shapes it.
-A rebuild whose formulas are all cached starts no JavaScript at all.
+Starting Node costs more than typesetting a whole deck, so formulas go to the one
+KaTeX process of the run (katexbridge: the evaluator reads its parse trees from the
+same process), and every result is cached by a hash of everything that shapes it.
+A rebuild whose formulas are all cached starts no JavaScript at all. A formula over
+the bridge's time or size limit is an error on that formula like any KaTeX error.
 """
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import katexbridge
+from katexbridge.bridge import WORKER
+
 from .cachefile import read_json, write_json
 from .diagnostics import BuildError
-from .nodeproc import NodeWorker, WorkerStopped
-
-WORKER = Path(__file__).with_name("katex_worker.cjs")
 
 # What each strict-mode finding means for the author, and how to fix it at the source.
 STRICT_HINTS = {
@@ -26,6 +27,7 @@ STRICT_HINTS = {
     "unknownSymbol": "use a KaTeX command instead of the raw character",
     "commentAtEnd": "a % comment at the end of a formula hides the closing delimiter; remove it",
 }
+LIMIT_HINT = "split the formula, or shorten what its macros expand to (\\def, \\newcommand)"
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,8 @@ class KatexRenderer:
         katex_version = json.loads((katex_dir / "package.json").read_text())["version"]
         worker_digest = hashlib.sha256(WORKER.read_bytes()).hexdigest()[:16]
         self.version = f"{katex_version}/{worker_digest}"
-        self.worker = NodeWorker([node, str(WORKER), str(katex_dir)])
+        self.bridge = katexbridge.shared(katex_dir, node)
+        self._started_before = self.bridge.started
 
     def render(self, jobs: list[Job]) -> list[Result]:
         keys = [job.key(self.version) for job in jobs]
@@ -90,25 +93,31 @@ class KatexRenderer:
         if missing:
             fresh = dict(zip(missing, self._typeset(list(missing.values()))))
             for key, result in fresh.items():
-                self.cache.put(key, result)
+                if not (result.error and result.error.get("limit")):  # a limit may pass on a calmer machine
+                    self.cache.put(key, result)
             results = [r if r is not None else fresh[k] for r, k in zip(results, keys)]
         return results  # type: ignore[return-value]
 
     @property
     def started(self) -> int:
-        """How many times a Node process was started (benchmarks and tests read it)."""
-        return self.worker.started
+        """How many times a Node process was started for this renderer (benchmarks and tests read it)."""
+        return self.bridge.started - self._started_before
 
     def _typeset(self, jobs: list[Job]) -> list[Result]:
-        payload = {"jobs": [{"tex": j.tex, "display": j.display, "macros": dict(j.macros), "output": j.output,
-                             "marks": json.loads(j.marks) if j.marks else None} for j in jobs]}
+        payload = [{"tex": j.tex, "display": j.display, "macros": dict(j.macros), "output": j.output,
+                    "marks": json.loads(j.marks) if j.marks else None} for j in jobs]
         try:
-            reply = self.worker.request(payload)
-        except WorkerStopped as exc:
-            raise BuildError(f"the KaTeX worker stopped unexpectedly ({exc}); run the build again") from None
-        except OSError as exc:
-            raise BuildError(f"cannot start Node.js ({self.node}): {exc}") from None
-        return [Result(**r) for r in reply["results"]]
+            replies = self.bridge.render(payload)
+        except katexbridge.BridgeError as exc:
+            raise BuildError(str(exc)) from None
+        return [Result(html=r.get("html", ""), error=_error(r), warnings=r.get("warnings", []), rows=r.get("rows"))
+                for r in replies]
 
     def close(self) -> None:
-        self.worker.close()
+        """Stop the process until the next formula needs it (the evaluator's trees start it again)."""
+        self.bridge.close()
+
+
+def _error(reply: dict) -> dict | None:
+    error = reply.get("error")
+    return None if error is None else {k: v for k, v in error.items() if k in ("message", "pos", "limit")}

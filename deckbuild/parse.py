@@ -13,6 +13,7 @@ from .diagnostics import Report, line_col
 from .mathscan import MathSpan, code_regions, inside, scan_math
 from .model import Block, Deck, DerivationLink, DerivationRow, Element, Math, RemoteImage, Slide
 from .remote_images import is_remote
+from .rows import RowError, split_rows
 from .source import DeckSource, parse_attrs
 
 HTML_TAGS = frozenset("""
@@ -204,8 +205,6 @@ def _derivation_links(body: Block, report: Report) -> list[DerivationLink]:
     found = [el for el in body.walk() if isinstance(el, Element) and elements.kind_of(el).derivation]
     if not found:
         return []
-    from derivations.rows import RowError, split_rows
-
     links = []
     for el in found:
         maths = [p for p in (el.body.pieces if el.body else []) if isinstance(p, Math)]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import elements, markdown
 from .diagnostics import Report
-from .katex import STRICT_HINTS, Job, KatexRenderer, Result
+from .katex import LIMIT_HINT, STRICT_HINTS, Job, KatexRenderer, Result
 from .markup import tag
 from .model import Block, Deck, DerivationLink, Element, Math
 from .remote_images import is_remote, site_name
@@ -91,8 +91,9 @@ def typeset(deck: Deck, statuses: dict[str, LinkStatus], katex: KatexRenderer, r
         excerpt = ("$$" if math.display else "$") + math.tex.strip() + ("$$" if math.display else "$")
         if res.error:
             pos = res.error.get("pos")
-            report.error(math.path, *math.locate(pos if pos is not None else 0), f"KaTeX: {res.error['message']}",
-                         "fix the formula; KaTeX's supported functions: see KaTeX's documentation",
+            hint = LIMIT_HINT if res.error.get("limit") else \
+                "fix the formula; KaTeX's supported functions: see KaTeX's documentation"
+            report.error(math.path, *math.locate(pos if pos is not None else 0), f"KaTeX: {res.error['message']}", hint,
                          excerpt=excerpt if len(excerpt) < 400 else excerpt[:400] + " …")
         for w in _merge_runs(res.warnings):
             pos = w.get("pos")

@@ -1,8 +1,8 @@
 """Machine checks for every derivation step on the DAR-5-5 slides.
 
-The build imports ``derivations.rows`` on every page, so importing this package
-must stay cheap: SymPy, numpy and the topic modules load only when checks are
-listed or run.
+The build reads slide rows with its own grammar (deckbuild/rows.py) and needs
+nothing from here but the checks, so importing this package stays cheap: SymPy,
+numpy and the topic modules load only when checks are listed or run.
 
 API used by the build:
 - ``all_derivations() -> dict[str, Derivation]``

@@ -11,7 +11,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .rows import RELATIONS
+#: The relation codes a step can carry: those the build's row grammar (deckbuild/rows.py) reads
+#: from a slide row, and latexeval checks.
+RELATIONS = ("=", "<=>", "<=", ">=")
 
 
 @dataclass(frozen=True)

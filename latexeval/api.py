@@ -43,7 +43,7 @@ class FormulaEvaluation:
 def evaluate_derivation(rows: list[tuple[str, str]], notation_name: str, *, wrt: list[str] | str | None = None,
                         macros: dict[str, str] | None = None, slide: str | None = None,
                         context: Sequence[str] = ()) -> list[RowEvaluation]:
-    """Evaluate each (relation, latex) row of a derivation (rows as derivations.rows.split_rows gives them).
+    """Evaluate each (relation, latex) row of a derivation (rows as the build's row grammar, deckbuild/rows.py, cuts them).
 
     `wrt`: the parameter(s) a '<=>' row is equivalent in, as LaTeX (default: the notation's).
     `slide`, `context`: the slide's title and the formulas of this and earlier slides, whose

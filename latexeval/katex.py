@@ -1,21 +1,18 @@
-"""KaTeX's parse tree of a formula, from one long-lived Node process.
+"""KaTeX's parse tree of a formula, from the run's one KaTeX process (katexbridge).
 
 The evaluator reads formulas with the parser that renders the slides, so a formula
 means to it exactly what it shows on screen; SymPy's LaTeX parsers disagree with
-KaTeX on this notation. Node costs more to start than to parse a whole deck, so one
-process serves every call of a run, and trees are cached by formula.
+KaTeX on this notation. The process is the one the build typesets with, and trees
+are cached by formula. A formula over the bridge's time or size limit comes back as
+a KatexError on that formula (the row is then not evaluable), like any KaTeX error.
 """
 from __future__ import annotations
 
-import atexit
 import json
 import threading
 from pathlib import Path
 
-from deckbuild.nodeproc import NodeWorker, WorkerStopped
-
-SCRIPT = Path(__file__).with_name("katex_parse.cjs")
-ROOT = Path(__file__).resolve().parent.parent
+import katexbridge
 
 
 class KatexError(ValueError):
@@ -26,55 +23,48 @@ class KatexError(ValueError):
         self.pos = pos
 
 
-def _node_binary() -> str:
-    from deckbuild.assets import node_binary
-
-    return node_binary()
-
-
-def _installed_katex() -> Path:
-    """The pinned KaTeX in node_modules, installed the way the build installs it if missing (fresh clone)."""
-    from deckbuild.assets import ensure_node_modules
-
-    return ensure_node_modules(ROOT, quiet=True) / "katex"
-
-
 class KatexParser:
-    """Batches of formulas -> KaTeX parse trees (JSON), through one Node process."""
+    """Formulas -> KaTeX parse trees (JSON), cached, through a bridge (the shared one by default)."""
 
     def __init__(self, node: str | None = None, katex_dir: Path | None = None):
-        self.node = node
-        self.katex_dir = katex_dir
-        self._worker: NodeWorker | None = None
+        self._bridge = None if node is None and katex_dir is None else katexbridge.Bridge(katex_dir, node)
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str], dict] = {}
+        self._started_before: int | None = None
+
+    @property
+    def bridge(self) -> katexbridge.Bridge:
+        if self._bridge is None:
+            self._bridge = katexbridge.shared()
+        if self._started_before is None:
+            self._started_before = self._bridge.started
+        return self._bridge
 
     @property
     def started(self) -> int:
-        return self._worker.started if self._worker else 0
+        """Node processes started for this parser's requests so far."""
+        return self.bridge.started - self._started_before
 
     def parse(self, exprs: list[str], macros: dict[str, str] | None = None) -> list[list | KatexError]:
         """Each formula's tree (a list of nodes), or the KatexError KaTeX raised for it."""
         key_macros = json.dumps(macros or {}, sort_keys=True)
         missing = sorted({e for e in exprs if (e, key_macros) not in self._cache})
+        fresh: dict[str, dict] = {}
         if missing:
             with self._lock:
-                for expr, reply in zip(missing, self._ask(missing, macros or {})):
+                try:
+                    fresh = dict(zip(missing, self.bridge.parse(missing, macros or {})))
+                except katexbridge.BridgeError as exc:
+                    raise RuntimeError(str(exc)) from None
+            for expr, reply in fresh.items():
+                if not reply.get("error", {}).get("limit"):  # a time limit may pass another time
                     self._cache[(expr, key_macros)] = reply
-        return [_result(self._cache[(e, key_macros)]) for e in exprs]
-
-    def _ask(self, exprs: list[str], macros: dict[str, str]) -> list[dict]:
-        if self._worker is None:
-            katex_dir = self.katex_dir or _installed_katex()
-            self._worker = NodeWorker([self.node or _node_binary(), str(SCRIPT), str(katex_dir)])
-        try:
-            return self._worker.request({"exprs": exprs, "macros": macros})["results"]
-        except WorkerStopped as exc:
-            raise RuntimeError(f"the KaTeX parser process stopped unexpectedly ({exc})") from None
+        return [_result(fresh[e] if e in fresh else self._cache[(e, key_macros)]) for e in exprs]
 
     def close(self) -> None:
-        if self._worker is not None:
-            self._worker.close()
+        if self._bridge is not None:
+            self._bridge.close()
+
 
 def _result(reply: dict) -> list | KatexError:
     if "error" in reply:
@@ -86,9 +76,8 @@ _SHARED: KatexParser | None = None
 
 
 def shared_parser() -> KatexParser:
-    """The process every evaluation of this run shares (closed at exit)."""
+    """The parser every evaluation of this run shares (on the run's one KaTeX process)."""
     global _SHARED
     if _SHARED is None:
         _SHARED = KatexParser()
-        atexit.register(_SHARED.close)
     return _SHARED

@@ -21,7 +21,7 @@ import derivations
 from derivations import engine as E
 from derivations import registry
 from derivations.models import CATEGORICAL_PAIR, LINEAR_GAUSSIAN
-from derivations.rows import Row, RowError, fingerprint, normalise, split_rows
+from deckbuild.rows import RELATIONS, Row, RowError, fingerprint, normalise, split_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT.parent / "shared" / "seed" / "DAR-5-5-vae.reveal.md"
@@ -135,17 +135,21 @@ def test_run_keeps_a_failing_outcome_as_a_result():
 
 def test_source_files_cover_every_module_of_the_package():
     files = derivations.source_files()
-    assert {p.name for p in files} >= {"rows.py", "engine.py", "models.py", "em.py", "gmm_em.py", "terms.py"}
+    assert {p.name for p in files} >= {"engine.py", "models.py", "em.py", "gmm_em.py", "terms.py"}
     assert all(p.exists() and p.suffix == ".py" for p in files)
     for did, s in STEPS:
         assert Path(inspect.getsourcefile(s.check)).resolve() in {p.resolve() for p in files}
+
+
+def test_the_checks_declare_the_relations_the_row_grammar_reads():
+    assert registry.RELATIONS == RELATIONS
 
 
 def test_importing_rows_does_not_import_sympy():
     import subprocess
     import sys
 
-    code = "import sys, derivations.rows; print('sympy' in sys.modules, 'numpy' in sys.modules)"
+    code = "import sys, deckbuild.rows; print('sympy' in sys.modules, 'numpy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
 

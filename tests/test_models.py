@@ -50,3 +50,27 @@ def test_linear_gaussian_closed_forms_agree_with_the_families_posterior(name):
     d = _draws(name, (("phi", "variational"), ("theta", "model")), frozenset())
     M = lg.latent_model(d["theta"], None, d["phi"])
     np.testing.assert_allclose(M.elbo(), lg.elbo(d["phi"], d["theta"]), rtol=1e-12)
+
+
+def _imported_modules(package: str) -> set[str]:
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / package
+    names = set()
+    for path in root.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("package", ["latexeval", "derivations", "katexbridge"])
+def test_libraries_import_nothing_from_the_application(package):
+    assert not {m for m in _imported_modules(package) if m.split(".")[0] == "deckbuild"}
+
+
+def test_the_katex_bridge_imports_neither_the_build_nor_the_evaluator():
+    assert not {m for m in _imported_modules("katexbridge") if m.split(".")[0] in ("deckbuild", "latexeval")}

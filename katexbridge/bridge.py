@@ -1,0 +1,182 @@
+"""One long-lived Node process running KaTeX, for typesetting and for parse trees alike.
+
+Starting Node costs more than the work asked of it, so one process serves every
+request of a run: the build's renderer and the evaluator share it (`shared()`).
+It is started on the first request, not before, and restarted transparently if
+it died in between (killed from outside).
+
+Each formula is one request line, timed on its own: a formula KaTeX takes longer
+than `time_limit` seconds on (a `\\def` expansion that explodes) becomes an error
+on that formula, the process is killed and restarted, and the other formulas go
+on. A formula longer than `size_limit` characters is refused before it is sent;
+KaTeX itself caps macro expansions, author sizes and the output (worker.cjs).
+"""
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import select
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from .node import ROOT, BridgeError, ensure_node_modules, node_binary
+
+WORKER = Path(__file__).with_name("worker.cjs")
+TIME_LIMIT = 5.0  # seconds per formula: KaTeX takes milliseconds on any formula a slide holds
+SIZE_LIMIT = 20_000  # characters per formula: the largest formula of the lecturer's decks is under 2 000
+START_LIMIT = 30.0  # seconds for Node to load KaTeX
+
+
+class _Died(Exception):
+    """The process ended (or answered garbage) while a formula was being worked on."""
+
+
+class Bridge:
+    def __init__(self, katex_dir: Path | None = None, node: str | None = None, *,
+                 time_limit: float | None = None, size_limit: int | None = None):
+        self._katex_dir, self._node = katex_dir, node
+        self._time_limit, self._size_limit = time_limit, size_limit
+        self._proc: subprocess.Popen | None = None
+        self._buffer = b""
+        self._lock = threading.Lock()
+        self.started = 0  # processes started so far (tests and benchmarks read it)
+        self.version: str | None = None
+
+    @property
+    def time_limit(self) -> float:
+        return TIME_LIMIT if self._time_limit is None else self._time_limit
+
+    @property
+    def size_limit(self) -> int:
+        return SIZE_LIMIT if self._size_limit is None else self._size_limit
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return str(Path(self.node).resolve()), str(self.katex_dir.resolve())
+
+    @property
+    def node(self) -> str:
+        if self._node is None:
+            self._node = node_binary()
+        return self._node
+
+    @property
+    def katex_dir(self) -> Path:
+        if self._katex_dir is None:
+            self._katex_dir = ensure_node_modules(ROOT, quiet=True) / "katex"
+        return self._katex_dir
+
+    # ------------------------------------------------------------------ requests
+
+    def render(self, jobs: list[dict]) -> list[dict]:
+        """Each job ({tex, display, macros, output, marks}) -> {html, warnings, rows} or {error, warnings}."""
+        return [self._one({"op": "render", "job": job}, job["tex"], {"warnings": []}) for job in jobs]
+
+    def parse(self, exprs: list[str], macros: dict[str, str] | None = None) -> list[dict]:
+        """Each formula -> {tree} (KaTeX's parse tree, positions as "pos") or {error}."""
+        return [self._one({"op": "parse", "expr": e, "macros": macros or {}}, e, {}) for e in exprs]
+
+    def _one(self, request: dict, tex: str, extra: dict) -> dict:
+        if len(tex) > self.size_limit:
+            return {"error": {"message": f"the formula is over the size limit ({len(tex)} characters, at most "
+                              f"{self.size_limit})", "pos": None, "limit": "size"}, **extra}
+        line = (json.dumps(request) + "\n").encode()
+        with self._lock:
+            for attempt in (1, 2):  # a process killed from outside is restarted once, transparently
+                try:
+                    return self._exchange(line)
+                except TimeoutError:
+                    self.close(kill=True)
+                    return {"error": {"message": f"KaTeX took longer than {self.time_limit:g} s on this formula "
+                                      "(stopped; a macro that expands without end?)", "pos": None, "limit": "time"},
+                            **extra}
+                except _Died as exc:
+                    self.close(kill=True)
+                    if attempt == 2:
+                        return {"error": {"message": f"the KaTeX process stopped on this formula ({exc})",
+                                          "pos": None}, **extra}
+        raise AssertionError("unreachable")
+
+    def _exchange(self, line: bytes) -> dict:
+        proc = self._running()
+        try:
+            proc.stdin.write(line)
+            proc.stdin.flush()
+        except OSError as exc:
+            raise _Died(f"cannot write to it: {exc}") from None
+        return self._reply(time.monotonic() + self.time_limit, TimeoutError)
+
+    def _reply(self, deadline: float, on_timeout) -> dict:
+        fd = self._proc.stdout.fileno()
+        while b"\n" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise on_timeout()
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                raise _Died(f"exit code {self._proc.poll()}")
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        try:
+            return json.loads(line)
+        except ValueError:
+            raise _Died("it answered something that is not JSON") from None
+
+    # ------------------------------------------------------------------ the process
+
+    def _running(self) -> subprocess.Popen:
+        if self._proc is not None and self._proc.poll() is None:
+            return self._proc
+        self.close()
+        try:
+            self._proc = subprocess.Popen([self.node, str(WORKER), str(self.katex_dir)], stdin=subprocess.PIPE,
+                                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        except OSError as exc:
+            raise BridgeError(f"cannot start Node.js ({self.node}): {exc}") from None
+        self.started += 1
+        try:
+            ready = self._reply(time.monotonic() + START_LIMIT, lambda: _Died("KaTeX did not load in time"))
+        except _Died as exc:
+            self.close(kill=True)
+            raise BridgeError(f"Node.js could not load KaTeX from {self.katex_dir} ({exc})") from None
+        self.version = ready.get("version")
+        return self._proc
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def close(self, kill: bool = False) -> None:
+        """Stop the process (a later request starts a new one); `kill` for one that is stuck."""
+        proc, self._proc, self._buffer = self._proc, None, b""
+        if proc is None:
+            return
+        try:
+            if kill:
+                proc.kill()
+            proc.stdin.close()
+            proc.wait(timeout=2)
+        except (OSError, subprocess.TimeoutExpired):
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+
+
+_SHARED: dict[tuple[str, str], Bridge] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared(katex_dir: Path | None = None, node: str | None = None) -> Bridge:
+    """The one bridge of this run for a Node and a KaTeX (the project's own by default), stopped at exit."""
+    bridge = Bridge(katex_dir, node)
+    with _SHARED_LOCK:
+        if bridge.key not in _SHARED:
+            _SHARED[bridge.key] = bridge
+            atexit.register(bridge.close)
+        return _SHARED[bridge.key]

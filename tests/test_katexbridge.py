@@ -1,0 +1,94 @@
+"""One KaTeX process for typesetting and parse trees, with a time and a size limit per formula."""
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+import katexbridge
+from conftest import build_into, write_deck
+from deckbuild.diagnostics import BuildError
+from deckbuild.katex import FormulaCache, Job, KatexRenderer
+from latexeval.katex import shared_parser
+
+# 900 expansions of a macro of 40 fractions: legal TeX that KaTeX needs many seconds for
+EXPLODING = r"\def\a{" + r"\frac{x}{y}" * 40 + "}" + r"\a" * 900
+
+
+def job(tex: str, display: bool = False) -> dict:
+    return {"tex": tex, "display": display}
+
+
+@pytest.fixture
+def bridge():
+    b = katexbridge.Bridge(time_limit=0.5)
+    yield b
+    b.close()
+
+
+def test_a_formula_over_the_time_limit_is_an_error_on_that_formula(bridge):
+    ok, slow, after = bridge.render([job("x^2"), job(EXPLODING, True), job("y_1")])
+    assert slow["error"]["limit"] == "time" and "longer than 0.5 s" in slow["error"]["message"]
+    assert "html" in ok and "html" in after
+
+
+def test_the_process_is_restarted_after_a_formula_it_had_to_stop(bridge):
+    bridge.render([job("x"), job(EXPLODING, True), job("y")])
+    assert bridge.started == 2
+
+
+def test_a_formula_over_the_size_limit_is_refused_before_node_sees_it():
+    b = katexbridge.Bridge(size_limit=50)
+    (big,) = b.render([job("x+" * 40)])
+    assert big["error"]["limit"] == "size" and b.started == 0
+
+
+def test_a_parse_tree_request_has_the_same_limits(bridge):
+    (tree, slow) = bridge.parse(["x", EXPLODING])
+    assert "tree" in tree and slow["error"]["limit"] == "time"
+
+
+def test_a_process_killed_from_outside_is_restarted_transparently(bridge):
+    bridge.render([job("x")])
+    os.kill(bridge.pid, signal.SIGKILL)
+    (again,) = bridge.render([job("y")])
+    assert "html" in again and bridge.started == 2
+
+
+def test_a_node_that_cannot_start_is_a_one_line_error(tmp_path):
+    b = katexbridge.Bridge(node=str(tmp_path / "no-node"))
+    with pytest.raises(katexbridge.BridgeError, match="cannot start Node.js"):
+        b.render([job("x")])
+
+
+def test_the_renderer_reports_a_node_that_cannot_start_as_a_build_error(tmp_path):
+    from conftest import ROOT
+
+    renderer = KatexRenderer(str(tmp_path / "no-node"), ROOT / "node_modules" / "katex", FormulaCache(None))
+    with pytest.raises(BuildError, match="cannot start Node.js"):
+        renderer.render([Job("x", False)])
+
+
+def test_the_renderer_and_the_evaluator_share_one_process(tmp_path):
+    from conftest import ROOT
+    from deckbuild.assets import node_binary
+
+    renderer = KatexRenderer(node_binary(), ROOT / "node_modules" / "katex", FormulaCache(None))
+    assert renderer.bridge is shared_parser().bridge
+
+
+def test_a_build_that_evaluates_and_typesets_starts_node_once(tmp_path):
+    write_deck(tmp_path / "slides", "d.md", "<slide-section>\n\n"
+               "$$\\sum_{i=1}^N \\log p(\\bm{x}_i; \\theta) \\ge \\text{ELBO}$$\n\n</slide-section>\n",
+               front='title: "T"\ndate: "2025-01-01"\nnotation: dar-5-5')
+    result = build_into(tmp_path, tmp_path / "slides")
+    assert not result.report.errors and result.katex_started == 1
+
+
+def test_a_build_reports_a_formula_over_the_time_limit_at_its_place(tmp_path, monkeypatch):
+    monkeypatch.setattr(katexbridge.bridge, "TIME_LIMIT", 0.5)
+    deck = write_deck(tmp_path / "slides", "d.md", f"<slide-section>\n\nok $x$\n\n$${EXPLODING}$$\n\n</slide-section>\n")
+    result = build_into(tmp_path, tmp_path / "slides")
+    (err,) = result.report.errors
+    assert (str(err.path), err.line) == (str(deck), 10) and "longer than 0.5 s" in err.format()
