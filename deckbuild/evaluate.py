@@ -91,6 +91,7 @@ def _evaluate(deck: Deck, notation: str, known: list[str], hint: str, cache: Eva
               NotEvaluable) -> dict[str, list[RowTruth]]:
     macros = deck.meta.get("macros") or {}
     truths = {}
+    contexts = slide_contexts(deck)
     for link in deck.links:
         el = link.element
         name = el.attrs.get("notation") or notation
@@ -99,24 +100,26 @@ def _evaluate(deck: Deck, notation: str, known: list[str], hint: str, cache: Eva
             continue
         wrt = el.attrs.get("wrt")
         rows = [(r.relation, r.latex) for r in link.rows]
+        slide, context = _context_for(name, contexts.get(id(link.math)))
         try:
-            truths[link.id] = cache.get_or(cache.key("rows", name, wrt, macros, rows),
-                                           lambda: _rows(rows, name, wrt, macros))
+            truths[link.id] = cache.get_or(cache.key("rows", name, wrt, macros, rows, slide, context),
+                                           lambda: _rows(rows, name, wrt, macros, slide, context))
         except (NotEvaluable, ValueError) as exc:  # the derivation's attributes, not a row, cannot be read
             report.error(el.path, el.line, el.col, f"derivation '{link.id}' (wrt={wrt!r}): {exc}",
                          "wrt names a parameter of the notation, in LaTeX, e.g. wrt=\"\\phi\"")
-    for math, (slide, context) in free_formulas_in_context(deck):
+    for math in free_formulas(deck):
+        slide, context = _context_for(notation, contexts.get(id(math)))
         (truth,) = cache.get_or(cache.key("formula", notation, macros, math.tex, slide, context),
                                 lambda: [_formula(math.tex, notation, macros, slide, context)])
         _report_formula(math, truth, report)
     return truths
 
 
-def _rows(rows, notation, wrt, macros) -> list[RowTruth]:
+def _rows(rows, notation, wrt, macros, slide=None, context=()) -> list[RowTruth]:
     from latexeval import evaluate_derivation
 
     return [RowTruth(r.index, r.ok, r.detail, r.not_evaluable, r.offset)
-            for r in evaluate_derivation(rows, notation, wrt=wrt, macros=macros)]
+            for r in evaluate_derivation(rows, notation, wrt=wrt, macros=macros, slide=slide, context=context)]
 
 
 def _formula(tex, notation, macros, slide=None, context=()) -> RowTruth:
@@ -142,16 +145,31 @@ def free_formulas(deck: Deck) -> list[Math]:
     return out
 
 
-def free_formulas_in_context(deck: Deck) -> list[tuple[Math, tuple[str, tuple[str, ...]]]]:
-    """Each free formula with its slide's title and the formulas of its own and earlier slides,
+def slide_contexts(deck: Deck) -> dict[int, tuple[str, tuple[str, ...]]]:
+    """For each formula (by id): its slide's title and the formulas of its own and earlier slides,
     whose definitions (θ_i = b^{-2i/d}, R_{i,θ} := […]) a linear-algebra notation takes from the slides."""
-    free = set(map(id, free_formulas(deck)))
-    out, seen = [], []
+    out, seen = {}, []
     for slide in deck.slides:
         here = [p for p in slide.body.walk() if isinstance(p, Math)]
         seen.extend(m.tex for m in here)
-        out.extend((m, (slide.title, tuple(seen))) for m in here if id(m) in free)
+        out.update((id(m), (slide.title, tuple(seen))) for m in here)
     return out
+
+
+def free_formulas_in_context(deck: Deck) -> list[tuple[Math, tuple[str, tuple[str, ...]]]]:
+    """Each free formula with its slide context (slide_contexts)."""
+    contexts = slide_contexts(deck)
+    return [(m, contexts.get(id(m), (None, ()))) for m in free_formulas(deck)]
+
+
+def _context_for(notation: str, context) -> tuple[str | None, tuple[str, ...]]:
+    """The slide context, for a notation that reads it (a linear-algebra one); none otherwise, so that an
+    edit on an earlier slide does not invalidate the cached evaluations of the other notations."""
+    from latexeval import load_notation
+
+    if context is None or not getattr(load_notation(notation), "linear", False):
+        return None, ()
+    return context
 
 
 def _report_formula(math: Math, truth: RowTruth, report: Report) -> None:

@@ -467,3 +467,30 @@ def test_decks_yaml_attaches_a_notation_to_a_deck_by_its_file_name(tmp_path, not
     result = build_into(tmp_path, tmp_path / "slides")
     (warning,) = [d for d in result.report.warnings if "does not hold" in d.message]
     assert warning.path.endswith("a.md")
+
+
+R_DEFINED = r"\bm{r} := \frac{\bm{x}}{\|\bm{x}\|} - \frac{\bm{y}}{\|\bm{y}\|}"
+R_NORM = r"\|\bm{r}\|^2 = 2 - 2 \frac{\langle \bm{x}, \bm{y} \rangle}{\|\bm{x}\| \|\bm{y}\|}"
+
+
+def test_a_definition_on_an_earlier_slide_is_used_by_the_build(tmp_path, notation_folder):
+    from conftest import build_into, write_deck
+
+    (notation_folder / "small.yaml").write_text("vocabulary: linear-algebra\nsizes: {n: 3}\nsymbols:\n"
+                                                "  '\\bm{x}': {vector: n}\n  '\\bm{y}': {vector: n}\n",
+                                                encoding="utf-8")
+    body = (f"<slide-section>\n\n$${R_DEFINED}$$\n\n</slide-section>\n\n"
+            f"<slide-section>\n\n$${R_NORM}$$\n\n$${R_NORM.replace('= 2 - 2', '= 2 - ')}$$\n\n</slide-section>\n")
+    write_deck(tmp_path / "slides", "a.md", body, front='title: "T"\ndate: "2025-01-01"\nnotation: small')
+    result = build_into(tmp_path, tmp_path / "slides")
+    flagged = [d for d in result.report.warnings if d.path.endswith("a.md")]
+    assert [(d.excerpt, "does not hold" in d.message) for d in flagged] == [(R_NORM.replace("= 2 - 2", "= 2 - "), True)]
+
+
+def test_a_derivation_with_a_linear_notation_takes_its_slide_definitions(basics):
+    from latexeval.linapi import evaluate_derivation
+
+    rows = [("=", r"\|\bm{r}\|^2 &= \bm{r}^T \bm{r}"), ("=", r"&= 2 - 2 \frac{\bm{x}^T \bm{y}}{\|\bm{x}\| \|\bm{y}\|}"),
+            ("=", r"&= 2 - \frac{\bm{x}^T \bm{y}}{\|\bm{x}\| \|\bm{y}\|}")]
+    verdicts = [r.ok for r in evaluate_derivation(rows, basics, context=[R_DEFINED])]
+    assert verdicts == [True, True, False]
