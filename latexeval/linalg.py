@@ -50,7 +50,7 @@ def _collapse(v):
     return v
 
 
-def _as_matrix(v, n: int):
+def as_matrix(v, n: int):
     if isinstance(v, Eye):
         return _scale(v.scale, np.eye(n)[None])
     return v
@@ -68,7 +68,7 @@ def add(a, b):
         other = b if isinstance(a, Eye) else a
         if is_scalar(other) or other.shape[-1] != other.shape[-2]:
             raise ShapeError(f"I added to {shape(other)}")
-        a, b = _as_matrix(a, other.shape[-1]), _as_matrix(b, other.shape[-1])
+        a, b = as_matrix(a, other.shape[-1]), as_matrix(b, other.shape[-1])
     if is_scalar(a) != is_scalar(b) or not is_scalar(a) and a.shape[-2:] != b.shape[-2:]:
         raise ShapeError(f"a sum of {shape(a)} and {shape(b)}")
     return a + b

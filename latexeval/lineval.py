@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import itertools
 import zlib
-from dataclasses import dataclass, field, replace, fields
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
 from . import linalg as la
 from .errors import NotEvaluable
 from .expr import (Add, Chain, Div, Dots, Expect, Func, Hadamard, Index, Inner, Labelled, Matrix, Mul, Neg, Node,
-                   Norm, Num, Optimum, Pow, Range, Sum, Sym, Vector, free_symbols)
+                   Norm, Num, Optimum, Pow, Range, Sum, Sym, Vector, free_symbols, key)
 from .linnotation import LinearNotation, Scope
 from .randomvars import RandomVector, Uncertain, expectation, linear, parts
 
@@ -48,10 +48,6 @@ class Definition:
 class Verdict:
     ok: bool | None  # None: undecided (a Monte Carlo bound too wide)
     detail: str
-
-
-class Undecided(Exception):
-    pass
 
 
 # --------------------------------------------------------------------------- #
@@ -306,7 +302,7 @@ class Walker:
             mean = np.zeros((n, 1)) if dist.kind == "zero-mean" else \
                 self._column(dist.mean, n, env) if dist.mean is not None else rng.standard_normal((n, 1))
             if dist.covariance is not None:
-                cov = la._as_matrix(self._exact(dist.covariance, env), n)
+                cov = la.as_matrix(self._exact(dist.covariance, env), n)
                 cov = np.broadcast_to(np.asarray(cov, dtype=float).reshape(-1, n, n)[0], (n, n)) if n > 1 or \
                     np.ndim(cov) == 3 else np.asarray(cov, dtype=float).reshape(1, 1)
             else:  # any covariance: a random one for each instance
@@ -477,7 +473,7 @@ def _pattern_matrix(node: Matrix, walker: Walker, env):
     first, second = paths[0][1].value, paths[0][2].value
     step = second - first
     last_paths = _differences(blocks[0], tails[0])
-    if [p for p, _, _ in last_paths] != [p for p, _, _ in paths] or len({key_of(b) for _, _, b in last_paths}) != 1:
+    if [p for p, _, _ in last_paths] != [p for p, _, _ in paths] or len({key(b) for _, _, b in last_paths}) != 1:
         raise fail("the last block differs from the first elsewhere than at the index")
     last = _int(walker.ev(last_paths[0][2], env), "the last index of a matrix with dots")
     count = (last - first) / step + 1
@@ -501,12 +497,6 @@ def _pattern_matrix(node: Matrix, walker: Walker, env):
         out[:, k * size:(k + 1) * size, k * size:(k + 1) * size] = la.block(b).reshape(batch, size, size) \
             if size > 1 else np.asarray(la.block(b)).reshape(batch, 1, 1)
     return out
-
-
-def key_of(node: Node) -> str:
-    from .expr import key
-
-    return key(node)
 
 
 def _off_blocks_zero(cells, head_r, head_c, tail_r, tail_c, b: int) -> bool:
@@ -699,7 +689,7 @@ def compare(a, b, rel: str, tol: float = RTOL) -> Verdict:
         if isinstance(n, la.Eye) or la.is_scalar(n):
             va, vb = getattr(va, "scale", va), getattr(vb, "scale", vb)
         else:
-            va, vb = la._as_matrix(va, n.shape[-1]), la._as_matrix(vb, n.shape[-1])
+            va, vb = la.as_matrix(va, n.shape[-1]), la.as_matrix(vb, n.shape[-1])
     va, vb = _zero_as(va, vb), _zero_as(vb, va)
     if la.is_scalar(va) != la.is_scalar(vb) or not la.is_scalar(va) and np.shape(va)[-2:] != np.shape(vb)[-2:]:
         return Verdict(False, f"the sides have different shapes: {la.shape(va)} and {la.shape(vb)}")
@@ -748,14 +738,6 @@ def _show(v: np.ndarray) -> str:
 
 # --------------------------------------------------------------------------- #
 # rows of a formula: definitions, ranges, relations
-
-
-@dataclass
-class Statements:
-    """What a formula states, once its definitions are taken out."""
-
-    links: list[Link] = field(default_factory=list)
-    defined: list[str] = field(default_factory=list)
 
 
 def definitions_in(statements: list[Node], nt: LinearNotation, title: str | None) -> dict[str, Definition]:

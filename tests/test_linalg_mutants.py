@@ -7,8 +7,6 @@ evaluated with the definitions of the deck's own slides (R_{i,θ}, θ_i), as the
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from conftest import CORPUS, need_shared
