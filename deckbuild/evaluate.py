@@ -67,9 +67,7 @@ class EvaluationCache:
 
 def evaluate_deck(deck: Deck, cache: EvaluationCache, report: Report) -> dict[str, list[RowTruth]]:
     """Truth of every derivation row (by link id); other formulas are reported here."""
-    from latexeval import notation_for
-
-    notation = deck.meta.get("notation") or notation_for(Path(deck.path).name, deck.meta.get("title"))
+    notation = deck.meta.get("notation") or attached_notation(deck, report)
     if not notation:
         return {}
     known = sorted(p.stem for p in (_LATEXEVAL / "notations").glob("*.yaml"))
@@ -113,6 +111,27 @@ def _evaluate(deck: Deck, notation: str, known: list[str], hint: str, cache: Eva
                                 lambda: [_formula(math.tex, notation, macros, slide, context)])
         _report_formula(math, truth, report)
     return truths
+
+
+def attached_notation(deck: Deck, report: Report | None = None) -> str | None:
+    """The notation latexeval/decks.yaml attaches to a deck by its file name or title (the deck file itself
+    names none and stays as the lecturer wrote it), or None."""
+    import yaml
+
+    path = _LATEXEVAL / "decks.yaml"
+    if not path.exists():
+        return None
+    try:
+        attached = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        if report is not None:
+            report.error("latexeval/decks.yaml", mark.line + 1 if mark else 1, 1, f"not valid YAML: {exc}",
+                         '"Deck file name.md": notation-name, one deck a line')
+        return None
+    if not isinstance(attached, dict):
+        return None
+    return attached.get(Path(deck.path).name) or attached.get(deck.meta.get("title") or "")
 
 
 def _rows(rows, notation, wrt, macros, slide=None, context=()) -> list[RowTruth]:

@@ -20,7 +20,7 @@ models.py instances) -> relations.py (what each relation means) -> api.py.
 """
 from .api import FormulaEvaluation, RowEvaluation, evaluate_derivation, evaluate_formula
 from .errors import NotApplicable, NotEvaluable
-from .notation import load as load_notation, notation_for
+from .notation import load as load_notation
 
 __all__ = ["evaluate_derivation", "evaluate_formula", "RowEvaluation", "FormulaEvaluation", "NotEvaluable",
-           "NotApplicable", "load_notation", "notation_for"]
+           "NotApplicable", "load_notation"]

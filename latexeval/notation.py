@@ -19,7 +19,6 @@ from .katex import KatexError, shared_parser
 from .syntax import Grammar
 
 FOLDER = Path(__file__).with_name("notations")
-DECKS = Path(__file__).with_name("decks.yaml")
 LINEAR_MARK = re.compile(r"^vocabulary:\s*['\"]?linear-algebra", re.M)
 BUILTIN_HEADS = frozenset({"\\text{KL}", "\\text{JS}"})
 
@@ -261,14 +260,3 @@ def load(name: str):
 
         return load_file(path, name, shown=f"latexeval/notations/{path.name}")
     return Notation(name, _spec(name))
-
-
-def notation_for(file_name: str, title: str | None) -> str | None:
-    """The notation latexeval/decks.yaml attaches to a deck (by its file name or title), or None.
-
-    A deck whose front matter names no notation — the lecturer's file stays as it is — gets one here.
-    """
-    if not DECKS.exists():
-        return None
-    attached = yaml.safe_load(DECKS.read_text(encoding="utf-8")) or {}
-    return attached.get(file_name) or (attached.get(title) if title else None)

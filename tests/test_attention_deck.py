@@ -6,16 +6,14 @@ test fails if a verdict changes: a row that does not hold as written must keep s
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from conftest import CORPUS, need_shared
 from deckbuild.diagnostics import Report
-from deckbuild.evaluate import free_formulas_in_context
+from deckbuild.evaluate import attached_notation, free_formulas_in_context
 from deckbuild.parse import parse_deck
 from deckbuild.source import read_deck
-from latexeval import evaluate_formula, notation_for
+from latexeval import evaluate_formula
 
 FILE = "Attention Connection Bottleneck.md"
 
@@ -43,7 +41,7 @@ def results():
     path = need_shared(CORPUS) / FILE
     report = Report()
     deck = parse_deck(read_deck(str(path), "attention", path.read_text(encoding="utf-8"), report), report)
-    notation = notation_for(Path(deck.path).name, deck.meta.get("title"))
+    notation = attached_notation(deck)
     assert notation == "attention"
     return [(math.tex, evaluate_formula(math.tex, notation, slide=slide, context=context))
             for math, (slide, context) in free_formulas_in_context(deck)]

@@ -437,7 +437,6 @@ def notation_folder(tmp_path, monkeypatch):
     folder = tmp_path / "latexeval" / "notations"
     folder.mkdir(parents=True)
     monkeypatch.setattr(latexeval.notation, "FOLDER", folder)
-    monkeypatch.setattr(latexeval.notation, "DECKS", tmp_path / "latexeval" / "decks.yaml")
     monkeypatch.setattr(deckbuild.evaluate, "_LATEXEVAL", tmp_path / "latexeval")
     latexeval.notation.load.cache_clear()
     yield folder
@@ -494,3 +493,13 @@ def test_a_derivation_with_a_linear_notation_takes_its_slide_definitions(basics)
             ("=", r"&= 2 - \frac{\bm{x}^T \bm{y}}{\|\bm{x}\| \|\bm{y}\|}")]
     verdicts = [r.ok for r in evaluate_derivation(rows, basics, context=[R_DEFINED])]
     assert verdicts == [True, True, False]
+
+
+def test_a_broken_decks_yaml_is_a_build_error_at_its_line(tmp_path, notation_folder):
+    from conftest import build_into, write_deck
+
+    (notation_folder.parent / "decks.yaml").write_text('"a.md": [small\n', encoding="utf-8")
+    write_deck(tmp_path / "slides", "a.md", "<slide-section>\n\n$$x = 1$$\n\n</slide-section>\n")
+    result = build_into(tmp_path, tmp_path / "slides")
+    (err,) = result.report.errors
+    assert err.path == "latexeval/decks.yaml" and "not valid YAML" in err.message
