@@ -51,6 +51,8 @@ class Context(Protocol):
 
     def derivation(self, el: Element) -> DerivationView | None: ...
 
+    def claims(self, el: Element) -> bool: ...  # a <slide-definition> whose formula is a claim, not a definition
+
 
 Render = Callable[[Element, str, Context], str]
 
@@ -78,6 +80,7 @@ _FACTOR = Attr("a number between 0.3 and 1, such as 0.8", lambda v: re.fullmatch
 _INDEX = Attr("an order number", lambda v: v.isdigit())
 _EFFECT = Attr("a Reveal fragment style such as fade-up", lambda v: v in _FRAGMENT_EFFECTS)
 _REVEAL = Attr("rows shown one by one: 'all', '3-' or '2,4'", lambda v: re.fullmatch(r"all|\d+-|\d+(,\d+)*", v))
+_CONDITION = Attr("nothing: the formula is a condition the slide assumes (when θ̂ = θ), not a claim", lambda v: v == "")
 _ID = Attr("a derivation id from derivations/", lambda v: re.fullmatch(r"[a-z0-9][a-z0-9-]*", v))
 
 
@@ -132,9 +135,12 @@ def _image(el: Element, inner: str, ctx: Context) -> str:
 
 
 def _definition(el: Element, inner: str, ctx: Context) -> str:
-    tag = "div" if el.block else "span"
     content = inner if el.block else unwrap_paragraph(inner)
-    return f'{start_tag(tag, {"class": "slide-definition", "title": "a definition: not checked"})}{content}</{tag}>'
+    if ctx.claims(el):
+        return content  # defines nothing: a claim, shown (and checked) like any formula
+    tag = "div" if el.block else "span"
+    kind = "a condition the slide assumes" if "condition" in el.attrs else "a definition"
+    return f'{start_tag(tag, {"class": "slide-definition", "title": f"{kind}: not a claim"})}{content}</{tag}>'
 
 
 def _derivation(el: Element, inner: str, ctx: Context) -> str:
@@ -171,7 +177,7 @@ ELEMENTS: dict[str, ElementKind] = _declare(
                                      "notation": Attr("a notation in latexeval/notations/ (default: the deck's)"),
                                      "wrt": Attr("the variable a \\Leftrightarrow row is meant in, e.g. \\phi")},
                 _derivation, required=("id",), claims=False, derivation=True, layout_kind="derivation"),
-    ElementKind("slide-definition", {}, _definition, claims=False),
+    ElementKind("slide-definition", {"condition": _CONDITION}, _definition, claims=False),
 )
 
 TAG = re.compile(r"<(/?)(slide-[a-z][a-z0-9-]*)((?:\s+[^\s>/=]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*)\s*(/?)>",

@@ -1,19 +1,32 @@
 """Slide formulas -> their truth on concrete models, evaluated from the slide's own LaTeX.
 
-The SymPy checks in derivations/ prove what their author wrote in Python; this
-stage evaluates what the audience sees (latexeval: KaTeX's parse tree of the
-row, read with the deck's notation, computed on a Gaussian mixture and a
-linear-Gaussian model). A derivation row is verified only when both agree.
-Every other formula that states a relation is evaluated too, unless it is
-marked `<slide-definition>`; one the evaluator cannot read is reported, never
-passed. Results are cached by a hash of the evaluator, the notation and the
-formula, so a rebuild that changed no formula starts no Node process.
+What the audience sees is what is checked: latexeval reads KaTeX's parse tree of
+each derivation row and of every other formula, with the deck's notation, and
+computes it on the notation's model instances at random draws. A derivation row
+is verified by that evaluation (a Python check in derivations/ can only add a
+proof, see verify.py); a formula outside a derivation that states a relation is
+evaluated the same way, and a false one is an error in `check` and marked on the
+slide.
+
+`<slide-definition>` is honoured only where the formula introduces a name (`:=`,
+`\\triangleq`, `\\equiv`, `\\sim`, or a left side the notation does not know);
+`<slide-definition condition>` marks a condition the slide assumes ("when θ̂ = θ").
+Any other "definition" is a claim and evaluated like every formula.
+
+A formula is read with the notation of the derivations on its slide, then the
+deck's, then each other notation the deck's derivations name; the first that gives
+it a meaning decides: the KL slides' prose speaks of the p and q of
+`notation="divergences"`. One that no notation can
+read is "not checked", with the construct as the reason, never passed.
+
+Results are cached by a hash of the evaluator, the notation and the formula, so a
+rebuild that changed no formula starts no Node process.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import elements
@@ -21,9 +34,13 @@ from katexbridge.bridge import WORKER
 
 from .cachefile import read_json, write_json
 from .diagnostics import Report
-from .model import Deck, Element, Math
+from .model import Deck, Element, Math, Slide
 
 _LATEXEVAL = Path(__file__).resolve().parent.parent / "latexeval"
+
+# How strongly a row or formula is checked, strongest first (the slide's mark and the details say which).
+PROVED, EVALUATED, DEFINITION, NOT_CHECKED, FAILING = "proved", "evaluated", "definition", "not checked", "failing"
+STRENGTHS = (PROVED, EVALUATED, DEFINITION, NOT_CHECKED, FAILING)
 
 
 @dataclass
@@ -33,6 +50,30 @@ class RowTruth:
     detail: str
     not_evaluable: str | None = None
     offset: int | None = None
+    draws: int = 0  # N: random draws per model instance
+    instances: list[str] = field(default_factory=list)  # the M model instances it was evaluated on
+    failure: dict | None = None  # {"instance", "draw", "lhs", "rhs", "relation"} where it failed
+    notation: str = ""  # the notation that read it
+
+
+@dataclass(eq=False)
+class FormulaCheck:
+    """A formula outside a derivation: how strongly it is checked, and why."""
+
+    math: Math
+    strength: str  # one of STRENGTHS (never "proved": no Python check speaks of it)
+    reason: str
+    truth: RowTruth | None = None
+    in_definition: bool = False
+
+
+@dataclass
+class DeckTruth:
+    rows: dict[str, list[RowTruth]] = field(default_factory=dict)  # by derivation id
+    formulas: list[FormulaCheck] = field(default_factory=list)
+
+    def formula_strengths(self) -> dict[Math, str]:
+        return {f.math: f.strength for f in self.formulas}
 
 
 def _code_hash() -> str:
@@ -49,68 +90,118 @@ class EvaluationCache:
         self.code = _code_hash()
         self.dirty = False
         saved = read_json(path, {})
-        self.entries: dict[str, list[dict]] = saved.get("entries", {}) if saved.get("code") == self.code else {}
+        self.entries: dict[str, object] = saved.get("entries", {}) if saved.get("code") == self.code else {}
 
     def key(self, *parts) -> str:
         return hashlib.sha256(json.dumps([self.code, *parts], ensure_ascii=False).encode()).hexdigest()
 
     def get_or(self, key: str, compute) -> list[RowTruth]:
+        return [RowTruth(**r) for r in self.value_or(key, lambda: [asdict(r) for r in compute()])]
+
+    def value_or(self, key: str, compute):
+        """Any JSON value, computed once per formula and evaluator version."""
         if key not in self.entries:
-            self.entries[key] = [asdict(r) for r in compute()]
+            self.entries[key] = compute()
             self.dirty = True
-        return [RowTruth(**r) for r in self.entries[key]]
+        return self.entries[key]
 
     def save(self) -> None:
         if not (self.path and self.dirty):
             return
         write_json(self.path, {"code": self.code, "entries": self.entries})
 
-def evaluate_deck(deck: Deck, cache: EvaluationCache, report: Report) -> dict[str, list[RowTruth]]:
-    """Truth of every derivation row (by link id); other formulas are reported here."""
+
+def known_notations() -> list[str]:
+    return sorted(p.stem for p in (_LATEXEVAL / "notations").glob("*.yaml"))
+
+
+def evaluate_deck(deck: Deck, cache: EvaluationCache, report: Report, *, failing_is_error: bool = False) -> DeckTruth:
+    """Truth of every derivation row (by link id) and of every other formula; problems reported here."""
+    out = DeckTruth()
     notation = deck.meta.get("notation") or attached_notation(deck, report)
     if not notation:
-        return {}
-    known = sorted(p.stem for p in (_LATEXEVAL / "notations").glob("*.yaml"))
+        return out
+    known = known_notations()
     hint = f"notations are latexeval/notations/<name>.yaml; known: {', '.join(known)}"
     if notation not in known:
         report.error(deck.path, 1, 1, f"front matter names an unknown notation '{notation}'", hint)
-        return {}
-    from latexeval.errors import NotEvaluable
+        return out
     from latexeval.linnotation import NotationError
 
     try:
-        return _evaluate(deck, notation, known, hint, cache, report, NotEvaluable)
+        _evaluate(deck, notation, known, hint, cache, report, failing_is_error, out)
     except NotationError as exc:  # a mistake in the notation file itself
         report.error(exc.path, exc.line, 1, exc.message, exc.hint)
-        return {}
+    return out
 
 
 def _evaluate(deck: Deck, notation: str, known: list[str], hint: str, cache: EvaluationCache, report: Report,
-              NotEvaluable) -> dict[str, list[RowTruth]]:
+              failing_is_error: bool, out: DeckTruth) -> None:
+    from latexeval.errors import NotEvaluable
+
     macros = deck.meta.get("macros") or {}
-    truths = {}
     contexts = slide_contexts(deck)
+    readings = [notation]
     for link in deck.links:
-        el = link.element
-        name = el.attrs.get("notation") or notation
+        name = link.element.attrs.get("notation") or notation
         if name not in known:
-            report.error(el.path, el.line, el.col, f"<slide-derivation notation=\"{name}\">: no such notation", hint)
+            report.error(link.element.path, link.element.line, link.element.col,
+                         f"<slide-derivation notation=\"{name}\">: no such notation", hint)
             continue
-        wrt = el.attrs.get("wrt")
+        if name not in readings:
+            readings.append(name)
+        wrt = link.element.attrs.get("wrt")
         rows = [(r.relation, r.latex) for r in link.rows]
         slide, context = _context_for(name, contexts.get(id(link.math)))
         try:
-            truths[link.id] = cache.get_or(cache.key("rows", name, wrt, macros, rows, slide, context),
-                                           lambda: _rows(rows, name, wrt, macros, slide, context))
+            out.rows[link.id] = cache.get_or(cache.key("rows", name, wrt, macros, rows, slide, context),
+                                             lambda: _rows(rows, name, wrt, macros, slide, context))
         except (NotEvaluable, ValueError) as exc:  # the derivation's attributes, not a row, cannot be read
-            report.error(el.path, el.line, el.col, f"derivation '{link.id}' (wrt={wrt!r}): {exc}",
+            report.error(link.element.path, link.element.line, link.element.col,
+                         f"derivation '{link.id}' (wrt={wrt!r}): {exc}",
                          "wrt names a parameter of the notation, in LaTeX, e.g. wrt=\"\\phi\"")
-    for math in free_formulas(deck):
-        slide, context = _context_for(notation, contexts.get(id(math)))
-        (truth,) = cache.get_or(cache.key("formula", notation, macros, math.tex, slide, context),
-                                lambda: [_formula(math.tex, notation, macros, slide, context)])
-        _report_formula(math, truth, report)
-    return truths
+    on_slide = {id(slide): [lk.element.attrs.get("notation") for lk in deck.links
+                            if any(lk.element is el for el in slide.body.walk())] for slide in deck.slides}
+    for slide in deck.slides:
+        for math, definition in formulas_outside_derivations(slide):
+            order = [n for n in on_slide[id(slide)] if n in readings] + readings
+            check = _formula_check(math, definition, list(dict.fromkeys(order)), macros, cache,
+                                   contexts.get(id(math)))
+            if check is not None:
+                out.formulas.append(check)
+                _report_formula(check, report, failing_is_error)
+
+
+def _formula_check(math: Math, definition: Element | None, readings: list[str], macros: dict,
+                   cache: EvaluationCache, slide_context) -> FormulaCheck | None:
+    if definition is not None and "condition" in definition.attrs:
+        return FormulaCheck(math, DEFINITION, "a condition the slide assumes, not a claim", in_definition=True)
+    if definition is not None:
+        named = cache.value_or(cache.key("definition", readings[0], macros, math.tex),
+                               lambda: _definition_of(math.tex, readings[0], macros))
+        if named:
+            return FormulaCheck(math, DEFINITION, named, in_definition=True)
+    truth = None
+    for name in readings:
+        context = _context_for(name, slide_context)
+        (truth,) = cache.get_or(cache.key("formula", name, macros, math.tex, *context),
+                                lambda: [_formula(math.tex, name, macros, *context)])
+        if not truth.not_evaluable:
+            break
+    if truth.ok is None and not truth.not_evaluable:
+        if definition is None:
+            return None  # prose math that states no relation: nothing to check
+        return FormulaCheck(math, NOT_CHECKED, "marked as a definition, but introduces no name and states no relation",
+                            truth, True)
+    if truth.ok is None:
+        return FormulaCheck(math, NOT_CHECKED, f"not evaluable: {truth.not_evaluable}", truth, definition is not None)
+    return FormulaCheck(math, EVALUATED if truth.ok else FAILING, truth.detail, truth, definition is not None)
+
+
+def _definition_of(tex: str, notation: str, macros: dict) -> str | None:
+    from latexeval import definition_of
+
+    return definition_of(tex, notation, macros=macros)
 
 
 def attached_notation(deck: Deck, report: Report | None = None) -> str | None:
@@ -137,7 +228,8 @@ def attached_notation(deck: Deck, report: Report | None = None) -> str | None:
 def _rows(rows, notation, wrt, macros, slide=None, context=()) -> list[RowTruth]:
     from latexeval import evaluate_derivation
 
-    return [RowTruth(r.index, r.ok, r.detail, r.not_evaluable, r.offset)
+    return [RowTruth(r.index, r.ok, r.detail, r.not_evaluable, r.offset, r.draws, list(r.instances), r.failure,
+                     notation)
             for r in evaluate_derivation(rows, notation, wrt=wrt, macros=macros, slide=slide, context=context)]
 
 
@@ -145,23 +237,66 @@ def _formula(tex, notation, macros, slide=None, context=()) -> RowTruth:
     from latexeval import evaluate_formula
 
     f = evaluate_formula(tex, notation, macros=macros, slide=slide, context=context)
-    return RowTruth(1, f.ok, f.detail, f.not_evaluable, f.offset)
+    row = next((r for r in f.rows if r.ok is False), None) or next((r for r in f.rows if r.ok), None)
+    draws, instances, failure = (row.draws, list(row.instances), row.failure) if row else (0, [], None)
+    return RowTruth(1, f.ok, f.detail, f.not_evaluable, f.offset, draws, instances, failure, notation)
+
+
+def formulas_outside_derivations(slide: Slide) -> list[tuple[Math, Element | None]]:
+    """A slide's formulas outside derivations, each with the <slide-definition> around it (or None)."""
+    out = []
+
+    def visit(block, definition: Element | None):
+        for piece in block.pieces:
+            if isinstance(piece, Math):
+                out.append((piece, definition))
+            elif isinstance(piece, Element) and piece.body is not None and not elements.kind_of(piece).derivation:
+                claims = elements.kind_of(piece).claims
+                visit(piece.body, definition if claims else piece)
+
+    visit(slide.body, None)
+    return out
 
 
 def free_formulas(deck: Deck) -> list[Math]:
-    """Formulas outside derivations and definitions: each may state a relation."""
-    out = []
+    """Formulas outside derivations and definitions."""
+    return [m for slide in deck.slides for m, definition in formulas_outside_derivations(slide) if definition is None]
 
-    def visit(block, hidden: bool):
-        for piece in block.pieces:
-            if isinstance(piece, Math) and not hidden:
-                out.append(piece)
-            elif isinstance(piece, Element) and piece.body is not None:
-                visit(piece.body, hidden or not elements.kind_of(piece).claims)
 
-    for slide in deck.slides:
-        visit(slide.body, False)
-    return out
+def failure_text(truth: RowTruth) -> str:
+    """'on gmm at draw 5: lhs = -3.21, rhs = -2.87' — the model, the draw and both values."""
+    f = truth.failure or {}
+    if "lhs" in f:
+        return f"on {f.get('instance', '?')} at draw {f['draw']}: lhs = {f['lhs']:.6g}, rhs = {f['rhs']:.6g}"
+    if "spread" in f:
+        return f"on {f.get('instance', '?')} near draw {f['draw']}: lhs - rhs is not constant " \
+               f"(changes by {f['spread']:.3g}, relative)"
+    return truth.detail
+
+
+def _report_formula(check: FormulaCheck, report: Report, failing_is_error: bool) -> None:
+    math, truth = check.math, check.truth
+    where = math.locate((truth.offset if truth else 0) or 0)
+    if check.strength == FAILING:
+        say = report.error if failing_is_error else report.warning
+        what = "this \"definition\" states a claim, and it" if check.in_definition else "this formula"
+        say(math.path, *where, f"{what} does not hold on the deck's models ({truth.notation}): {failure_text(truth)}",
+            "fix the formula; a definition introduces a name (:=, \\triangleq, or a symbol the notation does not know)",
+            excerpt=math.tex.strip())
+    elif check.strength == NOT_CHECKED:
+        report.warning(math.path, *where, f"not checked: {check.reason}",
+                       "write it so the notation can read it, or mark a definition <slide-definition> "
+                       "(a condition: <slide-definition condition>)", excerpt=math.tex.strip())
+
+
+def report_rows(link, truths: list[RowTruth], report: Report) -> None:
+    """Where a derivation row cannot be evaluated, point at the construct."""
+    for row, truth in zip(link.rows, truths):
+        if truth.not_evaluable:
+            line, col = link.math.locate(row.offset + (truth.offset or 0))
+            report.warning(link.element.path, line, col,
+                           f"derivation '{link.id}' step {row.index}: not checked: {truth.not_evaluable}",
+                           "the row stays unchecked until the evaluator understands it (latexeval/)")
 
 
 def slide_contexts(deck: Deck) -> dict[int, tuple[str, tuple[str, ...]]]:
@@ -189,24 +324,3 @@ def _context_for(notation: str, context) -> tuple[str | None, tuple[str, ...]]:
     if context is None or not getattr(load_notation(notation), "linear", False):
         return None, ()
     return context
-
-
-def _report_formula(math: Math, truth: RowTruth, report: Report) -> None:
-    where = math.locate(truth.offset or 0)
-    if truth.ok is False:
-        report.warning(math.path, *where, f"this formula does not hold on the deck's models: {truth.detail}",
-                       "check the formula; if it defines a symbol, mark it <slide-definition>", excerpt=math.tex.strip())
-    elif truth.not_evaluable:
-        report.warning(math.path, *where, f"not evaluable: {truth.not_evaluable}",
-                       "if the formula is a definition, mark it <slide-definition>…</slide-definition>")
-
-
-def report_rows(link, truths: list[RowTruth], report: Report) -> None:
-    """Where a derivation row cannot be evaluated, point at the construct."""
-    for row, truth in zip(link.rows, truths):
-        if truth.not_evaluable:
-            line, col = link.math.locate(row.offset + (truth.offset or 0))
-            report.warning(link.element.path, line, col,
-                           f"derivation '{link.id}' step {row.index}: not evaluable: {truth.not_evaluable}",
-                           "the row stays unverified until the evaluator understands it (latexeval/)")
-

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from . import assets, elements, remote_images, site
 from .diagnostics import BuildError, Report
-from .evaluate import EvaluationCache, evaluate_deck, report_rows
+from .evaluate import STRENGTHS, DeckTruth, EvaluationCache, evaluate_deck, report_rows
 from .figure_cache import ensure_figures
 from .katex import FormulaCache, KatexRenderer
 from .model import Deck, Element
@@ -50,6 +50,10 @@ class DeckSummary:
     slides: int
     formulas: int
     steps: dict[str, int] = field(default_factory=dict)  # linked, verified, stale, failing, unverified
+    # every relation of the deck (rows and other formulas) by strength: proved, evaluated, definition,
+    # not checked, failing
+    relations: dict[str, int] = field(default_factory=dict)
+    mutants: dict | None = None  # `check --mutants`: {"wrong", "caught", "rewrites", "accepted"} (mutants.py)
     pdf: str = ""  # the deck's handout, relative to the site, once `build.py pdf` has printed it
 
 
@@ -138,18 +142,22 @@ def _shown(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def check_derivations(decks: list[Deck], opts: Options, report: Report) -> dict[str, dict[str, LinkStatus]]:
+def check_derivations(decks: list[Deck], opts: Options, report: Report) -> tuple[dict[str, dict[str, LinkStatus]],
+                                                                                  dict[str, DeckTruth]]:
+    """Every relation of every deck, by its meaning: (derivation statuses, formula truths) per deck slug."""
     cache = EvaluationCache(opts.cache_dir / "latexeval.json" if opts.check_cache else None)
-    truths = {deck.slug: evaluate_deck(deck, cache, report) for deck in decks}
+    failing_is_error = not opts.write  # `check` fails on a false formula; a build marks it and still writes
+    truths = {deck.slug: evaluate_deck(deck, cache, report, failing_is_error=failing_is_error) for deck in decks}
     cache.save()
     for deck in decks:
         for link in deck.links:
-            if link.id in truths[deck.slug]:
-                report_rows(link, truths[deck.slug][link.id], report)
+            if link.id in truths[deck.slug].rows:
+                report_rows(link, truths[deck.slug].rows[link.id], report)
     if not any(deck.links for deck in decks):
-        return {deck.slug: {} for deck in decks}
+        return {deck.slug: {} for deck in decks}, truths
     checks = load_checks(opts.cache_dir, use_cache=opts.check_cache)
-    statuses = {deck.slug: verify_links(deck, checks, report, truths[deck.slug]) for deck in decks}
+    statuses = {deck.slug: verify_links(deck, checks, report, truths[deck.slug].rows, failing_is_error=failing_is_error)
+                for deck in decks}
     require = opts.require_all_checks_used
     if require is None:
         require = opts.slides_dir.resolve() == (opts.root / "slides").resolve()
@@ -157,7 +165,7 @@ def check_derivations(decks: list[Deck], opts: Options, report: Report) -> dict[
         for did in unused_checks(decks, checks):
             report.error("derivations/", 1, 1, f"derivation '{did}' is linked from no slide",
                          f"add <slide-derivation id=\"{did}\"> around its formula on a slide, or remove the check")
-    return statuses
+    return statuses, truths
 
 
 def build(opts: Options, renderer: KatexRenderer | None = None) -> BuildResult:
@@ -172,7 +180,7 @@ def build(opts: Options, renderer: KatexRenderer | None = None) -> BuildResult:
     try:
         decks = read_decks(opts, report)
         kept_images = keep_remote_images(decks, opts, report)
-        statuses = check_derivations(decks, opts, report)
+        statuses, truths = check_derivations(decks, opts, report)
         figures = _figures(opts) if _uses_figures(decks) else {}
         files: dict[str, bytes | Path] = {}
         summaries, chars = [], set()
@@ -180,8 +188,9 @@ def build(opts: Options, renderer: KatexRenderer | None = None) -> BuildResult:
         for deck in decks:
             maths = typeset(deck, statuses[deck.slug], renderer, report)
             media = Media(opts.slides_dir.resolve(), figures, kept_images)
-            slides = SlideRenderer(deck, maths, statuses[deck.slug], media, report).slides()
-            summaries.append(_summary(deck, statuses[deck.slug]))
+            slides = SlideRenderer(deck, maths, statuses[deck.slug], media, report,
+                                   truths[deck.slug].formula_strengths()).slides()
+            summaries.append(_summary(deck, statuses[deck.slug], truths[deck.slug]))
             if deck.draft and not opts.drafts:
                 continue
             page = env.get_template("deck.html.j2").render(deck=deck, slides=slides, assets="../assets",
@@ -271,10 +280,12 @@ def _asset_files(modules: Path, chars: set[str]) -> dict[str, bytes | Path]:
     return files
 
 
-def _summary(deck: Deck, statuses: dict[str, LinkStatus]) -> DeckSummary:
+def _summary(deck: Deck, statuses: dict[str, LinkStatus], truth: DeckTruth) -> DeckSummary:
     steps = [s for st in statuses.values() for s in st.steps]
     counts = {"linked": len(steps)}
     for state in ("verified", "stale", "failing", "unverified"):
         counts[state] = sum(1 for s in steps if s.status == state)
+    strengths = [s.strength for s in steps] + [f.strength for f in truth.formulas]
+    relations = {kind: strengths.count(kind) for kind in STRENGTHS}
     return DeckSummary(deck.slug, deck.path, deck.title, str(deck.meta.get("date", "")), deck.draft,
-                       len(deck.slides), len(deck.formulas()), counts)
+                       len(deck.slides), len(deck.formulas()), counts, relations)

@@ -140,7 +140,10 @@ def _row_marks(link: DerivationLink, status: LinkStatus | None) -> str:
         state = "unverified"
         if status:
             state = next((s.status for s in status.steps if s.index == row.index), "unverified")
-        last[str(row.index)] = {"classes": ["dv-row"], "attrs": {"data-step": row.index, "data-status": state}}
+        strength = next((s.strength for s in status.steps if s.index == row.index), "not checked") if status \
+            else "not checked"
+        last[str(row.index)] = {"classes": ["dv-row"], "attrs": {"data-step": row.index, "data-status": state,
+                                                                 "data-strength": strength}}
     first = int(link.element.attrs.get("fragment") or 1)
     every = {str(i): {"classes": ["fragment"], "attrs": {"data-fragment-index": first + n}}
              for n, i in enumerate(sorted(link.fragment_rows))}
@@ -149,8 +152,9 @@ def _row_marks(link: DerivationLink, status: LinkStatus | None) -> str:
 
 class SlideRenderer:
     def __init__(self, deck: Deck, maths: dict[Math, Result], statuses: dict[str, LinkStatus],
-                 media: Media, report: Report):
+                 media: Media, report: Report, strengths: dict[Math, str] | None = None):
         self.deck = deck
+        self.strengths = strengths or {}  # formulas outside derivations: how strongly each is checked
         self.maths = maths
         self.statuses = statuses
         self.links = {link.element: link for link in deck.links}
@@ -229,15 +233,21 @@ class SlideRenderer:
             if res is None or res.error:
                 shown = html.escape(node.tex)
                 return f'{tag("span", {"class": "math-error", "title": "KaTeX could not render this formula"})}{shown}</span>'
+            shown = _strength_mark(res.html, self.strengths.get(node))
             if alone:
-                return f'<div class="math-display">{res.html}</div>' if node.display else f"<p>{res.html}</p>"
-            return res.html
+                return f'<div class="math-display">{shown}</div>' if node.display else f"<p>{shown}</p>"
+            return shown
         return self.element(node)
 
     def element(self, el: Element) -> str:
         kind = elements.kind_of(el)
         inner = self.block(el.body, lines=kind.lines) if el.body and kind.contains != () else ""
         return kind.render(el, inner, self)
+
+    def claims(self, el: Element) -> bool:
+        """A <slide-definition> whose formula states a claim (evaluate.py decided): shown as a formula."""
+        maths = [p for p in el.body.walk() if isinstance(p, Math)] if el.body else []
+        return any(self.strengths.get(m, "definition") != "definition" for m in maths)
 
     def derivation(self, el: Element) -> elements.DerivationView | None:
         link = self.links.get(el)
@@ -294,6 +304,18 @@ class SlideRenderer:
         site_path = f"media/{site_name(path)}"
         self.media.files[site_path] = path
         return site_path
+
+
+_STRENGTH_TITLES = {"evaluated": "evaluated on the deck's models", "failing": "does not hold on the deck's models",
+                    "not checked": "not checked: the evaluator cannot read it", "definition": "a definition: not a claim"}
+
+
+def _strength_mark(rendered: str, strength: str | None) -> str:
+    """A formula that states a relation carries how strongly it is checked (a failing one is flagged)."""
+    if strength is None:
+        return rendered
+    attrs = {"class": "formula-check", "data-strength": strength, "title": _STRENGTH_TITLES.get(strength, strength)}
+    return f'{tag("span", attrs)}{rendered}</span>'
 
 
 def _only_heading(block: Block) -> bool:

@@ -1,17 +1,33 @@
-"""Derivation links -> the checked status of every step, shown on the slides.
+"""Derivation rows -> how strongly each is checked, shown on the slides and in the details.
 
-A slide's `<slide-derivation id="…">` names a derivation in `derivations/`;
-this module holds the two sides together. A step is:
+A row's status comes from what it means, never from how it is written:
 
-    verified    its check passed and the slide row is the row the check recorded
-    stale       the slide row changed since the check recorded it (fingerprint)
-    failing     its check does not pass
-    unverified  no check could be matched to it (count or relation differ)
+    proved       its own LaTeX holds on the deck's models (evaluate.py), and a Python/SymPy
+                 check of the same step in derivations/ passed and is tied to the row by value
+    evaluated    its own LaTeX holds on N draws of M model instances (no check, or one not tied)
+    not checked  the evaluator cannot read it (the construct is the reason)
+    failing      its own LaTeX is false on a model: the model, the draw and both values, and
+                 the edit from the row before that broke it (explain.py)
+
+A derivation needs no Python: without a module in derivations/ it is evaluated.
+A meaning-preserving rewrite of a row stays verified with derivations/ untouched;
+the text of a row is no reason for it to fail.
+
+The details JSON (one object per derivation, `details_json`) is StepStatus as a dict:
+    index, relation          the row and its relation code (=, <=>, <=, >=)
+    status                   verified | failing | unverified (what the row mark shows)
+    strength                 proved | evaluated | not checked | failing
+    reason                   why not stronger / why failing, one sentence
+    draws, models            N random draws per instance, the M instance names
+    evaluation               the evaluator's own sentence
+    name, check, method, points, tolerance, detail   the Python check, when there is one
+    failure                  {"instance", "draw", "lhs", "rhs", "relation"} for a failing row
+    explanation              for a failing row: {"from_row", "to_row", "before", "after", "text"}
+                             — the smallest sub-expression that differs from the row before
+                             (KaTeX parse trees), and the values it no longer preserves
 
 Running the checks imports SymPy and takes seconds, so results are cached by a
-hash of everything in derivations/ and the versions of the libraries it uses;
-the slide rows are compared against the cached declarations on every build, so
-a stale row is never shown as verified.
+hash of everything in derivations/ and the versions of the libraries it uses.
 """
 from __future__ import annotations
 
@@ -24,6 +40,8 @@ from pathlib import Path
 
 from .cachefile import read_json, write_json
 from .diagnostics import Report
+from .evaluate import DEFINITION, EVALUATED, FAILING, NOT_CHECKED, PROVED, failure_text
+from .explain import explain_failure
 from .model import Deck, DerivationLink
 
 RELATION_TEX = {"=": "=", "<=>": "\\Leftrightarrow", "<=": "\\le", ">=": "\\ge"}
@@ -42,6 +60,12 @@ class StepStatus:
     tolerance: float = 0.0
     detail: str = ""
     evaluation: str = ""  # the slide row's own LaTeX evaluated on the deck's models
+    strength: str = NOT_CHECKED
+    reason: str = ""
+    draws: int = 0
+    models: list[str] = field(default_factory=list)
+    failure: dict | None = None
+    explanation: dict | None = None
 
 
 @dataclass
@@ -87,9 +111,10 @@ def run_all_checks() -> dict:
         results = results_by_id[did]
         out[did] = {
             "title": d.title,
-            "steps": [{"relation": s.relation, "fingerprint": s.fingerprint, "name": s.name} for s in d.steps],
+            "steps": [{"relation": s.relation, "name": s.name} for s in d.steps],
             "results": [{"index": r.index, "ok": bool(r.ok), "method": r.method, "points": int(r.points),
-                         "tolerance": float(r.tolerance), "check": r.check, "detail": r.detail} for r in results],
+                         "tolerance": float(r.tolerance), "check": r.check, "detail": r.detail,
+                         "values": r.values} for r in results],
         }
     return out
 
@@ -106,27 +131,34 @@ def load_checks(cache_dir: Path | None, use_cache: bool = True) -> dict:
     return checks
 
 
-def verify_links(deck: Deck, checks: dict, report: Report, truths: dict | None = None) -> dict[str, LinkStatus]:
-    """Compare each linked slide formula with its declared steps, their results, and the rows' own truth."""
+def verify_links(deck: Deck, checks: dict, report: Report, truths: dict | None = None, *,
+                 failing_is_error: bool = False, macros: dict | None = None) -> dict[str, LinkStatus]:
+    """Each linked slide formula's rows, by their own truth; a Python check adds a proof."""
     statuses: dict[str, LinkStatus] = {}
+    first: dict[str, DerivationLink] = {}
     for link in deck.links:
-        statuses[link.id] = _verify_link(link, checks.get(link.id), report, (truths or {}).get(link.id))
+        if link.id in first:
+            other = first[link.id].element
+            el = link.element
+            report.error(el.path, el.line, el.col, f"derivation id '{link.id}' is used twice: here and at "
+                         f"{other.path}:{other.line}:{other.col}", "give each <slide-derivation> its own id")
+            continue
+        first[link.id] = link
+        statuses[link.id] = _verify_link(link, checks.get(link.id), report, (truths or {}).get(link.id),
+                                         failing_is_error, macros or deck.meta.get("macros") or {})
     return statuses
 
 
-def _verify_link(link: DerivationLink, check: dict | None, report: Report, truths: list | None = None) -> LinkStatus:
+def _verify_link(link: DerivationLink, check: dict | None, report: Report, truths: list | None,
+                 failing_is_error: bool, macros: dict) -> LinkStatus:
     el = link.element
-    if check is None:
-        report.error(el.path, el.line, el.col, f"derivation '{link.id}' has no check in derivations/",
-                     "declare it in a module of derivations/ (see derivations/README.md) or fix the id")
-        return LinkStatus(link.id, link.id, "unverified",
-                          [StepStatus(r.index, r.relation, "unverified") for r in link.rows])
-    declared = check["steps"]
-    results = {r["index"]: r for r in check["results"]}
-    if len(declared) != len(link.rows):
-        report.error(el.path, el.line, el.col,
-                     f"derivation '{link.id}' has {len(link.rows)} rows on the slide but its check declares {len(declared)} steps",
-                     "make the slide and the check agree, row for step")
+    declared = check["steps"] if check else []
+    results = {r["index"]: r for r in check["results"]} if check else {}
+    if check and len(declared) != len(link.rows):
+        report.warning(el.path, el.line, el.col,
+                       f"derivation '{link.id}' has {len(link.rows)} rows on the slide but its Python check declares "
+                       f"{len(declared)} steps: only the steps tied to a row by value add a proof",
+                       "make the check's steps follow the rows, or remove the check (rows are evaluated anyway)")
     steps = []
     for row in link.rows:
         truth = truths[row.index - 1] if truths and row.index <= len(truths) else None
@@ -134,46 +166,70 @@ def _verify_link(link: DerivationLink, check: dict | None, report: Report, truth
         res = results.get(row.index, {})
         base = dict(name=decl["name"] if decl else "", check=res.get("check", ""), method=res.get("method", ""),
                     points=res.get("points", 0), tolerance=res.get("tolerance", 0.0), detail=res.get("detail", ""))
-        where = (row.line, row.col)
-        if decl is None:
-            status = "unverified"
-        elif decl["relation"] != row.relation:
-            status = "unverified"
-            report.error(el.path, *where, f"derivation '{link.id}' step {row.index}: the slide says "
-                         f"{RELATION_TEX[row.relation]} but the check proves {RELATION_TEX[decl['relation']]}",
-                         "change the relation on the slide or in the check")
-        elif decl["fingerprint"] != row.fingerprint:
-            status = "stale"
-            report.warning(el.path, *where, f"derivation '{link.id}' step {row.index} is stale: the slide row changed "
-                           f"since its check was written (fingerprint {row.fingerprint}, check has {decl['fingerprint']})",
-                           "re-derive the row, update the check, then set its fingerprint to " + row.fingerprint,
-                           excerpt=row.latex.strip())
-        elif not res.get("ok"):
-            status = "failing"
-            report.warning(el.path, *where, f"derivation '{link.id}' step {row.index} fails its check "
-                           f"{res.get('check', '?')}: {res.get('detail', 'no result')}", excerpt=row.latex.strip())
-        else:
-            status = _with_truth(link, row, truth, report)
-        steps.append(StepStatus(row.index, row.relation, status, evaluation=_truth_text(truth), **base))
-    worst = next((s for s in ("failing", "stale", "unverified") if any(st.status == s for st in steps)), "verified")
-    return LinkStatus(link.id, check["title"], worst, steps)
+        strength, reason = _strength(link, row, truth, decl, res)
+        step = StepStatus(row.index, row.relation, STATUS_OF[strength], evaluation=_truth_text(truth),
+                          strength=strength, reason=reason, draws=truth.draws if truth else 0,
+                          models=list(truth.instances) if truth else [], failure=truth.failure if truth else None,
+                          **base)
+        if strength == FAILING:
+            step.explanation = explain_failure(link, row.index, truth, macros)
+            say = report.error if failing_is_error else report.warning
+            say(el.path, row.line, row.col, f"derivation '{link.id}' row {row.index} does not hold: "
+                f"{failure_text(truth)}" + (f"; {step.explanation['text']}" if step.explanation else ""),
+                "fix the row (the rows before it hold)", excerpt=row.latex.strip())
+        elif decl and res and not res.get("ok"):
+            report.warning(el.path, row.line, row.col, f"derivation '{link.id}' step {row.index}: its Python check "
+                           f"{res.get('check', '?')} fails ({res.get('detail', 'no result')}); the row is evaluated only",
+                           "fix the check in derivations/")
+        steps.append(step)
+    worst = next((s for s in ("failing", "unverified") if any(st.status == s for st in steps)), "verified")
+    return LinkStatus(link.id, check["title"] if check else _title_of(link), worst, steps)
 
 
-def _with_truth(link: DerivationLink, row, truth, report: Report) -> str:
-    """The check passed; the row is verified only if the slide's own LaTeX holds too."""
+STATUS_OF = {PROVED: "verified", EVALUATED: "verified", DEFINITION: "verified", NOT_CHECKED: "unverified",
+             FAILING: "failing"}
+
+
+def _strength(link: DerivationLink, row, truth, decl: dict | None, res: dict) -> tuple[str, str]:
+    """The row's strength from its own truth; the Python check makes it 'proved' only when tied by value."""
     if truth is None:
-        return "verified"
-    if truth.ok is True:
-        return "verified"
+        return NOT_CHECKED, "the deck names no notation, so its rows cannot be evaluated"
     if truth.ok is False:
-        report.warning(link.element.path, row.line, row.col,
-                       f"derivation '{link.id}' step {row.index}: the row as written does not hold on the deck's "
-                       f"models, although its check passes: {truth.detail}", excerpt=row.latex.strip())
-        return "failing"
-    if not truth.not_evaluable:  # states no relation: nothing to confirm
-        report.warning(link.element.path, row.line, row.col,
-                       f"derivation '{link.id}' step {row.index}: the evaluator found no relation in this row")
-    return "unverified"
+        return FAILING, failure_text(truth)
+    if truth.ok is None:
+        return NOT_CHECKED, f"not evaluable: {truth.not_evaluable}" if truth.not_evaluable else "states no relation"
+    evaluated = f"evaluated on {truth.draws} draws of {len(truth.instances)} models ({', '.join(truth.instances)})"
+    if decl is None:
+        return EVALUATED, evaluated + "; no Python check"
+    if decl["relation"] != row.relation:
+        return EVALUATED, evaluated + f"; the Python step {row.index} proves {RELATION_TEX[decl['relation']]}, " \
+                                      f"the row states {RELATION_TEX[row.relation]}"
+    if not res.get("ok"):
+        return EVALUATED, evaluated + "; its Python check fails"
+    tie = tie_by_value(res.get("values"), truth)
+    if tie is not True:
+        return EVALUATED, evaluated + f"; its Python check passed but is not tied to this row by value ({tie})"
+    return PROVED, f"SymPy: {res.get('method', '')}; tied by value to the row; " + evaluated
+
+
+def tie_by_value(values: dict | None, truth) -> bool | str:
+    """Do the check's two sides equal the row's two sides, on the same draws of the same instances?"""
+    sides = getattr(truth, "sides", None)
+    if not values or not sides:
+        return "no values to compare"
+    common = sorted(set(values) & set(sides))
+    if not common:
+        return "no model instance in common"
+    for name in common:
+        for side in ("lhs", "rhs"):
+            a, b = values[name][side], sides[name][side]
+            if len(a) != len(b) or any(abs(x - y) > 1e-6 * (1 + abs(x) + abs(y)) for x, y in zip(a, b)):
+                return f"its {side} differs from the row's on {name}"
+    return True
+
+
+def _title_of(link: DerivationLink) -> str:
+    return link.id
 
 
 def _truth_text(truth) -> str:

@@ -16,16 +16,20 @@ API used by the build:
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from pathlib import Path
-
-TOPICS = ("latent", "gmm", "em", "jensen", "vae", "divergences")
 
 __all__ = ["all_derivations", "run", "run_all", "run_wrong_variants", "source_files",
            "Derivation", "Step", "StepResult", "Variant"]
 
 
+def topics() -> list[str]:
+    """Every module of the package: a new module with derivations in it needs no list to be found."""
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+
+
 def _load():
-    for topic in TOPICS:
+    for topic in topics():
         importlib.import_module(f"{__name__}.{topic}")
     from . import registry
 

@@ -44,7 +44,7 @@ def _gibbs_form(M):
 NN = derivation("kl-nonnegative", "GAP = KL ≥ 0")
 
 
-@NN.step(1, "=", "965315a2627a", "KL as an expectation of t - 1 - log t (p and q both integrate to 1)")
+@NN.step(1, "=", "KL as an expectation of t - 1 - log t (p and q both integrate to 1)")
 def kl_as_expected_gibbs():
     return E.chain(_kl, _kl_integral, _gibbs_form, fixtures=PAIRS)
 
@@ -54,7 +54,7 @@ def _kl_sign(relation):
                    lambda M: [E.expected_gibbs(M.p, lambda z: M.q.pdf(z) / M.p.pdf(z))], PAIRS)
 
 
-@NN.step(2, ">=", "0cd7033a26d1", "KL >= 0, and KL = 0 only when p = q")
+@NN.step(2, ">=", "KL >= 0, and KL = 0 only when p = q")
 def kl_nonnegative_zero_iff_equal():
     same = E.equal(lambda M: M.p.kl(M.p), lambda M: 0, PAIRS)
     strict = [E.positive_where(_kl, fx, _distinct) for fx in PAIRS]
@@ -91,12 +91,12 @@ def _variance_ratio_form(M, log_sign=-1):
     return (t - 1 / t + log_sign * 2 * M.ops.log(t)) / 2
 
 
-@AS.step(1, "=", "cd06495633c7", "KL(p||q) - KL(q||p) = int (p + q) log(p/q)")
+@AS.step(1, "=", "KL(p||q) - KL(q||p) = int (p + q) log(p/q)")
 def kl_difference_integral():
     return E.equal(_kl_difference, _mixed_integral, PAIRS)
 
 
-@AS.step(2, "=", "ca8f19787c92", "for zero-mean normals the difference is (t - 1/t - 2 log t)/2, non-zero for t != 1")
+@AS.step(2, "=", "for zero-mean normals the difference is (t - 1/t - 2 log t)/2, non-zero for t != 1")
 def kl_difference_for_normals():
     zero_mean = (ZERO_MEAN_NORMAL_PAIR,)
     identity = E.equal(_mixed_integral, _variance_ratio_form, zero_mean)
@@ -154,12 +154,12 @@ def _js_nonneg(sign=+1):
                    CAT)
 
 
-@JS.step(1, "<=", "ca369edb89ed", "JS is half a KL to the midpoint plus half another: >= 0")
+@JS.step(1, "<=", "JS is half a KL to the midpoint plus half another: >= 0")
 def js_nonnegative():
     return E.combine(_js_nonneg(), E.equal(_half_kls, _js_entropy_form, CAT))
 
 
-@JS.step(2, "=", "c4e19781bada", "JS is symmetric")
+@JS.step(2, "=", "JS is symmetric")
 def js_symmetric():
     return E.chain(_js_entropy_form, lambda M: _half_kls(M, first="q"), lambda M: _js_entropy_form(M, first="q"),
                    fixtures=CAT)
@@ -180,7 +180,7 @@ def _js_upper(relation="<=", bound=None):
                    (lambda M: M.ops.log(2)) if bound is None else bound, relation, _log2_slack, CAT)
 
 
-@JS.step(3, "<=", "cef185272acf", "JS <= log 2")
+@JS.step(3, "<=", "JS <= log 2")
 def js_at_most_log2():
     return _js_upper()
 

@@ -23,29 +23,29 @@ def _kl_gaps(M):
 Q = derivation("em-q-decomposition", "(期望) 对数似然间的关系")
 
 
-@Q.step(1, "=", "196959512148", "Q is a sum of per-sample posterior expectations")
+@Q.step(1, "=", "Q is a sum of per-sample posterior expectations")
 def q_is_sum_of_posterior_expectations():
     """E over all z = (z_1..z_N) of sum_i log p(x_i, z_i) splits per sample only because
     each posterior integrates to 1: a real fact, not notation."""
     return E.equal(T.expected_loglik_all_z, T.expected_complete_loglik, LATENT)
 
 
-@Q.step(2, "<=>", "06adbcbcef29", "dividing by p(z|x_i; theta_hat) only adds a theta-free entropy")
+@Q.step(2, "<=>", "dividing by p(z|x_i; theta_hat) only adds a theta-free entropy")
 def q_equivalent_to_posterior_bound():
     return E.equivalent(T.expected_complete_loglik, T.posterior_bound, "theta", LATENT)
 
 
-@Q.step(3, "=", "5309127c32d4", "Bayes: p(x_i, z) = p(z|x_i) p(x_i)")
+@Q.step(3, "=", "Bayes: p(x_i, z) = p(z|x_i) p(x_i)")
 def bayes_rule_inside_the_log():
     return E.equal(T.posterior_bound, T.bayes_rewrite, LATENT)
 
 
-@Q.step(4, "=", "8759c0dd96c4", "log of a product is a sum of logs")
+@Q.step(4, "=", "log of a product is a sum of logs")
 def log_of_product():
     return E.equal(T.bayes_rewrite, T.log_split, LATENT)
 
 
-@Q.step(5, "=", "d81d0c2f9e70", "the posterior integrates to 1; what remains is -KL")
+@Q.step(5, "=", "the posterior integrates to 1; what remains is -KL")
 def evidence_minus_kl_gap():
     return E.equal(T.log_split, T.evidence_minus_gap, LATENT)
 
@@ -95,12 +95,12 @@ def _evidence_at_theta_hat():
 B = derivation("em-to-vae-bound", "从 EM 算法到 VAE")
 
 
-@B.step(1, "<=>", "0a16fb6159f5", "Q and the posterior bound have the same maximisers in theta")
+@B.step(1, "<=>", "Q and the posterior bound have the same maximisers in theta")
 def q_equivalent_to_bound():
     return E.equivalent(T.q_function, T.posterior_bound, "theta", LATENT)
 
 
-@B.step(2, "=", "d81d0c2f9e70", "bound = marginal likelihood - GAP")
+@B.step(2, "=", "bound = marginal likelihood - GAP")
 def bound_is_evidence_minus_gap():
     return E.equal(T.posterior_bound, T.evidence_minus_gap, LATENT)
 
@@ -124,12 +124,12 @@ def _gap_swapped():
 LB = derivation("em-lower-bound", "最大化 Q ⇔ 最大化似然下界")
 
 
-@LB.step(1, "<=>", "5fd0cc59040b", "maximising Q maximises likelihood minus GAP")
+@LB.step(1, "<=>", "maximising Q maximises likelihood minus GAP")
 def q_equivalent_to_evidence_minus_gap():
     return E.equivalent(T.q_function, T.evidence_minus_gap, "theta", LATENT)
 
 
-@LB.step(2, "<=", "926912f18235", "GAP = KL >= 0, so it is a lower bound")
+@LB.step(2, "<=", "GAP = KL >= 0, so it is a lower bound")
 def evidence_minus_gap_is_lower_bound():
     return E.bound(T.evidence_minus_gap, T.log_evidence, "<=", _kl_gaps, LATENT)
 
@@ -152,7 +152,7 @@ def _bound_at_theta(M):
     return T.posterior_bound(M.with_params(theta_hat=M.theta))
 
 
-@TB.step(1, "=", "92ec78c9fd6f", "at theta_hat = theta the GAP vanishes")
+@TB.step(1, "=", "at theta_hat = theta the GAP vanishes")
 def bound_tight_at_theta_hat():
     return E.equal(_bound_at_theta, T.log_evidence, LATENT)
 
@@ -166,7 +166,7 @@ def _tight_everywhere():
 AE = derivation("em-argmax-elbo", "ELBO (Evidence Lower Bound): EM 的 M 步")
 
 
-@AE.step(1, "=", "7ab155dab000", "EM's M-step maximises the posterior-weighted ELBO")
+@AE.step(1, "=", "EM's M-step maximises the posterior-weighted ELBO")
 def m_step_is_argmax_of_elbo():
     """argmax is invariant under '<=>': the bound differs from Q by a theta-free term,
     and the closed-form GMM M-step is Q's global maximiser (gmm-m-step)."""
@@ -187,17 +187,17 @@ def _argmax_of_likelihood():
 EK = derivation("elbo-kl", "ELBO = 对数似然 − KL")
 
 
-@EK.step(1, "=", "16e60d954e10", "the ELBO integral equals its closed form")
+@EK.step(1, "=", "the ELBO integral equals its closed form")
 def elbo_integral_matches_closed_form():
     return E.equal(T.elbo, T.elbo_integral, LATENT)
 
 
-@EK.step(2, "=", "62ed16f84ed4", "Bayes inside the log")
+@EK.step(2, "=", "Bayes inside the log")
 def elbo_bayes_rewrite():
     return E.equal(T.elbo_integral, T.elbo_bayes, LATENT)
 
 
-@EK.step(3, "=", "56c78a3163bd", "ELBO = log-likelihood - KL(q || posterior)")
+@EK.step(3, "=", "ELBO = log-likelihood - KL(q || posterior)")
 def elbo_is_evidence_minus_kl():
     return E.equal(T.elbo_bayes, T.evidence_minus_kl, LATENT)
 

@@ -69,7 +69,7 @@ def _symbolic_integral(f):
     return sp.integrate(f, (x, -sp.oo, sp.oo))
 
 
-@NORM.step(1, "=", "c7cdc7775277", "integral of the mixture is the weighted sum of component integrals")
+@NORM.step(1, "=", "integral of the mixture is the weighted sum of component integrals")
 def mixture_integral_is_linear():
     """Linearity of the integral needs no proof; what is checked is that the density EM
     actually uses (log-sum-exp of the log-joints) integrates like the weighted components."""
@@ -92,7 +92,7 @@ def _component_integral_check(drop_normaliser=False):
     return E.combine(E.Outcome(sym, "symbolic", 0, 0.0, "" if sym else "a component does not integrate to 1"), num)
 
 
-@NORM.step(2, "=", "c75ae4a37153", "each Gaussian component integrates to 1")
+@NORM.step(2, "=", "each Gaussian component integrates to 1")
 def components_integrate_to_one():
     return _component_integral_check()
 
@@ -106,7 +106,7 @@ def _weights_sum_check(drop_last=False):
                      E.numeric(err < 1e-12, len(_grid_integrals()), 1e-12, f"|sum alpha - 1| <= {err:.2g}"))
 
 
-@NORM.step(3, "=", "8dcf605b0a98", "mixture weights sum to 1")
+@NORM.step(3, "=", "mixture weights sum to 1")
 def weights_sum_to_one():
     return _weights_sum_check()
 
@@ -263,7 +263,7 @@ def _sklearn_referee() -> E.Outcome:
 MSTEP = derivation("gmm-m-step", "GMM 上的 EM: M 步的闭式解")
 
 
-@MSTEP.step(1, "=", "631e0db7d9f9", "the closed-form M-step is the global maximiser of Q")
+@MSTEP.step(1, "=", "the closed-form M-step is the global maximiser of Q")
 def closed_form_m_step_maximises_q():
     return E.combine(_m_step_bound(), m_step_maximises("q"), _m_step_2d_certificate(), _sklearn_referee())
 
@@ -300,7 +300,7 @@ def _gain_decomposition(M, sign=+1):
     return T.q_function(M) - q_at_hat + sign * gap
 
 
-@MONO.step(1, "=", "6f5ca2b49ff9", "likelihood gain = Q gain + KL between successive posteriors")
+@MONO.step(1, "=", "likelihood gain = Q gain + KL between successive posteriors")
 def likelihood_gain_decomposes():
     return E.equal(_likelihood_gain, _gain_decomposition, (DISCRETE, LINEAR_GAUSSIAN))
 
@@ -330,7 +330,7 @@ def _em_runs(direction: str = ">=", m_step=G.m_step, runs: int = 6, iterations: 
                      "numeric (EM runs)")
 
 
-@MONO.step(2, ">=", "0cd7033a26d1", "EM never decreases the log-likelihood")
+@MONO.step(2, ">=", "EM never decreases the log-likelihood")
 def em_log_likelihood_never_decreases():
     return E.combine(_em_runs(), _sklearn_referee())
 

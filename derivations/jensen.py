@@ -47,24 +47,24 @@ def jensen_gap(M):
 J = derivation("elbo-jensen", "ELBO ≤ 对数似然: Jensen's inequality")
 
 
-@J.step(1, "=", "348b3c1e2b09", "the ELBO integral is an expectation under q")
+@J.step(1, "=", "the ELBO integral is an expectation under q")
 def elbo_is_expectation_under_q():
     """int q f dz and E_q[f] are the same number; what is checked is the integral against
     the model's independently derived closed-form ELBO."""
     return E.equal(T.elbo, T.elbo_integral, LATENT)
 
 
-@J.step(2, "<=", "a3e72c3b3a0a", "Jensen: E[log Y] <= log E[Y] for concave log")
+@J.step(2, "<=", "Jensen: E[log Y] <= log E[Y] for concave log")
 def jensen_for_log():
     return E.bound(T.elbo_integral, jensen_upper, "<=", jensen_gap, LATENT)
 
 
-@J.step(3, "=", "f140ad7af6e7", "q cancels: E_q[p/q] is the integral of the joint")
+@J.step(3, "=", "q cancels: E_q[p/q] is the integral of the joint")
 def q_cancels_inside_expectation():
     return E.equal(jensen_upper, evidence_integral, LATENT)
 
 
-@J.step(4, "=", "816a1e306d6f", "integrating z out of the joint gives the evidence")
+@J.step(4, "=", "integrating z out of the joint gives the evidence")
 def marginalising_gives_evidence():
     return E.equal(evidence_integral, T.log_evidence, LATENT)
 
@@ -88,7 +88,7 @@ def _evidence_misses_a_sample():
 HW = derivation("elbo-bound", "课后扩展: ELBO ≤ Σ log p(x_i; θ)")
 
 
-@HW.step(1, "<=", "4936aa89ebb6", "the ELBO is a lower bound of the log-likelihood")
+@HW.step(1, "<=", "the ELBO is a lower bound of the log-likelihood")
 def elbo_below_log_likelihood():
     """The slack is sum_i KL(q || p(z|x_i; theta)): the elbo-kl identity plus KL >= 0."""
     return E.bound(T.elbo, T.log_evidence, "<=", T.kl_to_posterior_certificate, LATENT)

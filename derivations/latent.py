@@ -51,7 +51,7 @@ def _against_scipy(weighted=True, mixtures: int = 16) -> E.Outcome:
 GD = derivation("gmm-density", "知识回顾: 高斯混合分布")
 
 
-@GD.step(1, "=", "8c19e2207e04", "the mixture is the latent-variable marginal with alpha_k = P(z = k)")
+@GD.step(1, "=", "the mixture is the latent-variable marginal with alpha_k = P(z = k)")
 def gmm_is_alpha_weighted_gaussians():
     return E.combine(E.equal(_marginal_through_prior, _explicit_sum, (DISCRETE,)), _against_scipy())
 
@@ -64,12 +64,12 @@ def _density_unweighted():
 GL = derivation("gmm-latent", "高斯混合: 离散隐变量下的一般模型")
 
 
-@GL.step(1, "=", "952415dd9db0", "for a discrete z the integral over z is a sum over components")
+@GL.step(1, "=", "for a discrete z the integral over z is a sum over components")
 def integral_over_discrete_z_is_a_sum():
     return E.equal(_marginal_through_prior, _explicit_sum, (DISCRETE,))
 
 
-@GL.step(2, "=", "893b6409177e", "the components are alpha_k-weighted Gaussians")
+@GL.step(2, "=", "the components are alpha_k-weighted Gaussians")
 def components_are_weighted_gaussians():
     return _against_scipy()
 

@@ -1,8 +1,8 @@
 """Derivations, their steps and their wrong variants, and how the build runs them.
 
-A step's fingerprint is written as a literal next to its check: when the slide row
-changes and nobody revisits the check, the two disagree and the build can call the
-step stale instead of trusting an old proof of a different formula.
+A step names no text of its slide row: the build ties a step to its row by value
+(the check's two sides, evaluated on the evaluator's draws, must equal the row's
+two sides), so a rewrite of the row that keeps its meaning keeps its proof.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ RELATIONS = ("=", "<=>", "<=", ">=")
 class Step:
     index: int
     relation: str
-    fingerprint: str
     name: str
     check: Callable
 
@@ -44,6 +43,7 @@ class StepResult:
     check: str
     detail: str
     seconds: float = 0.0
+    values: dict | None = None  # {instance: {"lhs": [...], "rhs": [...]}}: the check's sides on the evaluator's draws
 
 
 @dataclass
@@ -53,7 +53,7 @@ class Derivation:
     steps: list[Step] = field(default_factory=list)
     wrong_variants: list[Variant] = field(default_factory=list)
 
-    def step(self, index: int, relation: str, fingerprint: str, name: str):
+    def step(self, index: int, relation: str, name: str):
         """Register the decorated function as the check of slide row `index`."""
         if relation not in RELATIONS:
             raise ValueError(f"{self.id} row {index}: unknown relation {relation!r}")
@@ -61,7 +61,7 @@ class Derivation:
         def register(fn: Callable) -> Callable:
             if any(s.index == index for s in self.steps):
                 raise ValueError(f"{self.id}: row {index} registered twice")
-            self.steps.append(Step(index, relation, fingerprint, name, fn))
+            self.steps.append(Step(index, relation, name, fn))
             self.steps.sort(key=lambda s: s.index)
             return fn
 

@@ -31,12 +31,12 @@ def _recon_minus_prior_kl(M, drop_kl=False):
 ES = derivation("vae-e-step", "从 VAE 到 EM: E 步")
 
 
-@ES.step(1, "=", "efd2e5e56540", "ELBO = log-likelihood - KL(q || posterior)")
+@ES.step(1, "=", "ELBO = log-likelihood - KL(q || posterior)")
 def elbo_splits_for_e_step():
     return E.equal(T.elbo, T.evidence_minus_kl, LATENT)
 
 
-@ES.step(2, "<=>", "a74c5b9ab3be", "with theta fixed, only -KL depends on phi")
+@ES.step(2, "<=>", "with theta fixed, only -KL depends on phi")
 def e_step_equivalent_to_neg_kl():
     return E.equivalent(T.evidence_minus_kl, _neg_kl, "phi", LATENT)
 
@@ -68,7 +68,7 @@ def _elbo_at_prior(M):
     return T.elbo(M.with_q(lambda i: M.prior(M.theta)))
 
 
-@POST.step(1, "=", "2fc266aef64e", "the ELBO's maximiser over q is the exact posterior")
+@POST.step(1, "=", "the ELBO's maximiser over q is the exact posterior")
 def posterior_maximises_elbo():
     """ELBO(q) = ELBO(posterior) - sum_i KL(q || posterior) for every q, and KL vanishes only
     at q = posterior: the posterior is the unique argmax (EM's E-step)."""
@@ -85,12 +85,12 @@ def _prior_maximises():
 MS = derivation("vae-m-step", "从 VAE 到 EM: M 步")
 
 
-@MS.step(1, "=", "da15df62395c", "ELBO = reconstruction - KL(q || prior)")
+@MS.step(1, "=", "ELBO = reconstruction - KL(q || prior)")
 def elbo_splits_for_m_step():
     return E.equal(T.elbo, _recon_minus_prior_kl, VAE_LATENT)
 
 
-@MS.step(2, "<=>", "e0c3337ad2c6", "with phi fixed and p(z) parameter-free, only the reconstruction depends on theta")
+@MS.step(2, "<=>", "with phi fixed and p(z) parameter-free, only the reconstruction depends on theta")
 def m_step_equivalent_to_reconstruction():
     return E.equivalent(_recon_minus_prior_kl, T.reconstruction, "theta", VAE_LATENT)
 
@@ -130,7 +130,7 @@ def _q_at_posterior_mean(M):
     return M.with_q(lambda i: Normal(M.ops, M.posterior(i, M.theta).mean, 1))
 
 
-@GAP.step(1, "=", "9175de967cce", "for every phi the gap is sum_i KL(q || posterior)")
+@GAP.step(1, "=", "for every phi the gap is sum_i KL(q || posterior)")
 def gap_is_kl_to_posterior():
     return E.equal(_gap_at_phi, T.kl_to_posterior, UNIT_Q)
 
@@ -148,12 +148,12 @@ def _min_over_means(inverted=False):
     )
 
 
-@GAP.step(2, "=", "0b734e0504f4", "the best q = N(m_i, 1) sits at the posterior mean")
+@GAP.step(2, "=", "the best q = N(m_i, 1) sits at the posterior mean")
 def min_gap_closed_form():
     return _min_over_means()
 
 
-@GAP.step(3, ">=", "29b079e128e8", "GAP_VAE >= 0 = GAP_EM, strictly when a != 0")
+@GAP.step(3, ">=", "GAP_VAE >= 0 = GAP_EM, strictly when a != 0")
 def vae_gap_positive_em_gap_zero():
     em_gap = E.equal(lambda M: T.log_evidence(M) - T.elbo(T.with_exact_posterior(M)), lambda M: 0, LATENT)
     nonneg = E.bound(lambda M: 0, _min_gap, "<=", lambda M: [E.gibbs_term(1 + _ratio(M), M.N / 2)], UNIT_Q)

@@ -29,6 +29,9 @@ class RowEvaluation:
     detail: str
     not_evaluable: str | None = None  # the construct, e.g. "\\int over \\bm{x}: only over the latent variable"
     offset: int | None = None  # where it is, as a character offset into the row's LaTeX
+    draws: int = 0  # random draws per instance behind the verdict
+    instances: tuple[str, ...] = ()  # the model instances it was evaluated on
+    failure: dict | None = None  # where it failed: {"instance", "draw", "lhs", "rhs", "relation"}
 
 
 @dataclass(frozen=True)
@@ -185,7 +188,7 @@ class _Rows:
     def _verdict(self, index: int, links: list[Link], carried: bool) -> RowEvaluation:
         if not links:
             return RowEvaluation(index, None, "states no relation")
-        details = []
+        details, draws, names = [], 0, []
         for k, link in enumerate(links):
             try:
                 verdict = check(link, self.nt)
@@ -197,6 +200,55 @@ class _Rows:
                     return RowEvaluation(index, None, f"not evaluable: {construct}", construct, None)
                 return self._not_evaluable(index, exc)
             if not verdict.ok:
-                return RowEvaluation(index, False, f"{link.rel}: {verdict.detail}")
+                failure = dict(verdict.failure or {}, relation=link.rel)
+                return RowEvaluation(index, False, f"{link.rel}: {verdict.detail}", draws=verdict.draws,
+                                     instances=verdict.instances, failure=failure)
             details.append(verdict.detail)
-        return RowEvaluation(index, True, "; ".join(details))
+            draws = max(draws, verdict.draws)
+            names.extend(n for n in verdict.instances if n not in names)
+        return RowEvaluation(index, True, "; ".join(details), draws=draws, instances=tuple(names))
+
+
+# Relations that introduce a name by their form, whatever the notation knows.
+DEFINING = {"\\triangleq", "\\equiv", "\\coloneqq", "\\eqqcolon", "\\doteq", "\\coloneq", "\\sim"}
+
+
+def definition_of(latex: str, notation_name: str, *, macros: dict[str, str] | None = None) -> str | None:
+    """What a formula marked as a definition introduces, or None when it states a claim to evaluate.
+
+    A definition introduces a name: `:=`, `\\triangleq`, `\\equiv` (or `\\sim`, which gives a
+    variable its distribution), or a left side the notation does not already know
+    (`t = \\sigma_1^2/\\sigma_2^2`). Anything else it states is a claim like any other formula.
+    """
+    nt = load(notation_name)
+    (tree,) = shared_parser().parse([latex], macros)
+    if isinstance(tree, KatexError):
+        return None
+    defining = sorted({n.get("text") for n in _walk_katex(tree) if n.get("type") == "atom"
+                       and n.get("family") == "rel" and n.get("text") in DEFINING})
+    if defining:
+        return f"introduces a name with {defining[0]}"
+    if getattr(nt, "linear", False):  # a linear-algebra notation takes its definitions from the slides itself
+        return None
+    try:
+        statements = [s for row in nt.grammar.rows(tree) for s in nt.grammar.statements(row)]
+    except NotEvaluable:
+        return None
+    for stmt in statements:
+        if isinstance(stmt, Labelled) or isinstance(stmt, Chain) and ":=" in stmt.rels:
+            return "introduces a name with :="
+        if isinstance(stmt, Chain) and stmt.rels[0] == "=" and isinstance(stmt.exprs[0], Sym) \
+                and not nt.knows(stmt.exprs[0]):
+            return f"introduces {stmt.exprs[0].key()}, which the notation does not know"
+    return None
+
+
+def _walk_katex(tree):
+    if isinstance(tree, list):
+        for item in tree:
+            yield from _walk_katex(item)
+    elif isinstance(tree, dict):
+        yield tree
+        for value in tree.values():
+            if isinstance(value, (list, dict)):
+                yield from _walk_katex(value)

@@ -4,6 +4,7 @@
     <=>    same maximiser: lhs - rhs stays constant while the optimised parameter moves
            and everything else is held (several base points, several moves each)
     <= >=  at every draw
+    < >    strictly, at every draw
     ->     "becomes, in general": equal wherever the left side means something
            (the mixture density is the general model on the mixture instance)
     :=     a definition the notation also knows: equal
@@ -48,8 +49,14 @@ class Link:
 
 @dataclass(frozen=True)
 class Verdict:
+    """ok and a sentence; the facts behind it for the build's details: how many draws on which
+    instances, and where it failed (instance, 1-based draw, the two sides' values)."""
+
     ok: bool
     detail: str
+    draws: int = 0
+    instances: tuple[str, ...] = ()
+    failure: dict | None = None  # {"instance", "draw", "lhs", "rhs"} (lhs/rhs absent for <=>)
 
 
 @lru_cache(maxsize=None)
@@ -94,12 +101,15 @@ def check(link: Link, nt: Notation) -> Verdict:
             verdicts.append((name, Verdict(False, str(exc))))
     if not verdicts:
         raise NotEvaluable("no model instance gives it a meaning (" + "; ".join(skipped) + ")", link.lhs.pos)
-    failed = [f"{name}: {v.detail}" for name, v in verdicts if not v.ok]
+    names = tuple(name for name, _ in verdicts)
+    draws = max(v.draws for _, v in verdicts)
+    failed = [(name, v) for name, v in verdicts if not v.ok]
     if failed:
-        return Verdict(False, "; ".join(failed))
-    names = ", ".join(name for name, _ in verdicts)
+        name, first = failed[0]
+        failure = dict(first.failure or {}, instance=name)
+        return Verdict(False, "; ".join(f"{n}: {v.detail}" for n, v in failed), draws, names, failure)
     note = f" (not on {'; '.join(skipped)})" if skipped else ""
-    return Verdict(True, f"{verdicts[0][1].detail} on {names}{note}")
+    return Verdict(True, f"{verdicts[0][1].detail} on {', '.join(names)}{note}", draws, names)
 
 
 def _through_maximisers(link: Link, nt: Notation) -> Link:
@@ -191,14 +201,19 @@ def _compare(a: np.ndarray, b: np.ndarray, rel: str) -> Verdict:
         bad = (a - b) / scale > RTOL
     elif rel == ">=":
         bad = (b - a) / scale > RTOL
+    elif rel == "<":
+        bad = (a - b) / scale >= -RTOL
+    elif rel == ">":
+        bad = (b - a) / scale >= -RTOL
     else:
         raise NotEvaluable(f"the relation {rel}")
     points = a[..., 0].size
     if bad.any():
         k = np.unravel_index(int(np.argmax(np.where(bad, np.abs(a - b), -1))), a.shape)
-        return Verdict(False, f"lhs = {a[k]:.6g}, rhs = {b[k]:.6g} at draw {k[-1] + 1}")
+        failure = {"draw": int(k[-1]) + 1, "lhs": float(a[k]), "rhs": float(b[k])}
+        return Verdict(False, f"lhs = {a[k]:.6g}, rhs = {b[k]:.6g} at draw {k[-1] + 1}", a.shape[-1], failure=failure)
     where = f" at {points} values of the free variables" if points > 1 else ""
-    return Verdict(True, f"{rel} holds at {a.shape[-1]} draws{where}")
+    return Verdict(True, f"{rel} holds at {a.shape[-1]} draws{where}", a.shape[-1])
 
 
 def _same_maximiser(a: np.ndarray, b: np.ndarray, wrt) -> Verdict:
@@ -209,5 +224,7 @@ def _same_maximiser(a: np.ndarray, b: np.ndarray, wrt) -> Verdict:
     spread = (diff.max(axis=-1) - diff.min(axis=-1)) / (1.0 + size)
     names = ", ".join(wrt)
     if spread.max() > RTOL:
-        return Verdict(False, f"lhs - rhs changes by {spread.max():.3g} (relative) while {names} moves")
-    return Verdict(True, f"<=> (lhs - rhs constant in {names}) at {BASES} x {MOVES} draws")
+        base = int(np.unravel_index(int(np.argmax(spread)), spread.shape)[-1])
+        return Verdict(False, f"lhs - rhs changes by {spread.max():.3g} (relative) while {names} moves",
+                       BASES * MOVES, failure={"draw": base * MOVES + 1, "spread": float(spread.max())})
+    return Verdict(True, f"<=> (lhs - rhs constant in {names}) at {BASES} x {MOVES} draws", BASES * MOVES)

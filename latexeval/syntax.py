@@ -22,7 +22,7 @@ from .expr import (Add, Call, Chain, Div, Dots, Draw, EvalAt, Expect, Func, Hada
 RELATIONS = {
     "=": "=", ":=": ":=", "\\le": "<=", "\\leq": "<=", "\\leqslant": "<=", "\\ge": ">=", "\\geq": ">=",
     "\\geqslant": ">=", "\\Leftrightarrow": "<=>", "\\Longleftrightarrow": "<=>", "\\iff": "<=>",
-    "\\rightarrow": "->", "\\to": "->", "\\longrightarrow": "->",
+    "\\rightarrow": "->", "\\to": "->", "\\longrightarrow": "->", "<": "<", ">": ">", "\\lt": "<", "\\gt": ">",
 }
 OPENING = {"(": ")", "[": "]", "\\{": "\\}", "\\lbrace": "\\rbrace", "\\lbrack": "\\rbrack", "\\langle": "\\rangle"}
 CLOSING = set(OPENING.values())

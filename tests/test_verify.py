@@ -39,7 +39,7 @@ def line_of(text: str, needle: str) -> int:
 def test_every_linked_step_of_the_deck_is_verified(checks, tmp_path):
     deck = parsed(DECK.read_text(encoding="utf-8"))
     report = Report()
-    truths = evaluate_deck(deck, EvaluationCache(None), report)
+    truths = evaluate_deck(deck, EvaluationCache(None), report).rows
     statuses = verify_links(deck, checks, report, truths)
     bad = [(lid, s.index, s.status, s.evaluation) for lid, st in statuses.items() for s in st.steps if s.status != "verified"]
     assert bad == []
@@ -53,68 +53,177 @@ def test_check_command_passes_on_the_project():
                      proc.stdout)
 
 
-def test_a_changed_row_is_stale_and_check_names_the_line(tmp_path):
+def _check(slides, *extra):
+    return subprocess.run([sys.executable, "build.py", "check", "--slides", str(slides), *extra], cwd=ROOT,
+                          capture_output=True, text=True)
+
+
+def test_a_wrong_row_fails_check_naming_line_model_draw_and_values(tmp_path):
     text = DECK.read_text(encoding="utf-8")
     assert CHAIN_ROW_5 in text
     slides = tmp_path / "slides"
     slides.mkdir()
     (slides / "DAR-5-5.md").write_text(text.replace(CHAIN_ROW_5, CHAIN_ROW_5.replace("- \\text{KL}", "+ \\text{KL}")),
                                        encoding="utf-8")
-    proc = subprocess.run([sys.executable, "build.py", "check", "--slides", str(slides)], cwd=ROOT,
-                          capture_output=True, text=True)
+    proc = _check(slides)
     assert proc.returncode == 1
     line = line_of(text, CHAIN_ROW_5)
-    assert re.search(rf"DAR-5-5.md:{line}:\d+: warning: derivation 'em-q-decomposition' step 5 is stale", proc.stderr), \
-        proc.stderr[-2000:]
+    assert re.search(rf"DAR-5-5.md:{line}:\d+: error: derivation 'em-q-decomposition' row 5 does not hold: "
+                     r"on [a-z-]+ at draw \d+: lhs = \S+, rhs = \S+", proc.stderr), proc.stderr[-2000:]
 
 
-def test_a_failing_check_marks_its_step_failing(checks):
+def test_a_failing_python_check_leaves_the_row_evaluated_not_proved(checks):
     deck = parsed(DECK.read_text(encoding="utf-8"))
     broken = copy.deepcopy(checks)
     broken["em-q-decomposition"]["results"][1]["ok"] = False
     broken["em-q-decomposition"]["results"][1]["detail"] = "lhs - rhs depends on theta"
     report = Report()
-    status = verify_links(deck, broken, report)["em-q-decomposition"]
-    assert [s.status for s in status.steps] == ["verified", "failing", "verified", "verified", "verified"]
-    assert status.status == "failing"
-    (warning,) = [d for d in report.items if "fails its check" in d.message]
+    truths = evaluate_deck(deck, EvaluationCache(None), report).rows
+    step = verify_links(deck, broken, report, truths)["em-q-decomposition"].steps[1]
+    assert (step.status, step.strength) == ("verified", "evaluated")
+    assert "its Python check fails" in step.reason
+    (warning,) = [d for d in report.items if "its Python check" in d.message]
     row = next(lk for lk in deck.links if lk.id == "em-q-decomposition").rows[1]
-    assert "step 2" in warning.message and (warning.line, warning.col) == (row.line, row.col)
+    assert (warning.line, warning.col) == (row.line, row.col)
 
 
 def test_a_wrong_row_fails_even_when_its_check_passes(checks):
-    """The row is edited and its check 'updated' (fingerprint only): evaluating the slide's LaTeX catches it."""
     text = DECK.read_text(encoding="utf-8").replace(CHAIN_ROW_5, CHAIN_ROW_5.replace("- \\text{KL}", "+ \\text{KL}"))
     deck = parsed(text)
     link = next(lk for lk in deck.links if lk.id == "em-q-decomposition")
-    fooled = copy.deepcopy(checks)
-    fooled["em-q-decomposition"]["steps"][4]["fingerprint"] = link.rows[4].fingerprint
     report = Report()
-    status = verify_links(deck, fooled, report, evaluate_deck(deck, EvaluationCache(None), report))
-    assert status["em-q-decomposition"].steps[4].status == "failing"
-    assert any("step 5" in d.message and "does not hold" in d.message and d.line == link.rows[4].line
+    status = verify_links(deck, checks, report, evaluate_deck(deck, EvaluationCache(None), report).rows)
+    step = status["em-q-decomposition"].steps[4]
+    assert (step.status, step.strength) == ("failing", "failing")
+    assert any("row 5" in d.message and "does not hold" in d.message and d.line == link.rows[4].line
                for d in report.items)
 
 
-def _deck_with(tmp_path, derivation: str):
-    body = f"<slide-section>\n\n{derivation}\n\n</slide-section>\n"
-    write_deck(tmp_path / "slides", "d.md", body)
-    return build_into(tmp_path, tmp_path / "slides", cache_dir=ROOT / ".cache")
+def test_a_failing_row_is_explained_by_the_edit_from_the_row_before(checks):
+    text = DECK.read_text(encoding="utf-8").replace(CHAIN_ROW_5, CHAIN_ROW_5.replace(
+        r"\log p(\bm{x}_i; \theta)", r"\log p(\bm{x}_i; \hat{\theta})"))
+    deck = parsed(text)
+    report = Report()
+    status = verify_links(deck, checks, report, evaluate_deck(deck, EvaluationCache(None), report).rows)
+    why = status["em-q-decomposition"].steps[4].explanation
+    assert (why["from_row"], why["to_row"]) == (4, 5)
+    assert why["before"] and why["after"] and why["before"] != why["after"]
+    assert why["lhs"] != why["rhs"] and why["draw"] >= 1 and why["instance"]
+    assert why["text"].startswith("row 4 → 5: `") and "does not preserve the value" in why["text"]
 
 
-def test_a_linked_derivation_without_a_check_is_an_error(tmp_path):
-    result = _deck_with(tmp_path, '<slide-derivation id="no-such-check">\n\n$$\na = b\n$$\n\n</slide-derivation>')
-    assert any("has no check" in d.message and d.line == 8 for d in result.report.errors)
+def test_the_changed_part_of_a_flipped_sign_is_the_term_around_it():
+    from latexeval.treediff import changed_part
+
+    assert changed_part("a + \\log b - c", "a - \\log b - c") == ("a + \\log b", "a - \\log b")
 
 
-def test_step_count_differing_from_the_check_is_an_error(tmp_path):
-    result = _deck_with(tmp_path, '<slide-derivation id="em-to-vae-bound">\n\n$$\na = b\n$$\n\n</slide-derivation>')
-    assert any("1 rows on the slide but its check declares 2 steps" in d.message for d in result.report.errors)
+def test_a_meaning_preserving_rewrite_stays_verified_with_derivations_untouched(checks):
+    original = r"\log \frac{p(\bm{x}_i, \bm{z}; \theta)}{p(\bm{z}|\bm{x}_i; \hat{\theta})}"
+    text = DECK.read_text(encoding="utf-8")
+    assert original in text
+    deck = parsed(text.replace(original, r"\left(\log p(\bm{x}_i, \bm{z}; \theta) - "
+                                         r"\log p(\bm{z}|\bm{x}_i; \hat{\theta})\right)", 1))
+    report = Report()
+    statuses = verify_links(deck, checks, report, evaluate_deck(deck, EvaluationCache(None), report).rows)
+    assert all(s.status == "verified" for st in statuses.values() for s in st.steps)
+    assert not report.errors
 
 
-def test_relation_differing_from_the_check_is_an_error(tmp_path):
-    result = _deck_with(tmp_path, '<slide-derivation id="elbo-bound">\n\n$$\n\\text{ELBO} \\ge \\sum_{i=1}^N \\log p(\\bm{x}_i; \\theta)\n$$\n\n</slide-derivation>')
-    assert any("the slide says \\ge but the check proves \\le" in d.message and d.line == 11 for d in result.report.errors)
+def _deck_with(tmp_path, body: str, notation: str | None = "dar-5-5", **kw):
+    front = 'title: "T"\ndate: "2025-01-01"' + (f"\nnotation: {notation}" if notation else "")
+    write_deck(tmp_path / "slides", "d.md", f"<slide-section>\n\n{body}\n\n</slide-section>\n", front)
+    return build_into(tmp_path, tmp_path / "slides", **kw)
+
+
+NEW_DERIVATION = r"""<slide-derivation id="my-new-step">
+
+$$
+\begin{align*}
+\log \frac{p(\bm{x}_1, \bm{z}; \theta)}{p(\bm{z}|\bm{x}_1; \theta)}
+&= \log p(\bm{x}_1, \bm{z}; \theta) - \log p(\bm{z}|\bm{x}_1; \theta) \\
+&= \log p(\bm{x}_1; \theta) \\
+&\ge \log p(\bm{x}_1; \theta) - \text{KL}(q(\bm{z}|\bm{x}_1; \phi) \| p(\bm{z}|\bm{x}_1; \theta))
+\end{align*}
+$$
+
+</slide-derivation>"""
+
+
+def test_a_new_derivation_with_only_its_notation_is_evaluated_without_python(tmp_path):
+    result = _deck_with(tmp_path, NEW_DERIVATION)
+    assert not result.report.errors, [d.format() for d in result.report.errors]
+    (deck,) = result.decks
+    assert deck.steps["linked"] == 3 and deck.steps["verified"] == 3
+    assert deck.relations["evaluated"] == 3 and deck.relations["failing"] == 0
+    html = (tmp_path / "_site" / "d" / "index.html").read_text(encoding="utf-8")
+    assert html.count('data-strength="evaluated"') >= 3
+
+
+def test_the_wrong_variant_of_a_new_derivation_fails_check(tmp_path):
+    write_deck(tmp_path / "slides", "d.md", "<slide-section>\n\n" + NEW_DERIVATION.replace(r"&\ge", r"&\le") +
+               "\n\n</slide-section>\n", 'title: "T"\ndate: "2025-01-01"\nnotation: dar-5-5')
+    proc = _check(tmp_path / "slides")
+    assert proc.returncode == 1
+    assert re.search(r"d.md:16:\d+: error: derivation 'my-new-step' row 3 does not hold: on \S+ at draw \d+: "
+                     r"lhs = \S+, rhs = \S+", proc.stderr), proc.stderr[-2000:]
+
+
+def test_two_derivations_with_one_id_are_an_error_naming_both(tmp_path):
+    body = NEW_DERIVATION + "\n\n" + NEW_DERIVATION
+    result = _deck_with(tmp_path, body)
+    (err,) = [d for d in result.report.errors if "used twice" in d.message]
+    assert err.line == 22 and "d.md:9:1" in err.message
+
+
+def test_a_false_formula_outside_derivations_fails_check_with_file_line_and_values(tmp_path):
+    write_deck(tmp_path / "slides", "d.md", "<slide-section>\n\nso $\\text{ELBO} \\ge \\sum_{i=1}^N "
+               "\\log p(\\bm{x}_i; \\theta)$ holds\n\n</slide-section>\n",
+               'title: "T"\ndate: "2025-01-01"\nnotation: dar-5-5')
+    proc = _check(tmp_path / "slides")
+    assert proc.returncode == 1
+    assert re.search(r"d.md:9:5: error: this formula does not hold on the deck's models \(dar-5-5\): "
+                     r"on \S+ at draw \d+: lhs = \S+, rhs = \S+", proc.stderr), proc.stderr[-2000:]
+
+
+def test_a_false_formula_is_marked_on_the_slide_and_the_site_still_written(tmp_path):
+    result = _deck_with(tmp_path, "so $\\text{ELBO} \\ge \\sum_{i=1}^N \\log p(\\bm{x}_i; \\theta)$ holds")
+    assert result.written and not result.report.errors
+    html = (tmp_path / "_site" / "d" / "index.html").read_text(encoding="utf-8")
+    assert 'class="formula-check" data-strength="failing"' in html
+
+
+def test_a_definition_that_states_a_false_claim_fails(tmp_path):
+    result = _deck_with(tmp_path, "<slide-definition>$\\text{ELBO} \\ge \\sum_{i=1}^N "
+                                  "\\log p(\\bm{x}_i; \\theta)$</slide-definition>")
+    assert result.decks[0].relations["failing"] == 1
+    assert any("\"definition\" states a claim" in d.message for d in result.report.items)
+
+
+def test_a_definition_that_introduces_a_name_is_honoured(tmp_path):
+    result = _deck_with(tmp_path, "<slide-definition>$r_i = \\log p(\\bm{x}_i; \\theta) + 1$</slide-definition> "
+                                  "and <slide-definition>$F \\triangleq \\text{ELBO}$</slide-definition>")
+    assert result.decks[0].relations["definition"] == 2 and not result.report.items
+
+
+def test_a_true_claim_marked_as_a_definition_is_evaluated(tmp_path):
+    result = _deck_with(tmp_path, "<slide-definition>$\\text{ELBO} \\le \\sum_{i=1}^N "
+                                  "\\log p(\\bm{x}_i; \\theta)$</slide-definition>")
+    assert result.decks[0].relations["evaluated"] == 1
+
+
+def test_formulas_that_cannot_be_evaluated_are_counted_and_strict_makes_them_errors(tmp_path):
+    body = "where $\\mathbb{E}[\\log Y] \\le \\log \\mathbb{E}[Y]$ by Jensen"
+    relaxed = _deck_with(tmp_path / "a", body)
+    assert relaxed.decks[0].relations["not checked"] == 1 and not relaxed.report.errors
+    strict = _deck_with(tmp_path / "b", body, strict=True)
+    assert any("not checked" in d.message for d in strict.report.errors)
+
+
+def test_relation_differing_from_the_check_fails_by_evaluation(tmp_path):
+    result = _deck_with(tmp_path, '<slide-derivation id="elbo-bound">\n\n$$\n\\text{ELBO} \\ge \\sum_{i=1}^N '
+                                  '\\log p(\\bm{x}_i; \\theta)\n$$\n\n</slide-derivation>', cache_dir=ROOT / ".cache")
+    assert result.decks[0].steps["failing"] == 1
 
 
 def test_a_check_used_by_no_slide_is_an_error(tmp_path):
