@@ -27,6 +27,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import ModuleType
 
+from . import progress
+
 PACKAGE = "figures"
 # Bump to invalidate every cached figure when the stamp's meaning changes.
 CACHE_FORMAT = "figure-cache/1"
@@ -38,8 +40,11 @@ VERSIONED_DISTRIBUTIONS = ("numpy", "scikit-learn")
 _imported_digest: dict[Path, str] = {}
 
 
-def ensure_figures(root: Path, cache_dir: Path) -> dict[str, Path]:
-    """Make every figure output exist and be current in ``cache_dir``; map file name -> path."""
+def ensure_figures(root: Path, cache_dir: Path, quiet: bool = True) -> dict[str, Path]:
+    """Make every figure output exist and be current in ``cache_dir``; map file name -> path.
+
+    Redrawing (training included) reports its progress unless `quiet`; a cache hit prints nothing.
+    """
     package_dir = (Path(root) / PACKAGE).resolve()
     sources = _read_sources(package_dir)
     modules = _import_figure_modules(Path(root), package_dir, sources)
@@ -49,6 +54,7 @@ def ensure_figures(root: Path, cache_dir: Path) -> dict[str, Path]:
     cache_dir = Path(cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
     result: dict[str, Path] = {}
+    stale = []
     for name, module in modules.items():
         outputs = tuple(module.OUTPUTS)
         clash = set(outputs) & set(result)
@@ -58,8 +64,13 @@ def ensure_figures(root: Path, cache_dir: Path) -> dict[str, Path]:
         digest = source_hash(sources[name], helpers, versions)
         stamp = cache_dir / f"{name}.stamp"
         if not _is_current(stamp, digest, paths.values()):
-            _regenerate(module, name, paths, stamp, digest)
+            stale.append((module, name, paths, stamp, digest))
         result.update(paths)
+    if stale:
+        with progress.task("drawing figures (training included)", total=len(stale), quiet=quiet) as job:
+            for module, name, paths, stamp, digest in stale:
+                _regenerate(module, name, paths, stamp, digest)
+                job.advance(name)
     return result
 
 

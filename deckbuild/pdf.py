@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import progress
 from .cli import add_site_options
 from . import browser as chromium_browser
 from .diagnostics import BuildError
@@ -248,7 +249,8 @@ class Handout:
     seconds: float
 
 
-def export(site_dir: Path, slugs: Iterable[str], cache_dir: Path, mode: str = "slides") -> list[Handout]:
+def export(site_dir: Path, slugs: Iterable[str], cache_dir: Path, mode: str = "slides",
+           quiet: bool = True) -> list[Handout]:
     """One PDF per deck of a built site, printed only when its cache entry is missing.
 
     Chromium is started only when some deck has to be printed, so an all-cached
@@ -266,18 +268,21 @@ def export(site_dir: Path, slugs: Iterable[str], cache_dir: Path, mode: str = "s
         else:
             todo.append((slug, key))
     if todo:
-        done += _print_all(site_dir, todo, cache_dir, mode)
+        done += _print_all(site_dir, todo, cache_dir, mode, quiet)
     return sorted(done, key=lambda h: slugs.index(h.slug))
 
 
-def _print_all(site_dir: Path, todo: list[tuple[str, str]], cache_dir: Path, mode: str) -> list[Handout]:
+def _print_all(site_dir: Path, todo: list[tuple[str, str]], cache_dir: Path, mode: str,
+               quiet: bool) -> list[Handout]:
     out = []
-    with chromium_browser.chromium() as browser, chromium_browser.serve(site_dir) as origin:
+    with (progress.task(f"printing {mode} PDFs", total=len(todo), quiet=quiet) as job,
+          chromium_browser.chromium() as browser, chromium_browser.serve(site_dir) as origin):
         for slug, key in todo:
             start = time.perf_counter()
             data = print_deck(browser, f"{origin}/{slug}/index.html", mode)
             path = _store(cache_dir, slug, key, data)
             out.append(Handout(slug, path, page_count(data), True, time.perf_counter() - start))
+            job.advance(slug)
     return out
 
 
@@ -304,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     mode = mode_name(args.steps, args.notes)
     try:
         slugs = _build(args)
-        handouts = export(args.out, slugs, args.cache, mode)
+        handouts = export(args.out, slugs, args.cache, mode, quiet=args.quiet)
     except BuildError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1

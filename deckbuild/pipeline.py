@@ -155,7 +155,7 @@ def check_derivations(decks: list[Deck], opts: Options, report: Report) -> tuple
                 report_rows(link, truths[deck.slug].rows[link.id], report)
     if not any(deck.links for deck in decks):
         return {deck.slug: {} for deck in decks}, truths
-    checks = load_checks(opts.cache_dir, use_cache=opts.check_cache)
+    checks = load_checks(opts.cache_dir, use_cache=opts.check_cache, quiet=opts.quiet)
     statuses = {deck.slug: verify_links(deck, checks, report, truths[deck.slug].rows, failing_is_error=failing_is_error)
                 for deck in decks}
     require = opts.require_all_checks_used
@@ -218,7 +218,7 @@ def build(opts: Options, renderer: KatexRenderer | None = None) -> BuildResult:
 def _figures(opts: Options) -> dict[str, Path]:
     """The generated figures; they live in the cache, so a cache disk that refuses them stops the build."""
     try:
-        return ensure_figures(opts.root, opts.cache_dir / "figures")
+        return ensure_figures(opts.root, opts.cache_dir / "figures", quiet=opts.quiet)
     except OSError as exc:
         raise BuildError(f"cannot write the generated figures into {opts.cache_dir / 'figures'}: "
                          f"{exc.strerror or exc}\n    hint: free space on that disk, or choose --cache elsewhere") from None

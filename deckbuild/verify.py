@@ -38,6 +38,7 @@ from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+from . import progress
 from .cachefile import read_json, write_json
 from .diagnostics import Report
 from .evaluate import DEFINITION, EVALUATED, FAILING, NOT_CHECKED, PROVED, failure_text
@@ -95,7 +96,7 @@ def code_hash() -> str:
     return h.hexdigest()
 
 
-def run_all_checks() -> dict:
+def run_all_checks(quiet: bool = True) -> dict:
     """Every derivation's declaration and check results (imports SymPy: slow).
 
     The package is imported afresh, so a long-lived process (the live preview)
@@ -105,7 +106,8 @@ def run_all_checks() -> dict:
         del sys.modules[name]
     import derivations
 
-    results_by_id = derivations.run_all(workers=2)
+    with progress.task("running derivation checks", total=0, quiet=quiet) as job:
+        results_by_id = derivations.run_all(workers=2, on_done=job.advance, on_total=job.add_total)
     out = {}
     for did, d in sorted(derivations.all_derivations().items()):
         results = results_by_id[did]
@@ -119,13 +121,13 @@ def run_all_checks() -> dict:
     return out
 
 
-def load_checks(cache_dir: Path | None, use_cache: bool = True) -> dict:
+def load_checks(cache_dir: Path | None, use_cache: bool = True, quiet: bool = True) -> dict:
     key = code_hash()
     path = cache_dir / "derivations.json" if cache_dir else None
     cached = read_json(path, {}) if use_cache else {}
     if cached.get("key") == key:
         return cached["derivations"]
-    checks = run_all_checks()
+    checks = run_all_checks(quiet)
     if path:
         write_json(path, {"key": key, "derivations": checks})
     return checks

@@ -60,16 +60,55 @@ _HEAVY_NUMERIC = ("gmm-density", "gmm-latent", "gmm-normalised", "gmm-m-step", "
                   "elbo-jensen", "elbo-bound")
 
 
-def _run_group(spec):
+class _Report:
+    """Progress events, from this process or (through `_events`) from a worker."""
+
+    def __init__(self, on_done=None, on_total=None):
+        self.on_done, self.on_total = on_done, on_total
+
+    def event(self, kind: str, value) -> None:
+        if kind == "total" and self.on_total:
+            self.on_total(value)
+        elif kind == "done" and self.on_done:
+            self.on_done(value)
+
+
+_events = None  # in a worker process: the queue its progress events go to
+
+
+def _report_to(queue) -> None:
+    global _events
+    _events = queue
+
+
+def _run_group(spec, report=None):
     keep, ids = spec
-    order = all_derivations()
-    return {i: run(i) for i in order if (i in ids) == keep}
+    order = [i for i in all_derivations() if (i in ids) == keep]
+    def emit(kind: str, value) -> None:
+        if report:
+            report.event(kind, value)
+        elif _events is not None:
+            _events.put((kind, value))
+
+    emit("total", len(order))
+    out = {}
+    for i in order:
+        out[i] = run(i)
+        emit("done", i)
+    return out
 
 
-def run_all(ids=None, workers: int = 1):
-    """Results for every derivation (or just `ids`), in registry order."""
+def run_all(ids=None, workers: int = 1, on_done=None, on_total=None):
+    """Results for every derivation (or just `ids`), in registry order.
+
+    For a progress report, `on_total(n)` is called in this process when a group
+    of n derivations starts and `on_done(derivation_id)` as each finishes;
+    worker processes send both back through a queue, so the parent still
+    imports nothing heavy and the static split below stays as it is.
+    """
     if workers <= 1:
-        return _run_group((True, set(ids))) if ids is not None else _run_group((False, set()))
+        spec = (True, set(ids)) if ids is not None else (False, set())
+        return _run_group(spec, _Report(on_done, on_total))
     import concurrent.futures as cf
     import multiprocessing as mp
 
@@ -79,10 +118,20 @@ def run_all(ids=None, workers: int = 1):
     else:
         ids = set(ids)
         specs = [(True, ids & heavy), (True, ids - heavy)]
+    context = mp.get_context("spawn")
+    events = context.SimpleQueue() if on_done or on_total else None
+    report = _Report(on_done, on_total)
     out = {}
-    with cf.ProcessPoolExecutor(max_workers=min(workers, len(specs)), mp_context=mp.get_context("spawn")) as pool:
-        for part in pool.map(_run_group, specs):
-            out.update(part)
+    with cf.ProcessPoolExecutor(max_workers=min(workers, len(specs)), mp_context=context,
+                                initializer=_report_to, initargs=(events,)) as pool:
+        futures = [pool.submit(_run_group, spec) for spec in specs]
+        pending = set(futures)
+        while pending:  # a worker that dies ends its future, so this never waits forever
+            _, pending = cf.wait(pending, timeout=0.1)
+            while events is not None and not events.empty():
+                report.event(*events.get())
+        for future in futures:
+            out.update(future.result())
     return out
 
 

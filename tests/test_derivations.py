@@ -65,9 +65,16 @@ SEED_MARKERS = {
 }
 
 
+_REPORTED: dict[str, list] = {"done": [], "total": []}
+
+
 @pytest.fixture(scope="session")
 def results():
-    return derivations.run_all()
+    return derivations.run_all(on_done=_REPORTED["done"].append, on_total=_REPORTED["total"].append)
+
+
+def test_running_every_check_reports_each_derivation_once_for_the_progress_bar(results):
+    assert sorted(_REPORTED["done"]) == sorted(results) and sum(_REPORTED["total"]) == len(results)
 
 
 # --------------------------------------------------------------------------- #
