@@ -1,4 +1,4 @@
-"""Layout lint: slides whose content runs off the 1100 × 700 frame or into their references.
+"""Layout lint: slides whose content runs off the 1100 × 700 frame, into their references or under the controls.
 
 Only a real browser knows how tall a derivation typeset by KaTeX in the
 self-hosted fonts is, so each built deck is opened in headless Chromium at the
@@ -19,7 +19,7 @@ import json
 import math
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cli import add_site_options
@@ -94,7 +94,56 @@ _MEASURE = """async () => {
       if (el.parentElement.closest('svg')) continue;
       add(el, [el.getBoundingClientRect()]);
     }
+    // Marks drawn by CSS (the ✓ after a derivation row, a derivation's status badge) are ink too.
+    for (const el of slide.querySelectorAll('.dv-row > :last-child, .slide-derivation')) {
+      for (const which of ['::before', '::after']) {
+        const r = pseudoRect(el, which);
+        if (r) out.push({block: topBlock(el, slide), ref: false, mark: true, r});
+      }
+    }
     return out;
+  }
+
+  function topBlock(el, slide) {
+    let block = el;
+    while (block.parentElement && block.parentElement !== slide) block = block.parentElement;
+    return block;
+  }
+
+  // The box of an absolutely positioned ::before/::after, from its used size and offsets.
+  function pseudoRect(el, which) {
+    const st = getComputedStyle(el, which);
+    if (!st.content || st.content === 'none' || st.content === 'normal' || st.display === 'none'
+        || st.position !== 'absolute') return null;
+    const host = el.getBoundingClientRect();
+    const k = host.width / (el.offsetWidth || 1) || 1;
+    const n = v => parseFloat(v) || 0;
+    const w = (n(st.width) + n(st.paddingLeft) + n(st.paddingRight)) * k;
+    const h = (n(st.height) + n(st.paddingTop) + n(st.paddingBottom)) * k;
+    if (w <= 0 || h <= 0) return null;
+    const left = st.left !== 'auto' ? host.left + (n(st.left) + n(st.marginLeft)) * k
+                                    : host.right - (n(st.right) + n(st.marginRight)) * k - w;
+    let top = st.top !== 'auto' ? host.top + (n(st.top) + n(st.marginTop)) * k
+                                : host.bottom - (n(st.bottom) + n(st.marginBottom)) * k - h;
+    const shift = (st.translate || '').split(' ')[1] || '';
+    top += shift.endsWith('%') ? n(shift) / 100 * h : n(shift) * k;
+    return {left, top, right: left + w, bottom: top + h, width: w, height: h};
+  }
+
+  // Reveal's own controls over the slide: at margin 0 they sit on the frame's bottom-right corner.
+  function chrome() {
+    const found = [];
+    for (const [name, sel] of [['the slide number', '.reveal > .slide-number'], ['the navigation arrows', '.reveal > .controls'],
+                               ['the fullscreen button', '.pk-fullscreen']]) {
+      const el = document.querySelector(sel);
+      if (!el || getComputedStyle(el).display === 'none') continue;
+      const parts = sel.endsWith('.controls') ? el.querySelectorAll('button') : [el];
+      for (const part of parts) {
+        const r = part.getBoundingClientRect();
+        if (r.width > 0 && r.height > 0 && getComputedStyle(part).display !== 'none') found.push({name, r});
+      }
+    }
+    return found;
   }
 
   function describe(block) {
@@ -113,7 +162,7 @@ _MEASURE = """async () => {
   }
 
   const results = [];
-  const slides = Reveal.getSlides();
+  const slides = Reveal.getHorizontalSlides();  // getSlides() leaves out the uncounted appendix
   for (let i = 0; i < slides.length; i++) {
     const slide = slides[i];
     const at = Reveal.getIndices(slide);
@@ -131,14 +180,21 @@ _MEASURE = """async () => {
       const r = ref.getBoundingClientRect();
       refTop = px(r.top - frame.top); refLeft = px(r.left - frame.left); refRight = px(r.right - frame.left);
     }
-    for (const {block, ref: inRef, r} of ink(slide)) {
-      if (inRef) continue;
+    const controls = chrome();
+    for (const {block, ref: inRef, mark, r} of ink(slide)) {
       const b = blocks.get(block) || {top: Infinity, bottom: -Infinity, left: Infinity, right: -Infinity,
-                                      refOverlap: -Infinity};
+                                      refOverlap: -Infinity, under: [], marksRight: -Infinity};
+      for (const c of controls) {
+        if (r.left < c.r.right - 1 && r.right > c.r.left + 1 && r.top < c.r.bottom - 1 && r.bottom > c.r.top + 1
+            && !b.under.includes(c.name)) b.under.push(c.name);
+      }
+      blocks.set(block, b);
+      if (inRef) continue;
       const top = px(r.top - frame.top), bottom = px(r.bottom - frame.top);
       const left = px(r.left - frame.left), right = px(r.right - frame.left);
       b.top = Math.min(b.top, top); b.bottom = Math.max(b.bottom, bottom);
       b.left = Math.min(b.left, left); b.right = Math.max(b.right, right);
+      if (mark) b.marksRight = Math.max(b.marksRight, right);
       if (refTop !== null && right > refLeft && left < refRight) b.refOverlap = Math.max(b.refOverlap, bottom - refTop);
       blocks.set(block, b);
     }
@@ -146,8 +202,10 @@ _MEASURE = """async () => {
       number: i + 1,
       line: parseInt(slide.dataset.sourceLine || '1', 10),
       width: config.width, height: config.height, refTop,
-      blocks: [...blocks].map(([el, b]) => Object.assign(describe(el), b,
-                                                        {refOverlap: Number.isFinite(b.refOverlap) ? b.refOverlap : null})),
+      blocks: [...blocks].filter(([, b]) => Number.isFinite(b.top)).map(([el, b]) => Object.assign(describe(el), b,
+        {refOverlap: Number.isFinite(b.refOverlap) ? b.refOverlap : null,
+         marksRight: Number.isFinite(b.marksRight) ? b.marksRight : null})),
+      under: [...blocks].filter(([, b]) => b.under.length).map(([el, b]) => Object.assign(describe(el), {under: b.under})),
     });
   }
   return results;
@@ -166,6 +224,7 @@ class Block:
     right: float
     scale: float = 1.0  # its current <slide-scale> factor, if it is one
     ref_overlap: float | None = None  # how far its ink runs below the top of the references
+    marks_right: float | None = None  # right edge of its derivation marks (✓, badges), if it has any
 
 
 @dataclass
@@ -176,12 +235,23 @@ class SlideBox:
     height: float
     ref_top: float | None
     blocks: list[Block]
+    under: list[Covered] = field(default_factory=list)  # content beneath the slide number or a control
 
     @classmethod
     def from_json(cls, data: dict) -> SlideBox:
-        blocks = [Block(b["kind"], b["text"], b["top"], b["bottom"], b["left"], b["right"], b["scale"], b["refOverlap"])
-                  for b in data["blocks"]]
-        return cls(data["number"], data["line"], data["width"], data["height"], data["refTop"], blocks)
+        blocks = [Block(b["kind"], b["text"], b["top"], b["bottom"], b["left"], b["right"], b["scale"], b["refOverlap"],
+                        b.get("marksRight")) for b in data["blocks"]]
+        under = [Covered(u["kind"], u["text"], tuple(u["under"])) for u in data.get("under", [])]
+        return cls(data["number"], data["line"], data["width"], data["height"], data["refTop"], blocks, under)
+
+
+@dataclass
+class Covered:
+    """A block whose ink lies under something Reveal or the presenter tools draw over the slide."""
+
+    kind: str
+    text: str
+    controls: tuple[str, ...]  # "the slide number", "the navigation arrows", "the fullscreen button"
 
 
 @dataclass
@@ -232,12 +302,31 @@ def largest_block(box: SlideBox, over: Overflow) -> Block | None:
     return max(candidates, key=lambda b: b.right)
 
 
-def diagnose(path: str, box: SlideBox) -> Diagnostic | None:
+def diagnose(path: str, box: SlideBox) -> list[Diagnostic]:
+    """What is wrong with one slide's layout: overflow past the frame, content under the slide's controls."""
+    found = []
     over = overflow_of(box)
-    if not over.any():
-        return None
-    return Diagnostic(path, box.line, 1, "warning", f"slide {box.number} overflows the slide by {_amount(over)}",
-                      _hint(box, over))
+    if over.any():
+        found.append(Diagnostic(path, box.line, 1, "warning",
+                                f"slide {box.number} overflows the slide by {_amount(over)}{_marks_note(box, over)}",
+                                _hint(box, over)))
+    for covered in box.under:
+        name = f"the {covered.kind}" + (f" '{covered.text}'" if covered.text else "")
+        found.append(Diagnostic(path, box.line, 1, "warning",
+                                f"slide {box.number}: {name} lies under {' and '.join(covered.controls)}",
+                                "the slide number and the arrows sit in the bottom-right corner, the fullscreen button "
+                                "top right: shorten or scale the block (<slide-scale>) so it ends before them"))
+    return found
+
+
+def _marks_note(box: SlideBox, over: Overflow) -> str:
+    """Name the derivation marks when they are what runs off the right edge."""
+    if over.right <= TOLERANCE:
+        return ""
+    marks = [b.marks_right for b in box.blocks if b.marks_right is not None]
+    if marks and max(marks) - box.width > TOLERANCE and max(marks) >= max(b.right for b in box.blocks) - TOLERANCE:
+        return " (the derivation's check marks)"
+    return ""
 
 
 def _amount(over: Overflow) -> str:
@@ -294,9 +383,7 @@ def lint_layout(site_dir: Path, decks: list[tuple[str, str | Path]]) -> list[Dia
     with chromium_browser.chromium() as browser, chromium_browser.serve(site_dir) as origin:
         for slug, source in decks:
             for box in measure_deck(browser, f"{origin}/{slug}/index.html"):
-                diagnostic = diagnose(Path(source).as_posix(), box)
-                if diagnostic:
-                    found.append(diagnostic)
+                found.extend(diagnose(Path(source).as_posix(), box))
     return found
 
 
@@ -329,5 +416,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     for d in found:
         print(d.format(), file=sys.stderr)
-    print(f"layout: {len(found)} overflowing slide(s) in {len(decks)} deck(s)")
+    print(f"layout: {len(found)} problem(s) (overflow, content under the slide number or a control) "
+          f"in {len(decks)} deck(s)")
     return 1 if found else 0

@@ -15,6 +15,7 @@ from .diagnostics import BuildError, Report
 from .evaluate import STRENGTHS, DeckTruth, EvaluationCache, evaluate_deck, report_rows
 from .figure_cache import ensure_figures
 from .katex import FormulaCache, KatexRenderer
+from .language import deck_language
 from .model import Deck, Element
 from .parse import parse_deck
 from .render import Media, SlideRenderer, typeset
@@ -194,7 +195,7 @@ def build(opts: Options, renderer: KatexRenderer | None = None) -> BuildResult:
             if deck.draft and not opts.drafts:
                 continue
             page = env.get_template("deck.html.j2").render(deck=deck, slides=slides, assets="../assets",
-                                                           statuses=statuses[deck.slug])
+                                                           statuses=statuses[deck.slug], lang=deck_language(deck))
             files[f"{deck.slug}/index.html"] = page.encode()
             files.update({f"{deck.slug}/{k}": v for k, v in media.files.items()})
             chars |= media.chars | set(page)

@@ -17,8 +17,10 @@ from pathlib import Path
 from . import elements, markdown
 from .diagnostics import Report
 from .katex import LIMIT_HINT, STRICT_HINTS, Job, KatexRenderer, Result
+from .language import deck_language, phrase
 from .markup import tag
 from .model import Block, Deck, DerivationLink, Element, Math
+from .outline import outline_of
 from .remote_images import is_remote, site_name
 from .verify import LinkStatus, details_json
 
@@ -160,6 +162,8 @@ class SlideRenderer:
         self.links = {link.element: link for link in deck.links}
         self.media = media
         self.report = report
+        self.outline = outline_of(deck)
+        self.lang = deck_language(deck)
 
     def slides(self) -> list[RenderedSlide]:
         out = []
@@ -168,12 +172,26 @@ class SlideRenderer:
             body = self.block(slide.body)
             notes = self.block(slide.notes) if slide.notes else ""
             classes = slide.attrs.get("class", "")
-            if slide.kind == "slide-section" and _only_heading(slide.body):
-                classes = (classes + " title-slide").strip()
-            attrs = {"id": ids[slide.number], "data-source-line": str(slide.line), "class": classes or None}
+            attrs = {"id": ids[slide.number], "data-source-line": str(slide.line)}
+            role_class, role_attrs = self._role(slide.number)
+            classes = (classes + " " + role_class).strip()
+            attrs["class"] = classes or None
             attrs.update(sorted((k, v) for k, v in slide.attrs.items() if k not in ("class", "id")))
+            attrs.update(role_attrs)
             out.append(RenderedSlide(slide.number, slide.line, slide.title, classes, attrs, body, notes))
         return out
+
+    def _role(self, number: int) -> tuple[str, dict[str, str]]:
+        """Title and closing slides are centred; appendix slides are left out of the lecture's count."""
+        outline = self.outline
+        classes = " ".join(c for c, on in (("title-slide", number in outline.title_slides),
+                                           ("thanks-slide", number == outline.closing)) if on)
+        place = outline.appendix_number(number)
+        if place is None:
+            return classes, {}
+        label = phrase(self.lang, "appendix") + str(place)
+        return (classes + " appendix").strip(), {"data-visibility": "uncounted", "data-number-label": label,
+                                                  "data-number-total": str(outline.appendix)}
 
     def slide_ids(self) -> dict[int, str]:
         """Each slide's id: the author's where given (links and Reveal's URL hash use it), else slide-<n>;
@@ -316,10 +334,3 @@ def _strength_mark(rendered: str, strength: str | None) -> str:
         return rendered
     attrs = {"class": "formula-check", "data-strength": strength, "title": _STRENGTH_TITLES.get(strength, strength)}
     return f'{tag("span", attrs)}{rendered}</span>'
-
-
-def _only_heading(block: Block) -> bool:
-    text = "".join(p for p in block.pieces if isinstance(p, str))
-    text = re.sub(r"<!--.*?-->", "", text, flags=re.DOTALL).strip()
-    return all(isinstance(p, str) for p in block.pieces) and bool(re.fullmatch(r"#{1,6}[ \t]+[^\n]+", text))
-

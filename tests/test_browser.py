@@ -55,7 +55,7 @@ def test_dar_deck_presents_offline_with_every_slide_and_fragment(browser, server
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     page, watch = open_deck(browser, f"{server}/dar-5-5/index.html", server)
-    total = page.evaluate("Reveal.getTotalSlides()")
+    total = page.evaluate("Reveal.getHorizontalSlides().length")  # the appendix is reached but not counted
     seen, fragment_steps, last = set(), 0, None
     for _ in range(400):
         h, f = page.evaluate("[Reveal.getIndices().h, Reveal.getIndices().f]")
@@ -91,7 +91,7 @@ def test_fonts_are_self_hosted_and_loaded(browser, server):
     page, watch = open_deck(browser, f"{server}/dar-5-5/index.html", server)
     page.evaluate("Reveal.slide(5)")
     page.wait_for_timeout(300)
-    page.evaluate("""Reveal.slide(Reveal.getSlides().findIndex(s => s.textContent.includes('✅')))""")
+    page.evaluate("""Reveal.slide(Reveal.getHorizontalSlides().findIndex(s => s.textContent.includes('✅')))""")
     page.wait_for_timeout(300)
     loaded = page.evaluate("""() => { const s = new Set();
         document.fonts.forEach(f => { if (f.status === 'loaded') s.add(f.family.replace(/["']/g, '')); });
@@ -113,7 +113,7 @@ def test_deck_opens_from_a_file_url(browser, project_site):
 
 
 def _slide_of(page, derivation_id: str) -> int:
-    return page.evaluate(f"""() => Reveal.getSlides().indexOf(
+    return page.evaluate(f"""() => Reveal.getHorizontalSlides().indexOf(
         document.querySelector('[data-derivation="{derivation_id}"]').closest('section'))""")
 
 
@@ -208,3 +208,78 @@ def test_help_overlay_lists_the_presenter_keys(browser, server):
     page.wait_for_timeout(500)  # the overlay fades in
     page.screenshot(path=str(ARTIFACTS / "browser" / "help-overlay.png"))
     assert watch.errors == []
+
+
+# Ink of the current slide at the audience's screen size: text boxes, images and the CSS check marks.
+_INK_OUTSIDE = """() => {
+    const slide = Reveal.getCurrentSlide(), box = Reveal.getSlidesElement().getBoundingClientRect();  // the 1100 x 700 frame
+    const rects = [];
+    const walker = document.createTreeWalker(slide, NodeFilter.SHOW_TEXT);
+    const range = document.createRange();
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        if (!n.data.trim() || n.parentElement.closest('aside.notes, .katex-mathml, script')) continue;
+        range.selectNodeContents(n);
+        for (const r of range.getClientRects()) rects.push(['text ' + n.data.trim().slice(0, 20), r.left, r.right, r.top, r.bottom]);
+    }
+    slide.querySelectorAll('img, svg').forEach(el => { const r = el.getBoundingClientRect();
+        rects.push([el.tagName, r.left, r.right, r.top, r.bottom]); });
+    slide.querySelectorAll('.dv-row > :last-child').forEach(el => {
+        const st = getComputedStyle(el, '::after'), r = el.getBoundingClientRect();
+        const k = r.width / (el.offsetWidth || 1) || 1;
+        const right = r.right + k * (parseFloat(st.marginLeft) + parseFloat(st.width) + parseFloat(st.paddingLeft) + parseFloat(st.paddingRight));
+        rects.push(['mark', r.right, right, r.top, r.bottom]);
+    });
+    return rects.filter(([, l, r, t, b]) => l < box.left - 1 || r > box.right + 1 || t < box.top - 1 || b > box.bottom + 1)
+        .map(([what, l, r]) => `${what}: ${Math.round(l - box.left)}..${Math.round(r - box.left)} of ${Math.round(box.width)}`);
+}"""
+
+
+def test_nothing_on_any_dar_slide_leaves_the_slide_at_1280x720(browser, server):
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.goto(f"{server}/dar-5-5/index.html")
+    page.wait_for_function("window.Reveal && Reveal.isReady()")
+    page.add_style_tag(content="* { transition: none !important; }")
+    page.evaluate("document.fonts.ready")
+    outside = {}
+    for h in range(page.evaluate("Reveal.getHorizontalSlides().length")):
+        page.evaluate(f"Reveal.slide({h}, 0, 999)")
+        page.wait_for_timeout(50)
+        found = page.evaluate(_INK_OUTSIDE)
+        if found:
+            outside[h + 1] = found
+    assert outside == {}
+
+
+def _number_at(page, h: int) -> str:
+    page.evaluate(f"Reveal.slide({h})")
+    return page.evaluate("document.querySelector('.reveal > .slide-number').textContent.replace(/\\s+/g, '')")
+
+
+def test_the_closing_slide_ends_the_count_and_the_progress_bar(browser, server):
+    page, _ = open_deck(browser, f"{server}/dar-5-5/index.html", server)
+    closing = page.evaluate("Reveal.getHorizontalSlides().findIndex(s => s.classList.contains('thanks-slide'))")
+    assert closing == 12
+    assert _number_at(page, closing) == "13/13"
+    assert page.evaluate("Reveal.getProgress()") == 1
+
+
+def test_appendix_slides_are_numbered_apart_and_reached_in_order(browser, server):
+    page, _ = open_deck(browser, f"{server}/dar-5-5/index.html", server)
+    assert _number_at(page, 13) == "附录1/16" and _number_at(page, 28) == "附录16/16"
+    page.evaluate("Reveal.slide(12, 0, 999); Reveal.next()")
+    assert page.evaluate("Reveal.getIndices().h") == 13
+
+
+def test_the_closing_line_is_centred_on_the_slide(browser, server):
+    page, _ = open_deck(browser, f"{server}/dar-5-5/index.html", server)
+    page.evaluate("Reveal.slide(12)")
+    page.wait_for_timeout(100)
+    slide, text = page.evaluate("""() => { const s = Reveal.getCurrentSlide(), r = document.createRange();
+        r.selectNodeContents(s.querySelector('.thanks'));
+        const box = r.getBoundingClientRect(), frame = Reveal.getSlidesElement().getBoundingClientRect();
+        return [[frame.left, frame.top, frame.width, frame.height], [box.left, box.top, box.width, box.height]]; }""")
+    slide_centre = (slide[0] + slide[2] / 2, slide[1] + slide[3] / 2)
+    text_centre = (text[0] + text[2] / 2, text[1] + text[3] / 2)
+    assert abs(slide_centre[0] - text_centre[0]) < 10 and abs(slide_centre[1] - text_centre[1]) < 30
+    assert text[3] > 100, "the closing line is as large as the lecturer's own (10rem)"
+    page.screenshot(path=str(ARTIFACTS / "browser" / "closing-slide.png"))

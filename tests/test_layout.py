@@ -107,6 +107,34 @@ def test_the_suggested_factor_makes_the_slide_fit(browser_ok, tmp_path):
     assert line_of(text, "## Long derivation") not in {d.line for d in found}, [d.format() for d in found]
 
 
+# A derivation row as KaTeX's worker marks it, wider than the slide even at the smallest automatic fit.
+EDGES = """<slide-section>
+## Marks at the edge
+
+<div class="slide-derivation" data-status="verified"><span class="katex"><span class="vlist"><span class="dv-row"
+data-step="1" data-status="verified"><span style="white-space: nowrap">""" + "wide row " * 40 + """</span></span></span></span></div>
+</slide-section>
+
+<slide-section>
+## Crowded corner
+
+<div style="position: absolute; right: 40px; bottom: 10px; font-size: 20px">text in the corner</div>
+</slide-section>
+"""
+
+
+def test_marks_past_the_right_edge_are_reported(browser_ok, tmp_path):
+    found, text = lint(tmp_path, EDGES)
+    [marks] = [d for d in found if d.line == line_of(text, "## Marks at the edge")]
+    assert marks.message.endswith("on the right (the derivation's check marks)"), marks.message
+
+
+def test_text_under_the_slide_number_is_reported(browser_ok, tmp_path):
+    found, text = lint(tmp_path, EDGES)
+    [corner] = [d for d in found if d.line == line_of(text, "## Crowded corner")]
+    assert corner.message.startswith("slide 2: the block 'text in the corner' lies under the slide number")
+
+
 def test_every_deck_in_slides_is_checked(browser_ok, project_site):
     """Every slide of the lecture decks fits its box: an overflow here is a finding for the lecturer, not a test to loosen."""
     site, result = project_site
@@ -129,14 +157,14 @@ def box(*blocks, ref_top=None) -> layout.SlideBox:
 
 
 def test_fitting_slide_is_not_reported():
-    assert layout.diagnose("slides/x.md", box(layout.Block("list", "a", 100, 699.5, 48, 1000))) is None
+    assert layout.diagnose("slides/x.md", box(layout.Block("list", "a", 100, 699.5, 48, 1000))) == []
 
 
 def test_bottom_overflow_suggests_scaling_the_tallest_block():
     title = layout.Block("title", "T", 20, 90, 48, 300)
     small = layout.Block("paragraph", "p", 100, 140, 48, 400)
     big = layout.Block("formula", "\\begin{align*}", 150, 850, 48, 900)
-    d = layout.diagnose("slides/x.md", box(title, small, big))
+    [d] = layout.diagnose("slides/x.md", box(title, small, big))
     assert d.format().startswith("slides/x.md:40:1: warning: slide 4 overflows the slide by 150 px at the bottom")
     # 700 px tall, 150 px too much: (700 - 150) / 700 = 0.786 -> 0.75
     assert '<slide-scale factor="0.75">' in d.hint and "the formula '\\begin{align*}'" in d.hint
@@ -144,15 +172,34 @@ def test_bottom_overflow_suggests_scaling_the_tallest_block():
 
 def test_overlap_with_references_counts_and_existing_scale_is_lowered():
     scaled = layout.Block("slide-scale", "x", 100, 600, 48, 900, scale=0.9, ref_overlap=100)
-    d = layout.diagnose("slides/x.md", box(scaled, ref_top=500))
+    [d] = layout.diagnose("slides/x.md", box(scaled, ref_top=500))
     assert d.message == "slide 4 overflows the slide by 100 px into its references"
     assert 'lower the factor of the slide-scale' in d.hint and 'factor="0.70"' in d.hint  # 0.9 * 400/500 = 0.72
 
 
 def test_right_and_hopeless_overflow():
     wide = layout.Block("formula", "x", 100, 200, 48, 1400)
-    d = layout.diagnose("slides/x.md", box(wide))
+    [d] = layout.diagnose("slides/x.md", box(wide))
     assert d.message == "slide 4 overflows the slide by 300 px on the right"
     assert 'factor="0.75"' in d.hint  # (1352 - 300) / 1352 = 0.778
     huge = layout.Block("list", "x", 100, 3000, 48, 900)
-    assert "split the slide" in layout.diagnose("slides/x.md", box(huge)).hint
+    assert "split the slide" in layout.diagnose("slides/x.md", box(huge))[0].hint
+
+
+def test_check_marks_past_the_right_edge_are_named():
+    derivation = layout.Block("derivation", "x", 100, 300, 48, 1115, marks_right=1115)
+    [d] = layout.diagnose("slides/x.md", box(derivation))
+    assert d.message == "slide 4 overflows the slide by 15 px on the right (the derivation's check marks)"
+
+
+def test_text_past_the_edge_is_not_blamed_on_the_marks():
+    derivation = layout.Block("derivation", "x", 100, 300, 48, 1130, marks_right=1090)
+    [d] = layout.diagnose("slides/x.md", box(derivation))
+    assert "check marks" not in d.message
+
+
+def test_content_under_the_slide_number_is_reported():
+    slide = box(layout.Block("list", "a", 100, 690, 48, 1060))
+    slide.under = [layout.Covered("list", "last item", ("the slide number",))]
+    [d] = layout.diagnose("slides/x.md", slide)
+    assert d.message == "slide 4: the list 'last item' lies under the slide number"

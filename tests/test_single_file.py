@@ -143,7 +143,7 @@ def walk(page) -> tuple[int, int]:
             assert hidden == 0, f"slide {indices[0] + 1}: {hidden} formula(s) not visible"
         page.evaluate("Reveal.next()")
     page.evaluate("document.fonts.ready")
-    return len(seen), page.evaluate("Reveal.getTotalSlides()")
+    return len(seen), page.evaluate("Reveal.getHorizontalSlides().length")
 
 
 _LOADED = """() => { const s = [];

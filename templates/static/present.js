@@ -361,7 +361,21 @@
 
     // Marks line up right of the last align* column.  When that column ends
     // too close to the slide's right edge for a flag to fit, fall back to
-    // marks that follow each row ('dv-ragged'), so no flag is pushed off-slide.
+    // marks that follow each row ('dv-ragged'); when even those would run off
+    // the slide, the derivation is set a little smaller (--dv-fit, never below
+    // MIN_FIT) until its marks end inside the slide's right padding.  What
+    // still does not fit is left for `check --layout` to report.
+    var MIN_FIT = 0.85;
+
+    function markRight(row) {
+      var host = row.lastElementChild;
+      var style = host && getComputedStyle(host, '::after');
+      if (!style || style.content === 'none' || style.content === 'normal') return -Infinity;
+      var scale = host.getBoundingClientRect().width / (host.offsetWidth || 1) || 1;
+      return host.getBoundingClientRect().right + scale * (parseFloat(style.marginLeft) + parseFloat(style.width) +
+        parseFloat(style.paddingLeft) + parseFloat(style.paddingRight));
+    }
+
     function fitMarks(scope) {
       scope = scope && scope.querySelectorAll ? scope : deck.getCurrentSlide();
       if (!scope) return;
@@ -371,9 +385,18 @@
         var row = block.querySelector('.dv-row');
         var section = block.closest('section');
         if (!row || !section) return;
+        block.style.removeProperty('--dv-fit');
         var column = row.parentNode.getBoundingClientRect();
         var room = 3.4 * parseFloat(getComputedStyle(row).fontSize) * scale;   // widest flag + gap
-        block.classList.toggle('dv-ragged', column.right + room > section.getBoundingClientRect().right);
+        var box = section.getBoundingClientRect();
+        block.classList.toggle('dv-ragged', column.right + room > box.right);
+        var limit = box.right - 24 * scale, left = block.getBoundingClientRect().left, fit = 1;
+        for (var i = 0; i < 4; i++) {
+          var right = Math.max.apply(null, Array.from(block.querySelectorAll('.dv-row')).map(markRight));
+          if (!(right > limit) || fit <= MIN_FIT) break;
+          fit = Math.max(MIN_FIT, fit * (limit - left) / (right - left) - 0.005);
+          block.style.setProperty('--dv-fit', fit.toFixed(3));
+        }
       });
     }
 
@@ -445,6 +468,18 @@
       destroy: destroy
     };
   }
+
+  // Reveal's `slideNumber` as a function: the lecture counts up to its closing
+  // slide (Reveal leaves data-visibility="uncounted" slides out of the total
+  // and of the progress bar); an appendix slide shows its own label and count,
+  // both written by the build ("附录 3" / "16").
+  PresentKit.slideNumber = function (slide) {
+    var reveal = global.Reveal;
+    if (slide && slide.dataset.numberLabel) {
+      return [slide.dataset.numberLabel, '/', parseInt(slide.dataset.numberTotal, 10)];
+    }
+    return [reveal.getSlidePastCount(slide) + 1, '/', reveal.getTotalSlides()];
+  };
 
   global.PresentKit = PresentKit;
 })(typeof window !== 'undefined' ? window : this);

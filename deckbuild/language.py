@@ -1,0 +1,83 @@
+"""The language a deck is written in, and the few words the site itself says in it.
+
+The lecturer's decks are Chinese with English terms; a presenter reading the
+verification panel mid-lecture should read it in the deck's language. The
+front matter may say `lang: zh-CN` (or `en`); otherwise the share of CJK
+characters in the slides' text decides. Every phrase the built pages show
+(the appendix label, the panel's sentences, the index's headings) lives in
+PHRASES, so a new language is one new column.
+"""
+from __future__ import annotations
+
+import re
+
+from .model import Deck
+
+CHINESE, ENGLISH = "zh-CN", "en"
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LETTER = re.compile(r"[A-Za-z\u3400-\u9fff\uf900-\ufaff]")
+CJK_SHARE = 0.15  # of the letters: a Chinese deck quotes English terms, an English one rarely the reverse
+
+PHRASES: dict[str, dict[str, str]] = {
+    "appendix": {CHINESE: "附录 ", ENGLISH: "A"},
+    # the verification panel (present.js fills {n}, {m}, … from the data)
+    "panel.title": {CHINESE: "推导验证", ENGLISH: "Derivation checks"},
+    "panel.close": {CHINESE: "按 V 或 Esc 关闭", ENGLISH: "V or Esc to close"},
+    "panel.empty": {CHINESE: "这一页没有经过验证的推导。", ENGLISH: "No checked derivations on this slide."},
+    "panel.row": {CHINESE: "第 {n} 行", ENGLISH: "Row {n}"},
+    "panel.rows": {CHINESE: "{ok}/{n} 行已验证", ENGLISH: "{ok} of {n} rows verified"},
+    "panel.no-results": {CHINESE: "没有这个推导的检查结果。", ENGLISH: "No check results recorded for this derivation."},
+    "status.verified": {CHINESE: "✓ 已验证", ENGLISH: "✓ verified"},
+    "status.failing": {CHINESE: "✗ 不成立", ENGLISH: "✗ failing"},
+    "status.stale": {CHINESE: "? 已过期", ENGLISH: "? stale"},
+    "status.unverified": {CHINESE: "未验证", ENGLISH: "unverified"},
+    "strength.proved": {CHINESE: "已证明", ENGLISH: "proved"},
+    "strength.evaluated": {CHINESE: "数值验证", ENGLISH: "evaluated"},
+    "strength.definition": {CHINESE: "定义", ENGLISH: "definition"},
+    "strength.not checked": {CHINESE: "未检查", ENGLISH: "not checked"},
+    "strength.failing": {CHINESE: "不成立", ENGLISH: "failing"},
+    # what the relation of a row claims
+    "claim.=": {CHINESE: "两边相等", ENGLISH: "both sides are equal"},
+    "claim.<=>": {CHINESE: "两边只差一个与 {wrt} 无关的常数, 最优解相同",
+                  ENGLISH: "the sides differ by a term constant in {wrt}: same maximiser"},
+    "claim.<=": {CHINESE: "左边处处不大于右边", ENGLISH: "the left side is nowhere larger than the right"},
+    "claim.>=": {CHINESE: "左边处处不小于右边", ENGLISH: "the left side is nowhere smaller than the right"},
+    # how it was checked: one line each
+    "how.symbolic": {CHINESE: "SymPy 化简差为 0", ENGLISH: "SymPy simplifies the difference to 0"},
+    "how.symbolic-bound": {CHINESE: "SymPy 给出符号证明, 并搜索反例未找到",
+                           ENGLISH: "a symbolic argument in SymPy, and a search found no counterexample"},
+    "how.numeric": {CHINESE: "在 {points} 个随机点上数值计算", ENGLISH: "computed numerically at {points} random points"},
+    "how.slide": {CHINESE: "对 {models} 个模型的 {draws} 组随机参数逐一计算本页公式, {claim}",
+                  ENGLISH: "the slide's own formula computed on {models} models at {draws} random draws: {claim}"},
+    "how.slide-failed": {CHINESE: "本页公式在模型上不成立: {detail}",
+                         ENGLISH: "the slide's formula does not hold on the models: {detail}"},
+    "how.not-evaluable": {CHINESE: "本页公式无法计算: {detail}", ENGLISH: "the slide's formula could not be evaluated: {detail}"},
+    "how.stale": {CHINESE: "本行在检查写好之后被改过, 需要重新推导",
+                  ENGLISH: "the row changed after its check was written: re-derive it"},
+    "how.failing": {CHINESE: "检查不通过", ENGLISH: "the check does not pass"},
+    "label.check": {CHINESE: "检查", ENGLISH: "check"},
+    "label.details": {CHINESE: "细节", ENGLISH: "details"},
+    # the course index
+    "index.title": {CHINESE: "课程讲义", ENGLISH: "Lectures"},
+}
+
+
+def deck_language(deck: Deck) -> str:
+    """`lang` from the front matter, else Chinese when enough of the slides' letters are CJK."""
+    declared = str(deck.meta.get("lang") or "").strip()
+    if declared:
+        return CHINESE if declared.lower().startswith("zh") else declared
+    text = "".join(p for s in deck.slides for p in s.body.pieces if isinstance(p, str))
+    return text_language(text + " " + str(deck.meta.get("title", "")))
+
+
+def text_language(text: str) -> str:
+    letters = len(_LETTER.findall(text))
+    return CHINESE if letters and len(_CJK.findall(text)) / letters >= CJK_SHARE else ENGLISH
+
+
+def phrase(lang: str, key: str, **values) -> str:
+    """The phrase `key` in `lang` (English when the language has no column), with `values` filled in."""
+    words = PHRASES[key]
+    text = words.get(lang) or words.get(CHINESE if lang.startswith("zh") else ENGLISH) or words[ENGLISH]
+    return text.format(**values) if values else text
