@@ -59,6 +59,20 @@ PHRASES: dict[str, dict[str, str]] = {
     "label.details": {CHINESE: "细节", ENGLISH: "details"},
     # the course index
     "index.title": {CHINESE: "课程讲义", ENGLISH: "Lectures"},
+    "index.slides": {CHINESE: "页", ENGLISH: "slides"},
+    "index.appendix": {CHINESE: "附录", ENGLISH: "appendix"},
+    "index.steps": {CHINESE: "推导步骤", ENGLISH: "derivation steps"},
+    "index.verified": {CHINESE: "已验证", ENGLISH: "verified"},
+    "index.stale": {CHINESE: "已过期", ENGLISH: "stale"},
+    "index.failing": {CHINESE: "不成立", ENGLISH: "failing"},
+    "index.unverified": {CHINESE: "未验证", ENGLISH: "unverified"},
+    "index.mutants": {CHINESE: "变异检出", ENGLISH: "mutants caught"},
+    "index.open": {CHINESE: "打开", ENGLISH: "open"},
+    "index.pdf": {CHINESE: "PDF", ENGLISH: "PDF"},
+    "index.pdf-steps": {CHINESE: "逐步 PDF", ENGLISH: "step-by-step PDF"},
+    "index.single": {CHINESE: "单文件", ENGLISH: "single file"},
+    "index.draft": {CHINESE: "草稿", ENGLISH: "draft"},
+    "index.none": {CHINESE: "没有讲义。", ENGLISH: "No decks."},
 }
 
 

@@ -15,8 +15,9 @@ from .diagnostics import BuildError, Report
 from .evaluate import STRENGTHS, DeckTruth, EvaluationCache, evaluate_deck, report_rows
 from .figure_cache import ensure_figures
 from .katex import FormulaCache, KatexRenderer
-from .language import deck_language
+from .language import PHRASES, deck_language, phrase
 from .model import Deck, Element
+from .outline import outline_of
 from .parse import parse_deck
 from .render import Media, SlideRenderer, typeset
 from .source import PROJECT_FILE, decode_deck, read_deck, read_project_file
@@ -56,6 +57,17 @@ class DeckSummary:
     relations: dict[str, int] = field(default_factory=dict)
     mutants: dict | None = None  # `check --mutants`: {"wrong", "caught", "rewrites", "accepted"} (mutants.py)
     pdf: str = ""  # the deck's handout, relative to the site, once `build.py pdf` has printed it
+    subtitle: str = ""  # the title slide's heading (the topic), when it says more than the title
+    author: str = ""
+    tags: list[str] = field(default_factory=list)
+    lang: str = "en"
+    appendix: int = 0  # slides after the closing slide (included in `slides`)
+    pdfs: dict[str, str] = field(default_factory=dict)  # mode (slides, steps, …) -> handout, relative to the site
+    single_file: str = ""  # the self-contained page, relative to the site, with --single-file
+
+    @property
+    def lecture_slides(self) -> int:
+        return self.slides - self.appendix
 
 
 @dataclass
@@ -199,13 +211,16 @@ def build(opts: Options, renderer: KatexRenderer | None = None) -> BuildResult:
             files[f"{deck.slug}/index.html"] = page.encode()
             files.update({f"{deck.slug}/{k}": v for k, v in media.files.items()})
             chars |= media.chars | set(page)
-        files.update(_asset_files(modules, chars))
         listed = sorted((s for s in summaries if opts.drafts or not s.draft), key=lambda s: (s.date, s.title), reverse=True)
+        chars |= set(_index_page(env, listed).decode()) | {c for p in PHRASES.values() for w in p.values() for c in w}
+        files.update(_asset_files(modules, chars))
         _add_printed_pdfs(listed, files, opts.cache_dir)
-        index = env.get_template("index.html.j2").render(decks=listed, assets="assets")
-        files["index.html"] = index.encode()
         if opts.single_file:
             _add_single_files(decks, files)
+            for summary in listed:
+                if f"{summary.slug}/{summary.slug}.html" in files:
+                    summary.single_file = f"{summary.slug}/{summary.slug}.html"
+        files["index.html"] = _index_page(env, listed)
         renderer.cache.save()
         written = opts.write and not report.errors
         if written:
@@ -243,8 +258,9 @@ def _add_printed_pdfs(summaries: list[DeckSummary], files: dict[str, bytes | Pat
             found = cached_pdf(cache_dir, summary.slug, page, digest, mode)
             if found:
                 files[f"{summary.slug}/{site_pdf_name(summary.slug, mode)}"] = found
+                summary.pdfs[mode] = f"{summary.slug}/{site_pdf_name(summary.slug, mode)}"
                 if mode == "slides":
-                    summary.pdf = f"{summary.slug}/{site_pdf_name(summary.slug, mode)}"
+                    summary.pdf = summary.pdfs[mode]
 
 
 def _add_single_files(decks: list[Deck], files: dict[str, bytes | Path]) -> None:
@@ -288,5 +304,21 @@ def _summary(deck: Deck, statuses: dict[str, LinkStatus], truth: DeckTruth) -> D
         counts[state] = sum(1 for s in steps if s.status == state)
     strengths = [s.strength for s in steps] + [f.strength for f in truth.formulas]
     relations = {kind: strengths.count(kind) for kind in STRENGTHS}
+    outline = outline_of(deck)
+    titles = sorted(outline.title_slides)
+    subtitle = deck.slides[titles[0] - 1].title if titles else ""
+    tags = deck.meta.get("tags") or []
     return DeckSummary(deck.slug, deck.path, deck.title, str(deck.meta.get("date", "")), deck.draft,
-                       len(deck.slides), len(deck.formulas()), counts, relations)
+                       len(deck.slides), len(deck.formulas()), counts, relations,
+                       subtitle="" if subtitle.strip() == deck.title.strip() else subtitle,
+                       author=str(deck.meta.get("author") or ""),
+                       tags=[str(t) for t in (tags if isinstance(tags, list) else [tags])],
+                       lang=deck_language(deck), appendix=outline.appendix)
+
+
+def _index_page(env, listed: list[DeckSummary]) -> bytes:
+    """The course index, in the language most of its decks are written in."""
+    langs = [s.lang for s in listed]
+    lang = max(sorted(set(langs)), key=langs.count) if langs else "en"
+    words = {key.removeprefix("index."): phrase(lang, key) for key in PHRASES if key.startswith("index.")}
+    return env.get_template("index.html.j2").render(decks=listed, assets="assets", lang=lang, words=words).encode()

@@ -119,15 +119,49 @@ def test_two_builds_are_byte_identical(tmp_path):
 def test_course_index_lists_decks_and_hides_drafts(tmp_path):
     corpus = need_shared(CORPUS)
     build_into(tmp_path, corpus)
-    index = (tmp_path / "_site" / "index.html").read_text(encoding="utf-8")
+    index = re.sub(r"<[^>]*>", "", (tmp_path / "_site" / "index.html").read_text(encoding="utf-8"))
     assert "Connection Bottleneck in Attention" in index and "2025-05-18" in index
     assert "Template" not in index and not (tmp_path / "_site" / "template").exists()
     build_into(tmp_path, corpus, drafts=True)
     assert "Template" in (tmp_path / "_site" / "index.html").read_text(encoding="utf-8")
 
 
+def _index_entry(site: Path, slug: str) -> str:
+    index = (site / "index.html").read_text(encoding="utf-8")
+    return re.search(rf'<li class="deck" data-deck="{slug}".*?</li>', index, re.DOTALL).group(0)
+
+
 def test_index_shows_derivation_step_counts(project_site):
     site, result = project_site
     dar = next(d for d in result.decks if d.slug == "dar-5-5")
-    index = (site / "index.html").read_text(encoding="utf-8")
-    assert f"{dar.steps['linked']} linked" in index and f"{dar.steps['verified']} verified" in index
+    entry = _index_entry(site, "dar-5-5")
+    assert f'<span class="linked">{dar.steps["linked"]} 推导步骤</span>' in entry
+    assert f'<span class="verified">{dar.steps["verified"]} 已验证</span>' in entry
+
+
+def test_index_names_the_topic_from_the_title_slide(project_site):
+    site, _ = project_site
+    assert '<p class="deck__subtitle">无监督学习: 变分自编码</p>' in _index_entry(site, "dar-5-5")
+
+
+def test_index_shows_author_tags_date_and_the_lecture_and_appendix_slide_counts(project_site):
+    entry = _index_entry(project_site[0], "dar-5-5")
+    assert '<span class="author">MTandHJ</span>' in entry and '<time datetime="2025-12-11">' in entry
+    assert '<span class="tag">Slide</span><span class="tag">DAR</span>' in entry
+    assert '<span class="count">13 页 + 16 附录</span>' in entry
+
+
+def test_index_links_the_single_file_when_it_was_built(tmp_path):
+    build_into(tmp_path, ROOT / "slides", cache_dir=ROOT / ".cache", single_file=True)
+    entry = _index_entry(tmp_path / "_site", "dar-5-5")
+    assert '<a class="single" href="dar-5-5/dar-5-5.html">' in entry and (tmp_path / "_site" / "dar-5-5" / "dar-5-5.html").is_file()
+
+
+def test_index_lists_the_newest_deck_first(corpus_site):
+    index = (corpus_site[0] / "index.html").read_text(encoding="utf-8")
+    dates = re.findall(r'<time datetime="([\d-]+)">', index)
+    assert len(dates) >= 5 and dates == sorted(dates, reverse=True)
+
+
+def test_index_titles_do_not_break_at_hyphens(project_site):
+    assert '<span class="word">DAR-5-5</span>' in _index_entry(project_site[0], "dar-5-5")
