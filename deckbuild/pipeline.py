@@ -212,7 +212,7 @@ def build(opts: Options, renderer: KatexRenderer | None = None) -> BuildResult:
             files.update({f"{deck.slug}/{k}": v for k, v in media.files.items()})
             chars |= media.chars | set(page)
         listed = sorted((s for s in summaries if opts.drafts or not s.draft), key=lambda s: (s.date, s.title), reverse=True)
-        chars |= set(_index_page(env, listed).decode()) | {c for p in PHRASES.values() for w in p.values() for c in w}
+        chars |= set(index_page(env, listed).decode()) | {c for p in PHRASES.values() for w in p.values() for c in w}
         files.update(_asset_files(modules, chars))
         _add_printed_pdfs(listed, files, opts.cache_dir)
         if opts.single_file:
@@ -220,7 +220,7 @@ def build(opts: Options, renderer: KatexRenderer | None = None) -> BuildResult:
             for summary in listed:
                 if f"{summary.slug}/{summary.slug}.html" in files:
                     summary.single_file = f"{summary.slug}/{summary.slug}.html"
-        files["index.html"] = _index_page(env, listed)
+        files["index.html"] = index_page(env, listed)
         renderer.cache.save()
         written = opts.write and not report.errors
         if written:
@@ -316,7 +316,7 @@ def _summary(deck: Deck, statuses: dict[str, LinkStatus], truth: DeckTruth) -> D
                        lang=deck_language(deck), appendix=outline.appendix)
 
 
-def _index_page(env, listed: list[DeckSummary]) -> bytes:
+def index_page(env, listed: list[DeckSummary]) -> bytes:
     """The course index, in the language most of its decks are written in."""
     langs = [s.lang for s in listed]
     lang = max(sorted(set(langs)), key=langs.count) if langs else "en"

@@ -169,8 +169,8 @@ def test_a_reader_always_finds_a_file_that_every_site_has(tmp_path):
 
 
 def test_a_title_with_angle_brackets_is_escaped_in_the_index():
-    from deckbuild.pipeline import DeckSummary
+    from deckbuild.pipeline import DeckSummary, index_page
 
     deck = DeckSummary("d", "slides/d.md", "Inner product <x, y> & norms", "2025-01-01", False, 1, 0, {"linked": 0})
-    page = site.environment().get_template("index.html.j2").render(decks=[deck], assets="assets")
+    page = index_page(site.environment(), [deck]).decode()
     assert ">Inner product &lt;x, y&gt; &amp; norms</a>" in page
