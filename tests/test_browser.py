@@ -190,6 +190,7 @@ def test_site_works_below_a_sub_path(browser, project_site):
         page = browser.new_page()
         watch = PageWatch(page, origin)
         page.goto(f"{origin}/slides/index.html")
+        page.evaluate("document.fonts.ready")  # leaving mid-load would cancel the index's font requests
         page.click("text=DAR-5-5")
         page.wait_for_function("window.Reveal && Reveal.isReady()")
         assert page.url == f"{origin}/slides/dar-5-5/index.html" or page.url.startswith(f"{origin}/slides/dar-5-5/index.html#")
