@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -401,3 +402,174 @@ def test_text_spelling_a_placeholder_survives(tmp_path):
     write_deck(tmp_path / "slides", "d.md", "<slide-section>\nliteral qqx0xqq and $y$\n</slide-section>\n")
     build_into(tmp_path, tmp_path / "slides")
     assert "<p>literal qqx0xqq and <span class=\"katex\">" in (tmp_path / "_site" / "d" / "index.html").read_text()
+
+
+# ------------------------------------------------------------------ concurrency and atomicity
+
+_BUILD_LOOP = """
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from deckbuild.pipeline import Options, build
+for _ in range(int(sys.argv[5])):
+    result = build(Options(slides_dir=Path(sys.argv[2]), out_dir=Path(sys.argv[3]), cache_dir=Path(sys.argv[4]), quiet=True))
+    assert result.written, [d.format() for d in result.report.errors]
+"""
+
+
+@pytest.mark.slow
+def test_builds_and_a_server_on_one_output_never_leave_a_request_unanswered_or_the_site_missing(tmp_path):
+    """Two processes build in a loop while `serve` rebuilds on edits and a reader hammers the site."""
+    import threading
+
+    from test_serve import Server
+
+    slides = write_deck(tmp_path / "slides", "d.md", GOOD).parent
+    out, cache = tmp_path / "_site", tmp_path / "cache"
+    server = Server(slides, out, cache)
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def hammer() -> None:
+        while not stop.is_set():
+            for target in ("/index.html", "/d/index.html", "/assets/theme.css"):
+                try:
+                    status, _, _ = server.get(target)
+                    if status != 200:
+                        failures.append(f"{target}: {status}")
+                except OSError as exc:
+                    failures.append(f"{target}: {exc!r}")
+            if not (out / "index.html").is_file():
+                failures.append("the site was missing on disk")
+
+    readers = [threading.Thread(target=hammer) for _ in range(2)]
+    for reader in readers:
+        reader.start()
+    try:
+        loops = [subprocess.Popen([sys.executable, "-c", _BUILD_LOOP, str(ROOT), str(slides), str(out), str(cache), "4"],
+                                  stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        deck = slides / "d.md"
+        for n in range(3):  # the server rebuilds on each save
+            time.sleep(0.5)
+            deck.write_text(deck.read_text(encoding="utf-8") + f"\n<slide-section>\nedit {n}\n</slide-section>\n",
+                            encoding="utf-8")
+        codes = [loop.wait(timeout=300) for loop in loops]
+        errors = [loop.stderr.read() for loop in loops]
+    finally:
+        stop.set()
+        for reader in readers:
+            reader.join()
+        server.stop()
+    assert codes == [0, 0], errors
+    assert failures == []
+    assert "Traceback" not in "".join(server.stderr + errors)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["._site.lock", "_site", "cache", "slides"]
+
+
+# ------------------------------------------------------------------ property: random decks from the element grammar
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+SECRET = b"outside the slides: must never be published"
+_words = st.sampled_from(["alpha", "β", "损失", "x < y & z", "qqx0xqq", "a*b*", "_u_", "\\$5", "$5 and $6", "{+}",
+                          "<b>bold</b>", "<!--", "-->", "`code`", "``", "Note:", "<unknown>", "&amp;", '"q"'])
+_math = st.sampled_from(["$x^2$", "$\\frac{a}{b}$", "$\\frac{$", "$a_{i}$", "$$\\sum_i x_i$$", "$$\\begin{align*}a&=b\\end{align*}$$",
+                         "$\\undefinedmacro$", "$$x", "$ x$", "$\\text{中文}$"])
+_text = st.lists(st.one_of(_words, _math), min_size=1, max_size=8).map(" ".join)
+_broken = st.sampled_from(["<slide-highlight>unclosed", "</slide-col>", "<slide-nonsense></slide-nonsense>",
+                           '<slide-scale factor="7">x</slide-scale>', '<slide-img src="../secret.png"></slide-img>',
+                           '<slide-img src="/etc/hostname"></slide-img>', '<slide-img src="nowhere.png"></slide-img>',
+                           "![x](../secret.png)", "```\nunclosed fence", "<!-- unclosed comment", "> " * 25 + "deep",
+                           "</slide-section>", "<slide-section>"])
+_leaf = st.one_of(
+    _text,
+    _text.map(lambda t: f"- {t}\n- {t} {{+}}"),
+    _text.map(lambda t: f"```\n{t}\nNote:\n</slide-section>\n```"),
+    st.just('<slide-img src="pic.png" alt="a &quot;pic&quot;"></slide-img>'),
+    st.just("![dot](pic.png)"),
+    _broken,
+)
+
+
+def _wrap(inner: st.SearchStrategy) -> st.SearchStrategy:
+    return st.one_of(
+        inner.map(lambda b: f"<slide-highlight>{b}</slide-highlight>"),
+        inner.map(lambda b: f"<slide-fragment>\n\n{b}\n\n</slide-fragment>"),
+        inner.map(lambda b: f'<slide-scale factor="0.8">\n\n{b}\n\n</slide-scale>'),
+        inner.map(lambda b: f'<slide-cols>\n<slide-col ratio="1">\n\n{b}\n\n</slide-col>\n</slide-cols>'),
+        inner.map(lambda b: f"<slide-definition>\n\n{b}\n\n</slide-definition>"),
+        st.lists(inner, min_size=1, max_size=3).map("\n\n".join),
+    )
+
+
+_block = st.recursive(_leaf, _wrap, max_leaves=12)
+_slide = st.tuples(st.lists(_block, min_size=1, max_size=4), st.one_of(st.none(), _text)).map(
+    lambda s: "<slide-section>\n## Slide\n\n" + "\n\n".join(s[0]) + (f"\n\nNote:\n{s[1]}" if s[1] else "") + "\n</slide-section>\n")
+_deck = st.lists(_slide, min_size=1, max_size=4).map("\n<!-- next -->\n".join)
+
+
+class Hang(Exception):
+    pass
+
+
+@pytest.fixture(scope="module")
+def property_project(tmp_path_factory):
+    """One project for every example: a last good site, a KaTeX process kept warm, a secret beside the slides."""
+    from deckbuild import assets
+    from deckbuild.katex import FormulaCache, KatexRenderer
+
+    tmp = tmp_path_factory.mktemp("property")
+    (tmp / "secret.png").write_bytes(SECRET)
+    write_deck(tmp / "slides", "deck.md", GOOD)
+    (tmp / "slides" / "pic.png").write_bytes(b"\x89PNG-pic")
+    renderer = KatexRenderer(assets.node_binary(), assets.ensure_node_modules(ROOT, quiet=True) / "katex",
+                             FormulaCache(tmp / "cache" / "katex.json"))
+    try:
+        assert _build_warm(tmp, renderer).written
+        yield tmp, renderer
+    finally:
+        renderer.close()
+
+
+def _build_warm(tmp: Path, renderer):
+    from deckbuild.pipeline import Options, build
+
+    return build(Options(slides_dir=tmp / "slides", out_dir=tmp / "_site", cache_dir=tmp / "cache", quiet=True,
+                         offline=True), renderer)
+
+
+def _outside_out(tmp: Path) -> dict[str, bytes]:
+    """Everything but the output, its lock file beside it, the cache and the deck the example wrote."""
+    return {k: v for k, v in snapshot(tmp).items()
+            if not k.startswith(("_site/", "cache/", "slides/deck.md")) and k != "._site.lock"}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(deck=_deck)
+def test_a_random_deck_never_crashes_hangs_leaks_or_loses_the_last_good_site(property_project, deck):
+    import signal
+
+    tmp, renderer = property_project
+    last_good = snapshot(tmp / "_site")
+    around = _outside_out(tmp)
+    write_deck(tmp / "slides", "deck.md", deck)
+
+    def hang(signum, frame):
+        raise Hang("the build took longer than 60 s")
+
+    previous = signal.signal(signal.SIGALRM, hang)
+    signal.alarm(60)  # a generous bound: a hang fails the test instead of stalling CI
+    try:
+        result = _build_warm(tmp, renderer)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert _outside_out(tmp) == around  # nothing written outside --out (and the cache)
+    site_now = snapshot(tmp / "_site")
+    assert all(SECRET not in data for data in site_now.values())
+    if result.report.errors:
+        assert not result.written and site_now == last_good
+    else:
+        assert result.written and "deck/index.html" in site_now
