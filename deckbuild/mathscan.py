@@ -150,8 +150,21 @@ def _find_close(text: str, start: int, delim: str) -> int:
 
 
 def scan_math(text: str) -> tuple[list[MathSpan], list[MathProblem]]:
+    spans, problems, _ = _scan(text)
+    return spans, problems
+
+
+def code_regions(text: str) -> list[tuple[int, int]]:
+    """Sorted, disjoint (start, end) of everything that is code or a comment as the scanner reads it:
+    comments, <pre>, <code>, fenced code and backtick code spans, none of them begun inside a formula.
+    No element tag, `Note:` or slide end counts inside them."""
+    return _disjoint(_scan(text)[2])
+
+
+def _scan(text: str) -> tuple[list[MathSpan], list[MathProblem], list[tuple[int, int]]]:
     spans: list[MathSpan] = []
     problems: list[MathProblem] = []
+    code: list[tuple[int, int]] = []
     regions = skipped_regions(text)
     index = _Index(text)
     r = 0
@@ -161,14 +174,20 @@ def scan_math(text: str) -> tuple[list[MathSpan], list[MathProblem]]:
         while r < len(regions) and regions[r][1] <= i:
             r += 1
         if r < len(regions) and regions[r][0] <= i:
-            i = regions[r][1]
+            if regions[r][0] == i:  # reached by reading: code (a fence begun inside a formula is not)
+                code.append(regions[r])
+                i = regions[r][1]
+            r += 1
             continue
         ch = text[i]
         if ch == "\\":
             i += 2
             continue
         if ch == "`":
-            i = index.code_span_end(i)
+            end = index.code_span_end(i)
+            if end > index.runs[bisect.bisect_right(index.run_starts, i) - 1][1]:
+                code.append((i, end))
+            i = end
             continue
         if ch != "$":
             i += 1
@@ -196,33 +215,7 @@ def scan_math(text: str) -> tuple[list[MathSpan], list[MathProblem]]:
             continue
         spans.append(MathSpan(i, close + 1, text[i + 1:close], False, False))
         i = close + 1
-    return spans, problems
-
-
-def code_regions(text: str) -> list[tuple[int, int]]:
-    """Sorted, disjoint (start, end) of everything that is code or a comment: comments, <pre>, <code>,
-    fenced code and backtick code spans. No element tag, `Note:` or slide end counts inside them."""
-    regions = skipped_regions(text)
-    index = _Index(text)
-    found: list[tuple[int, int]] = []
-    r, i = 0, 0
-    for tick in index.run_starts:
-        if tick < i:
-            continue
-        while r < len(regions) and regions[r][1] <= tick:
-            found.append(regions[r])
-            i = max(i, regions[r][1])
-            r += 1
-        if r < len(regions) and regions[r][0] <= tick:
-            continue
-        if _escaped(text, tick):
-            continue
-        end = index.code_span_end(tick)
-        if end > index.runs[bisect.bisect_right(index.run_starts, tick) - 1][1]:
-            found.append((tick, end))
-        i = end
-    found.extend(regions[r:])
-    return _disjoint(found)
+    return spans, problems, code
 
 
 def _disjoint(regions: list[tuple[int, int]]) -> list[tuple[int, int]]:
