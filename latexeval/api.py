@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from . import limits
 from .errors import NotEvaluable
 from .evaluate import Undefined
 from .expr import Chain, Labelled, Node, Optimum, Sym
@@ -56,10 +57,21 @@ def evaluate_derivation(rows: list[tuple[str, str]], notation_name: str, *, wrt:
     if getattr(nt, "linear", False):
         from .linapi import evaluate_derivation as linear_rows
 
-        return linear_rows(rows, nt, macros=macros, slide=slide, context=context)
-    trees = shared_parser().parse([ROW_PREFIX + latex + ROW_SUFFIX for _, latex in rows], macros)
-    return _Rows(nt, _wrt(nt, wrt), len(ROW_PREFIX)).evaluate([_row_items(nt, t) for t in trees],
-                                                                 [rel for rel, _ in rows])
+        with limits.budget(limits.TIME_LIMIT * max(1, len(rows))):
+            return linear_rows(rows, nt, macros=macros, slide=slide, context=context)
+    sized = [_too_large(latex) for _, latex in rows]
+    readable = [ROW_PREFIX + latex + ROW_SUFFIX for (_, latex), big in zip(rows, sized) if big is None]
+    trees = iter(shared_parser().parse(readable, macros))
+    items = [big if big is not None else _row_items(nt, next(trees)) for big in sized]
+    return _Rows(nt, _wrt(nt, wrt), len(ROW_PREFIX)).evaluate(items, [rel for rel, _ in rows])
+
+
+def _too_large(latex: str) -> NotEvaluable | None:
+    try:
+        limits.check_size(latex)
+    except limits.TooLarge as exc:
+        return exc
+    return None
 
 
 def _row_items(nt: Notation, tree) -> list | NotEvaluable:
@@ -78,11 +90,15 @@ def evaluate_formula(latex: str, notation_name: str, *, wrt: list[str] | str | N
                      macros: dict[str, str] | None = None, slide: str | None = None,
                      context: Sequence[str] = ()) -> FormulaEvaluation:
     """Evaluate every relation a display formula states (an align* is evaluated row by row)."""
+    big = _too_large(latex)
+    if big is not None:
+        return FormulaEvaluation(None, str(big), big.construct)
     nt = load(notation_name)
     if getattr(nt, "linear", False):
         from .linapi import evaluate_formula as linear_formula
 
-        return linear_formula(latex, nt, macros=macros, slide=slide, context=context)
+        with limits.budget():
+            return linear_formula(latex, nt, macros=macros, slide=slide, context=context)
     (tree,) = shared_parser().parse([latex], macros)
     if isinstance(tree, KatexError):
         return FormulaEvaluation(None, f"KaTeX: {tree}", "a formula KaTeX rejects", tree.pos)
@@ -124,13 +140,14 @@ class _Rows:
         out, last = [], None
         for index, row in enumerate(rows, start=1):
             expected = relations[index - 1] if relations else None
-            try:
-                links, carried, new_last = self._links(self._statements(row), last, expected, index == 1)
-            except NotEvaluable as exc:
-                out.append(self._not_evaluable(index, exc))
-                last = None
-                continue
-            out.append(self._verdict(index, links, carried))
+            with limits.budget():  # each row has its own time
+                try:
+                    links, carried, new_last = self._links(self._statements(row), last, expected, index == 1)
+                except NotEvaluable as exc:
+                    out.append(self._not_evaluable(index, exc))
+                    last = None
+                    continue
+                out.append(self._verdict(index, links, carried))
             last = new_last
         return out
 

@@ -19,6 +19,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from . import limits
 from .errors import NotEvaluable
 from .expr import Call, Chain, Draw, Mul, Node, Optimum, Sum, Sym, free_symbols, key
 from .notation import Component, Notation
@@ -52,25 +53,34 @@ class Context:
         self.where = where or {}  # the row's own definitions (t = σ_1² / σ_2²)
         self.optima = {} if optima is None else optima  # certified optima, shared by every k of a link
         self.axes = 0
+        self.cells = 1  # numbers in one value: the product of the allocated axes' sizes
         self._free: dict[object, object] = {}
 
-    def new_axis(self) -> int:
+    def new_axis(self, size: int = 1) -> int:
+        """An axis for `size` values of a variable; too large a value ends the evaluation first."""
+        limits.check_values(self.cells * size)
         self.axes += 1
+        self.cells *= size
         return self.axes - 1
+
+    def done(self, value, weights):
+        """An integral's value: its axis is back to size 1, so it no longer counts."""
+        self.cells //= len(weights)
+        return value
 
     @contextmanager
     def scratch(self):
         """For evaluations that must end as one number per draw (an objective at a trial point):
         their axes are integrated away, so they are handed back afterwards."""
-        axes, free = self.axes, dict(self._free)
+        axes, cells, free = self.axes, self.cells, dict(self._free)
         try:
             yield
         finally:
-            self.axes, self._free = axes, free
+            self.axes, self.cells, self._free = axes, cells, free
 
     def free_data(self) -> DataVal:
         if "x" not in self._free:
-            self._free["x"] = self.instance.all_data(self.new_axis())
+            self._free["x"] = self.instance.all_data(self.new_axis(self.instance.N))
         return self._free["x"]
 
     def free_latent(self, index: int | None = None):
@@ -79,7 +89,7 @@ class Context:
             return Plate(tuple(self.free_latent(j) for j in range(1, self.instance.N + 1)))
         if index not in self._free:
             nodes, _ = self.instance.nodes()
-            self._free[index] = LatentVal(on_axis(nodes, self.new_axis()))
+            self._free[index] = LatentVal(on_axis(nodes, self.new_axis(len(nodes))))
         return self._free[index]
 
 
@@ -90,6 +100,7 @@ class Evaluator:
         self.model = ctx.instance
 
     def value(self, node: Node, env: dict):
+        limits.tick(node.pos)
         method = getattr(self, "_" + type(node).__name__, None)
         if method is None:
             raise NotEvaluable(f"{type(node).__name__.lower()} inside an expression", node.pos)
@@ -287,9 +298,10 @@ class Evaluator:
         inner = {**env, self.nt.latent: v, PLACEHOLDER: v}
         p, q = (self._density_of_z(arg, inner, axis, len(weights), name) for arg in call.args())
         if name == "KL":
-            return integrate(mul(p, p.log - q.log), weights, axis)
+            return self.ctx.done(integrate(mul(p, p.log - q.log), weights, axis), weights)
         m = np.logaddexp(p.log, q.log) - math.log(2)
-        return 0.5 * (integrate(mul(p, p.log - m), weights, axis) + integrate(mul(q, q.log - m), weights, axis))
+        return self.ctx.done(0.5 * (integrate(mul(p, p.log - m), weights, axis)
+                                    + integrate(mul(q, q.log - m), weights, axis)), weights)
 
     def _density_of_z(self, arg: Node, env, axis: int, size: int, name: str) -> Density:
         d = self.value(arg, env)
@@ -324,11 +336,11 @@ class Evaluator:
             axis, v, weights = self._latent_axis()
         elif var == self.nt.data:  # the data space, by quadrature on the model's x grid
             nodes, weights = self.model.data_nodes()
-            axis = self.ctx.new_axis()
+            axis = self.ctx.new_axis(len(nodes))
             v = DataVal(on_axis(nodes, axis), None)
         else:
             raise NotEvaluable(f"\\int over {var}: only over the latent variable or the data", node.pos)
-        return integrate(self.value(node.body, {**env, var: v}), weights, axis)
+        return self.ctx.done(integrate(self.value(node.body, {**env, var: v}), weights, axis), weights)
 
     def _Expect(self, node, env):
         under = node.under
@@ -349,7 +361,7 @@ class Evaluator:
         target = self._binder(draw.var, env)
         axis, v, weights = self._latent_axis()
         density = self._density(draw.dist, {**dist_env, self.nt.latent: v, PLACEHOLDER: v})
-        return integrate(mul(density, self.value(body, {**env, target: v})), weights, axis)
+        return self.ctx.done(integrate(mul(density, self.value(body, {**env, target: v})), weights, axis), weights)
 
     def _expect_each(self, draw: Draw, body: Node, env: dict):
         """E over z = (z_1..z_N) drawn independently: z_i ~ dist(i); iterated, one axis per z_i."""
@@ -361,7 +373,7 @@ class Evaluator:
             densities.append((axis, weights, self._density(draw.dist, inner)))
         total = self.value(body, {**env, self.nt.latent: Plate(tuple(parts))})
         for axis, weights, density in densities:
-            total = integrate(mul(density, total), weights, axis)
+            total = self.ctx.done(integrate(mul(density, total), weights, axis), weights)
         return total
 
     def _density(self, node: Node, env: dict) -> Density:
@@ -377,7 +389,7 @@ class Evaluator:
 
     def _latent_axis(self):
         nodes, weights = self.model.nodes()
-        axis = self.ctx.new_axis()
+        axis = self.ctx.new_axis(len(nodes))
         return axis, LatentVal(on_axis(nodes, axis)), weights
 
     def _EvalAt(self, node, env):

@@ -22,6 +22,7 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 
 from . import linalg as la
+from . import limits
 from .errors import NotEvaluable
 from .expr import (Add, Chain, Div, Dots, Expect, Func, Hadamard, Index, Inner, Labelled, Matrix, Mul, Neg, Node,
                    Norm, Num, Optimum, Pow, Range, Sum, Sym, Vector, free_symbols, key)
@@ -88,6 +89,7 @@ class Walker:
     # ----------------------------------------------------------------- #
 
     def ev(self, node: Node, env: dict):
+        limits.tick(node.pos)
         method = getattr(self, "_" + type(node).__name__.lower(), None)
         if method is None:
             raise NotEvaluable(f"{type(node).__name__} with vectors and matrices", node.pos)

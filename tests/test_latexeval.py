@@ -872,3 +872,29 @@ def test_mutation_corpus_catches_every_wrong_edit_and_accepts_the_rewrites(capsy
               f"{len(REWRITES) - len(rejected)}/{len(REWRITES)} rewrites accepted ({accepted_rate:.0%})")
     assert missed == []
     assert accepted_rate >= 0.9, rejected
+
+
+def test_a_formula_over_the_size_limit_is_not_evaluable_as_too_large():
+    result = formula("x = x" + " + 0" * 6000)
+    assert result.ok is None and result.not_evaluable.startswith("too large")
+
+
+def test_a_row_over_the_size_limit_is_not_evaluable_and_the_others_are_evaluated():
+    rows = evaluate_derivation([("=", "1 = 1"), ("=", "&= 1" + " + 0" * 6000)], NOTATION)
+    assert rows[0].ok is True and rows[1].not_evaluable.startswith("too large")
+
+
+def test_a_formula_over_the_time_limit_is_not_evaluable_as_too_slow(monkeypatch):
+    from latexeval import limits
+
+    monkeypatch.setattr(limits, "TIME_LIMIT", 0.0)
+    result = formula(r"\sum_{i=1}^N \log p(\bm{x}_i; \theta) = \sum_{i=1}^N \log p(\bm{x}_i; \theta) + 0")
+    assert result.ok is None and result.not_evaluable.startswith("too slow")
+
+
+def test_nested_integrals_over_the_value_limit_are_not_evaluable_as_too_large(monkeypatch):
+    from latexeval import limits
+
+    monkeypatch.setattr(limits, "MAX_VALUES", 1000)
+    result = formula(r"\int_{\bm{z}} \int_{\bm{x}} p(\bm{x}, \bm{z}; \theta) \mathrm{d}\bm{x} \mathrm{d}\bm{z} = 1")
+    assert result.ok is None and result.not_evaluable.startswith("too large")
