@@ -147,8 +147,8 @@ class Mixture:
         return self.prior(th).expect(lambda k: self.likelihood(x, k, th))
 
     def posterior(self, x, th: dict) -> Categorical:
-        evidence = self.marginal(x, th)
-        return Categorical(self.ops, [a * self.likelihood(x, k, th) / evidence for k, a in enumerate(self.weights(th))])
+        """Responsibilities, from logs: a narrow component far from x has likelihood 0 in floats."""
+        return Categorical(self.ops, [self.ops.exp(lr) for lr in self.log_responsibilities(x, th)])
 
     def variational(self, ph: dict, i: int) -> Categorical:
         """q(z | x_i; φ): φ["w"][i] are positive weights, normalised here."""
@@ -300,10 +300,14 @@ class LatentModel:
         return self.prior(th).pdf(z) * self.lik(i, z, th)
 
     def log_joint(self, i, z, th):
-        return self.ops.log(self.joint(i, z, th))
+        if "L" in th:
+            return self.ops.log(self.joint(i, z, th))
+        return self.family.log_prior(z, th) + self.family.log_likelihood(self.x[i], z, th)
 
     def log_lik(self, i, z, th):
-        return self.ops.log(self.lik(i, z, th))
+        if "L" in th:
+            return self.ops.log(self.lik(i, z, th))
+        return self.family.log_likelihood(self.x[i], z, th)
 
     def marginal(self, i, th):
         if "L" in th:
@@ -333,7 +337,7 @@ class LatentModel:
         if not self.family.discrete:
             qs = [self.q(i) for i in self.samples]
             return self.family.elbo(self.x, [q.mean for q in qs], [q.var for q in qs], th)
-        return sum(sum(qk * (o.log(self.joint(i, k, th)) - o.log(qk)) for k, qk in enumerate(self.q(i).probs))
+        return sum(sum(qk * (self.log_joint(i, k, th) - o.log(qk)) for k, qk in enumerate(self.q(i).probs))
                    for i in self.samples)
 
     def with_params(self, theta=None, theta_hat=None) -> "LatentModel":

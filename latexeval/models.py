@@ -63,8 +63,9 @@ class Instance:
     K = 0
     DISCRETE = False  # a discrete latent (values 1..K) or a continuous one (quadrature on GRID)
     GRID = np.linspace(-10.0, 10.0, 81)
-    # ∫ over x: every data density here stays within a few units of 0 with a variance of at least 0.3
-    X_GRID = np.linspace(-25.0, 25.0, 201)
+    # ∫ over x: every data density here stays within a few units of 0; the narrowest (a mixture
+    # component of variance 0.002, standard deviation 0.045) still spans several nodes
+    X_GRID = np.linspace(-25.0, 25.0, 4001)
     # how each parameter field moves when an optimum is certified: real, positive (log scale),
     # simplex (weights, renormalised), log-simplex (log-weights), fixed (not a free coordinate)
     FIELDS: dict[str, str] = {}
@@ -236,9 +237,13 @@ class GaussianMixture(Instance):
         return params[field][k]
 
     def draw(self, family: str, n: int, rng: np.random.Generator) -> dict:
+        """Means near the data (at a random distance) and variances down to 0.002, so that draws put
+        narrow components on data points: densities there exceed 1 (log p(x_i; θ) > 0) as a fitted
+        mixture's do, at one point or at most of them."""
         if family == "model":
-            th = {"mean": [_uniform(rng, n, -2.0, 2.0) for _ in range(self.K)],
-                  "variance": [_log_uniform(rng, n, 0.3, 3.0) for _ in range(self.K)]}
+            near = [self.x[rng.integers(0, self.N, n)] for _ in range(self.K)]
+            th = {"mean": [x + rng.standard_normal(n) * _log_uniform(rng, n, 0.01, 1.0) for x in near],
+                  "variance": [_log_uniform(rng, n, 0.002, 3.0) for _ in range(self.K)]}
             if self.LEARNED_WEIGHTS:
                 th["weight"] = [np.exp(lw) for lw in _random_logs(rng, n, self.K)]
             return th

@@ -31,7 +31,7 @@ from .models import INSTANCES, SEED
 from .notation import Notation
 from .values import VectorVal
 
-DRAWS = 12  # independent draws for =, <=, >=
+DRAWS = 24  # independent draws for =, <=, >=
 BASES, MOVES = 6, 4  # for <=>: base points, and moves of the optimised parameter at each
 RTOL = 1e-7
 

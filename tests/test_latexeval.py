@@ -898,3 +898,29 @@ def test_nested_integrals_over_the_value_limit_are_not_evaluable_as_too_large(mo
     monkeypatch.setattr(limits, "MAX_VALUES", 1000)
     result = formula(r"\int_{\bm{z}} \int_{\bm{x}} p(\bm{x}, \bm{z}; \theta) \mathrm{d}\bm{x} \mathrm{d}\bm{z} = 1")
     assert result.ok is None and result.not_evaluable.startswith("too large")
+
+
+
+# --------------------------------------------------------------------------- #
+# models that tell right from wrong: densities above 1, rows true only by accident
+
+
+def test_a_mixture_density_exceeds_one_at_a_data_point_at_some_draw():
+    assert holds(r"p(\bm{x}_i; \theta) \le 1") is False
+
+
+def test_log_likelihood_of_a_point_is_not_always_negative():
+    assert holds(r"\log p(\bm{x}_i; \theta) \le 0") is False
+
+
+def test_a_bound_with_the_sum_dropped_fails():
+    assert holds(r"\sum_{i=1}^N \log p(\bm{x}_i; \theta) \le \log p(\bm{x}_i; \theta)") is False
+
+
+def test_the_bound_per_data_point_holds():
+    assert holds(r"\log p(\bm{x}_i; \theta) - \text{KL}(p(\bm{z}|\bm{x}_i; \hat{\theta}) \| p(\bm{z}|\bm{x}_i; \theta))"
+                 r" \le \log p(\bm{x}_i; \theta)") is True
+
+
+def test_the_elbo_bound_with_its_sum_holds():
+    assert holds(r"\text{ELBO}(\phi, \theta) \le \sum_{i=1}^N \log p(\bm{x}_i; \theta)") is True

@@ -35,9 +35,10 @@ def test_a_check_term_at_the_evaluators_draw_is_the_evaluators_q():
 def test_a_check_term_at_the_evaluators_draw_is_the_evaluators_elbo():
     gmm, d = _gmm_draw()
     M = gmm.latent_model(d["theta"], d["theta_hat"], d["phi"])
-    np.testing.assert_allclose(T.elbo_integral(M), gmm.elbo(d["phi"], d["theta"]), rtol=1e-12)
+    np.testing.assert_allclose(T.elbo(M), gmm.elbo(d["phi"], d["theta"]), rtol=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the wrong term overflows at some draws: it still differs
 def test_a_wrong_check_term_differs_at_the_evaluators_draw():
     gmm, d = _gmm_draw()
     M = gmm.latent_model(d["theta"], d["theta_hat"], d["phi"])
