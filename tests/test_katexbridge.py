@@ -82,8 +82,11 @@ def test_a_build_that_evaluates_and_typesets_starts_node_once(tmp_path):
     write_deck(tmp_path / "slides", "d.md", "<slide-section>\n\n"
                "$$\\sum_{i=1}^N \\log p(\\bm{x}_i; \\theta) \\ge \\text{ELBO}$$\n\n</slide-section>\n",
                front='title: "T"\ndate: "2025-01-01"\nnotation: dar-5-5')
+    bridge = shared_parser().bridge
+    bridge.close()  # not running, as in a fresh run
+    before = bridge.started
     result = build_into(tmp_path, tmp_path / "slides")
-    assert not result.report.errors and result.katex_started == 1
+    assert not result.report.errors and result.katex_started == 1 and bridge.started - before == 1
 
 
 def test_a_build_reports_a_formula_over_the_time_limit_at_its_place(tmp_path, monkeypatch):
