@@ -42,6 +42,7 @@ class DerivationView:
     state: str
     details: str  # JSON for the details panel
     rows_in_turn: bool  # its rows appear one by one, so the element itself is no fragment
+    panel: str = ""  # the details panel's HTML, in the deck's language, typeset (deckbuild.panel)
 
 
 class Context(Protocol):
@@ -152,7 +153,9 @@ def _derivation(el: Element, inner: str, ctx: Context) -> str:
     opening = start_tag("div", {"class": f"slide-derivation {classes}".strip() if whole else "slide-derivation",
                                 "data-derivation": view.id, "data-status": view.state,
                                 "data-fragment-index": index if whole else None})
-    return f'{opening}{inner}<script type="application/json" class="derivation-details">{view.details}</script></div>'
+    panel = f'<template class="derivation-panel">{view.panel}</template>' if view.panel else ""
+    return (f'{opening}{inner}<script type="application/json" class="derivation-details">{view.details}</script>'
+            f'{panel}</div>')
 
 
 # --- the vocabulary ---------------------------------------------------------------------

@@ -44,6 +44,8 @@ PHRASES: dict[str, dict[str, str]] = {
     "claim.>=": {CHINESE: "左边处处不小于右边", ENGLISH: "the left side is nowhere smaller than the right"},
     # how it was checked: one line each
     "how.symbolic": {CHINESE: "SymPy 化简差为 0", ENGLISH: "SymPy simplifies the difference to 0"},
+    "how.symbolic-constant": {CHINESE: "SymPy 化简: 两边之差与 {wrt} 无关",
+                              ENGLISH: "SymPy simplifies the difference to a term free of {wrt}"},
     "how.symbolic-bound": {CHINESE: "SymPy 给出符号证明, 并搜索反例未找到",
                            ENGLISH: "a symbolic argument in SymPy, and a search found no counterexample"},
     "how.numeric": {CHINESE: "在 {points} 个随机点上数值计算", ENGLISH: "computed numerically at {points} random points"},

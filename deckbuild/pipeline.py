@@ -18,6 +18,7 @@ from .katex import FormulaCache, KatexRenderer
 from .language import PHRASES, deck_language, phrase
 from .model import Deck, Element
 from .outline import outline_of
+from .panel import derivation_panels
 from .parse import parse_deck
 from .render import Media, SlideRenderer, typeset
 from .source import PROJECT_FILE, decode_deck, read_deck, read_project_file
@@ -201,13 +202,15 @@ def build(opts: Options, renderer: KatexRenderer | None = None) -> BuildResult:
         for deck in decks:
             maths = typeset(deck, statuses[deck.slug], renderer, report)
             media = Media(opts.slides_dir.resolve(), figures, kept_images)
+            panels = derivation_panels(deck, statuses[deck.slug], renderer, deck_language(deck))
             slides = SlideRenderer(deck, maths, statuses[deck.slug], media, report,
-                                   truths[deck.slug].formula_strengths()).slides()
+                                   truths[deck.slug].formula_strengths(), panels).slides()
             summaries.append(_summary(deck, statuses[deck.slug], truths[deck.slug]))
             if deck.draft and not opts.drafts:
                 continue
             page = env.get_template("deck.html.j2").render(deck=deck, slides=slides, assets="../assets",
-                                                           statuses=statuses[deck.slug], lang=deck_language(deck))
+                                                           statuses=statuses[deck.slug], lang=deck_language(deck),
+                                                           panel_words=_panel_words(deck_language(deck)))
             files[f"{deck.slug}/index.html"] = page.encode()
             files.update({f"{deck.slug}/{k}": v for k, v in media.files.items()})
             chars |= media.chars | set(page)
@@ -314,6 +317,11 @@ def _summary(deck: Deck, statuses: dict[str, LinkStatus], truth: DeckTruth) -> D
                        author=str(deck.meta.get("author") or ""),
                        tags=[str(t) for t in (tags if isinstance(tags, list) else [tags])],
                        lang=deck_language(deck), appendix=outline.appendix)
+
+
+def _panel_words(lang: str) -> dict[str, str]:
+    """The details panel's own words, as data attributes of the deck's .reveal element (present.js reads them)."""
+    return {f"data-panel-{key}": phrase(lang, f"panel.{key}") for key in ("title", "close", "empty")}
 
 
 def index_page(env, listed: list[DeckSummary]) -> bytes:

@@ -154,9 +154,11 @@ def _row_marks(link: DerivationLink, status: LinkStatus | None) -> str:
 
 class SlideRenderer:
     def __init__(self, deck: Deck, maths: dict[Math, Result], statuses: dict[str, LinkStatus],
-                 media: Media, report: Report, strengths: dict[Math, str] | None = None):
+                 media: Media, report: Report, strengths: dict[Math, str] | None = None,
+                 panels: dict[str, str] | None = None):
         self.deck = deck
         self.strengths = strengths or {}  # formulas outside derivations: how strongly each is checked
+        self.panels = panels or {}  # derivation id -> the details panel's HTML (deckbuild.panel)
         self.maths = maths
         self.statuses = statuses
         self.links = {link.element: link for link in deck.links}
@@ -273,7 +275,8 @@ class SlideRenderer:
             return None
         status = self.statuses.get(link.id)
         return elements.DerivationView(link.id, status.status if status else "unverified",
-                                       details_json(status) if status else "{}", bool(link.fragment_rows))
+                                       details_json(status) if status else "{}", bool(link.fragment_rows),
+                                       self.panels.get(link.id, ""))
 
     def image(self, el: Element) -> str:
         src = el.attrs.get("src") or ""

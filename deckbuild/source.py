@@ -25,6 +25,7 @@ FRONT_MATTER_FIELDS = {
     "macros": dict,
     "notation": str,  # latexeval/notations/<name>.yaml: what the deck's symbols mean, to evaluate its formulas
     "images": dict,  # remote image URL prefix -> a local folder (or a mirror URL) used before any download
+    "lang": str,  # the deck's language (zh-CN, en): the page's lang and the words the site says; else read off the text
 }
 PROJECT_FILE = "deckbuild.yaml"  # beside the decks: settings for all of them
 PROJECT_FIELDS = {"images": dict}

@@ -140,16 +140,22 @@ def test_derivation_rows_step_in_as_fragments(browser, server):
         assert page.evaluate(visible) == shown
 
 
-def test_v_key_opens_the_verification_details(browser, server):
+def test_v_key_without_a_speaker_view_opens_the_verification_details_here(browser, server):
     page, _ = open_deck(browser, f"{server}/dar-5-5/index.html", server)
     page.evaluate(f"Reveal.slide({_slide_of(page, 'em-q-decomposition')}, 0, 99)")
     page.keyboard.press("v")
     panel = page.locator(".pk-panel")
     panel.wait_for(state="visible")
-    text = panel.inner_text()
-    assert "em-q-decomposition" in text and "symbolic" in text and "derivations." in text
-    assert "holds:" in text, "the evaluation of the slide's own LaTeX is part of the details"
+    assert "第 5 行" in panel.inner_text() and "SymPy" in panel.inner_text()
     page.screenshot(path=str(ARTIFACTS / "browser" / "details-panel.png"))
+
+
+def test_the_developer_details_stay_one_click_away(browser, server):
+    page, _ = open_deck(browser, f"{server}/dar-5-5/index.html", server)
+    page.evaluate(f"Reveal.slide({_slide_of(page, 'em-q-decomposition')}, 0, 99)")
+    page.keyboard.press("v")
+    more = page.evaluate("document.querySelector('.pk-step--focus .pk-step__more').textContent")
+    assert "derivations.em." in more and "holds:" in more
 
 
 def test_speaker_view_opens_offline_with_notes(browser, server):
@@ -284,3 +290,74 @@ def test_the_closing_line_is_centred_on_the_slide(browser, server):
     assert abs(slide_centre[0] - text_centre[0]) < 10 and abs(slide_centre[1] - text_centre[1]) < 30
     assert text[3] > 100, "the closing line is as large as the lecturer's own (10rem)"
     page.screenshot(path=str(ARTIFACTS / "browser" / "closing-slide.png"))
+
+
+def _open_at_derivation(browser, server, derivation_id: str):
+    page, watch = open_deck(browser, f"{server}/dar-5-5/index.html", server)
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.evaluate(f"Reveal.slide({_slide_of(page, derivation_id)}, 0, 999)")
+    page.wait_for_timeout(100)
+    return page, watch
+
+
+_PANEL_AND_FORMULA = """() => {
+    const panel = document.querySelector('.pk-panel'), p = panel.getBoundingClientRect();
+    const boxes = [];
+    const range = document.createRange();
+    Reveal.getCurrentSlide().querySelectorAll('.slide-derivation .katex-html').forEach(k => {
+        range.selectNodeContents(k);
+        for (const r of range.getClientRects()) boxes.push(r);
+    });
+    const over = boxes.filter(r => r.width > 0 && r.left < p.right && r.right > p.left && r.top < p.bottom && r.bottom > p.top);
+    return {hidden: panel.hidden, width: p.width, over: over.length, text: panel.innerText,  // what shows, not the collapsed details
+            katex: panel.querySelectorAll('.katex').length,
+            focused: [...panel.querySelectorAll('.pk-step--focus')].map(li => li.dataset.step),
+            highlighted: [...Reveal.getCurrentSlide().querySelectorAll('.dv-row.pk-focus')].map(r => r.dataset.step)};
+}"""
+
+
+def test_shift_v_opens_a_small_panel_beside_the_formula_not_over_it(browser, server):
+    page, watch = _open_at_derivation(browser, server, "em-q-decomposition")
+    page.keyboard.press("Shift+V")
+    panel = page.evaluate(_PANEL_AND_FORMULA)
+    page.screenshot(path=str(ARTIFACTS / "browser" / "panel-audience.png"))
+    assert not panel["hidden"] and panel["width"] <= 320 and panel["over"] == 0
+    assert watch.errors == []
+
+
+def test_the_panel_names_and_highlights_the_row_it_explains(browser, server):
+    page, _ = _open_at_derivation(browser, server, "em-q-decomposition")
+    page.keyboard.press("Shift+V")
+    panel = page.evaluate(_PANEL_AND_FORMULA)
+    assert panel["focused"] == ["5"] and panel["highlighted"] == ["5"] and "第 5 行" in panel["text"]
+    page.evaluate("document.querySelector('.pk-step[data-step=\"2\"]').click()")
+    assert page.evaluate(_PANEL_AND_FORMULA)["highlighted"] == ["2"]
+
+
+def test_the_panel_speaks_the_decks_language_with_typeset_maths(browser, server):
+    page, _ = _open_at_derivation(browser, server, "em-q-decomposition")
+    page.keyboard.press("Shift+V")
+    panel = page.evaluate(_PANEL_AND_FORMULA)
+    assert "推导验证" in panel["text"] and "对 2 个模型的 12 组随机参数逐一计算" in panel["text"]
+    assert panel["katex"] > 0 and "<=>" not in panel["text"] and "theta_hat" not in panel["text"]
+
+
+def test_v_opens_the_panel_in_the_speaker_view_and_not_on_the_audience_screen(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.goto(f"{server}/dar-5-5/index.html")
+    page.wait_for_function("window.Reveal && Reveal.isReady()")
+    page.evaluate(f"Reveal.slide({_slide_of(page, 'em-q-decomposition')}, 0, 999)")
+    with context.expect_page() as popup:
+        page.keyboard.press("s")
+    speaker = popup.value
+    speaker.wait_for_function("""() => { const f = document.querySelector('#current-slide iframe');
+        return f && f.contentWindow.Reveal && f.contentWindow.Reveal.isReady(); }""")
+    page.wait_for_timeout(500)  # the preview's hello reaches the audience window
+    page.keyboard.press("v")
+    speaker.wait_for_selector(".pk-panel--docked:not([hidden])")
+    docked = speaker.evaluate("document.querySelector('.pk-panel--docked').textContent")
+    assert "第 1 行" in docked and "推导验证" in docked
+    assert page.evaluate("!document.querySelector('.pk-panel') || document.querySelector('.pk-panel').hidden")
+    speaker.screenshot(path=str(ARTIFACTS / "browser" / "panel-speaker.png"))
+    context.close()

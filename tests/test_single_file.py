@@ -198,7 +198,7 @@ def test_speaker_view_and_details_panel_work_from_the_file(browser, single):  # 
     popup.value.wait_for_function("(document.querySelector('.speaker-controls-notes .value') || {}).textContent"
                                   " && document.querySelectorAll('iframe').length == 2", timeout=10000)
     page.bring_to_front()
-    page.keyboard.press("v")
+    page.keyboard.press("Shift+V")  # V goes to the speaker view; Shift+V shows the details on this screen
     page.locator(".pk-panel").wait_for(state="visible")
     assert elsewhere == [] and errors == []
     context.close()

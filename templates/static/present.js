@@ -8,8 +8,10 @@
  *   mouse.  The dot is mirrored between the audience window and the speaker
  *   view's current-slide preview (BroadcastChannel, plus window.postMessage
  *   via the speaker window's opener as a fallback, e.g. for file://).
- * - V: panel listing the machine checks of every .slide-derivation on the
- *   current slide (data from its <script class="derivation-details">).
+ * - V: the verification details of the derivations on the current slide
+ *   (written by the build into each derivation's <template class=
+ *   "derivation-panel">), in the speaker view when one is open; Shift+V
+ *   shows them on the audience screen, small and beside the formula.
  *
  * Window roles: the notes plugin loads the deck twice inside its speaker
  * window, both with `receiver` in the query; the current-slide preview also
@@ -23,7 +25,6 @@
   'use strict';
 
   var NS = 'present-kit';
-  var STATUS_LABEL = { verified: '✓ verified', failing: '✗ failing', stale: '? stale', unverified: 'unverified' };
 
   function PresentKit() {
     var deck;                      // the Reveal instance
@@ -98,8 +99,10 @@
       if (msg.seq <= (lastSeen[msg.from] || 0)) return;          // duplicate via the other transport
       lastSeen[msg.from] = msg.seq;
       if (role === 'main' && source && source !== window) peers.add(source);
-      if (msg.type === 'hello') sendLaserState();
+      if (msg.type === 'hello') { speakers[msg.from] = true; sendLaserState(); }
+      else if (msg.type === 'bye') delete speakers[msg.from];
       else if (msg.type === 'laser') applyRemoteLaser(msg);
+      else if (msg.type === 'panel' && role === 'speaker') togglePanel();
     }
 
     function setupSync() {
@@ -115,7 +118,10 @@
         if (role === 'main' && e.origin !== location.origin && location.protocol !== 'file:') return;
         receive(e.data, e.source);
       });
-      if (role === 'speaker') send({ type: 'hello' });
+      if (role === 'speaker') {
+        send({ type: 'hello' });
+        listen(window, 'pagehide', function () { send({ type: 'bye' }); });
+      }
     }
 
     /* ------------------------------------------------------ laser pointer */
@@ -218,6 +224,10 @@
       if (isO && !e.shiftKey && (e.altKey || e.ctrlKey || e.metaKey)) {
         consume(e);                              // also stops Reveal's O = overview and Ctrl+O = open file
         toggleLaser();
+      } else if ((e.code === 'KeyV' || e.keyCode === 86) && e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey
+                 && role === 'main') {
+        consume(e);                              // Reveal ignores keys with Shift: the audience-screen panel
+        togglePanel(undefined, true);
       } else if (panel && !panel.hidden && (e.key === 'Escape' || e.keyCode === 27)) {
         consume(e);
         togglePanel(false);
@@ -233,7 +243,8 @@
 
       // Details panel: a normal Reveal binding, so it shows in the help overlay
       // and also fires for keys the speaker window forwards to its preview.
-      bindKey({ keyCode: 86, key: 'V', description: 'Derivation check details' }, function () { togglePanel(); });
+      bindKey({ keyCode: 86, key: 'V', description: 'Derivation check details (in the speaker view when open; Shift+V: here)' },
+        function () { togglePanel(); });
       deck.registerKeyboardShortcut('Alt + O, Ctrl/⌘ + O', 'Laser pointer');
 
       if (role === 'speaker') {
@@ -260,101 +271,202 @@
 
     /* ----------------------------------------------------- details panel */
 
-    function readDetails(block) {
-      var data = null, script = block.querySelector('script.derivation-details');
-      if (script) {
-        try { data = JSON.parse(script.textContent); } catch (e) { data = null; }
-      }
-      data = data || {};
+    // The panel's content is written by the build: a <template class=
+    // "derivation-panel"> in each derivation, in the deck's language, its maths
+    // typeset by KaTeX.  Here: where it shows, which row it explains (the row
+    // revealed last, or the one clicked), and that row's highlight on the slide.
+    //
+    // Where: in the speaker window when one is open (docked beside the
+    // previews when the speaker window is reachable, inside the current-slide
+    // preview otherwise); on the audience screen only when asked there with
+    // Shift+V (or V with no speaker view), then small and beside the formula.
+
+    var focus = { block: null, step: 0 };
+    var speakers = {};             // main: ids of speaker windows that said hello
+
+    function panelWords() {
+      var data = deck.getRevealElement().dataset;
       return {
-        id: data.id || block.getAttribute('data-derivation') || '',
-        title: data.title || '',
-        status: block.getAttribute('data-status') || data.status || 'unverified',
-        steps: Array.isArray(data.steps) ? data.steps : []
+        title: data.panelTitle || 'Derivation checks',
+        close: data.panelClose || 'V or Esc to close',
+        empty: data.panelEmpty || 'No checked derivations on this slide.'
       };
     }
 
-    function statusPill(status) {
-      var s = STATUS_LABEL[status] ? status : 'unverified';
-      var pill = el('span', 'pk-status', STATUS_LABEL[s]);
-      pill.setAttribute('data-status', s);
-      return pill;
+    function rowVisible(row) {
+      return !row.closest('.fragment:not(.visible)');
     }
 
-    function fmt(value) {
-      return value === null || value === undefined || value === '' ? '—' : String(value);
-    }
-
-    function renderStep(step) {
-      var li = el('li', 'pk-step');
-      li.setAttribute('data-status', step.status || 'unverified');
-      var head = el('div', 'pk-step__head');
-      head.append(el('span', 'pk-step__idx', step.index), el('span', 'pk-step__rel', step.relation || ''),
-        el('span', 'pk-step__name', step.name || ''), statusPill(step.status));
-      var meta = el('dl', 'pk-step__meta');
-      var check = el('code', null, fmt(step.check));
-      [['check', check], ['method', fmt(step.method)], ['points', fmt(step.points)], ['tolerance', fmt(step.tolerance)],
-        ['slide LaTeX', fmt(step.evaluation)]]
-        .forEach(function (row) {
-          var dd = el('dd');
-          dd.append(row[1]);
-          meta.append(el('dt', null, row[0]), dd);
+    // The row a presenter is talking about: the last one revealed on the slide.
+    function currentFocus(blocks) {
+      var found = { block: blocks[0] || null, step: 0 };
+      blocks.forEach(function (block) {
+        block.querySelectorAll('.dv-row').forEach(function (row) {
+          if (rowVisible(row) && !block.closest('.fragment:not(.visible)')) {
+            found = { block: block, step: parseInt(row.getAttribute('data-step'), 10) || 0 };
+          }
         });
-      li.append(head, meta);
-      if (step.detail) li.append(el('p', 'pk-step__detail', step.detail));
-      return li;
+      });
+      return found;
     }
 
-    function renderDerivation(info) {
-      var box = el('section', 'pk-dv');
-      var head = el('div', 'pk-dv__head');
-      var titles = el('div');
-      titles.append(el('div', 'pk-dv__title', info.title || info.id));
-      if (info.title && info.id) titles.append(el('code', 'pk-dv__id', info.id));
-      var ok = info.steps.filter(function (s) { return s.status === 'verified'; }).length;
-      titles.append(el('div', 'pk-dv__summary', ok + ' of ' + info.steps.length + ' steps verified'));
-      head.append(titles, statusPill(info.status));
-      var list = el('ol', 'pk-steps');
-      info.steps.forEach(function (s) { list.append(renderStep(s)); });
-      box.append(head, info.steps.length ? list : el('p', 'pk-panel__empty', 'No check results recorded for this derivation.'));
-      return box;
+    function setFocus(block, step) {
+      focus = { block: block, step: step };
+      deck.getSlidesElement().querySelectorAll('.dv-row.pk-focus').forEach(function (r) { r.classList.remove('pk-focus'); });
+      if (block && panel && !panel.hidden) {
+        block.querySelectorAll('.dv-row[data-step="' + step + '"]').forEach(function (r) { r.classList.add('pk-focus'); });
+      }
+      if (!panel) return;
+      var id = block ? block.getAttribute('data-derivation') : null;
+      panel.querySelectorAll('.pk-step').forEach(function (li) {
+        var dv = li.closest('.pk-dv');
+        var on = !!dv && dv.getAttribute('data-derivation') === id && parseInt(li.getAttribute('data-step'), 10) === step;
+        li.classList.toggle('pk-step--focus', on);
+        if (on && li.scrollIntoView) li.scrollIntoView({ block: 'nearest' });
+      });
+      if (panel.classList.contains('pk-panel--beside')) placeBeside();
     }
 
     function renderPanel() {
       var slide = deck.getCurrentSlide();
-      var blocks = slide ? Array.from(slide.querySelectorAll('.slide-derivation')) : [];
+      var blocks = slide ? Array.from(slide.querySelectorAll('.slide-derivation[data-derivation]')) : [];
       var body = panel.querySelector('.pk-panel__body');
+      var doc = panel.ownerDocument;
       body.replaceChildren();
-      panel.querySelector('.pk-panel__where').textContent = 'slide ' + (deck.getSlidePastCount() + 1);
-      if (!blocks.length) body.append(el('p', 'pk-panel__empty', 'No checked derivations on this slide.'));
-      blocks.forEach(function (b) { body.append(renderDerivation(readDetails(b))); });
+      panel.querySelector('.pk-panel__where').textContent = slide ? PresentKit.slideNumber(slide).join('') : '';
+      if (!blocks.length) body.append(el('p', 'pk-panel__empty', panelWords().empty));
+      blocks.forEach(function (block) {
+        var template = block.querySelector('template.derivation-panel');
+        if (!template) return;
+        var part = doc.importNode(template.content, true);
+        part.querySelectorAll('.pk-step').forEach(function (li) {
+          li.addEventListener('click', function () { setFocus(block, parseInt(li.getAttribute('data-step'), 10) || 0); });
+        });
+        body.append(part);
+      });
+      var f = currentFocus(blocks);
+      setFocus(f.block, f.step);
     }
 
-    function buildPanel() {
-      panel = el('aside', 'pk-panel');
+    // Audience screen: a small card in the free space beside the formula, never over it.
+    function placeBeside() {
+      var block = focus.block;
+      var style = panel.style;
+      style.left = style.top = style.maxHeight = style.width = '';
+      if (!block) return;
+      var range = document.createRange();
+      var html = block.querySelectorAll('.katex-html');
+      var ink = null;
+      html.forEach(function (k) {
+        range.selectNodeContents(k);
+        var r = range.getBoundingClientRect();
+        ink = ink ? { left: Math.min(ink.left, r.left), right: Math.max(ink.right, r.right), top: Math.min(ink.top, r.top),
+          bottom: Math.max(ink.bottom, r.bottom) } : { left: r.left, right: r.right, top: r.top, bottom: r.bottom };
+      });
+      if (!ink) return;
+      block.querySelectorAll('.dv-row').forEach(function (r) { ink.right = Math.max(ink.right, markRight(r)); });
+      var row = block.querySelector('.dv-row.pk-focus') || block.querySelector('.dv-row');
+      var rowTop = row ? row.getBoundingClientRect().top : ink.top;
+      var vw = window.innerWidth, vh = window.innerHeight, gap = 12, narrowest = 220;
+      // To the right, only the rows beside the card count: a long first row does not push it below.
+      var bandTop = Math.max(gap, rowTop - 8), bandBottom = bandTop + (panel.offsetHeight || 200);
+      var besideRight = -Infinity;
+      block.querySelectorAll('.dv-row').forEach(function (r) {
+        var box = r.lastElementChild ? r.lastElementChild.getBoundingClientRect() : r.getBoundingClientRect();
+        if (box.bottom > bandTop && box.top < bandBottom) besideRight = Math.max(besideRight, box.right, markRight(r));
+      });
+      if (besideRight > -Infinity) ink.right = Math.min(ink.right, besideRight);
+      var right = vw - ink.right - 2 * gap, left = ink.left - 2 * gap;
+      var width = Math.min(300, Math.max(right, left));
+      style.width = width + 'px';
+      var height = panel.offsetHeight || 160;
+      var clampTop = function (t) { return Math.max(gap, Math.min(t, vh - height - gap)); };
+      if (right >= narrowest && right >= left) {
+        style.left = (vw - gap - width) + 'px'; style.top = clampTop(rowTop - 8) + 'px';      // hug the screen's edge
+      } else if (left >= narrowest) {
+        style.left = gap + 'px'; style.top = clampTop(rowTop - 8) + 'px';
+      } else {
+        var below = vh - ink.bottom - 2 * gap, above = ink.top - 2 * gap;
+        width = Math.min(420, vw - 2 * gap);
+        style.left = Math.max(gap, Math.min(ink.right - width, vw - width - gap)) + 'px';
+        if (below >= above) { style.top = (ink.bottom + gap) + 'px'; style.maxHeight = Math.max(below, 60) + 'px'; }
+        else { style.maxHeight = Math.max(above, 60) + 'px'; style.top = Math.max(gap, ink.top - gap - Math.min(height, above)) + 'px'; }
+        style.width = width + 'px';
+      }
+    }
+
+    // The speaker window (same origin): the panel docks there, styled by the deck's own stylesheets.
+    function speakerDocument() {
+      if (role !== 'speaker') return null;
+      try {
+        var doc = window.parent !== window ? window.parent.document : null;
+        if (!doc || !doc.body) return null;
+        if (!doc.querySelector('[data-pk-styles]')) {
+          // linked stylesheets by their absolute URL; a single-file deck's inlined <style>s as they are
+          document.querySelectorAll('link[rel="stylesheet"], style').forEach(function (node) {
+            var copy = node.tagName === 'LINK' ? doc.createElement('link') : doc.importNode(node, true);
+            if (node.tagName === 'LINK') { copy.rel = 'stylesheet'; copy.href = node.href; }
+            copy.setAttribute('data-pk-styles', '');
+            doc.head.appendChild(copy);
+          });
+        }
+        return doc;
+      } catch (e) { return null; }   // file:// — stay inside the preview
+    }
+
+    function buildPanel(where) {
+      var words = panelWords();
+      var host = where === 'speaker' ? speakerDocument() : null;
+      var doc = host || document;
+      var make = function (tag, cls, text) {
+        var node = doc.createElement(tag);
+        if (cls) node.className = cls;
+        if (text != null) node.textContent = text;
+        return node;
+      };
+      panel = make('aside', 'pk-panel');
+      panel.classList.add(where === 'speaker' ? (host ? 'pk-panel--docked' : 'pk-panel--speaker') : 'pk-panel--beside');
       panel.hidden = true;
+      panel.lang = document.documentElement.lang;
       panel.setAttribute('role', 'dialog');
-      panel.setAttribute('aria-label', 'Derivation checks');
-      var head = el('header', 'pk-panel__head');
-      var close = el('button', 'pk-panel__close', '×');
+      panel.setAttribute('aria-label', words.title);
+      var head = make('header', 'pk-panel__head');
+      var close = make('button', 'pk-panel__close', '×');
       close.type = 'button';
-      close.setAttribute('aria-label', 'Close');
+      close.setAttribute('aria-label', words.close);
       close.addEventListener('click', function () { togglePanel(false); });
-      head.append(el('span', 'pk-panel__title', 'Derivation checks'), el('span', 'pk-panel__where'), close);
-      var foot = el('footer', 'pk-panel__foot');
-      foot.append(el('kbd', null, 'V'), ' or ', el('kbd', null, 'Esc'), ' to close');
-      panel.append(head, el('div', 'pk-panel__body'), foot);
+      head.append(make('span', 'pk-panel__title', words.title), make('span', 'pk-panel__where'), close);
+      panel.append(head, make('div', 'pk-panel__body'), make('footer', 'pk-panel__foot', words.close));
       // Keep wheel scrolling inside the panel from changing slides (mouseWheel: true).
       panel.addEventListener('wheel', function (e) { e.stopPropagation(); }, { passive: true });
-      document.body.appendChild(panel);
+      doc.body.appendChild(panel);
+      cleanups.push(function () { if (panel) panel.remove(); });
       onDeck('slidechanged', function () { if (!panel.hidden) renderPanel(); });
+      ['fragmentshown', 'fragmenthidden'].forEach(function (type) {
+        onDeck(type, function () {
+          if (panel.hidden) return;
+          var f = currentFocus(Array.from(deck.getCurrentSlide().querySelectorAll('.slide-derivation[data-derivation]')));
+          setFocus(f.block, f.step);
+        });
+      });
+      onDeck('resize', function () { if (!panel.hidden && panel.classList.contains('pk-panel--beside')) placeBeside(); });
     }
 
-    function togglePanel(force) {
-      if (!panel) buildPanel();
+    function speakerOpen() {
+      return Object.keys(speakers).length > 0;
+    }
+
+    // V: the speaker view when one is open, else here.  Shift+V (here: `beside`): always here.
+    function togglePanel(force, here) {
+      if (role === 'main' && !here && typeof force !== 'boolean' && speakerOpen()) {
+        send({ type: 'panel' });
+        return;
+      }
+      if (!panel) buildPanel(role === 'main' ? 'beside' : 'speaker');
       var open = typeof force === 'boolean' ? force : panel.hidden;
-      if (open) renderPanel();
       panel.hidden = !open;
+      if (open) renderPanel();
+      else setFocus(null, 0);
     }
 
     /* ------------------------------------------------- derivation marks */

@@ -1,0 +1,157 @@
+"""The verification details a presenter opens with V, written at build time for each derivation.
+
+A lecturer asked "is this step really right?" mid-lecture reads the answer in
+the deck's language, about the row on the slide, in one line: which row, what
+it claims (⇔: the same maximiser in θ), and how that was checked ("对 2 个模型的
+24 组随机参数逐一计算, 两边相等", "SymPy 化简差为 0"). The maths in it (the
+relation, the variable, the row itself) is typeset by KaTeX here, like every
+formula of the site, so the browser never sees `<=>` or `theta_hat`.
+
+The check results are read field by field with defaults: the details data
+grows (strength, counts of draws and models, an explanation of a failure) and
+this presentation uses each field once it is there. The developer's wording
+(check function, tolerance, the checker's own message) stays available under a
+collapsed "details" line.
+"""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import asdict
+
+from .katex import Job, KatexRenderer
+from .language import phrase
+from .model import Deck, DerivationLink
+from .verify import RELATION_TEX, LinkStatus
+
+DEFAULT_WRT = "\\theta"
+_DRAWS = re.compile(r"(\d+)(?:\s*x\s*(\d+))?\s+draws")
+_MODELS = re.compile(r"\bon ([^;()]+)")
+
+
+def derivation_panels(deck: Deck, statuses: dict[str, LinkStatus], katex: KatexRenderer, lang: str) -> dict[str, str]:
+    """HTML of the details of each linked derivation of `deck`, by derivation id."""
+    macros = tuple(sorted(deck.meta.get("macros", {}).items()))
+    wanted: dict[str, None] = {}
+    for link in deck.links:
+        wanted[_wrt(link)] = None
+        for row in link.rows:
+            wanted[_row_tex(row.latex)] = None
+    wanted.update({tex: None for tex in RELATION_TEX.values()})
+    texs = list(wanted)
+    results = katex.render([Job(tex, False, macros, output="html") for tex in texs])
+    maths = {tex: (res.html if not res.error else f"<code>{html.escape(tex)}</code>") for tex, res in zip(texs, results)}
+    return {link.id: _panel(link, statuses.get(link.id), maths, lang) for link in deck.links}
+
+
+def _wrt(link: DerivationLink) -> str:
+    return (link.element.attrs.get("wrt") or DEFAULT_WRT).strip()
+
+
+def _row_tex(latex: str) -> str:
+    """A row of an align* on its own: alignment points and line breaks dropped."""
+    return " ".join(re.sub(r"(?<!\\)&|\\\\\s*$", " ", latex).split())
+
+
+def _panel(link: DerivationLink, status: LinkStatus | None, maths: dict[str, str], lang: str) -> str:
+    steps = [asdict(s) for s in status.steps] if status else []
+    by_index = {s.get("index"): s for s in steps}
+    state = status.status if status else "unverified"
+    title = status.title if status and status.title else link.id
+    verified = sum(1 for s in steps if s.get("status") == "verified")
+    items = []
+    for row in link.rows:
+        step = by_index.get(row.index, {"index": row.index, "relation": row.relation, "status": "unverified"})
+        items.append(_step(step, row.relation, maths[_row_tex(row.latex)], maths, _wrt(link), lang))
+    head = (f'<header class="pk-dv__head"><div><div class="pk-dv__title">{html.escape(title)}</div>'
+            f'<div class="pk-dv__summary">{html.escape(phrase(lang, "panel.rows", ok=verified, n=len(link.rows)))}'
+            f'</div></div>{_pill(state, lang)}</header>')
+    return (f'<section class="pk-dv" data-derivation="{html.escape(link.id)}" data-status="{html.escape(state)}">'
+            f'{head}<ol class="pk-steps">{"".join(items)}</ol></section>')
+
+
+def _pill(state: str, lang: str) -> str:
+    state = state if state in ("verified", "failing", "stale", "unverified") else "unverified"
+    return f'<span class="pk-status" data-status="{state}">{html.escape(phrase(lang, "status." + state))}</span>'
+
+
+def _step(step: dict, relation: str, row_html: str, maths: dict[str, str], wrt: str, lang: str) -> str:
+    state = str(step.get("status") or "unverified")
+    index = int(step.get("index") or 0)
+    strength = str(step.get("strength") or "")
+    badge = (f'<span class="pk-strength">{html.escape(phrase(lang, "strength." + strength))}</span>'
+             if f"strength.{strength}" in _STRENGTHS else "")
+    head = (f'<div class="pk-step__head"><span class="pk-step__idx">{html.escape(phrase(lang, "panel.row", n=index))}'
+            f'</span><span class="pk-step__rel">{maths[RELATION_TEX.get(relation, "=")]}</span>{badge}'
+            f'{_pill(state, lang)}</div>')
+    how = how_checked(step, relation, maths[wrt], lang)
+    return (f'<li class="pk-step" data-step="{index}" data-status="{html.escape(state)}">{head}'
+            f'<div class="pk-step__tex">{row_html}</div><p class="pk-step__how">{how}</p>'
+            f'{_developer_details(step, lang)}</li>')
+
+
+_STRENGTHS = {f"strength.{s}" for s in ("proved", "evaluated", "definition", "not checked", "failing")}
+
+
+def how_checked(step: dict, relation: str, wrt_html: str, lang: str) -> str:
+    """One line of HTML: what was checked about this row, and with what result."""
+    state = step.get("status")
+    if state == "stale":
+        return html.escape(phrase(lang, "how.stale"))
+    if state == "failing":
+        why = step.get("explanation") or step.get("detail") or step.get("evaluation") or ""
+        return html.escape(phrase(lang, "how.failing") + (f": {why}" if why else ""))
+    claim = _fill(phrase(lang, f"claim.{relation}") if f"claim.{relation}" in _CLAIMS else "", wrt=wrt_html)
+    parts = []
+    method = str(step.get("method") or "")
+    if step.get("strength") == "proved" or (not step.get("strength") and "symbolic" in method):
+        key = {"=": "how.symbolic", "<=>": "how.symbolic-constant"}.get(relation, "how.symbolic-bound")
+        parts.append(_fill(phrase(lang, key), wrt=wrt_html))
+    draws, models = draw_counts(step)
+    if draws and models:
+        parts.append(_fill(phrase(lang, "how.slide"), models=str(models), draws=str(draws), claim=claim))
+    elif "numeric" in method and step.get("points"):
+        parts.append(_fill(phrase(lang, "how.numeric"), points=str(int(step["points"]))) + ", " + claim)
+    if not parts:
+        detail = str(step.get("evaluation") or "").removeprefix("not evaluable: ")
+        return _fill(phrase(lang, "how.not-evaluable"), detail=html.escape(detail)) if detail else claim
+    return "; ".join(parts)
+
+
+_CLAIMS = {"claim.=", "claim.<=>", "claim.<=", "claim.>="}
+
+
+def draw_counts(step: dict) -> tuple[int, int]:
+    """(random draws, models) the slide's own formula was evaluated at: the data's counts, else read off its summary."""
+    draws, models = step.get("draws"), step.get("models")
+    if isinstance(models, (list, tuple)):
+        models = len(models)
+    if draws and models:
+        return int(draws), int(models)
+    text = str(step.get("evaluation") or "")
+    if not text.startswith("holds"):
+        return 0, 0
+    found = _DRAWS.search(text)
+    if found:
+        draws = int(found.group(1)) * int(found.group(2) or 1)
+    on = _MODELS.search(text)
+    if on:
+        models = len([m for m in on.group(1).split(",") if m.strip()])
+    return int(draws or 0), int(models or 0)
+
+
+def _fill(template: str, **values: str) -> str:
+    """A phrase as HTML: its own text escaped, the values (HTML built here) put in as they are."""
+    escaped = html.escape(template)
+    for key, value in values.items():
+        escaped = escaped.replace("{" + key + "}", value)
+    return escaped
+
+
+def _developer_details(step: dict, lang: str) -> str:
+    rows = [(key, step.get(key)) for key in ("check", "method", "points", "tolerance", "detail", "evaluation")]
+    shown = "".join(f"<dt>{key}</dt><dd>{html.escape(str(value))}</dd>" for key, value in rows if value not in (None, "", 0))
+    if not shown:
+        return ""
+    return (f'<details class="pk-step__more"><summary>{html.escape(phrase(lang, "label.details"))}</summary>'
+            f'<dl class="pk-step__meta">{shown}</dl></details>')
