@@ -146,7 +146,7 @@ def test_v_key_without_a_speaker_view_opens_the_verification_details_here(browse
     page.keyboard.press("v")
     panel = page.locator(".pk-panel")
     panel.wait_for(state="visible")
-    assert "第 5 行" in panel.inner_text() and "SymPy" in panel.inner_text()
+    assert "第 5 行" in panel.inner_text() and "对 2 个模型的 12 组随机参数逐一计算" in panel.inner_text()
     page.screenshot(path=str(ARTIFACTS / "browser" / "details-panel.png"))
 
 
