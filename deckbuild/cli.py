@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     add_site_options(p)
     p.add_argument("--single-file", action="store_true",
                    help="also write <deck>/<deck>.html: one self-contained file that presents with the network off")
+    p.add_argument("--mutants", action="store_true",
+                   help="with check: generate wrong variants and rewrites of every checked relation and print per deck "
+                        "how many the verifier catches and accepts")
     p.add_argument("--layout", action="store_true",
                    help="with check: lay every slide out in headless Chromium and report overflowing slides")
     return p
@@ -56,6 +59,10 @@ def _print_summary(result: BuildResult, command: str) -> None:
         print(f"  {d.path}: {d.slides} slides, {d.formulas} formulas{steps}{draft}")
         if any(d.relations.values()):
             print("    relations: " + ", ".join(f"{n} {kind}" for kind, n in d.relations.items()))
+        if d.mutants is not None:
+            from .mutants import format_score
+
+            print("\n".join(format_score(d.path, d.mutants)))
     verb = "checked" if command == "check" else ("built" if result.written else "not written")
     print(f"{verb} {len(result.decks)} deck(s) in {result.seconds:.2f} s")
 
@@ -100,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
                            + (["--offline"] if args.offline else []))
     opts = Options(slides_dir=args.slides, out_dir=args.out, cache_dir=args.cache, strict=args.strict, drafts=args.drafts,
                    check_cache=not check, write=not check, quiet=args.quiet,
-                   single_file=args.single_file, offline=args.offline)
+                   single_file=args.single_file, offline=args.offline, mutants=check and args.mutants)
     try:
         result = build(opts)
     except BuildError as exc:

@@ -40,6 +40,7 @@ class Options:
     quiet: bool = False
     write: bool = True  # False for `check`: validate everything, write nothing
     single_file: bool = False  # also write <slug>/<slug>.html with everything inlined
+    mutants: bool = False  # `check --mutants`: score the verifier on generated wrong variants and rewrites
     offline: bool = False  # never touch the network: remote images come from mapped folders or the cache only
 
 
@@ -57,6 +58,14 @@ class DeckSummary:
     # not checked, failing
     relations: dict[str, int] = field(default_factory=dict)
     mutants: dict | None = None  # `check --mutants`: {"wrong", "caught", "rewrites", "accepted"} (mutants.py)
+
+    @property
+    def mutation_score(self) -> str | None:
+        """'caught/wrong wrong variants, accepted/rewrites rewrites' for the course index, once measured."""
+        m = self.mutants
+        if not m or not m.get("wrong"):
+            return None
+        return f"{m['caught']}/{m['wrong']} caught, {m['accepted']}/{m['rewrites']} rewrites accepted"
     pdf: str = ""  # the deck's handout, relative to the site, once `build.py pdf` has printed it
     subtitle: str = ""  # the title slide's heading (the topic), when it says more than the title
     author: str = ""
@@ -206,6 +215,7 @@ def build(opts: Options, renderer: KatexRenderer | None = None) -> BuildResult:
             slides = SlideRenderer(deck, maths, statuses[deck.slug], media, report,
                                    truths[deck.slug].formula_strengths(), panels).slides()
             summaries.append(_summary(deck, statuses[deck.slug], truths[deck.slug]))
+            summaries[-1].mutants = _mutation_score(deck, truths[deck.slug], opts)
             if deck.draft and not opts.drafts:
                 continue
             page = env.get_template("deck.html.j2").render(deck=deck, slides=slides, assets="../assets",
@@ -246,6 +256,19 @@ def _figures(opts: Options) -> dict[str, Path]:
 def _read_folders(opts: Options) -> list[Path]:
     """What the build reads: the output may be none of these and hold none of them."""
     return [opts.slides_dir, opts.root, opts.cache_dir]
+
+
+def _mutation_score(deck: Deck, truth: DeckTruth, opts: Options) -> dict | None:
+    """`check --mutants` measures and keeps the score; a build shows the kept score of an unchanged deck."""
+    from .evaluate import _code_hash
+    from .mutants import save_score, saved_score, score_deck
+
+    path = opts.cache_dir / "mutants.json"
+    if opts.mutants:
+        score = score_deck(deck, truth)
+        save_score(path, deck, _code_hash(), score)
+        return score
+    return saved_score(path, deck, _code_hash()) if deck.links else None
 
 
 def _add_printed_pdfs(summaries: list[DeckSummary], files: dict[str, bytes | Path], cache_dir: Path) -> None:

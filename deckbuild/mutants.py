@@ -1,0 +1,132 @@
+"""`check --mutants`: how good the verifier is on a deck, measured on the deck itself.
+
+Every relation the verifier passes (a derivation row that evaluates true, a formula
+evaluated true) gets its wrong variants and meaning-preserving rewrites from
+latexeval/mutate.py; each is run through the same evaluation as the build. A wrong
+variant is caught when the verifier no longer shows it verified (it fails, or cannot
+be read); a rewrite is accepted when it still holds. Variants KaTeX rejects are not
+formulas and are not counted. The score per deck goes to DeckSummary.mutants:
+
+    {"wrong": generated wrong variants, "caught": how many the verifier rejects,
+     "rewrites": generated rewrites, "accepted": how many still verify,
+     "slipped": [{"where": "file:line:col", "operator", "latex"}], "rejected": [same, for rewrites]}
+"""
+from __future__ import annotations
+
+from .evaluate import DeckTruth, EVALUATED
+from .model import Deck
+
+_ALIGN = ("\\begin{aligned}", "\\end{aligned}")
+
+
+def _katex_rejected(truth) -> bool:
+    reason = truth.not_evaluable or ""
+    return "KaTeX rejects" in reason
+
+
+def score_deck(deck: Deck, truth: DeckTruth) -> dict:
+    """Wrong variants caught and rewrites accepted, over every relation of the deck that verifies."""
+    from latexeval import evaluate_derivation, evaluate_formula
+    from latexeval.mutate import variants
+
+    from .rows import RowError, split_rows
+
+    score = {"wrong": 0, "caught": 0, "rewrites": 0, "accepted": 0, "slipped": [], "rejected": []}
+    notation = deck.meta.get("notation")
+    macros = deck.meta.get("macros") or {}
+
+    def count(kind: str, holds: bool, where: str, v) -> None:
+        if kind == "wrong":
+            score["wrong"] += 1
+            score["caught"] += not holds
+            if holds:
+                score["slipped"].append({"where": where, "operator": v.operator, "latex": v.latex.strip()})
+        else:
+            score["rewrites"] += 1
+            score["accepted"] += holds
+            if not holds:
+                score["rejected"].append({"where": where, "operator": v.operator, "latex": v.latex.strip()})
+
+    for link in deck.links:
+        rows = truth.rows.get(link.id)
+        if not rows:
+            continue
+        name = link.element.attrs.get("notation") or notation
+        wrt = link.element.attrs.get("wrt")
+        latex = [r.latex for r in link.rows]
+        for k, row in enumerate(link.rows):
+            if rows[k].ok is not True:
+                continue
+            for v in variants(row.latex):
+                edited = latex[:k] + [v.latex] + latex[k + 1:]
+                try:
+                    split = split_rows(_ALIGN[0] + "\\\\".join(edited) + _ALIGN[1])
+                except RowError:
+                    split = None
+                if split is None or len(split) != len(edited):
+                    if v.kind == "wrong":  # the row no longer reads as a step: the build reports it
+                        count("wrong", False, "", v)
+                    else:
+                        count("rewrite", False, _where(link.math, row.offset + v.offset), v)
+                    continue
+                lo, hi = max(0, k - 1), min(len(split), k + 2)
+                window = [(r.relation, r.latex) for r in split[lo:hi]]
+                result = evaluate_derivation(window, name, wrt=wrt, macros=macros)
+                mine = result[k - lo:]
+                if any(_katex_rejected(r) for r in mine):
+                    continue
+                holds = all(r.ok is True for r in mine[:1]) and all(
+                    r.ok is True or rows[lo + j + (k - lo)].ok is not True for j, r in enumerate(mine))
+                count(v.kind, holds, _where(link.math, row.offset + v.offset), v)
+    for check in truth.formulas:
+        if check.strength != EVALUATED or check.truth is None:
+            continue
+        for v in variants(check.math.tex):
+            result = evaluate_formula(v.latex, check.truth.notation, macros=macros)
+            if _katex_rejected(result):
+                continue
+            count(v.kind, result.ok is True, _where(check.math, v.offset), v)
+    return score
+
+
+def _where(math, offset: int) -> str:
+    line, col = math.locate(offset)
+    return f"{math.path}:{line}:{col}"
+
+
+def format_score(path: str, score: dict) -> list[str]:
+    """The lines `check --mutants` prints for one deck."""
+    def pct(a, b):
+        return f"{100 * a / b:.1f}%" if b else "n/a"
+
+    lines = [f"  {path}: wrong caught {score['caught']}/{score['wrong']} ({pct(score['caught'], score['wrong'])}), "
+             f"rewrites accepted {score['accepted']}/{score['rewrites']} ({pct(score['accepted'], score['rewrites'])})"]
+    for s in score["slipped"]:
+        lines.append(f"    slipped through: {s['where']}: {s['operator']}: {' '.join(s['latex'].split())[:160]}")
+    for s in score["rejected"]:
+        lines.append(f"    rewrite rejected: {s['where']}: {s['operator']}: {' '.join(s['latex'].split())[:160]}")
+    return lines
+
+
+def _key(deck: Deck, code: str) -> str:
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps([code, [m.tex for m in deck.formulas()]], ensure_ascii=False).encode()).hexdigest()
+
+
+def save_score(path, deck: Deck, code: str, score: dict) -> None:
+    """Kept beside the caches, so the next build's course index shows the score of unchanged decks."""
+    from .cachefile import read_json, write_json
+
+    saved = read_json(path, {})
+    saved[deck.slug] = {"key": _key(deck, code), "score": {k: score[k] for k in ("wrong", "caught", "rewrites",
+                                                                                  "accepted")}}
+    write_json(path, saved)
+
+
+def saved_score(path, deck: Deck, code: str) -> dict | None:
+    from .cachefile import read_json
+
+    entry = read_json(path, {}).get(deck.slug) or {}
+    return entry.get("score") if entry.get("key") == _key(deck, code) else None

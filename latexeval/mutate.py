@@ -1,0 +1,375 @@
+r"""Wrong variants and meaning-preserving rewrites of a formula, made on its LaTeX tokens.
+
+A verifier is only as good as the wrong formulas it rejects and the right ones it
+accepts. This module writes both kinds for any formula, the way a lecturer's slip
+or a lecturer's rewrite would look, so the verifier can be measured on every
+relation of a deck rather than on a hand-picked list:
+
+wrong (should fail)                         rewrites (should still hold)
+    sign flips (+ ↔ −)                          log(a/b) → log a − log b
+    ≤ ↔ ≥, < ↔ >, = for ≤ / ≥                   another summation index (i → j)
+    θ ↔ θ̂ ↔ θ^{t−1}, φ ↔ θ                      ½ ↔ 0.5
+    p(a|b) ↔ p(b|a), p ↔ q, KL(p‖q) ↔ KL(q‖p)   \left( … \right) for ( … ), thin spaces
+    a dropped term, log, square or transpose    𝔼_q[f] written as ∫ q f dz
+    index and bound shifts, coefficient changes
+
+Edits work on a token stream with brace and bracket matching (never on raw
+characters), so an edit replaces whole symbols and whole groups; a variant that
+KaTeX would reject is still produced (the caller skips what KaTeX rejects).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_TOKEN = re.compile(r"\\[A-Za-z]+\*?|\\.|\s+|[0-9]|.", re.S)
+_OPEN = {"{": "}", "(": ")", "[": "]"}
+_TEXTUAL = {"\\text", "\\mathrm", "\\operatorname", "\\textbf", "\\textit", "\\mathbb", "\\mathcal", "\\textcolor",
+            "\\color", "\\begin", "\\end", "\\hspace", "\\mathop"}
+# A relation and its wrong replacements: the reversed bound, and "=" where only a bound holds
+# (weakening "=" to a bound is still true, so it is no wrong variant).
+_RELATIONS = {"=": (), "\\le": ("\\ge", "="), "\\leq": ("\\geq", "="), "\\ge": ("\\le", "="),
+              "\\geq": ("\\leq", "="), "<": (">", "="), ">": ("<", "=")}
+_LETTERS = "ijkmn"
+
+
+@dataclass(frozen=True)
+class Variant:
+    kind: str  # "wrong" or "rewrite"
+    operator: str  # e.g. "sign flip", "θ → θ̂"
+    latex: str
+    offset: int  # where in the formula the edit is (for file:line:col)
+
+
+def tokens(latex: str) -> list[str]:
+    return _TOKEN.findall(latex)
+
+
+def _offsets(toks: list[str]) -> list[int]:
+    out, pos = [], 0
+    for t in toks:
+        out.append(pos)
+        pos += len(t)
+    return out
+
+
+def _match(toks: list[str], k: int) -> int | None:
+    """Index of the token closing the group opened at k ({, (, [ or \\left)."""
+    opening = toks[k]
+    if opening == "\\left":
+        depth = 0
+        for j in range(k, len(toks)):
+            if toks[j] == "\\left":
+                depth += 1
+            elif toks[j] == "\\right":
+                depth -= 1
+                if depth == 0:
+                    return j
+        return None
+    closing = _OPEN.get(opening)
+    if closing is None:
+        return None
+    depth = 0
+    for j in range(k, len(toks)):
+        if toks[j] == opening and (j == 0 or toks[j - 1] != "\\left" and toks[j - 1] != "\\right"):
+            depth += 1
+        elif toks[j] == closing and (toks[j - 1] != "\\right"):
+            depth -= 1
+            if depth == 0:
+                return j
+    return None
+
+
+def _next(toks: list[str], k: int) -> int:
+    """The next non-space token at or after k."""
+    while k < len(toks) and toks[k].isspace():
+        k += 1
+    return k
+
+
+def _textual(toks: list[str]) -> set[int]:
+    """Indices inside the argument of \\text{…}, \\mathrm{…} and the like: words, not symbols."""
+    inside: set[int] = set()
+    for k, t in enumerate(toks):
+        if t in _TEXTUAL:
+            j = _next(toks, k + 1)
+            if j < len(toks) and toks[j] == "{":
+                end = _match(toks, j)
+                if end is not None:
+                    inside.update(range(j, end + 1))
+    return inside
+
+
+def _depths(toks: list[str]) -> list[int]:
+    """Brace and bracket depth before each token (0: the formula's top level)."""
+    out, depth = [], 0
+    for k, t in enumerate(toks):
+        prev = toks[k - 1] if k else ""
+        if t in ("}", ")", "]") and prev not in ("\\right", "\\left"):
+            depth -= 1
+        if t == "\\right":
+            depth -= 1
+        out.append(depth)
+        if t in ("{", "(", "[") and prev not in ("\\right", "\\left"):
+            depth += 1
+        if t == "\\left":
+            depth += 1
+    return out
+
+
+def _in_script(toks: list[str], k: int) -> bool:
+    """Is token k in a sub- or superscript (_{…}, ^{…} or a single scripted token)?"""
+    depth, j = 0, k - 1
+    while j >= 0:
+        t = toks[j]
+        if t == "}":
+            depth += 1
+        elif t == "{":
+            if depth == 0:
+                return j > 0 and toks[j - 1] in ("_", "^")
+            depth -= 1
+        j -= 1
+    return k > 0 and toks[k - 1] in ("_", "^")
+
+
+class _Edits:
+    def __init__(self, latex: str, base: int):
+        self.latex, self.base = latex, base
+        self.toks = tokens(latex)
+        self.at = _offsets(self.toks)
+        self.text = _textual(self.toks)
+        self.out: list[Variant] = []
+
+    def add(self, kind: str, operator: str, start: int, end: int, replacement: str) -> None:
+        """Replace tokens [start, end) by `replacement`."""
+        new = "".join(self.toks[:start]) + replacement + "".join(self.toks[end:])
+        if new != self.latex:
+            self.out.append(Variant(kind, operator, new, self.base + self.at[min(start, len(self.at) - 1)]))
+
+    def group_end(self, k: int) -> int | None:
+        return _match(self.toks, k)
+
+
+def variants(latex: str, *, base: int = 0) -> list[Variant]:
+    """Every wrong variant and rewrite of `latex` (offsets shifted by `base`), in a fixed order."""
+    e = _Edits(latex, base)
+    toks = e.toks
+    depths = _depths(toks)
+    for k, t in enumerate(toks):
+        if k in e.text:
+            continue
+        _symbol_edits(e, k, t, depths)
+    _rewrites(e)
+    seen, out = set(), []
+    for v in e.out:
+        if (v.kind, v.latex) not in seen:
+            seen.add((v.kind, v.latex))
+            out.append(v)
+    return out
+
+
+def _symbol_edits(e: _Edits, k: int, t: str, depths: list[int]) -> None:
+    toks = e.toks
+    nxt = _next(toks, k + 1)
+    after = toks[nxt] if nxt < len(toks) else ""
+    if t in ("+", "-"):
+        e.add("wrong", "sign flip", k, k + 1, "-" if t == "+" else "+")
+        if not _in_script(toks, k):
+            end = _term_end(toks, k + 1, depths)
+            if end > nxt:
+                e.add("wrong", "dropped term", k, end, "")
+    elif t in _RELATIONS and depths[k] == 0 and not _in_script(toks, k):
+        for other in _RELATIONS[t]:
+            e.add("wrong", f"{t} → {other}", k, k + 1, other + (" " if other[0] == "\\" else ""))
+    elif t == "\\theta":
+        prev = _prev_token(toks, k)
+        if prev == "{" and k >= 2 and _prev_token(toks, _prev_index(toks, k)) in ("\\hat", "\\tilde", "\\bar"):
+            hat = _prev_index(toks, _prev_index(toks, k))
+            close = e.group_end(_prev_index(toks, k))
+            if close is not None:
+                e.add("wrong", "θ̂ → θ", hat, close + 1, "\\theta")  # θ̂ and θ^{t-1} are one draw: no swap
+        elif after == "^":
+            sup = _next(toks, nxt + 1)
+            end = (e.group_end(sup) if sup < len(toks) and toks[sup] == "{" else sup)
+            if end is not None and end < len(toks):
+                e.add("wrong", "θ^{…} → θ", k, end + 1, "\\theta")
+        else:
+            e.add("wrong", "θ → θ̂", k, k + 1, "\\hat{\\theta}")
+            e.add("wrong", "θ → θ^{t-1}", k, k + 1, "\\theta^{t-1}")
+            e.add("wrong", "θ → φ", k, k + 1, "\\phi")
+    elif t == "\\phi":
+        e.add("wrong", "φ → θ", k, k + 1, "\\theta")
+    elif t in ("p", "q") and after == "(":
+        e.add("wrong", f"{t} → {'q' if t == 'p' else 'p'}", k, k + 1, "q" if t == "p" else "p")
+        _swap_arguments(e, nxt, "|", f"{t}(a|b) → {t}(b|a)")
+    elif t == "\\text" and after == "{" and "".join(toks[nxt + 1:nxt + 3]) == "KL":
+        close = e.group_end(nxt)
+        paren = _next(toks, close + 1) if close is not None else len(toks)
+        if paren < len(toks) and toks[paren] == "(":
+            _swap_arguments(e, paren, "\\|", "KL(p‖q) → KL(q‖p)")
+    elif t == "\\log":
+        e.add("wrong", "dropped log", k, nxt, "")
+    elif t == "^":
+        _script_edits(e, k, nxt, after)
+    elif t == "_" and after == "{":
+        close = e.group_end(nxt)
+        inner = toks[nxt + 1:close] if close else []
+        if "=" in inner:
+            j = nxt + 1 + inner.index("=")
+            v = _next(toks, j + 1)
+            if v < close and toks[v].isdigit():
+                e.add("wrong", "lower bound shift", v, v + 1, str(int(toks[v]) + 1))
+    elif t.isdigit() and not _in_script(toks, k):
+        e.add("wrong", "coefficient change", k, k + 1, str(int(t) + 1))
+    elif t in _LETTERS and _in_script(toks, k) and _prev_token(toks, k) in ("_", "{"):
+        pass  # indices: renamed as a whole by the rewrite, shifted by the bound shift
+
+
+def _script_edits(e: _Edits, k: int, nxt: int, after: str) -> None:
+    toks = e.toks
+    if after == "2":
+        e.add("wrong", "dropped square", k, nxt + 1, "")
+    elif after in ("T", "\\top", "\\intercal"):
+        e.add("wrong", "dropped transpose", k, nxt + 1, "")
+    elif after == "{":
+        close = e.group_end(nxt)
+        inner = "".join(toks[nxt + 1:close]).strip() if close else ""
+        if inner == "2":
+            e.add("wrong", "dropped square", k, close + 1, "")
+        elif inner in ("T", "\\top", "\\intercal"):
+            e.add("wrong", "dropped transpose", k, close + 1, "")
+    elif after == "N":
+        base = _prev_index(toks, k)
+        if base is not None and toks[base] == "}" or _prev_token(toks, k) in ("\\sum", "\\prod"):
+            e.add("wrong", "upper bound shift", nxt, nxt + 1, "{N-1}")
+
+
+def _prev_index(toks: list[str], k: int) -> int | None:
+    j = k - 1
+    while j >= 0 and toks[j].isspace():
+        j -= 1
+    return j if j >= 0 else None
+
+
+def _prev_token(toks: list[str], k: int) -> str:
+    j = _prev_index(toks, k)
+    return toks[j] if j is not None else ""
+
+
+def _term_end(toks: list[str], k: int, depths: list[int]) -> int:
+    """End of the operand that starts at k: up to the next +, −, relation, & or closing at its depth."""
+    depth = depths[k - 1] if k else 0
+    j = k
+    while j < len(toks):
+        if depths[j] < depth or toks[j] in ("\\right", "\\\\", "&") and depths[j] <= depth:
+            break
+        if depths[j] == depth and (toks[j] in ("+", "-") or toks[j] in _RELATIONS or toks[j] in (",", ";")) \
+                and j > k:
+            break
+        j += 1
+    return j
+
+
+def _swap_arguments(e: _Edits, paren: int, sep: str, operator: str) -> None:
+    """f(a SEP b; c) → f(b SEP a; c), with SEP at the call's own depth."""
+    toks = e.toks
+    close = e.group_end(paren)
+    if close is None:
+        return
+    depth, parts, start, tail = 0, [], paren + 1, close
+    for j in range(paren + 1, close):
+        t = toks[j]
+        if t in ("{", "(", "[", "\\left"):
+            depth += 1
+        elif t in ("}", ")", "]", "\\right"):
+            depth -= 1
+        elif depth == 0 and t == sep and len(parts) == 0:
+            parts.append((start, j))
+            start = j + 1
+        elif depth == 0 and t == ";" and len(parts) == 1:
+            tail = j
+            break
+    if len(parts) != 1:
+        return
+    a = "".join(toks[parts[0][0]:parts[0][1]]).strip()
+    b = "".join(toks[start:tail]).strip()
+    if a and b and a != b:
+        e.add("wrong", operator, paren + 1, tail, f"{b} {sep} {a}" if tail == close else f"{b} {sep} {a}")
+
+
+# --------------------------------------------------------------------------- #
+# rewrites
+
+
+def _rewrites(e: _Edits) -> None:
+    toks = e.toks
+    for k, t in enumerate(toks):
+        if k in e.text:
+            continue
+        if t == "\\log":
+            frac = _next(toks, k + 1)
+            if frac < len(toks) and toks[frac] in ("\\frac", "\\dfrac"):
+                num = _next(toks, frac + 1)
+                num_end = e.group_end(num) if num < len(toks) and toks[num] == "{" else None
+                den = _next(toks, num_end + 1) if num_end is not None else len(toks)
+                den_end = e.group_end(den) if den < len(toks) and toks[den] == "{" else None
+                if den_end is not None:
+                    a, b = "".join(toks[num + 1:num_end]), "".join(toks[den + 1:den_end])
+                    e.add("rewrite", "log(a/b) → log a − log b", k, den_end + 1,
+                          f"\\left(\\log {{{a}}} - \\log {{{b}}}\\right)")
+        elif t == "\\frac" and "".join(toks[k + 1:k + 7]).replace(" ", "") == "{1}{2}":
+            end = k + 1
+            closes = 0
+            while end < len(toks) and closes < 2:
+                closes += toks[end] == "}"
+                end += 1
+            e.add("rewrite", "½ → 0.5", k, end, "0.5 ")
+        elif t == "(" and _prev_token(toks, k) not in ("\\left", "\\right", "\\big", "\\Big", "\\bigg", "\\Bigg"):
+            close = e.group_end(k)
+            if close is not None and "\\\\" not in toks[k:close] and "&" not in toks[k:close]:
+                inner = "".join(toks[k + 1:close])
+                e.add("rewrite", "( … ) → \\left( … \\right)", k, close + 1, f"\\left({inner}\\right)")
+        elif t in _RELATIONS and not _in_script(toks, k):
+            e.add("rewrite", "thin space", k, k + 1, f"{t} \\, ")
+        elif t == "\\mathbb" and "".join(toks[k + 1:k + 4]) == "{E}":
+            _expectation_as_integral(e, k)
+    _rename_index(e)
+
+
+def _rename_index(e: _Edits) -> None:
+    """Every i that is an index (in x_i, \\sum_{i=1}) → j, when the formula has no j."""
+    toks = e.toks
+    for old, new in (("i", "j"), ("k", "l")):
+        if new in toks or old not in toks:
+            continue
+        idx = [k for k, t in enumerate(toks) if t == old and k not in e.text]
+        if not idx or not any(_in_script(toks, k) for k in idx):
+            continue
+        renamed = [new if k in idx else t for k, t in enumerate(toks)]
+        new_latex = "".join(renamed)
+        if new_latex != e.latex:
+            e.out.append(Variant("rewrite", f"index {old} → {new}", new_latex, e.base + e.at[idx[0]]))
+
+
+def _expectation_as_integral(e: _Edits, k: int) -> None:
+    r"""\mathbb{E}_{q}[f] → \int_{\bm{z}} q(\bm{z}|\bm{x}_i; \phi) f \mathrm{d}\bm{z} (the deck's q)."""
+    toks = e.toks
+    j = _next(toks, k + 4)
+    if j >= len(toks) or toks[j] != "_":
+        return
+    sub = _next(toks, j + 1)
+    sub_end = e.group_end(sub) if sub < len(toks) and toks[sub] == "{" else sub
+    if sub_end is None or "".join(toks[sub:sub_end + 1]).replace(" ", "") not in ("{q}", "q"):
+        return
+    b = _next(toks, sub_end + 1)
+    sized = b < len(toks) and toks[b] == "\\left"
+    opening = _next(toks, b + 1) if sized else b
+    if opening >= len(toks) or toks[opening] != "[":
+        return
+    close = e.group_end(b) if sized else e.group_end(opening)
+    if close is None:
+        return
+    end = close + 2 if sized else close + 1  # \right ]
+    body = "".join(toks[opening + 1:close])
+    e.add("rewrite", "𝔼_q[f] → ∫ q f dz", k, end,
+          f"\\int_{{\\bm{{z}}}} q(\\bm{{z}}|\\bm{{x}}_i; \\phi) \\left({body}\\right) \\mathrm{{d}} \\bm{{z}}")
