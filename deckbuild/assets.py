@@ -14,6 +14,7 @@ from pathlib import Path
 from katexbridge import node as bridge_node
 from katexbridge.node import BridgeError
 
+from . import progress
 from .diagnostics import BuildError
 
 # (package, css file) pairs: the lecturer's fonts in the weights the theme uses.
@@ -45,7 +46,10 @@ def node_binary() -> str:
 def ensure_node_modules(root: Path, quiet: bool = False) -> Path:
     """Install the pinned front-end packages unless node_modules already matches the lock file."""
     try:
-        return bridge_node.ensure_node_modules(root, quiet=quiet)
+        if bridge_node.node_modules_current(root):
+            return root / "node_modules"
+        with progress.task("installing front-end packages from package-lock.json (npm ci)", quiet=quiet):
+            return bridge_node.ensure_node_modules(root, quiet=True)
     except BridgeError as exc:
         raise BuildError(str(exc)) from None
 

@@ -13,6 +13,7 @@ formulas and are not counted. The score per deck goes to DeckSummary.mutants:
 """
 from __future__ import annotations
 
+from . import progress
 from .evaluate import DeckTruth, EVALUATED
 from .model import Deck
 
@@ -24,15 +25,12 @@ def _katex_rejected(truth) -> bool:
     return "KaTeX rejects" in reason
 
 
-def score_deck(deck: Deck, truth: DeckTruth) -> dict:
+def score_deck(deck: Deck, truth: DeckTruth, quiet: bool = False) -> dict:
     """Wrong variants caught and rewrites accepted, over every relation of the deck that verifies."""
-    from latexeval import evaluate_derivation, evaluate_formula
+    from latexeval import evaluate_formula
     from latexeval.mutate import variants
 
-    from .rows import RowError, split_rows
-
     score = {"wrong": 0, "caught": 0, "rewrites": 0, "accepted": 0, "slipped": [], "rejected": []}
-    notation = deck.meta.get("notation")
     macros = deck.meta.get("macros") or {}
 
     def count(kind: str, holds: bool, where: str, v) -> None:
@@ -47,8 +45,32 @@ def score_deck(deck: Deck, truth: DeckTruth) -> dict:
             if not holds:
                 score["rejected"].append({"where": where, "operator": v.operator, "latex": v.latex.strip()})
 
+    formulas = [c for c in truth.formulas if c.strength == EVALUATED and c.truth is not None]
+    relations = sum(len(truth.rows.get(link.id) or ()) for link in deck.links) + len(formulas)
+    with progress.task(f"mutants of {deck.path}", total=relations, quiet=quiet) as task:
+        _score_rows(deck, truth, count, task)
+        for check in formulas:
+            for v in variants(check.math.tex):
+                result = evaluate_formula(v.latex, check.truth.notation, macros=macros)
+                if _katex_rejected(result):
+                    continue
+                count(v.kind, result.ok is True, _where(check.math, v.offset), v)
+            task.advance()
+    return score
+
+
+def _score_rows(deck: Deck, truth: DeckTruth, count, task) -> None:
+    """Every verified derivation row, mutated one at a time and re-read with its neighbours."""
+    from latexeval import evaluate_derivation
+    from latexeval.mutate import variants
+
+    from .rows import RowError, split_rows
+
+    notation = deck.meta.get("notation")
+    macros = deck.meta.get("macros") or {}
     for link in deck.links:
         rows = truth.rows.get(link.id)
+        task.advance(by=len(rows or ()))
         if not rows:
             continue
         name = link.element.attrs.get("notation") or notation
@@ -78,15 +100,6 @@ def score_deck(deck: Deck, truth: DeckTruth) -> dict:
                 holds = all(r.ok is True for r in mine[:1]) and all(
                     r.ok is True or rows[lo + j + (k - lo)].ok is not True for j, r in enumerate(mine))
                 count(v.kind, holds, _where(link.math, row.offset + v.offset), v)
-    for check in truth.formulas:
-        if check.strength != EVALUATED or check.truth is None:
-            continue
-        for v in variants(check.math.tex):
-            result = evaluate_formula(v.latex, check.truth.notation, macros=macros)
-            if _katex_rejected(result):
-                continue
-            count(v.kind, result.ok is True, _where(check.math, v.offset), v)
-    return score
 
 
 def _where(math, offset: int) -> str:

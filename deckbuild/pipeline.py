@@ -265,7 +265,7 @@ def _mutation_score(deck: Deck, truth: DeckTruth, opts: Options) -> dict | None:
 
     path = opts.cache_dir / "mutants.json"
     if opts.mutants:
-        score = score_deck(deck, truth)
+        score = score_deck(deck, truth, quiet=opts.quiet)
         save_score(path, deck, _code_hash(), score)
         return score
     return saved_score(path, deck, _code_hash()) if deck.links else None

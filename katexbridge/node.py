@@ -34,14 +34,23 @@ def node_binary() -> str:
     return found
 
 
+def _lock_digest(root: Path) -> str:
+    return hashlib.sha256((root / "package-lock.json").read_bytes() + (root / "package.json").read_bytes()).hexdigest()
+
+
+def node_modules_current(root: Path = ROOT) -> bool:
+    """True when node_modules was installed from this very lock file (no `npm ci` needed)."""
+    stamp = root / "node_modules" / ".installed-from-lock"
+    return stamp.exists() and stamp.read_text() == _lock_digest(root)
+
+
 def ensure_node_modules(root: Path = ROOT, quiet: bool = False) -> Path:
     """Install the pinned front-end packages unless node_modules already matches the lock file."""
-    lock = root / "package-lock.json"
     modules = root / "node_modules"
     stamp = modules / ".installed-from-lock"
-    digest = hashlib.sha256(lock.read_bytes() + (root / "package.json").read_bytes()).hexdigest()
-    if stamp.exists() and stamp.read_text() == digest:
+    if node_modules_current(root):
         return modules
+    digest = _lock_digest(root)
     node = node_binary()
     npm_cli = Path(node).parent.parent / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
     cmd = [node, str(npm_cli)] if npm_cli.exists() else [shutil.which("npm") or "npm"]
