@@ -26,7 +26,8 @@ FONT_FILES = [
     ("@fontsource/source-sans-3", "700.css"),
     ("@fontsource/noto-sans-sc", "400.css"),
     ("@fontsource/noto-sans-sc", "700.css"),
-    ("@fontsource/noto-emoji", "400.css"),  # ✅ ❎ in the lecturer's tables; only the subsets used ship
+    ("@fontsource/noto-color-emoji", "400.css"),  # ✅ ❎ 🤔 😞 in colour; only the subsets used ship
+    ("@fontsource/noto-sans-symbols-2", "400.css"),  # the ❯ bullet and other dingbats no other font has
 ]
 REVEAL_FILES = ["dist/reveal.css", "dist/reveal.js", "dist/plugin/notes.js"]
 
@@ -97,8 +98,29 @@ def katex_assets(modules: Path) -> tuple[str, dict[str, Path]]:
                  lambda m: f'src:url({m.group(1)}) format("woff2")', css)
     if ".woff)" in css or ".ttf)" in css:
         raise BuildError("KaTeX's CSS changed shape: cannot strip woff/ttf fonts; update deckbuild/assets.py")
+    css = _with_cjk_fallback(css)
     files = {f"katex/{p.relative_to(dist).as_posix()}": p for p in sorted((dist / "fonts").glob("*.woff2"))}
     return css, files
+
+
+CJK_FONT = '"Noto Sans SC"'  # shipped (FONT_FILES); KaTeX's own fonts have no CJK glyphs
+_KATEX_FAMILY = re.compile(r'(font-family:\s*"?KaTeX_[A-Za-z0-9_-]+"?)')
+_KATEX_SHORTHAND = "KaTeX_Main,math,"  # the .katex { font: … } stack
+
+
+def _with_cjk_fallback(css: str) -> str:
+    """Every font stack KaTeX sets falls back to the shipped CJK font before any system font.
+
+    `\\text{观测数据}` and a CJK character in math are typeset by KaTeX in its own
+    families, which have no CJK glyphs; without this the browser goes to the
+    system's fonts, and a classroom PC without CJK fonts shows empty boxes."""
+    parts = re.split(r"(@font-face\s*{[^}]*})", css)  # the faces themselves keep their one family
+    if _KATEX_SHORTHAND not in css:
+        raise BuildError("KaTeX's CSS changed shape: cannot add the CJK fallback; update deckbuild/assets.py")
+    for i in range(0, len(parts), 2):
+        parts[i] = _KATEX_FAMILY.sub(lambda m: f"{m.group(1)},{CJK_FONT}", parts[i])
+        parts[i] = parts[i].replace(_KATEX_SHORTHAND, f"KaTeX_Main,{CJK_FONT},math,")
+    return "".join(parts)
 
 
 def reveal_assets(modules: Path) -> dict[str, Path]:

@@ -36,7 +36,7 @@ class Job:
     display: bool
     macros: tuple[tuple[str, str], ...] = ()
     marks: str = ""  # JSON of row marks, "" for none
-    output: str = "htmlAndMathml"  # "mathml" where KaTeX's CSS is absent (the speaker view's notes)
+    output: str = "htmlAndMathml"  # or "mathml" alone
 
     def key(self, version: str) -> str:
         raw = json.dumps([version, self.tex, self.display, self.macros, self.marks, self.output], ensure_ascii=False)

@@ -84,10 +84,8 @@ def typeset(deck: Deck, statuses: dict[str, LinkStatus], katex: KatexRenderer, r
     macros = tuple(sorted(deck.meta.get("macros", {}).items()))
     marks = {link.math: _row_marks(link, statuses.get(link.id)) for link in deck.links}
     formulas = deck.formulas()
-    # The speaker view copies notes into a window without KaTeX's CSS: there, native MathML reads cleanly.
-    in_notes = {p for s in deck.slides if s.notes for p in s.notes.walk() if isinstance(p, Math)}
-    jobs = [Job(m.tex, m.display, macros, marks.get(m, ""), "mathml" if m in in_notes else "htmlAndMathml")
-            for m in formulas]
+    # Notes are typeset like the slides: the speaker view loads KaTeX's CSS and the deck's fonts (present.js).
+    jobs = [Job(m.tex, m.display, macros, marks.get(m, "")) for m in formulas]
     results = dict(zip(formulas, katex.render(jobs)))
     for math, res in results.items():
         excerpt = ("$$" if math.display else "$") + math.tex.strip() + ("$$" if math.display else "$")

@@ -96,7 +96,7 @@ def test_fonts_are_self_hosted_and_loaded(browser, server):
     loaded = page.evaluate("""() => { const s = new Set();
         document.fonts.forEach(f => { if (f.status === 'loaded') s.add(f.family.replace(/["']/g, '')); });
         return [...s]; }""")
-    for family in ("KaTeX_Main", "Inter", "Source Sans 3", "Noto Sans SC", "Noto Emoji"):
+    for family in ("KaTeX_Main", "Inter", "Source Sans 3", "Noto Sans SC", "Noto Color Emoji"):
         assert family in loaded, f"{family} not loaded: {loaded}"
     assert watch.failed == [] and watch.outside == []
 
@@ -173,7 +173,9 @@ def test_speaker_view_opens_offline_with_notes(browser, server):
                               timeout=10000)
     speaker.screenshot(path=str(ARTIFACTS / "browser" / "speaker-view.png"))
     notes = speaker.evaluate("document.querySelector('.speaker-controls-notes .value').innerHTML")
-    assert "<math" in notes and "katex-html" not in notes, "notes math must read without KaTeX's CSS"
+    assert "katex-html" in notes, "notes math is typeset like the slides"
+    styles = speaker.evaluate("[...document.querySelectorAll('link[rel=stylesheet]')].map(l => l.href.split('/').pop())")
+    assert {"katex.css", "fonts.css", "theme.css"} <= set(styles), "the speaker window loads the deck's styles"
     assert watch.outside == [] and watch.failed == []
 
 

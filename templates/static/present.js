@@ -542,6 +542,45 @@
       listen(document, 'webkitfullscreenchange', sync);
     }
 
+    /* ------------------------------------------------------- speaker view */
+
+    // The notes plugin writes its speaker window from a string, with none of the
+    // deck's styles. Give it the deck's fonts, KaTeX's CSS and the theme (its
+    // body.pk-speaker-view rules), so Chinese notes and formulas in notes read as
+    // on the slides. The window is about:blank opened by this page, so it is
+    // reachable from here even when the deck is opened from disk.
+    var SPEAKER_WINDOW = 'reveal.js - Notes';
+
+    function setupSpeakerView() {
+      var open = window.open;
+      window.open = function (url, name) {
+        var win = open.apply(window, arguments);
+        if (win && name === SPEAKER_WINDOW) styleSpeakerWindow(win, 0);
+        return win;
+      };
+      cleanups.push(function () { window.open = open; });
+    }
+
+    function styleSpeakerWindow(win, tries) {
+      var doc;
+      try { doc = win.document; } catch (e) { return; }
+      if (!doc || !doc.head || !doc.body || !doc.querySelector('.speaker-controls-notes')) {
+        if (tries < 200 && !win.closed) setTimeout(function () { styleSpeakerWindow(win, tries + 1); }, 25);
+        return;
+      }
+      if (doc.querySelector('link[data-pk-speaker]')) return;
+      document.querySelectorAll('link[rel="stylesheet"]').forEach(function (own) {
+        if (!/(katex|fonts|theme)\.css$/.test(own.getAttribute('href') || '')) return;
+        var link = doc.createElement('link');
+        link.rel = 'stylesheet';
+        link.href = own.href;                       // absolute: the window's own URL is about:blank
+        link.setAttribute('data-pk-speaker', '');
+        doc.head.appendChild(link);
+      });
+      doc.documentElement.lang = document.documentElement.lang;
+      doc.body.classList.add('pk-speaker-view');
+    }
+
     /* ------------------------------------------------------------ plugin */
 
     function destroy() {
@@ -572,6 +611,7 @@
         onDeck('ready', function () { fitMarks(); });
         onDeck('slidechanged', function () { fitMarks(); });
         if (document.fonts && document.fonts.ready) document.fonts.ready.then(function () { fitMarks(); });
+        if (role === 'main') setupSpeakerView();
         if (role !== 'preview') {
           setupLaser();
           setupSync();
