@@ -144,7 +144,8 @@ def open_deck(browser, url: str):
     page = browser.new_page(viewport={"width": 1280, "height": 720})
     page.goto(url)
     page.wait_for_function("window.Reveal && Reveal.isReady()")
-    page.evaluate("document.fonts.ready")
+    page.add_style_tag(content="*, *::before, *::after { transition: none !important; animation: none !important; }")
+    page.evaluate("Reveal.configure({transition: 'none'}); document.fonts.ready")
     return page
 
 
@@ -154,7 +155,8 @@ def slide_fonts(page) -> dict[str, list[dict]]:
     for index in range(page.evaluate("Reveal.getTotalSlides()")):
         page.evaluate(f"Reveal.slide({index}); document.querySelectorAll('.present .fragment')"
                       ".forEach(f => f.classList.add('visible'))")
-        page.evaluate("document.fonts.ready")
+        page.evaluate("new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+                      ".then(() => document.fonts.ready)")
         found.update(painted_fonts(page))
     return found
 
