@@ -5,6 +5,10 @@ two-space nested lists and GFM tables work as they always did. Formulas and
 elements never reach this module: they arrive as opaque tokens and are put
 back by `substitute` after Markdown has run.
 
+As in the lecturer's own renderer (markdown-it with its typographer), "quotes"
+curl and -- becomes a dash; fenced code is highlighted at build time (code.py).
+Formulas never see either: they are tokens by then.
+
 The one extension: a paragraph or list item ending in `{+}` (or `{+2}` for an
 order) becomes a Reveal fragment, so a build-up slide is one slide.
 """
@@ -17,6 +21,7 @@ from typing import Callable, Iterable
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 
+from .code import highlight
 from .elements import remote_placeholder
 from .remote_images import is_remote
 
@@ -128,9 +133,10 @@ def _noting_dropped_depth(tokenize: Callable) -> Callable:
 
 
 def _make_parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": True, "typographer": False})
+    # typographer: curly quotes and dashes, as the lecturer's own renderer (markdown-it) gives them
+    md = MarkdownIt("commonmark", {"html": True, "typographer": True, "highlight": highlight})
     md.block.tokenize = _noting_dropped_depth(md.block.tokenize)
-    md.enable(["table", "strikethrough"])
+    md.enable(["table", "strikethrough", "replacements", "smartquotes"])
     md.core.ruler.push("fragment_marks", _fragment_marks)
     md.add_render_rule("image", _kept_image)
     md.add_render_rule("html_block", _kept_raw_images)

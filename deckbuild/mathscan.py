@@ -3,7 +3,8 @@
 Markdown would read `_`, `*`, `\\`, `|` and `<` inside a formula as its own
 syntax, so formulas are cut out first, exactly as written, and their place is
 held by an opaque token. This scanner is the single place that decides what is
-math: `$…$` inline, `$$…$$` display; `\\$` is a literal dollar; code spans,
+math: `$…$` and `\\(…\\)` inline, `$$…$$` and `\\[…\\]` display (the lecturer's setup
+accepts both); `\\$` is a literal dollar; code spans,
 fenced code, <pre>/<code> and HTML comments are never math.
 """
 from __future__ import annotations
@@ -22,12 +23,13 @@ class MathSpan:
     start: int  # offset of the opening delimiter
     end: int  # offset just after the closing delimiter
     tex: str  # the formula between the delimiters, untouched
-    display: bool  # $$…$$
+    display: bool  # $$…$$ or \[…\]
     block: bool  # a display formula standing on its own lines
+    delimiter: int = 0  # length of the opening delimiter, when not $ or $$ (2 for \( and \[)
 
     @property
     def tex_start(self) -> int:
-        return self.start + (2 if self.display else 1)
+        return self.start + (self.delimiter or (2 if self.display else 1))
 
 
 @dataclass(frozen=True)
@@ -104,10 +106,14 @@ class _Index:
         self.closers = [j for j in dollars if j > 0 and not text[j - 1].isspace()
                         and not (j + 1 < len(text) and text[j + 1].isdigit())]
         self.runs = [(m.start(), m.end()) for m in re.finditer(r"`+", text)]  # maximal backtick runs
+        self.brackets = {closer: _BracketCloser(text, closer) for closer in ("\\)", "\\]")}
         self.run_starts = [a for a, _ in self.runs]
         self.starts_by_length: dict[int, list[int]] = {}
         for a, b in self.runs:
             self.starts_by_length.setdefault(b - a, []).append(a)
+
+    def bracket_close(self, closer: str, start: int) -> int:
+        return self.brackets[closer](start)
 
     def next_blank_line(self, i: int) -> tuple[int, int]:
         k = bisect.bisect_left(self.blank_starts, i)
@@ -138,6 +144,40 @@ class _Index:
         if close < 0 or close >= limit or 0 <= double <= close:
             return -1
         return close
+
+
+class _BracketCloser:
+    """The first unescaped `\\)` or `\\]` at or after a position; each found once (linear time:
+    the next opener asks from a later position, and the answer holds until it is passed)."""
+
+    def __init__(self, text: str, closer: str):
+        self.text, self.closer = text, closer
+        self.asked, self.found = -1, -1
+
+    def __call__(self, start: int) -> int:
+        if not (self.asked >= 0 and self.asked <= start and (self.found < 0 or start <= self.found)):
+            self.asked, self.found = start, _find_close(self.text, start, self.closer)
+        return self.found
+
+
+def _bracketed(index: "_Index", i: int, spans: list[MathSpan], problems: list[MathProblem]) -> int:
+    """`\\(…\\)` or `\\[…\\]` opened at i: add the span and return where scanning goes on."""
+    text = index.text
+    display = text[i + 1] == "["
+    closer = "\\]" if display else "\\)"
+    close = index.bracket_close(closer, i + 2)
+    if close < 0 or not display and index.next_blank_line(i)[0] < close:
+        problems.append(MathProblem(i, "error", f"math opened with {text[i:i + 2]} is never closed",
+                                    f"close the formula with {closer}"))
+        return i + 2
+    end = close + 2
+    block = False
+    if display:
+        line_start = text.rfind("\n", 0, i) + 1
+        line_end = text.find("\n", end)
+        block = not text[line_start:i].strip() and not text[end:(len(text) if line_end < 0 else line_end)].strip()
+    spans.append(MathSpan(i, end, text[i + 2:close], display, block, delimiter=2))
+    return end
 
 
 def _find_close(text: str, start: int, delim: str) -> int:
@@ -181,6 +221,9 @@ def _scan(text: str) -> tuple[list[MathSpan], list[MathProblem], list[tuple[int,
             continue
         ch = text[i]
         if ch == "\\":
+            if text.startswith(("\\(", "\\["), i):
+                i = _bracketed(index, i, spans, problems)
+                continue
             i += 2
             continue
         if ch == "`":

@@ -5,12 +5,11 @@ in one Report and nothing is written when any of them is an error.
 """
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import assets, elements, remote_images, site
+from . import assets, code, elements, remote_images, site
 from .diagnostics import BuildError, Report
 from .evaluate import STRENGTHS, DeckTruth, EvaluationCache, evaluate_deck, report_rows
 from .figure_cache import ensure_figures
@@ -22,6 +21,7 @@ from .panel import derivation_panels
 from .parse import parse_deck
 from .render import Media, SlideRenderer, typeset
 from .source import PROJECT_FILE, decode_deck, read_deck, read_project_file
+from .urls import deck_slug
 from .verify import LinkStatus, load_checks, unused_checks, verify_links
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,7 +90,7 @@ class BuildResult:
 
 
 def slug_of(path: Path) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-") or "deck"
+    return deck_slug(path)[0]
 
 
 def deck_files(slides_dir: Path, root: Path, report: Report) -> list[Path]:
@@ -116,9 +116,14 @@ def read_decks(opts: Options, report: Report) -> list[Deck]:
     decks, slugs = [], {}
     for path in files:
         shown = _shown(path, opts.root)
-        slug = slug_of(path)
+        slug, problem = deck_slug(path)
+        if problem:
+            report.error(shown, 1, 1, problem, "rename the file")
+            continue
         if slug in slugs:
-            report.error(shown, 1, 1, f"deck URL '{slug}/' is also used by {slugs[slug]}", "rename one of the files")
+            report.error(shown, 1, 1, f"deck URL '{slug}/' is also used by {slugs[slug]} (URLs are the file name, "
+                         "lower-cased, as Hugo gives them)", f"rename one of the two files so their URLs differ")
+            continue
         slugs[slug] = shown
         try:
             data = path.read_bytes()
@@ -319,6 +324,7 @@ def _asset_files(modules: Path, chars: set[str]) -> dict[str, bytes | Path]:
     files["assets/katex/katex.css"] = katex_css.encode()
     files.update({f"assets/{k}": v for k, v in katex_files.items()})
     files.update({f"assets/{k}": v for k, v in assets.reveal_assets(modules).items()})
+    files["assets/code.css"] = code.stylesheet().encode()
     files.update({f"assets/{k}": v for k, v in site.static_files().items()})
     return files
 

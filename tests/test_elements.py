@@ -120,3 +120,24 @@ def test_formulas_of_a_definition_are_not_claims():
     deck = parse_deck(read_deck("d.md", "d", "<slide-section>\n$a=1$\n<slide-definition>$b=2$</slide-definition>\n"
                                 "</slide-section>\n", report), report)
     assert [m.tex for m in free_formulas(deck)] == ["a=1"]
+
+
+def test_quotes_curl_as_the_lecturers_renderer_does():
+    slide, _ = render('He said "it\'s fine" -- twice.')
+    assert "He said “it’s fine” – twice." in slide.body
+
+
+def test_typography_never_reaches_math_or_code():
+    slide, _ = render('A "quote" with $a"b$ and `x -- "y"`')
+    assert '<span class="katex">a"b</span>' in slide.body and '<code>x -- &quot;y&quot;</code>' in slide.body
+
+
+def test_a_fenced_block_with_a_language_is_highlighted_at_build_time():
+    slide, _ = render('```python\ndef f(x):\n    return "a"\n```')
+    assert '<pre><code class="highlight language-python">' in slide.body
+    assert '<span class="k">def</span>' in slide.body and '<span class="s2">"a"</span>' in slide.body
+
+
+def test_a_fence_without_a_known_language_stays_plain():
+    slide, _ = render("```\nx = 1\n```\n\n```nosuchlanguage\ny = 2\n```")
+    assert "<pre><code>x = 1\n</code></pre>" in slide.body and '<span class="' not in slide.body

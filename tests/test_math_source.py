@@ -88,3 +88,29 @@ def test_inline_math_does_not_cross_a_blank_line():
 def test_bar_in_table_cell_math_does_not_split_the_cell():
     rec = _received("| a | b |\n|---|---|\n| $p(z|x)$ | $q(z\\vert x)$ |")
     assert rec == [("p(z|x)", False), ("q(z\\vert x)", False)]
+
+
+def test_backslash_parentheses_are_inline_math():
+    spans, problems = scan_math(r"a \(x_1 * y\) b")
+    assert [(s.tex, s.display) for s in spans] == [("x_1 * y", False)] and not problems
+
+
+def test_backslash_brackets_are_display_math():
+    spans, _ = scan_math("text\n\\[\n\\sum_i a_i\n\\]\n")
+    assert [(s.tex, s.display, s.block) for s in spans] == [("\n\\sum_i a_i\n", True, True)]
+
+
+def test_an_escaped_backslash_before_a_parenthesis_is_not_math():
+    assert scan_math(r"a \\(b) c")[0] == []
+
+
+def test_unclosed_backslash_parenthesis_is_an_error():
+    spans, problems = scan_math(r"a \(x + y")
+    assert spans == [] and problems[0].severity == "error" and "never closed" in problems[0].message
+
+
+def test_the_formula_of_a_backslash_delimiter_points_at_its_first_character():
+    report = Report()
+    deck = parse_deck(read_deck("d.md", "d", "<slide-section>\nab \\(x\\)\n</slide-section>\n", report), report)
+    [math] = deck.formulas()
+    assert (math.tex, math.line, math.col) == ("x", 2, 6)
