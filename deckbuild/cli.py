@@ -123,6 +123,10 @@ def main(argv: list[str] | None = None) -> int:
     failing = sum(d.relations.get("failing", 0) for d in result.decks)
     if not args.quiet or errors:
         _print_summary(result, args.command)
+    if errors and result.written:
+        print(f"{errors} error(s); the other decks were written, and these kept their last good pages: "
+              + ", ".join(result.broken), file=sys.stderr)
+        return 1
     if errors:
         print(f"{errors} error(s); the site was not written" + ("" if check else f" ({args.out} is unchanged)"),
               file=sys.stderr)

@@ -65,6 +65,7 @@ class ElementKind:
     render: Render  # (element, its rendered content, context) -> HTML
     required: tuple[str, ...] = ()
     contains: tuple[str, ...] | None = None  # the only child elements allowed; () = no content; None = any Markdown
+    strays_become: str | None = None  # other content inside is wrapped in this child (with a warning), not refused
     lines: bool = False  # each line of the content is one entry (references)
     claims: bool = True  # its formulas state relations the evaluator checks (False: a definition or a linked check)
     derivation: bool = False  # links its one display formula to a check in derivations/
@@ -167,7 +168,8 @@ def _declare(*kinds: ElementKind) -> dict[str, ElementKind]:
 ELEMENTS: dict[str, ElementKind] = _declare(
     ElementKind("slide-img", {"src": Attr("an image path or URL"), "size": _SIZE, "alt": Attr("text"), "fragment": FRAGMENT},
                 _image, required=("src",), contains=(), file_attr="src", layout_kind="image"),
-    ElementKind("slide-cols", {"fragment": FRAGMENT}, box("slide-cols"), contains=("slide-col",), layout_kind="columns"),
+    ElementKind("slide-cols", {"fragment": FRAGMENT}, box("slide-cols"), contains=("slide-col",),
+                strays_become="slide-col", layout_kind="columns"),
     ElementKind("slide-col", {"ratio": _RATIO, "fragment": FRAGMENT},
                 box("slide-col", lambda el: f"--col-ratio: {el.attrs.get('ratio') or '1'}")),
     ElementKind("slide-ref", {"fragment": FRAGMENT}, box("slide-ref"), lines=True),

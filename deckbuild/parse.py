@@ -150,24 +150,53 @@ def _offline_sources(piece: str, path: str, where, offset: int, report: Report) 
 
 
 def _check_contents(block: Block, report: Report) -> None:
-    """Each element holds only what its declaration allows."""
+    """Each element holds only what its declaration allows (stray content becomes a child, where declared)."""
     for node in block.walk():
         if not isinstance(node, Element):
             continue
-        allowed = elements.kind_of(node).contains
+        kind = elements.kind_of(node)
+        allowed = kind.contains
         children = node.body.pieces if node.body else []
         if allowed == () and any(not isinstance(p, str) or p.strip() for p in children):
             report.error(node.path, node.line, node.col, f"<{node.name}> takes no content",
                          f"write <{node.name} …></{node.name}> with nothing between the tags")
-        elif allowed:
-            for p in children:
-                if isinstance(p, str) and re.sub(r"<!--.*?-->", "", p, flags=re.DOTALL).strip() or \
-                        isinstance(p, (Math, Element)) and getattr(p, "name", "") not in allowed:
-                    only = " or ".join(f"<{name}>" for name in allowed)
-                    report.error(node.path, node.line, node.col,
-                                 f"<{node.name}> may only contain {only} elements",
-                                 f"put the content inside <{allowed[0]}>…</{allowed[0]}>")
-                    break
+        elif allowed and any(_stray(p, allowed) for p in children):
+            only = " or ".join(f"<{name}>" for name in allowed)
+            if kind.strays_become:
+                node.body.pieces = _wrap_strays(node, children, allowed, kind.strays_become)
+                report.warning(node.path, node.line, node.col,
+                               f"content directly inside <{node.name}> is shown as a <{kind.strays_become}> of its own",
+                               f"put it inside <{kind.strays_become}>…</{kind.strays_become}> to choose its ratio")
+            else:
+                report.error(node.path, node.line, node.col, f"<{node.name}> may only contain {only} elements",
+                             f"put the content inside <{allowed[0]}>…</{allowed[0]}>")
+
+
+def _stray(piece, allowed: tuple[str, ...]) -> bool:
+    if isinstance(piece, str):
+        return bool(re.sub(r"<!--.*?-->", "", piece, flags=re.DOTALL).strip())
+    return not (isinstance(piece, Element) and piece.name in allowed)
+
+
+def _wrap_strays(node: Element, children: list, allowed: tuple[str, ...], wrapper: str) -> list:
+    """Each run of stray pieces between the allowed children becomes one `wrapper` element."""
+    out, run = [], []
+
+    def flush():
+        if any(_stray(p, allowed) for p in run):
+            out.append(Element(wrapper, {}, node.path, node.line, node.col, Block(list(run), node.line)))
+        else:
+            out.extend(run)
+        run.clear()
+
+    for piece in children:
+        if isinstance(piece, Element) and piece.name in allowed:
+            flush()
+            out.append(piece)
+        else:
+            run.append(piece)
+    flush()
+    return out
 
 
 def _masked(piece: str) -> str:

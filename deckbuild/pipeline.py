@@ -87,6 +87,7 @@ class BuildResult:
     written: bool
     seconds: float
     katex_started: int = 0
+    broken: list[str] = field(default_factory=list)  # decks with errors: their last good pages were kept
 
 
 def slug_of(path: Path) -> str:
@@ -229,24 +230,58 @@ def build(opts: Options, renderer: KatexRenderer | None = None) -> BuildResult:
             files[f"{deck.slug}/index.html"] = page.encode()
             files.update({f"{deck.slug}/{k}": v for k, v in media.files.items()})
             chars |= media.chars | set(page)
+        broken = _broken_decks(decks, report)
+        kept = _last_good_pages(broken, files, chars, summaries, opts.out_dir) if broken else {}
         listed = sorted((s for s in summaries if opts.drafts or not s.draft), key=lambda s: (s.date, s.title), reverse=True)
         chars |= set(index_page(env, listed).decode()) | {c for p in PHRASES.values() for w in p.values() for c in w}
         files.update(_asset_files(modules, chars))
         _add_printed_pdfs(listed, files, opts.cache_dir)
         if opts.single_file:
-            _add_single_files(decks, files)
+            _add_single_files([d for d in decks if d not in broken], files)
             for summary in listed:
                 if f"{summary.slug}/{summary.slug}.html" in files:
                     summary.single_file = f"{summary.slug}/{summary.slug}.html"
+        files.update(kept)
         files["index.html"] = index_page(env, listed)
         renderer.cache.save()
-        written = opts.write and not report.errors
+        # One broken deck does not stop the others: they are written, it keeps its last good pages.
+        written = opts.write and (not report.errors or broken is not None and len(broken) < len(decks))
         if written:
             site.write_site(opts.out_dir, files, _read_folders(opts))
-        return BuildResult(report, summaries, written, time.perf_counter() - start, renderer.started)
+        return BuildResult(report, summaries, written, time.perf_counter() - start, renderer.started,
+                           sorted({d.slug for d in broken or ()}))
     finally:
         if own_renderer:
             renderer.close()
+
+
+def _broken_decks(decks: list[Deck], report: Report) -> list[Deck] | None:
+    """The decks an error points into; None when an error lies outside every deck (nothing can be written)."""
+    by_path = {deck.path: deck for deck in decks}
+    if any(d.path not in by_path for d in report.errors):
+        return None
+    return [deck for deck in decks if any(d.path == deck.path for d in report.errors)]
+
+
+def _last_good_pages(broken: list[Deck] | None, files: dict[str, bytes | Path], chars: set[str],
+                     summaries: list[DeckSummary], out_dir: Path) -> dict[str, Path]:
+    """Drop what a broken deck rendered; return the files of its last good build in `out_dir` to keep.
+
+    Their characters join `chars`, so the font subsets still cover the kept page; a broken
+    deck that was never built leaves the index."""
+    kept: dict[str, Path] = {}
+    for deck in broken or ():
+        for name in [n for n in files if n.startswith(f"{deck.slug}/")]:
+            del files[name]
+        folder = out_dir / deck.slug
+        page = folder / "index.html"
+        if not page.is_file():
+            summaries[:] = [s for s in summaries if s.slug != deck.slug]
+            continue
+        chars |= set(page.read_text(encoding="utf-8", errors="replace"))
+        kept.update({f"{deck.slug}/{p.relative_to(folder).as_posix()}": p
+                     for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink()})
+    return kept
 
 
 def _figures(opts: Options) -> dict[str, Path]:

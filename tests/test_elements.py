@@ -141,3 +141,17 @@ def test_a_fenced_block_with_a_language_is_highlighted_at_build_time():
 def test_a_fence_without_a_known_language_stays_plain():
     slide, _ = render("```\nx = 1\n```\n\n```nosuchlanguage\ny = 2\n```")
     assert "<pre><code>x = 1\n</code></pre>" in slide.body and '<span class="' not in slide.body
+
+
+def test_a_list_directly_inside_columns_becomes_a_column_with_a_warning():
+    slide, report = render('<slide-cols>\n\n- stray\n\n<slide-col ratio="2">\n\nkept\n\n</slide-col>\n</slide-cols>')
+    assert not report.errors
+    assert [w.message for w in report.warnings] == ["content directly inside <slide-cols> is shown as a <slide-col> of its own"]
+    body = re.sub(r"\s+", "", slide.body)
+    assert ('<divclass="slide-cols"><divclass="slide-col"style="--col-ratio:1"><ul><li>stray</li></ul></div>'
+            '<divclass="slide-col"style="--col-ratio:2"><p>kept</p></div></div>') in body
+
+
+def test_comments_between_columns_are_not_stray():
+    _, report = render('<slide-cols>\n<!-- a -->\n<slide-col>\n\nx\n\n</slide-col>\n</slide-cols>')
+    assert not report.warnings and not report.errors

@@ -166,3 +166,37 @@ def test_wrt_that_names_nothing_is_an_error_not_a_traceback(tmp_path):
 def test_reveal_rows_must_exist(tmp_path):
     _, diags = diagnostics(tmp_path, _derivation('reveal="3-"'), cache_dir=ROOT / ".cache")
     assert any(d[:3] == ("error", 8, 1) and "rows 1 to 1" in d[3] for d in diags)
+
+
+def test_one_broken_deck_keeps_its_last_good_pages_and_the_others_are_written(tmp_path):
+    slides = tmp_path / "slides"
+    write_deck(slides, "a.md", GOOD)
+    write_deck(slides, "b.md", GOOD)
+    assert build_into(tmp_path, slides).written
+    good_b = (tmp_path / "_site" / "b" / "index.html").read_bytes()
+    write_deck(slides, "a.md", GOOD.replace("## Fine", "## Changed"))
+    write_deck(slides, "b.md", GOOD.replace("$a^2$", "$a^{2$"))
+    result = build_into(tmp_path, slides)
+    assert result.report.errors and result.written and result.broken == ["b"]
+    assert "Changed" in (tmp_path / "_site" / "a" / "index.html").read_text(encoding="utf-8")
+    assert (tmp_path / "_site" / "b" / "index.html").read_bytes() == good_b
+
+
+def test_a_broken_deck_never_built_is_left_out_of_the_index(tmp_path):
+    slides = tmp_path / "slides"
+    write_deck(slides, "a.md", GOOD)
+    write_deck(slides, "b.md", GOOD.replace("$a^2$", "$a^{2$"), front='title: "Broken"\ndate: "2025-01-01"')
+    result = build_into(tmp_path, slides)
+    assert result.written and not (tmp_path / "_site" / "b").exists()
+    assert "Broken" not in (tmp_path / "_site" / "index.html").read_text(encoding="utf-8")
+
+
+def test_cli_exits_non_zero_when_one_deck_of_several_is_broken(tmp_path):
+    slides = tmp_path / "slides"
+    write_deck(slides, "a.md", GOOD)
+    write_deck(slides, "b.md", GOOD.replace("$a^2$", "$a^{2$"))
+    out = tmp_path / "_site"
+    cmd = [sys.executable, str(ROOT / "build.py"), "--slides", str(slides), "--out", str(out), "--offline"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 1 and "kept their last good pages: b" in proc.stderr
+    assert (out / "a" / "index.html").is_file()
