@@ -10,7 +10,8 @@ Data flows one way, one module per stage:
     remote_images.py  remote image URLs -> local copies (mapped folder, cache, one download)
     verify.py      derivation links -> checked status of every step
     katex.py       formulas -> HTML, by KaTeX in the run's one Node process (katexbridge/)
-    markdown.py    Markdown (with math and elements held out) -> HTML
+    markdown.py    Markdown (with math and elements held out) -> HTML; code.py highlights code
     render.py      parsed deck + rendered math + status -> slide HTML
+    urls.py        deck file name -> its URL, as Hugo gives it
     site.py        templates, assets and the atomic write of _site/
 """

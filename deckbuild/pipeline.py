@@ -1,7 +1,8 @@
 """One build, start to end: sources -> parsed -> checked -> rendered -> written.
 
 Each stage only reads what the previous one produced; problems are collected
-in one Report and nothing is written when any of them is an error.
+in one Report. An error outside every deck writes nothing; errors in some decks
+write the others, and each broken deck keeps the pages of its last good build.
 """
 from __future__ import annotations
 
