@@ -26,13 +26,14 @@ FONT_FILES = [
     ("@fontsource/source-sans-3", "700.css"),
     ("@fontsource/noto-sans-sc", "400.css"),
     ("@fontsource/noto-sans-sc", "700.css"),
-    ("@fontsource/noto-color-emoji", "400.css"),  # ✅ ❎ 🤔 😞 in colour; only the subsets used ship
-    ("@fontsource/noto-sans-symbols-2", "400.css"),  # the ❯ bullet and other dingbats no other font has
+    # ✅ ❎ 🤔 😞 in colour: COLRv1 (what Chromium paints; fontsource's build is OpenType-SVG, blank there)
+    ("@infolektuell/noto-color-emoji", "index.css"),
+    ("@fontsource/noto-sans-symbols-2", "symbols-400.css"),  # the ❯ bullet and other dingbats no other font has
 ]
 REVEAL_FILES = ["dist/reveal.css", "dist/reveal.js", "dist/plugin/notes.js"]
 
 _FACE = re.compile(r"@font-face\s*{[^}]*}")
-_WOFF2 = re.compile(r"url\(\./files/([^)]+\.woff2)\)\s*format\('woff2'\)")
+_WOFF2 = re.compile(r"url\(\./files/([^)]+\.woff2)\)\s*format\('?woff2'?\)(\s*tech\([^)]*\))?")
 _RANGE = re.compile(r"unicode-range:\s*([^;]+);")
 
 
@@ -84,8 +85,9 @@ def font_assets(modules: Path, used_chars: set[str]) -> tuple[str, dict[str, Pat
             if rng and not any(a <= cp <= b for a, b in unicode_ranges(rng.group(1)) for cp in codepoints):
                 continue
             name = woff2.group(1)
-            files[f"fonts/{name}"] = pkg / "files" / name
-            src = f"src: url(./{name}) format('woff2');"
+            site_name = name if name.startswith(pkg.name) else f"{pkg.name}-{name}"  # "9.woff2" names no font
+            files[f"fonts/{site_name}"] = pkg / "files" / name
+            src = f"src: url(./{site_name}) format('woff2'){woff2.group(2) or ''};"
             css_parts.append(re.sub(r"src:[^;]+;", lambda _: src, face))
     return "\n".join(css_parts) + "\n", files
 

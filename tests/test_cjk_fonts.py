@@ -18,6 +18,7 @@ import threading
 import pytest
 
 from conftest import ARTIFACTS, build_into, write_deck
+from pngread import colourful
 from deckbuild import pdf
 
 CJK = r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]"
@@ -185,6 +186,11 @@ def test_emoji_are_painted_in_colour_by_the_shipped_font(browser, origin):
     assert set("".join(fonts)) == set("✅❎🤔😞"), sorted(fonts)
     assert all({(f["familyName"], f["isCustomFont"]) for f in used} == {("Noto Color Emoji", True)}
                for used in fonts.values()), fonts
+    # Painted is not enough: an OpenType-SVG emoji font is "used" by Chromium yet draws nothing.
+    shown = page.locator(".reveal .slides [data-cjk-probed]").all()
+    assert len(shown) == 4
+    for probe in shown:
+        assert colourful(probe.screenshot()) > 20, f"{probe.text_content()} is not drawn in colour"
     page.close()
 
 
@@ -231,7 +237,10 @@ def _pdffonts(data: bytes, tmp_path) -> list[tuple[str, bool]]:
     rows = []
     for line in out[2:]:
         cols = line.split()
-        rows.append((re.sub(r"^[A-Z]{6}\+", "", cols[0]), cols[-5] == "yes"))  # name, emb
+        name = re.sub(r"^[A-Z]{6}\+", "", cols[0])
+        if name == "[none]" and cols[1:3] == ["Type", "3"]:
+            name = "Type3-colour-glyphs"  # Skia draws colour (COLR) emoji as an unnamed Type 3 font
+        rows.append((name, cols[-5] == "yes"))  # name, emb
     return rows
 
 
@@ -244,7 +253,7 @@ def test_pdfs_embed_the_shipped_fonts_and_no_other(browser, origin, mode, tmp_pa
     names = {name for name, _ in fonts}
     assert all(embedded for _, embedded in fonts), fonts
     assert any(name.startswith("NotoSansSC") for name in names), names
-    shipped = ("NotoSansSC", "KaTeX_", "Inter", "SourceSans3", "NotoColorEmoji", "NotoSansSymbols2")
+    shipped = ("NotoSansSC", "KaTeX_", "Inter", "SourceSans3", "NotoColorEmoji", "NotoSansSymbols2", "Type3-colour-glyphs")
     assert [n for n in names if not n.startswith(shipped)] == []
     cjk_text = re.findall(CJK + "+", "".join(_pdf_text(data)))
     assert cjk_text, "the CJK text is in the PDF as text"
