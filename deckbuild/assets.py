@@ -8,6 +8,7 @@ unicode-range subsets that cover characters the site actually shows.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from pathlib import Path
 
@@ -70,6 +71,16 @@ def unicode_ranges(spec: str) -> list[tuple[int, int]]:
     return out
 
 
+def covers(ranges: list[tuple[int, int]], codepoints: list[int]) -> bool:
+    """Whether any of the sorted `codepoints` lies in one of the ranges: a binary search per range,
+    not a scan of every code point (the CJK font alone has about 100 faces of 100 ranges each)."""
+    for low, high in ranges:
+        i = bisect.bisect_left(codepoints, low)
+        if i < len(codepoints) and codepoints[i] <= high:
+            return True
+    return False
+
+
 def font_assets(modules: Path, used_chars: set[str]) -> tuple[str, dict[str, Path]]:
     """fonts.css with only the @font-face subsets that cover `used_chars`, and their files."""
     codepoints = sorted({ord(c) for c in used_chars})
@@ -82,12 +93,15 @@ def font_assets(modules: Path, used_chars: set[str]) -> tuple[str, dict[str, Pat
             rng = _RANGE.search(face)
             if not woff2:
                 continue
-            if rng and not any(a <= cp <= b for a, b in unicode_ranges(rng.group(1)) for cp in codepoints):
+            if rng and not covers(unicode_ranges(rng.group(1)), codepoints):
                 continue
             name = woff2.group(1)
             site_name = name if name.startswith(pkg.name) else f"{pkg.name}-{name}"  # "9.woff2" names no font
             files[f"fonts/{site_name}"] = pkg / "files" / name
             src = f"src: url(./{site_name}) format('woff2'){woff2.group(2) or ''};"
+            # The fonts are local files that arrive within milliseconds: waiting for them (as KaTeX's own
+            # faces do) costs nothing visible, while swapping a fallback for them shifts every line.
+            face = re.sub(r"font-display:\s*swap", "font-display: block", face)
             css_parts.append(re.sub(r"src:[^;]+;", lambda _: src, face))
     return "\n".join(css_parts) + "\n", files
 

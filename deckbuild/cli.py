@@ -7,29 +7,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from .diagnostics import BuildError
-from .pipeline import ROOT, BuildResult, Options, build
-
-
-_SITE_OPTIONS = {
-    "--slides": dict(type=Path, default=ROOT / "slides", help="folder of deck .md files (default: slides/)"),
-    "--out": dict(type=Path, default=ROOT / "_site", help="output folder (default: _site/)"),
-    "--cache": dict(type=Path, default=ROOT / ".cache", help="cache folder (default: .cache/)"),
-    "--strict": dict(action="store_true",
-                     help="treat warnings (KaTeX strict mode, remote images, relations that cannot be checked) as errors"),
-    "--drafts": dict(action="store_true", help="include decks marked 'draft: true'"),
-    "--quiet": dict(action="store_true", help="print only problems"),
-    "--offline": dict(action="store_true",
-                      help="never touch the network: remote images come from mapped folders or the cache of an earlier build"),
-}
-
-
-def add_site_options(p: argparse.ArgumentParser, *names: str) -> None:
-    """The options every command that builds the site shares, spelled the same everywhere."""
-    for name in names or _SITE_OPTIONS:
-        p.add_argument(name, **_SITE_OPTIONS[name])
+from .options import Options, add_site_options
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _print_summary(result: BuildResult, command: str) -> None:
+def _print_summary(result, command: str) -> None:
     for d in result.decks:
         st = d.steps
         steps = (f", steps: {st['linked']} linked, {st['verified']} verified, {st['stale']} stale, "
@@ -108,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     opts = Options(slides_dir=args.slides, out_dir=args.out, cache_dir=args.cache, strict=args.strict, drafts=args.drafts,
                    check_cache=not check, write=not check, quiet=args.quiet,
                    single_file=args.single_file, offline=args.offline, mutants=check and args.mutants)
+    from .pipeline import build
+
     try:
         result = build(opts)
     except BuildError as exc:

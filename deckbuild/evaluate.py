@@ -25,14 +25,13 @@ rebuild that changed no formula starts no Node process.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import elements
 from katexbridge.bridge import WORKER
 
-from .cachefile import read_json, write_json
+from .cache import Cache, key as cache_key
 from .diagnostics import Report
 from .model import Deck, Element, Math, Slide
 
@@ -84,31 +83,32 @@ def _code_hash() -> str:
     return h.hexdigest()
 
 
+def _truths_shape(value) -> bool:
+    fields = set(RowTruth.__dataclass_fields__)
+    return isinstance(value, list) and all(isinstance(r, dict) and set(r) == fields for r in value)
+
+
+def _definition_shape(value) -> bool:
+    return isinstance(value, dict) and set(value) == {"named"} and isinstance(value["named"], (str, type(None)))
+
+
 class EvaluationCache:
-    def __init__(self, path: Path | None):
-        self.path = path
+    """Evaluated rows in the build's cache, keyed by the evaluator's code as well as the formula."""
+
+    def __init__(self, cache: Cache):
         self.code = _code_hash()
-        self.dirty = False
-        saved = read_json(path, {})
-        self.entries: dict[str, object] = saved.get("entries", {}) if saved.get("code") == self.code else {}
+        self.table = cache.table("latexeval", _truths_shape)
+        self.definitions = cache.table("latexeval-definitions", _definition_shape)
 
     def key(self, *parts) -> str:
-        return hashlib.sha256(json.dumps([self.code, *parts], ensure_ascii=False).encode()).hexdigest()
+        return cache_key("latexeval", self.code, *parts)
 
     def get_or(self, key: str, compute) -> list[RowTruth]:
-        return [RowTruth(**r) for r in self.value_or(key, lambda: [asdict(r) for r in compute()])]
+        return [RowTruth(**r) for r in self.table.get_or(key, lambda: [asdict(r) for r in compute()])]
 
-    def value_or(self, key: str, compute):
-        """Any JSON value, computed once per formula and evaluator version."""
-        if key not in self.entries:
-            self.entries[key] = compute()
-            self.dirty = True
-        return self.entries[key]
-
-    def save(self) -> None:
-        if not (self.path and self.dirty):
-            return
-        write_json(self.path, {"code": self.code, "entries": self.entries})
+    def definition_or(self, key: str, compute) -> str | None:
+        """What a `<slide-definition>` formula names (None: it names nothing), computed once per formula."""
+        return self.definitions.get_or(key, lambda: {"named": compute()})["named"]
 
 
 def known_notations() -> list[str]:
@@ -177,8 +177,8 @@ def _formula_check(math: Math, definition: Element | None, readings: list[str], 
     if definition is not None and "condition" in definition.attrs:
         return FormulaCheck(math, DEFINITION, "a condition the slide assumes, not a claim", in_definition=True)
     if definition is not None:
-        named = cache.value_or(cache.key("definition", readings[0], macros, math.tex),
-                               lambda: _definition_of(math.tex, readings[0], macros))
+        named = cache.definition_or(cache.key("definition", readings[0], macros, math.tex),
+                                    lambda: _definition_of(math.tex, readings[0], macros))
         if named:
             return FormulaCheck(math, DEFINITION, named, in_definition=True)
     truth = None

@@ -1,37 +1,38 @@
-"""Keep the generated lecture figures in a cache and rebuild them only when their code changes.
+"""Keep the generated lecture figures in the build's cache and redraw them only when their code changes.
 
 Drawing the VAE figures means training a network for a few seconds; the build
 and the live preview run far more often than the figure code changes, so each
-figure source's outputs are kept in ``cache_dir`` with a stamp file holding the
-hash of everything that can change its bytes: the module's source, the shared
-helper modules' sources, and the numpy and scikit-learn versions (the numbers,
-and the digits data shipped inside scikit-learn, come from them).
+figure's bytes are kept in the cache (`deckbuild.cache`, which checks every
+file's digest when it is read) under a key over everything that can change
+them: the module's source, the shared helper modules' sources, and the numpy
+and scikit-learn versions (the numbers, and the digits data shipped inside
+scikit-learn, come from them).
 
 A figure source is a module of the top-level ``figures`` package that defines
 ``OUTPUTS`` and ``render()``; every other module there counts as a helper of
 all of them. That over-approximates the dependencies (a change in the VAE
 helper also redraws the EM loop), which costs milliseconds and can never serve
-a stale figure.
+a stale figure. When nothing changed, the figures are found from one entry
+keyed by all the package's sources, without importing the package (and so
+without importing numpy).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib
-import importlib.metadata
-import os
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
 
 from . import progress
+from .cache import Cache, key as cache_key, versions_of
 
 PACKAGE = "figures"
 # Bump to invalidate every cached figure when the stamp's meaning changes.
-CACHE_FORMAT = "figure-cache/1"
+CACHE_FORMAT = "figure-cache/2"
 VERSIONED_DISTRIBUTIONS = ("numpy", "scikit-learn")
 
 # Digest of the package's sources at the moment this process imported it, so
@@ -40,38 +41,51 @@ VERSIONED_DISTRIBUTIONS = ("numpy", "scikit-learn")
 _imported_digest: dict[Path, str] = {}
 
 
-def ensure_figures(root: Path, cache_dir: Path, quiet: bool = True) -> dict[str, Path]:
-    """Make every figure output exist and be current in ``cache_dir``; map file name -> path.
+def ensure_figures(root: Path, cache: Cache, quiet: bool = True) -> dict[str, Path]:
+    """Make every figure output exist and be current in the cache; map file name -> path.
 
     Redrawing (training included) reports its progress unless `quiet`; a cache hit prints nothing.
     """
     package_dir = (Path(root) / PACKAGE).resolve()
     sources = _read_sources(package_dir)
+    versions = _dependency_versions()
+    manifest = cache.table("figures", _manifest_shape)
+    whole = cache_key(CACHE_FORMAT, {name: hashlib.sha256(text).hexdigest() for name, text in sources.items()}, versions)
+    known = manifest.get(whole)
+    if known is not None:
+        paths = {output: cache.blob("figures", k) for output, k in known.items()}
+        if all(paths.values()):
+            return paths  # type: ignore[return-value]
+
     modules = _import_figure_modules(Path(root), package_dir, sources)
     helpers = {name: text for name, text in sources.items() if name not in modules}
-    versions = _dependency_versions()
-
-    cache_dir = Path(cache_dir)
-    cache_dir.mkdir(parents=True, exist_ok=True)
     result: dict[str, Path] = {}
+    keys: dict[str, str] = {}
     stale = []
     for name, module in modules.items():
         outputs = tuple(module.OUTPUTS)
-        clash = set(outputs) & set(result)
+        clash = set(outputs) & set(keys)
         if clash:
             raise ValueError(f"{PACKAGE}.{name} writes {sorted(clash)}, which another figure module writes too")
-        paths = {output: cache_dir / output for output in outputs}
         digest = source_hash(sources[name], helpers, versions)
-        stamp = cache_dir / f"{name}.stamp"
-        if not _is_current(stamp, digest, paths.values()):
-            stale.append((module, name, paths, stamp, digest))
-        result.update(paths)
+        wanted = {output: cache_key("figure", digest, output) for output in outputs}
+        found = {output: cache.blob("figures", k) for output, k in wanted.items()}
+        if all(found.values()):
+            result.update(found)
+        else:
+            stale.append((module, name, wanted))
+        keys.update(wanted)
     if stale:
         with progress.task("drawing figures (training included)", total=len(stale), quiet=quiet) as job:
-            for module, name, paths, stamp, digest in stale:
-                _regenerate(module, name, paths, stamp, digest)
+            for module, name, wanted in stale:
+                result.update(_regenerate(module, name, wanted, cache))
                 job.advance(name)
-    return result
+    manifest.put(whole, keys)
+    return {output: result[output] for output in keys}  # in module order, however many were redrawn
+
+
+def _manifest_shape(value) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
 
 
 def source_hash(module_source: bytes, helper_sources: Mapping[str, bytes], versions: Mapping[str, str]) -> str:
@@ -95,15 +109,8 @@ def source_hash(module_source: bytes, helper_sources: Mapping[str, bytes], versi
 
 
 def _dependency_versions() -> dict[str, str]:
-    # Installed distribution metadata, not the imported module: the warm path
-    # should not pay for importing numpy or scikit-learn.
-    versions = {}
-    for name in VERSIONED_DISTRIBUTIONS:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
+    # Installed distributions, not the imported modules: the warm path must not pay for importing numpy.
+    return versions_of(VERSIONED_DISTRIBUTIONS)
 
 
 def _read_sources(package_dir: Path) -> dict[str, bytes]:
@@ -147,34 +154,21 @@ def _import_figure_modules(root: Path, package_dir: Path, sources: Mapping[str, 
     return modules
 
 
-def _is_current(stamp: Path, digest: str, outputs: Iterable[Path]) -> bool:
-    try:
-        recorded = stamp.read_text(encoding="utf-8").split("\n", 1)[0]
-    except FileNotFoundError:
-        return False
-    return recorded == digest and all(path.is_file() for path in outputs)
-
-
-def _regenerate(module: ModuleType, name: str, paths: Mapping[str, Path], stamp: Path, digest: str) -> None:
+def _regenerate(module: ModuleType, name: str, keys: Mapping[str, str], cache: Cache) -> dict[str, Path]:
     rendered = module.render()
-    if set(rendered) != set(paths):
-        raise ValueError(f"{PACKAGE}.{name}.render() returned {sorted(rendered)}, but OUTPUTS is {sorted(paths)}")
-    for output, path in paths.items():
-        _write_atomic(path, rendered[output])
-    # The stamp goes last: if the process dies half-way, the old stamp no
-    # longer matches and the next build redraws everything.
-    _write_atomic(stamp, (digest + "\n" + "\n".join(paths) + "\n").encode("utf-8"))
+    if set(rendered) != set(keys):
+        raise ValueError(f"{PACKAGE}.{name}.render() returned {sorted(rendered)}, but OUTPUTS is {sorted(keys)}")
+    return {output: cache.put_blob("figures", k, rendered[output], f"-{output}", group=output)
+            or _unkept(output, rendered[output]) for output, k in keys.items()}
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write beside the target and rename over it, so a reader never sees a partial file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp's 0600 would keep the copied site from other readers
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+_scratch: list[tempfile.TemporaryDirectory] = []
+
+
+def _unkept(output: str, data: bytes) -> Path:
+    """A figure the cache could not keep (read-only or full disk) still reaches this build's site."""
+    if not _scratch:
+        _scratch.append(tempfile.TemporaryDirectory(prefix="deckbuild-figures-"))
+    path = Path(_scratch[0].name) / output
+    path.write_bytes(data)
+    return path

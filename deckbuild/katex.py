@@ -16,7 +16,7 @@ from pathlib import Path
 import katexbridge
 from katexbridge.bridge import WORKER
 
-from .cachefile import read_json, write_json
+from .cache import Cache, Table, key as cache_key
 from .diagnostics import BuildError
 
 # What each strict-mode finding means for the author, and how to fix it at the source.
@@ -39,8 +39,7 @@ class Job:
     output: str = "htmlAndMathml"  # or "mathml" alone
 
     def key(self, version: str) -> str:
-        raw = json.dumps([version, self.tex, self.display, self.macros, self.marks, self.output], ensure_ascii=False)
-        return hashlib.sha256(raw.encode()).hexdigest()
+        return cache_key("katex", version, self.tex, self.display, self.macros, self.marks, self.output)
 
 
 @dataclass
@@ -51,34 +50,21 @@ class Result:
     rows: int | None = None
 
 
-class FormulaCache:
-    """A JSON file of rendered formulas, keyed by Job.key; written atomically."""
+def result_shape(value) -> bool:
+    """What a cached typeset formula must look like to be used (the cache checks its digest too)."""
+    return (isinstance(value, dict) and set(value) == {"html", "error", "warnings", "rows"}
+            and isinstance(value["html"], str) and (value["error"] is None or isinstance(value["error"], dict))
+            and isinstance(value["warnings"], list) and (value["rows"] is None or isinstance(value["rows"], int)))
 
-    def __init__(self, path: Path | None):
-        self.path = path
-        self.dirty = False
-        self.entries = read_json(path, {})
 
-    def get(self, key: str) -> Result | None:
-        entry = self.entries.get(key)
-        return Result(**entry) if entry is not None else None
-
-    def put(self, key: str, result: Result) -> None:
-        self.entries[key] = result.__dict__
-        self.dirty = True
-
-    def save(self) -> None:
-        if not (self.path and self.dirty):
-            return
-        write_json(self.path, self.entries)
-        self.dirty = False
+def formula_table(cache: Cache) -> Table:
+    return cache.table("katex", result_shape)
 
 
 class KatexRenderer:
-    def __init__(self, node: str, katex_dir: Path, cache: FormulaCache):
+    def __init__(self, node: str, katex_dir: Path):
         self.node = node
         self.katex_dir = katex_dir
-        self.cache = cache
         # Cached HTML depends on KaTeX and on how the worker post-processes its tree.
         katex_version = json.loads((katex_dir / "package.json").read_text())["version"]
         worker_digest = hashlib.sha256(WORKER.read_bytes()).hexdigest()[:16]
@@ -86,15 +72,17 @@ class KatexRenderer:
         self.bridge = katexbridge.shared(katex_dir, node)
         self._started_before = self.bridge.started
 
-    def render(self, jobs: list[Job]) -> list[Result]:
+    def render(self, jobs: list[Job], cache: Table | None = None) -> list[Result]:
+        """Every job's result, from `cache` (the table of `formula_table`) where it holds one."""
         keys = [job.key(self.version) for job in jobs]
-        results: list[Result | None] = [self.cache.get(k) for k in keys]
+        cached = [cache.get(k) if cache is not None else None for k in keys]
+        results: list[Result | None] = [Result(**c) if c is not None else None for c in cached]
         missing = {keys[i]: jobs[i] for i, r in enumerate(results) if r is None}
         if missing:
             fresh = dict(zip(missing, self._typeset(list(missing.values()))))
             for key, result in fresh.items():
-                if not (result.error and result.error.get("limit")):  # a limit may pass on a calmer machine
-                    self.cache.put(key, result)
+                if cache is not None and not (result.error and result.error.get("limit")):
+                    cache.put(key, dict(result.__dict__))  # a limit may pass on a calmer machine
             results = [r if r is not None else fresh[k] for r, k in zip(results, keys)]
         return results  # type: ignore[return-value]
 

@@ -22,11 +22,12 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cli import add_site_options
+from .options import add_site_options
 from . import browser as chromium_browser
 from . import elements
 from .diagnostics import BuildError, Diagnostic
-from .pipeline import Options, build
+from .options import Options
+from .pipeline import build
 
 TOLERANCE = 1.0  # px: sub-pixel rounding of glyph boxes is not an overflow
 MIN_FACTOR = 0.3  # the smallest <slide-scale factor> elements.py accepts

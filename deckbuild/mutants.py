@@ -121,25 +121,22 @@ def format_score(path: str, score: dict) -> list[str]:
     return lines
 
 
-def _key(deck: Deck, code: str) -> str:
-    import hashlib
-    import json
+def score_key(deck: Deck, code: str) -> str:
+    """The score holds while the deck's formulas and the evaluator's code are unchanged."""
+    from .cache import key
 
-    return hashlib.sha256(json.dumps([code, [m.tex for m in deck.formulas()]], ensure_ascii=False).encode()).hexdigest()
-
-
-def save_score(path, deck: Deck, code: str, score: dict) -> None:
-    """Kept beside the caches, so the next build's course index shows the score of unchanged decks."""
-    from .cachefile import read_json, write_json
-
-    saved = read_json(path, {})
-    saved[deck.slug] = {"key": _key(deck, code), "score": {k: score[k] for k in ("wrong", "caught", "rewrites",
-                                                                                  "accepted")}}
-    write_json(path, saved)
+    return key("mutants", code, [m.tex for m in deck.formulas()])
 
 
-def saved_score(path, deck: Deck, code: str) -> dict | None:
-    from .cachefile import read_json
+def _score_shape(value) -> bool:
+    return isinstance(value, dict) and all(isinstance(value[k], int) for k in ("wrong", "caught", "rewrites", "accepted"))
 
-    entry = read_json(path, {}).get(deck.slug) or {}
-    return entry.get("score") if entry.get("key") == _key(deck, code) else None
+
+def save_score(cache, deck_score_key: str, score: dict) -> None:
+    """Kept in the build's cache, so the next build's course index shows the score of unchanged decks."""
+    counts = {name: score[name] for name in ("wrong", "caught", "rewrites", "accepted")}
+    cache.table("mutants", _score_shape).put(deck_score_key, counts)
+
+
+def saved_score(cache, deck_score_key: str) -> dict | None:
+    return cache.table("mutants", _score_shape).get(deck_score_key)

@@ -19,6 +19,7 @@ import html
 import re
 from dataclasses import asdict
 
+from .cache import Table
 from .katex import Job, KatexRenderer
 from .language import phrase
 from .model import Deck, DerivationLink
@@ -29,7 +30,8 @@ _DRAWS = re.compile(r"(\d+)(?:\s*x\s*(\d+))?\s+draws")
 _MODELS = re.compile(r"\bon ([^;()]+)")
 
 
-def derivation_panels(deck: Deck, statuses: dict[str, LinkStatus], katex: KatexRenderer, lang: str) -> dict[str, str]:
+def derivation_panels(deck: Deck, statuses: dict[str, LinkStatus], katex: KatexRenderer, lang: str,
+                      cache: Table | None = None) -> dict[str, str]:
     """HTML of the details of each linked derivation of `deck`, by derivation id."""
     macros = tuple(sorted(deck.meta.get("macros", {}).items()))
     wanted: dict[str, None] = {}
@@ -39,7 +41,7 @@ def derivation_panels(deck: Deck, statuses: dict[str, LinkStatus], katex: KatexR
             wanted[_row_tex(row.latex)] = None
     wanted.update({tex: None for tex in RELATION_TEX.values()})
     texs = list(wanted)
-    results = katex.render([Job(tex, False, macros, output="html") for tex in texs])
+    results = katex.render([Job(tex, False, macros, output="html") for tex in texs], cache)
     maths = {tex: (res.html if not res.error else f"<code>{html.escape(tex)}</code>") for tex, res in zip(texs, results)}
     return {link.id: _panel(link, statuses.get(link.id), maths, lang) for link in deck.links}
 

@@ -14,31 +14,27 @@ and searchable, with the self-hosted fonts embedded as subsets.
 Printing costs seconds, so PDFs are cached under `<cache>/pdf/` by a key over
 everything that can change the printed pages: the deck's page, every file it
 references (CSS, scripts, fonts, images) and the print mode. A later build can
-then put the handout into the site for free (`cached_pdf`).
+then put the handout into the site for free (`handouts.cached_pdf`).
 """
 from __future__ import annotations
 
 import argparse
-import hashlib
-import os
 import re
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import progress
-from .cli import add_site_options
 from . import browser as chromium_browser
+from . import progress
+from .cache import Cache
 from .diagnostics import BuildError
+from .handouts import MODES, check_mode, assets_digest, pdf_key, site_files, site_pdf_name, store
+from .options import add_site_options
 
-# The pipeline is imported where it is used, not here: the pipeline itself
-# imports this module (for `cached_pdf`) to put cached handouts into the site.
 ROOT = Path(__file__).resolve().parent.parent
 
-MODES = ("slides", "steps", "notes", "steps-notes")
-FORMAT = "1"  # bump when the print settings change: every cached PDF is then stale
 SLIDE_SIZE = (1100, 700)  # px, as in templates/deck.html.j2
 READY_TIMEOUT_MS = 60_000
 
@@ -74,109 +70,14 @@ _NOTES_AFTER_STEPS = """() => {
     if (end && end.matches('.speaker-notes-pdf')) end.style.breakAfter = 'avoid';
 }"""
 
-_REF = re.compile(r"""(?:href|src)\s*=\s*["']([^"'#?]+)""", re.IGNORECASE)
-_CSS_URL = re.compile(r"""url\(\s*["']?([^"')#?]+)""")
-
-
 def mode_name(steps: bool = False, notes: bool = False) -> str:
     return "-".join(part for part, on in (("steps", steps), ("notes", notes)) if on) or "slides"
 
 
 def _query(mode: str) -> str:
-    _check_mode(mode)
+    check_mode(mode)
     notes = "&showNotes=separate-page" if "notes" in mode else ""
     return _PRINT_QUERY.format(steps=str("steps" in mode).lower(), notes=notes)
-
-
-def _check_mode(mode: str) -> None:
-    if mode not in MODES:
-        raise ValueError(f"unknown PDF mode {mode!r}; one of {', '.join(MODES)}")
-
-
-# ---------------------------------------------------------------- cache key
-
-
-def assets_digest(files: Mapping[str, bytes | Path], slug: str) -> str:
-    """Digest of every file the deck's page uses, followed through CSS to fonts.
-
-    `files` maps site-relative paths to contents or source paths, as the
-    pipeline assembles them (or `site_files` reads them back from a built
-    site). Only what the page references counts: an asset of another deck, or
-    the deck's own PDF, must not make this deck's handout stale.
-    """
-    page = f"{slug}/index.html"
-    if page not in files:
-        raise KeyError(f"{page} is not among the site's files")
-    h = hashlib.sha256()
-    for rel in sorted(_used_files(files, page)):
-        h.update(rel.encode() + b"\0" + hashlib.sha256(_read(files[rel])).digest())
-    return h.hexdigest()
-
-
-def _used_files(files: Mapping[str, bytes | Path], page: str) -> set[str]:
-    seen: set[str] = set()
-    todo = _references(files, page, _REF)
-    while todo:
-        rel = todo.pop()
-        if rel in seen:
-            continue
-        seen.add(rel)
-        if rel.endswith(".css"):
-            todo |= _references(files, rel, _CSS_URL)
-    return seen
-
-
-def _references(files: Mapping[str, bytes | Path], rel: str, pattern: re.Pattern) -> set[str]:
-    """Site-relative paths that `rel` points at and the site has (remote URLs are not the site's)."""
-    base = rel.rsplit("/", 1)[0] if "/" in rel else ""
-    text = _read(files[rel]).decode("utf-8", "replace")
-    out = set()
-    for ref in pattern.findall(text):
-        target = os.path.normpath(f"{base}/{ref.strip()}" if base else ref.strip()).replace(os.sep, "/")
-        if target in files and target != rel:
-            out.add(target)
-    return out
-
-
-def _read(content: bytes | Path) -> bytes:
-    return content if isinstance(content, bytes) else content.read_bytes()
-
-
-def site_files(site_dir: Path) -> dict[str, Path]:
-    """A built site as the pipeline's `files` mapping, for `assets_digest` after the fact."""
-    return {p.relative_to(site_dir).as_posix(): p for p in site_dir.rglob("*") if p.is_file()}
-
-
-def pdf_key(page_bytes: bytes, assets_digest: str, mode: str) -> str:
-    _check_mode(mode)
-    h = hashlib.sha256(f"deckbuild-pdf {FORMAT} {mode} {assets_digest}\0".encode())
-    h.update(page_bytes)
-    return f"{mode}-{h.hexdigest()[:16]}"
-
-
-def pdf_cache_path(cache_dir: Path, slug: str, key: str) -> Path:
-    return cache_dir / "pdf" / f"{slug}-{key}.pdf"
-
-
-def cached_pdf(cache_dir: Path, slug: str, page_bytes: bytes, assets_digest: str, mode: str = "slides") -> Path | None:
-    """The cached handout of exactly this page, assets and mode, or None when it must be printed."""
-    path = pdf_cache_path(cache_dir, slug, pdf_key(page_bytes, assets_digest, mode))
-    return path if path.is_file() else None
-
-
-def _store(cache_dir: Path, slug: str, key: str, data: bytes) -> Path:
-    """Write atomically, and drop older PDFs of this deck and mode: they can never be hit again."""
-    path = pdf_cache_path(cache_dir, slug, key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = key.rsplit("-", 1)[0]
-    stale = re.compile(rf"{re.escape(slug)}-{re.escape(mode)}-[0-9a-f]{{16}}\.pdf")
-    for old in path.parent.glob(f"{slug}-*.pdf"):
-        if old != path and stale.fullmatch(old.name):
-            old.unlink(missing_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return path
 
 
 # ---------------------------------------------------------------- printing
@@ -258,37 +159,38 @@ def export(site_dir: Path, slugs: Iterable[str], cache_dir: Path, mode: str = "s
     """
     slugs = list(slugs)
     files = site_files(site_dir)
+    cache = Cache(cache_dir)
     todo, done = [], []
     for slug in slugs:
         page = files[f"{slug}/index.html"].read_bytes()
         key = pdf_key(page, assets_digest(files, slug), mode)
-        hit = pdf_cache_path(cache_dir, slug, key)
-        if hit.is_file():
+        hit = cache.blob("pdf", f"{slug}-{key}")
+        if hit is not None:
             done.append(Handout(slug, hit, page_count(hit.read_bytes()), False, 0.0))
         else:
             todo.append((slug, key))
-    if todo:
-        done += _print_all(site_dir, todo, cache_dir, mode, quiet)
+    try:
+        if todo:
+            done += _print_all(site_dir, todo, cache, mode, quiet)
+    finally:
+        cache.save()
+    if cache.problems:
+        raise BuildError(cache.problems[0] + "; the handouts could not be kept")
     return sorted(done, key=lambda h: slugs.index(h.slug))
 
 
-def _print_all(site_dir: Path, todo: list[tuple[str, str]], cache_dir: Path, mode: str,
-               quiet: bool) -> list[Handout]:
+def _print_all(site_dir: Path, todo: list[tuple[str, str]], cache: Cache, mode: str, quiet: bool) -> list[Handout]:
     out = []
     with (progress.task(f"printing {mode} PDFs", total=len(todo), quiet=quiet) as job,
           chromium_browser.chromium() as browser, chromium_browser.serve(site_dir) as origin):
         for slug, key in todo:
             start = time.perf_counter()
             data = print_deck(browser, f"{origin}/{slug}/index.html", mode)
-            path = _store(cache_dir, slug, key, data)
-            out.append(Handout(slug, path, page_count(data), True, time.perf_counter() - start))
+            path = store(cache, slug, key, data)
+            if path is not None:
+                out.append(Handout(slug, path, page_count(data), True, time.perf_counter() - start))
             job.advance(slug)
     return out
-
-
-def site_pdf_name(slug: str, mode: str = "slides") -> str:
-    """The handout's name beside the deck: `<slug>.pdf`, or `<slug>-<mode>.pdf` for the other modes."""
-    return f"{slug}.pdf" if mode == "slides" else f"{slug}-{mode}.pdf"
 
 
 # ---------------------------------------------------------------- command line
@@ -327,7 +229,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _build(args: argparse.Namespace, report: bool = True) -> list[str]:
     """Build the site as `python build.py` does; the slugs to print, or BuildError."""
-    from .pipeline import Options, build
+    from .options import Options
+    from .pipeline import build
 
     result = build(Options(slides_dir=args.slides, out_dir=args.out, cache_dir=args.cache, drafts=args.drafts,
                            quiet=args.quiet, offline=args.offline))

@@ -3,46 +3,27 @@
 Each stage only reads what the previous one produced; problems are collected
 in one Report. An error outside every deck writes nothing; errors in some decks
 write the others, and each broken deck keeps the pages of its last good build.
+
+A build renders only the decks whose inputs changed (`incremental`): every
+other deck's page, files and diagnostics come from the cache, and when no
+deck and nothing else changed and the output still holds what the last build
+wrote, nothing is written at all. The modules that parse, check and render
+are imported only when some deck has to be rendered.
 """
 from __future__ import annotations
 
+import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import assets, code, elements, remote_images, site
-from .diagnostics import BuildError, Report
-from .evaluate import STRENGTHS, DeckTruth, EvaluationCache, evaluate_deck, report_rows
-from .figure_cache import ensure_figures
-from .katex import FormulaCache, KatexRenderer
-from .language import PHRASES, deck_language, phrase
-from .model import Deck, Element
-from .outline import outline_of
-from .panel import derivation_panels
-from .parse import parse_deck
-from .render import Media, SlideRenderer, typeset
-from .source import PROJECT_FILE, decode_deck, read_deck, read_project_file
-from .urls import deck_slug
-from .verify import LinkStatus, load_checks, unused_checks, verify_links
+from . import assets, handouts, remote_images, site
+from .cache import Cache, key as cache_key
+from .diagnostics import BuildError, Diagnostic, Report
+from .incremental import DeckResult, DeckResults, code_digest, deck_key, file_sha
+from .options import ROOT, Options
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@dataclass
-class Options:
-    root: Path = ROOT
-    slides_dir: Path = ROOT / "slides"
-    out_dir: Path = ROOT / "_site"
-    cache_dir: Path = ROOT / ".cache"
-    strict: bool = False
-    drafts: bool = False
-    check_cache: bool = True  # reuse cached derivation results when nothing changed
-    require_all_checks_used: bool | None = None  # default: only for the project's own slides/
-    quiet: bool = False
-    write: bool = True  # False for `check`: validate everything, write nothing
-    single_file: bool = False  # also write <slug>/<slug>.html with everything inlined
-    mutants: bool = False  # `check --mutants`: score the verifier on generated wrong variants and rewrites
-    offline: bool = False  # never touch the network: remote images come from mapped folders or the cache only
+__all__ = ["ROOT", "Options", "BuildResult", "DeckSummary", "build", "index_page"]
 
 
 @dataclass
@@ -59,14 +40,6 @@ class DeckSummary:
     # not checked, failing
     relations: dict[str, int] = field(default_factory=dict)
     mutants: dict | None = None  # `check --mutants`: {"wrong", "caught", "rewrites", "accepted"} (mutants.py)
-
-    @property
-    def mutation_score(self) -> str | None:
-        """'caught/wrong wrong variants, accepted/rewrites rewrites' for the course index, once measured."""
-        m = self.mutants
-        if not m or not m.get("wrong"):
-            return None
-        return f"{m['caught']}/{m['wrong']} caught, {m['accepted']}/{m['rewrites']} rewrites accepted"
     pdf: str = ""  # the deck's handout, relative to the site, once `build.py pdf` has printed it
     subtitle: str = ""  # the title slide's heading (the topic), when it says more than the title
     author: str = ""
@@ -80,6 +53,14 @@ class DeckSummary:
     def lecture_slides(self) -> int:
         return self.slides - self.appendix
 
+    @property
+    def mutation_score(self) -> str | None:
+        """'caught/wrong wrong variants, accepted/rewrites rewrites' for the course index, once measured."""
+        m = self.mutants
+        if not m or not m.get("wrong"):
+            return None
+        return f"{m['caught']}/{m['wrong']} caught, {m['accepted']}/{m['rewrites']} rewrites accepted"
+
 
 @dataclass
 class BuildResult:
@@ -92,7 +73,17 @@ class BuildResult:
 
 
 def slug_of(path: Path) -> str:
+    from .urls import deck_slug
+
     return deck_slug(path)[0]
+
+
+@dataclass
+class Source:
+    path: Path
+    shown: str  # as diagnostics name it
+    slug: str
+    data: bytes
 
 
 def deck_files(slides_dir: Path, root: Path, report: Report) -> list[Path]:
@@ -111,11 +102,13 @@ def deck_files(slides_dir: Path, root: Path, report: Report) -> list[Path]:
     return files
 
 
-def read_decks(opts: Options, report: Report) -> list[Deck]:
+def read_sources(opts: Options, report: Report) -> list[Source]:
+    from .urls import deck_slug
+
     files = deck_files(opts.slides_dir, opts.root, report)
     if not files:
         raise BuildError(f"no decks found: {opts.slides_dir} has no .md files")
-    decks, slugs = [], {}
+    sources, slugs = [], {}
     for path in files:
         shown = _shown(path, opts.root)
         slug, problem = deck_slug(path)
@@ -132,14 +125,30 @@ def read_decks(opts: Options, report: Report) -> list[Deck]:
         except OSError as exc:
             report.error(shown, 1, 1, f"cannot read the deck: {exc.strerror or exc}", "check the file's permissions")
             continue
-        text = decode_deck(shown, data, report)
-        if text is not None:
-            decks.append(parse_deck(read_deck(shown, slug, text, report), report))
-    return decks
+        sources.append(Source(path, shown, slug, data))
+    return sources
 
 
-def keep_remote_images(decks: list[Deck], opts: Options, report: Report) -> dict[str, Path]:
+def parse_source(source: Source, report: Report):
+    """The parsed deck, or None when its bytes are not text (reported)."""
+    from .parse import parse_deck
+    from .source import decode_deck, read_deck
+
+    text = decode_deck(source.shown, source.data, report)
+    return parse_deck(read_deck(source.shown, source.slug, text, report), report) if text is not None else None
+
+
+def read_decks(opts: Options, report: Report) -> list:
+    """Every deck of the slides folder, parsed (benchmarks and tools; the build parses only what changed)."""
+    return [d for d in (parse_source(source, report) for source in read_sources(opts, report)) if d is not None]
+
+
+def keep_remote_images(decks: list, opts: Options, report: Report, cache: Cache) -> dict[str, Path]:
     """A local copy of every remote image the decks show (remote_images.py); a warning for each one missing."""
+    from .source import PROJECT_FILE, read_project_file
+
+    from .source import decode_deck
+
     project = remote_images.PrefixMap()
     project_file = opts.slides_dir / PROJECT_FILE
     text = decode_deck(_shown(project_file, opts.root), project_file.read_bytes(), report) \
@@ -154,7 +163,7 @@ def keep_remote_images(decks: list[Deck], opts: Options, report: Report) -> dict
             urls.setdefault(image.url, own.over(project))
     if not urls:
         return {}
-    kept = remote_images.keep(urls, remote_images.ImageStore(opts.cache_dir / "images"), opts.offline)
+    kept = remote_images.keep(urls, remote_images.ImageStore(cache), opts.offline)
     for deck in decks:
         for image in deck.remote_images:
             reason = kept[image.url].reason
@@ -172,126 +181,405 @@ def _shown(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def check_derivations(decks: list[Deck], opts: Options, report: Report) -> tuple[dict[str, dict[str, LinkStatus]],
-                                                                                  dict[str, DeckTruth]]:
+def check_derivations(decks: list, opts: Options, report: Report, cache: Cache) -> tuple[dict[str, dict], dict]:
     """Every relation of every deck, by its meaning: (derivation statuses, formula truths) per deck slug."""
-    cache = EvaluationCache(opts.cache_dir / "latexeval.json" if opts.check_cache else None)
+    from .evaluate import EvaluationCache, evaluate_deck, report_rows
+    from .verify import load_checks, verify_links
+
+    evaluations = EvaluationCache(cache)
     failing_is_error = not opts.write  # `check` fails on a false formula; a build marks it and still writes
-    truths = {deck.slug: evaluate_deck(deck, cache, report, failing_is_error=failing_is_error) for deck in decks}
-    cache.save()
+    truths = {deck.slug: evaluate_deck(deck, evaluations, report, failing_is_error=failing_is_error) for deck in decks}
     for deck in decks:
         for link in deck.links:
             if link.id in truths[deck.slug].rows:
                 report_rows(link, truths[deck.slug].rows[link.id], report)
     if not any(deck.links for deck in decks):
         return {deck.slug: {} for deck in decks}, truths
-    checks = load_checks(opts.cache_dir, use_cache=opts.check_cache, quiet=opts.quiet)
+    checks = load_checks(cache, quiet=opts.quiet)
     statuses = {deck.slug: verify_links(deck, checks, report, truths[deck.slug].rows, failing_is_error=failing_is_error)
                 for deck in decks}
-    require = opts.require_all_checks_used
-    if require is None:
-        require = opts.slides_dir.resolve() == (opts.root / "slides").resolve()
-    if require:
-        for did in unused_checks(decks, checks):
-            report.error("derivations/", 1, 1, f"derivation '{did}' is linked from no slide",
-                         f"add <slide-derivation id=\"{did}\"> around its formula on a slide, or remove the check")
     return statuses, truths
 
 
-def build(opts: Options, renderer: KatexRenderer | None = None) -> BuildResult:
+def check_all_used(results: list[DeckResult], opts: Options, report: Report, cache: Cache) -> None:
+    """In the project's own slides, every derivation check must be linked from some slide."""
+    require = opts.require_all_checks_used
+    if require is None:
+        require = opts.slides_dir.resolve() == (opts.root / "slides").resolve()
+    if not require:
+        return
+    from .verify import load_checks
+
+    linked = {did for r in results for did in r.links}
+    for did in sorted(set(load_checks(cache, quiet=opts.quiet)) - linked):
+        report.error("derivations/", 1, 1, f"derivation '{did}' is linked from no slide",
+                     f"add <slide-derivation id=\"{did}\"> around its formula on a slide, or remove the check")
+
+
+def open_cache(opts: Options) -> Cache:
+    """The build's cache; `check` (check_cache=False) reads nothing from it and trusts only what it computes."""
+    return Cache(opts.cache_dir, read=opts.check_cache)
+
+
+def build(opts: Options, renderer=None, cache: Cache | None = None) -> BuildResult:
     start = time.perf_counter()
     report = Report(strict=opts.strict)
     if opts.write:
         site.check_owned(opts.out_dir, _read_folders(opts))  # refuse a wrong --out before any work
     modules = assets.ensure_node_modules(opts.root, quiet=opts.quiet)
-    own_renderer = renderer is None
-    if renderer is None:
-        renderer = KatexRenderer(assets.node_binary(), modules / "katex", FormulaCache(opts.cache_dir / "katex.json"))
+    if cache is None:
+        cache = open_cache(opts)
+    katex = _Katex(modules, renderer)
     try:
-        decks = read_decks(opts, report)
-        kept_images = keep_remote_images(decks, opts, report)
-        statuses, truths = check_derivations(decks, opts, report)
-        figures = _figures(opts) if _uses_figures(decks) else {}
-        files: dict[str, bytes | Path] = {}
-        summaries, chars = [], set()
-        env = site.environment()
-        for deck in decks:
-            maths = typeset(deck, statuses[deck.slug], renderer, report)
-            media = Media(opts.slides_dir.resolve(), figures, kept_images)
-            panels = derivation_panels(deck, statuses[deck.slug], renderer, deck_language(deck))
-            slides = SlideRenderer(deck, maths, statuses[deck.slug], media, report,
-                                   truths[deck.slug].formula_strengths(), panels).slides()
-            summaries.append(_summary(deck, statuses[deck.slug], truths[deck.slug]))
-            summaries[-1].mutants = _mutation_score(deck, truths[deck.slug], opts)
-            if deck.draft and not opts.drafts:
-                continue
-            page = env.get_template("deck.html.j2").render(deck=deck, slides=slides, assets="../assets",
-                                                           statuses=statuses[deck.slug], lang=deck_language(deck),
-                                                           panel_words=_panel_words(deck_language(deck)))
-            files[f"{deck.slug}/index.html"] = page.encode()
-            files.update({f"{deck.slug}/{k}": v for k, v in media.files.items()})
-            chars |= media.chars | set(page)
-        broken = _broken_decks(decks, report)
-        kept = _last_good_pages(broken, files, chars, summaries, opts.out_dir) if broken else {}
-        listed = sorted((s for s in summaries if opts.drafts or not s.draft), key=lambda s: (s.date, s.title), reverse=True)
-        chars |= set(index_page(env, listed).decode()) | {c for p in PHRASES.values() for w in p.values() for c in w}
-        files.update(_asset_files(modules, chars))
-        _add_printed_pdfs(listed, files, opts.cache_dir)
-        if opts.single_file:
-            _add_single_files([d for d in decks if d not in broken], files)
-            for summary in listed:
-                if f"{summary.slug}/{summary.slug}.html" in files:
-                    summary.single_file = f"{summary.slug}/{summary.slug}.html"
-        files.update(kept)
-        files["index.html"] = index_page(env, listed)
-        renderer.cache.save()
+        sources = read_sources(opts, report)
+        code = code_digest(opts.root)
+        options = _page_options(opts)
+        stored = DeckResults(cache)
+        keys = {s.slug: deck_key(code, options, s.shown, s.slug, s.data) for s in sources}
+        results = {s.slug: stored.get(keys[s.slug]) for s in sources}
+        todo = [s for s in sources if results[s.slug] is None]
+        if todo:
+            for result in render_decks(todo, opts, cache, katex):
+                results[result.slug] = result
+                stored.put(keys[result.slug], result)
+        ordered = [results[s.slug] for s in sources]
+        for result in ordered:
+            report.items.extend(Diagnostic(**d) for d in result.diagnostics)
+        if any(r.links for r in ordered):
+            check_all_used(ordered, opts, report, cache)
+        summaries = [DeckSummary(**r.summary) for r in ordered if r.summary]
+        _kept_scores(ordered, summaries, cache)
+        # A deck's key says nothing of the images it shows; their digests are in its result.
+        site_key = cache_key("site", code, options, sorted(keys.items()), [r.inputs for r in ordered],
+                             _handouts_stored(cache), [s.mutants for s in summaries])
+        unchanged = opts.write and not report.errors and _site_is(cache, opts.out_dir, site_key)
+        broken = _broken_decks(ordered, report)
+        if unchanged:
+            _link_written_files(summaries, opts)
+        else:
+            files = _site_files(ordered, summaries, opts, modules, cache, broken or [])
+        _keep(cache, opts, report)
         # One broken deck does not stop the others: they are written, it keeps its last good pages.
-        written = opts.write and (not report.errors or broken is not None and len(broken) < len(decks))
-        if written:
+        written = opts.write and (not report.errors or broken is not None and len(broken) < len(ordered))
+        if written and not unchanged:
             site.write_site(opts.out_dir, files, _read_folders(opts))
-        return BuildResult(report, summaries, written, time.perf_counter() - start, renderer.started,
-                           sorted({d.slug for d in broken or ()}))
+            _remember_site(cache, opts.out_dir, site_key)
+            _keep(cache, opts, report)
+        return BuildResult(report, summaries, written, time.perf_counter() - start, katex.started,
+                           sorted(broken or ()))
     finally:
-        if own_renderer:
-            renderer.close()
+        katex.close()
 
 
-def _broken_decks(decks: list[Deck], report: Report) -> list[Deck] | None:
-    """The decks an error points into; None when an error lies outside every deck (nothing can be written)."""
-    by_path = {deck.path: deck for deck in decks}
+class _Katex:
+    """The KaTeX renderer, started only when some deck has to be rendered (the caller's, if given)."""
+
+    def __init__(self, modules: Path, given=None):
+        self.modules, self.given, self.own = modules, given, None
+
+    def get(self):
+        if self.given is not None:
+            return self.given
+        if self.own is None:
+            from .katex import KatexRenderer
+
+            self.own = KatexRenderer(assets.node_binary(), self.modules / "katex")
+        return self.own
+
+    @property
+    def started(self) -> int:
+        renderer = self.given or self.own
+        return renderer.started if renderer is not None else 0
+
+    def close(self) -> None:
+        if self.own is not None:
+            self.own.close()
+
+
+def _page_options(opts: Options) -> dict:
+    """The options a deck's page and diagnostics depend on (part of every deck's key)."""
+    from .source import PROJECT_FILE
+
+    # `check` reports a false formula as an error where a build warns: its results are its own.
+    return {"strict": opts.strict, "drafts": opts.drafts, "root": str(opts.root.resolve()),
+            "slides": str(opts.slides_dir.resolve()), "project": file_sha(opts.slides_dir / PROJECT_FILE),
+            "offline": opts.offline, "check": not opts.write, "mutants": opts.mutants}
+
+
+MIN_DECKS_PER_PROCESS = 4  # below this, starting a process costs more than it saves
+
+
+def render_decks(sources: list[Source], opts: Options, cache: Cache, katex: _Katex) -> list[DeckResult]:
+    """Parse, check and render these decks: their pages, files, characters and diagnostics.
+
+    Many decks are shared out to worker processes (both cores of a laptop), each with its own
+    KaTeX process typesetting its decks in batches; a caller's own renderer (the live preview's)
+    keeps the work in this process."""
+    workers = opts.workers if opts.workers is not None else (os.cpu_count() or 1)
+    workers = min(workers, len(sources) // MIN_DECKS_PER_PROCESS)
+    if workers > 1 and katex.given is None:
+        return _render_in_processes(sources, opts, cache, katex.modules, workers)
+    return _render_here(sources, opts, cache, katex)
+
+
+_FORKED: tuple | None = None  # what worker processes inherit: (options, cache, node_modules)
+
+
+def _render_in_processes(sources: list[Source], opts: Options, cache: Cache, modules: Path,
+                         workers: int) -> list[DeckResult]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _FORKED
+    # What every deck shares is made once, here, before the processes inherit the cache.
+    if any(b"<slide-derivation" in s.data for s in sources):
+        from .verify import load_checks
+
+        load_checks(cache, quiet=opts.quiet)
+    if any(b"figures/" in s.data for s in sources):
+        from .figure_cache import ensure_figures
+
+        ensure_figures(opts.root, cache, quiet=opts.quiet)
+    import katexbridge
+
+    katexbridge.shared(modules / "katex", assets.node_binary()).close()  # each process starts its own
+    chunks = [sources[i::workers] for i in range(workers)]
+    _FORKED = (opts, cache, modules)
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            outcomes = list(pool.map(_render_chunk, chunks))
+    finally:
+        _FORKED = None
+    done: dict[str, DeckResult] = {}
+    for results, additions in outcomes:
+        cache.merge(additions)
+        done.update((r.slug, r) for r in results)
+    return [done[s.slug] for s in sources]
+
+
+def _render_chunk(chunk: list[Source]) -> tuple[list[DeckResult], dict]:
+    """In a worker process: render some decks; hand back their results and the cache entries made."""
+    opts, cache, modules = _FORKED
+    cache.reset_additions()
+    katex = _Katex(modules)
+    try:
+        return _render_here(chunk, opts, cache, katex), cache.additions()
+    finally:
+        katex.close()
+
+
+def _render_here(sources: list[Source], opts: Options, cache: Cache, katex: _Katex) -> list[DeckResult]:
+    from .katex import formula_table
+    from .language import deck_language
+    from .panel import derivation_panels
+    from .render import Media, SlideRenderer, typeset
+
+    reports = {s.slug: Report(strict=opts.strict) for s in sources}
+    parsed = [(s, parse_source(s, reports[s.slug])) for s in sources]
+    unreadable = [DeckResult(s.slug, s.shown, {}, [asdict(d) for d in reports[s.slug].items]) for s, d in parsed if d is None]
+    decks = [d for _, d in parsed if d is not None]
+    formulas = formula_table(cache)
+    renderer = katex.get()
+    statuses: dict[str, dict] = {}
+    truths: dict = {}
+    for deck in decks:  # one report per deck, so that each deck's diagnostics are kept with it
+        deck_statuses, deck_truths = check_derivations([deck], opts, reports[deck.slug], cache)
+        statuses.update(deck_statuses)
+        truths.update(deck_truths)
+    images_report = Report(strict=opts.strict)
+    kept_images = keep_remote_images(decks, opts, images_report, cache)
+    for item in images_report.items:  # each warning with its deck; one about the project file with every deck
+        for slug in ([item_slug for item_slug, r in reports.items() if _path_of(sources, item_slug) == item.path]
+                     or list(reports)):
+            reports[slug].items.append(item)
+    figures = _figures(decks, opts, cache)
+    env = site.environment()
+    results = []
+    for deck in decks:
+        report = reports[deck.slug]
+        maths = typeset(deck, statuses[deck.slug], renderer, report, formulas)
+        media = Media(opts.slides_dir.resolve(), figures, kept_images)
+        lang = deck_language(deck)
+        panels = derivation_panels(deck, statuses[deck.slug], renderer, lang, formulas)
+        slides = SlideRenderer(deck, maths, statuses[deck.slug], media, report,
+                               truths[deck.slug].formula_strengths(), panels).slides()
+        summary = _summary(deck, statuses[deck.slug], truths[deck.slug])
+        summary.mutants = _mutation_score(deck, truths[deck.slug], opts, cache)
+        result = DeckResult(deck.slug, deck.path, asdict(summary), links=sorted({link.id for link in deck.links}),
+                            mutants_key=_mutants_key(deck))
+        if not (deck.draft and not opts.drafts):
+            page = env.get_template("deck.html.j2").render(deck=deck, slides=slides, assets="../assets",
+                                                           statuses=statuses[deck.slug], lang=lang,
+                                                           panel_words=_panel_words(lang))
+            result.page = page.encode()
+            result.media = {k: str(v) for k, v in media.files.items()}
+            result.chars = "".join(sorted(media.chars | set(page)))
+        result.inputs = {str(p): file_sha(p) for p in sorted(media.read)}
+        result.diagnostics = [asdict(d) for d in report.items]
+        # Online, an image that could not be kept may be fetched next time: such a deck is rendered again.
+        result.final = opts.offline or not any(image.url not in kept_images for image in deck.remote_images)
+        results.append(result)
+    return results + unreadable
+
+
+def _mutants_key(deck) -> str:
+    from .evaluate import _code_hash
+    from .mutants import score_key
+
+    return score_key(deck, _code_hash())
+
+
+def _mutation_score(deck, truth, opts: Options, cache: Cache) -> dict | None:
+    """`check --mutants` measures the score and keeps it; a build takes the kept score later (`_kept_scores`),
+    so a deck rendered before the score was measured shows it too."""
+    if not opts.mutants:
+        return None
+    from .mutants import save_score, score_deck
+
+    score = score_deck(deck, truth, quiet=opts.quiet)
+    save_score(cache, _mutants_key(deck), score)
+    return score
+
+
+def _kept_scores(results: list[DeckResult], summaries: list[DeckSummary], cache: Cache) -> None:
+    """A deck with derivations shows the mutation score `check --mutants` kept for its formulas, if any."""
+    from .mutants import saved_score
+
+    by_slug = {r.slug: r for r in results}
+    for summary in summaries:
+        result = by_slug.get(summary.slug)
+        if summary.mutants is None and result is not None and result.links and result.mutants_key:
+            summary.mutants = saved_score(cache, result.mutants_key)
+
+
+def _panel_words(lang: str) -> dict[str, str]:
+    """The details panel's own words, as data attributes of the deck's .reveal element (present.js reads them)."""
+    from .language import phrase
+
+    return {f"data-panel-{key}": phrase(lang, f"panel.{key}") for key in ("title", "close", "empty")}
+
+
+def _path_of(sources: list[Source], slug: str) -> str:
+    return next(s.shown for s in sources if s.slug == slug)
+
+
+def _figures(decks: list, opts: Options, cache: Cache) -> dict[str, Path]:
+    if not _uses_figures(decks):
+        return {}
+    from .figure_cache import ensure_figures
+
+    return ensure_figures(opts.root, cache, quiet=opts.quiet)
+
+
+def _broken_decks(results: list[DeckResult], report: Report) -> list[str] | None:
+    """The slugs of the decks an error points into; None when an error lies outside every deck
+    (nothing can be written)."""
+    by_path = {r.path: r.slug for r in results}
     if any(d.path not in by_path for d in report.errors):
         return None
-    return [deck for deck in decks if any(d.path == deck.path for d in report.errors)]
+    return sorted({by_path[d.path] for d in report.errors})
 
 
-def _last_good_pages(broken: list[Deck] | None, files: dict[str, bytes | Path], chars: set[str],
-                     summaries: list[DeckSummary], out_dir: Path) -> dict[str, Path]:
-    """Drop what a broken deck rendered; return the files of its last good build in `out_dir` to keep.
+def _last_good_pages(broken: list[str], chars: set[str], summaries: list[DeckSummary],
+                     out_dir: Path) -> dict[str, Path]:
+    """The files of each broken deck's last good build in `out_dir`, to keep.
 
     Their characters join `chars`, so the font subsets still cover the kept page; a broken
     deck that was never built leaves the index."""
     kept: dict[str, Path] = {}
-    for deck in broken or ():
-        for name in [n for n in files if n.startswith(f"{deck.slug}/")]:
-            del files[name]
-        folder = out_dir / deck.slug
+    for slug in broken:
+        folder = out_dir / slug
         page = folder / "index.html"
         if not page.is_file():
-            summaries[:] = [s for s in summaries if s.slug != deck.slug]
+            summaries[:] = [s for s in summaries if s.slug != slug]
             continue
         chars |= set(page.read_text(encoding="utf-8", errors="replace"))
-        kept.update({f"{deck.slug}/{p.relative_to(folder).as_posix()}": p
+        kept.update({f"{slug}/{p.relative_to(folder).as_posix()}": p
                      for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink()})
     return kept
 
 
-def _figures(opts: Options) -> dict[str, Path]:
-    """The generated figures; they live in the cache, so a cache disk that refuses them stops the build."""
-    try:
-        return ensure_figures(opts.root, opts.cache_dir / "figures", quiet=opts.quiet)
-    except OSError as exc:
-        raise BuildError(f"cannot write the generated figures into {opts.cache_dir / 'figures'}: "
-                         f"{exc.strerror or exc}\n    hint: free space on that disk, or choose --cache elsewhere") from None
+def _site_files(results: list[DeckResult], summaries: list[DeckSummary], opts: Options, modules: Path,
+                cache: Cache, broken: list[str]) -> dict[str, bytes | Path]:
+    """Every file of the site, from the decks' results: pages, their files, assets, the course index;
+    a broken deck's files are those of its last good build."""
+    files: dict[str, bytes | Path] = {}
+    chars: set[str] = set()
+    for result in results:
+        if result.page is None or result.slug in broken:
+            continue
+        files[f"{result.slug}/index.html"] = result.page
+        files.update({f"{result.slug}/{k}": Path(v) for k, v in result.media.items()})
+        chars.update(result.chars)
+    from .language import PHRASES
+
+    kept = _last_good_pages(broken, chars, summaries, opts.out_dir) if broken else {}
+    env = site.environment()
+    listed = sorted((s for s in summaries if opts.drafts or not s.draft), key=lambda s: (s.date, s.title), reverse=True)
+    chars |= set(index_page(env, listed).decode()) | {c for p in PHRASES.values() for w in p.values() for c in w}
+    files.update(_asset_files(modules, chars))
+    _add_printed_pdfs(listed, files, cache)
+    if opts.single_file:
+        _add_single_files([r.slug for r in results if r.slug not in broken], files)
+        for summary in listed:
+            if f"{summary.slug}/{summary.slug}.html" in files:
+                summary.single_file = f"{summary.slug}/{summary.slug}.html"
+    files.update(kept)
+    files["index.html"] = index_page(env, listed)
+    return files
+
+
+def index_page(env, listed: list[DeckSummary]) -> bytes:
+    """The course index, in the language most of its decks are written in."""
+    from .language import PHRASES, phrase
+
+    langs = [s.lang for s in listed]
+    lang = max(sorted(set(langs)), key=langs.count) if langs else "en"
+    words = {key.removeprefix("index."): phrase(lang, key) for key in PHRASES if key.startswith("index.")}
+    return env.get_template("index.html.j2").render(decks=listed, assets="assets", lang=lang, words=words).encode()
+
+
+def _keep(cache: Cache, opts: Options, report: Report) -> None:
+    cache.save()
+    for problem in cache.problems:
+        report.warning(_shown(opts.cache_dir, opts.root), 1, 1, problem,
+                       "the build goes on without keeping results; free space or fix the folder's permissions")
+    cache.problems.clear()
+
+
+# ---------------------------------------------------------------- nothing changed, nothing written
+
+
+def _sites(cache: Cache):
+    return cache.table("sites", lambda v: isinstance(v, dict) and isinstance(v["key"], str)
+                       and isinstance(v["files"], dict))
+
+
+def _site_is(cache: Cache, out_dir: Path, site_key: str) -> bool:
+    """Whether `out_dir` holds exactly what the last build of these inputs wrote there, untouched."""
+    last = _sites(cache).get(str(out_dir.resolve()))
+    return last is not None and last["key"] == site_key and _stat_files(out_dir) == last["files"]
+
+
+def _remember_site(cache: Cache, out_dir: Path, site_key: str) -> None:
+    _sites(cache).put(str(out_dir.resolve()), {"key": site_key, "files": _stat_files(out_dir)})
+
+
+def _stat_files(out_dir: Path) -> dict[str, list[int]]:
+    """Every file below `out_dir` with its size and modification time: a cheap witness of "untouched"."""
+    found: dict[str, list[int]] = {}
+    base = str(out_dir)
+    for dirpath, _, filenames in os.walk(base):
+        rel = os.path.relpath(dirpath, base)
+        for name in filenames:
+            st = os.stat(os.path.join(dirpath, name))
+            found[name if rel == "." else f"{rel}/{name}"] = [st.st_size, st.st_mtime_ns]
+    return found
+
+
+def _handouts_stored(cache: Cache) -> list[str]:
+    """The printed handouts in the cache: printing one changes the site even when no deck changed."""
+    return cache.stored("pdf")
 
 
 def _read_folders(opts: Options) -> list[Path]:
@@ -299,49 +587,58 @@ def _read_folders(opts: Options) -> list[Path]:
     return [opts.slides_dir, opts.root, opts.cache_dir]
 
 
-def _mutation_score(deck: Deck, truth: DeckTruth, opts: Options) -> dict | None:
-    """`check --mutants` measures and keeps the score; a build shows the kept score of an unchanged deck."""
-    from .evaluate import _code_hash
-    from .mutants import save_score, saved_score, score_deck
-
-    path = opts.cache_dir / "mutants.json"
-    if opts.mutants:
-        score = score_deck(deck, truth, quiet=opts.quiet)
-        save_score(path, deck, _code_hash(), score)
-        return score
-    return saved_score(path, deck, _code_hash()) if deck.links else None
-
-
-def _add_printed_pdfs(summaries: list[DeckSummary], files: dict[str, bytes | Path], cache_dir: Path) -> None:
+def _add_printed_pdfs(summaries: list[DeckSummary], files: dict[str, bytes | Path], cache: Cache) -> None:
     """Handouts printed earlier stay in the site while their deck is unchanged (the site is rebuilt whole)."""
-    from .pdf import MODES, assets_digest, cached_pdf, site_pdf_name
-
+    printed = _handouts_stored(cache)
     for summary in summaries:
         page = files.get(f"{summary.slug}/index.html")
-        if page is None:
+        if page is None or not any(k.startswith(f"{summary.slug}-") for k in printed):
             continue
-        digest = assets_digest(files, summary.slug)
-        for mode in MODES:
-            found = cached_pdf(cache_dir, summary.slug, page, digest, mode)
+        page_bytes = page if isinstance(page, bytes) else page.read_bytes()
+        digest = handouts.assets_digest(files, summary.slug)
+        for mode in handouts.MODES:
+            found = handouts.cached_pdf(cache, summary.slug, page_bytes, digest, mode)
             if found:
-                files[f"{summary.slug}/{site_pdf_name(summary.slug, mode)}"] = found
-                summary.pdfs[mode] = f"{summary.slug}/{site_pdf_name(summary.slug, mode)}"
+                name = f"{summary.slug}/{handouts.site_pdf_name(summary.slug, mode)}"
+                files[name] = found
+                summary.pdfs[mode] = name
                 if mode == "slides":
-                    summary.pdf = summary.pdfs[mode]
+                    summary.pdf = name
 
 
-def _add_single_files(decks: list[Deck], files: dict[str, bytes | Path]) -> None:
+def _link_written_files(summaries: list[DeckSummary], opts: Options) -> None:
+    """The summaries of an unchanged site name the handouts and single files it already holds
+    (the site is known to be exactly what the last build of these inputs wrote)."""
+    for summary in summaries:
+        if not (opts.drafts or not summary.draft):
+            continue
+        for mode in handouts.MODES:
+            name = f"{summary.slug}/{handouts.site_pdf_name(summary.slug, mode)}"
+            if (opts.out_dir / name).is_file():
+                summary.pdfs[mode] = name
+                if mode == "slides":
+                    summary.pdf = name
+        if opts.single_file and (opts.out_dir / summary.slug / f"{summary.slug}.html").is_file():
+            summary.single_file = f"{summary.slug}/{summary.slug}.html"
+
+
+def _add_single_files(slugs: list[str], files: dict[str, bytes | Path]) -> None:
     """One self-contained HTML per published deck, to e-mail or upload."""
     from .single_file import inline_deck
 
-    for deck in decks:
-        page = f"{deck.slug}/index.html"
+    for slug in slugs:
+        page = f"{slug}/index.html"
         if page in files:  # drafts without --drafts have no page
-            files[f"{deck.slug}/{deck.slug}.html"] = inline_deck(files[page].decode(), page, files).encode()
+            content = files[page]
+            text = (content if isinstance(content, bytes) else content.read_bytes()).decode()
+            files[f"{slug}/{slug}.html"] = inline_deck(text, page, files).encode()
 
 
-def _uses_figures(decks: list[Deck]) -> bool:
+def _uses_figures(decks: list) -> bool:
     """Generating figures trains a model: only do it (or check its cache) when a slide shows one."""
+    from . import elements
+    from .model import Element
+
     for deck in decks:
         for slide in deck.slides:
             for node in slide.body.walk():
@@ -349,6 +646,12 @@ def _uses_figures(decks: list[Deck]) -> bool:
                 if file_attr and (node.attrs.get(file_attr) or "").startswith("figures/"):
                     return True
     return False
+
+
+def _code_stylesheet() -> str:
+    from . import code
+
+    return code.stylesheet()
 
 
 def _asset_files(modules: Path, chars: set[str]) -> dict[str, bytes | Path]:
@@ -360,12 +663,16 @@ def _asset_files(modules: Path, chars: set[str]) -> dict[str, bytes | Path]:
     files["assets/katex/katex.css"] = katex_css.encode()
     files.update({f"assets/{k}": v for k, v in katex_files.items()})
     files.update({f"assets/{k}": v for k, v in assets.reveal_assets(modules).items()})
-    files["assets/code.css"] = code.stylesheet().encode()
+    files["assets/code.css"] = _code_stylesheet().encode()
     files.update({f"assets/{k}": v for k, v in site.static_files().items()})
     return files
 
 
-def _summary(deck: Deck, statuses: dict[str, LinkStatus], truth: DeckTruth) -> DeckSummary:
+def _summary(deck, statuses: dict, truth) -> DeckSummary:
+    from .evaluate import STRENGTHS
+    from .language import deck_language
+    from .outline import outline_of
+
     steps = [s for st in statuses.values() for s in st.steps]
     counts = {"linked": len(steps)}
     for state in ("verified", "stale", "failing", "unverified"):
@@ -382,16 +689,3 @@ def _summary(deck: Deck, statuses: dict[str, LinkStatus], truth: DeckTruth) -> D
                        author=str(deck.meta.get("author") or ""),
                        tags=[str(t) for t in (tags if isinstance(tags, list) else [tags])],
                        lang=deck_language(deck), appendix=outline.appendix)
-
-
-def _panel_words(lang: str) -> dict[str, str]:
-    """The details panel's own words, as data attributes of the deck's .reveal element (present.js reads them)."""
-    return {f"data-panel-{key}": phrase(lang, f"panel.{key}") for key in ("title", "close", "empty")}
-
-
-def index_page(env, listed: list[DeckSummary]) -> bytes:
-    """The course index, in the language most of its decks are written in."""
-    langs = [s.lang for s in listed]
-    lang = max(sorted(set(langs)), key=langs.count) if langs else "en"
-    words = {key.removeprefix("index."): phrase(lang, key) for key in PHRASES if key.startswith("index.")}
-    return env.get_template("index.html.j2").render(decks=listed, assets="assets", lang=lang, words=words).encode()

@@ -13,16 +13,14 @@ remote image is resolved to a local file, in this order:
    when the server says it is an image.
 
 What cannot be resolved is reported by the caller and shown as a placeholder.
-The store is a folder of blobs named by their SHA-256 plus one index of
-URL -> blob, written whole (cachefile); a blob whose bytes no longer match its
-name is ignored, so a damaged cache is re-fetched rather than shown.
+The store is the build's cache (`deckbuild.cache`): one file per URL whose
+bytes are checked against their digest when read, so a damaged cache is
+re-fetched rather than shown.
 """
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -31,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cachefile import read_json, write_json
+from .cache import Cache, key as cache_key
 
 TIMEOUT_S = 15.0  # per connection step, and again for the whole download
 MAX_BYTES = 25 * 1024 * 1024
@@ -107,41 +105,23 @@ class PrefixMap:
 
 
 class ImageStore:
-    """Content-addressed copies of remote images in the cache folder."""
+    """Copies of remote images in the build's cache, by URL."""
 
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.index_path = folder / "index.json"
-        self.index: dict[str, dict] = read_json(self.index_path, {})
-        self.changed = False
+    def __init__(self, cache: Cache):
+        self.cache = cache
+        self.folder = cache.root
 
     def get(self, url: str) -> Path | None:
-        entry = self.index.get(url)
-        if not isinstance(entry, dict):
-            return None
-        blob = self.folder / f"{entry.get('sha256', '')}{entry.get('ext', '')}"
-        try:
-            data = blob.read_bytes()
-        except OSError:
-            return None
-        return blob if hashlib.sha256(data).hexdigest() == entry.get("sha256") else None
+        return self.cache.blob("images", cache_key("image", url))
 
     def put(self, url: str, data: bytes, ext: str) -> Path:
-        digest = hashlib.sha256(data).hexdigest()
-        blob = self.folder / f"{digest}{ext}"
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")  # a new file: a damaged blob is replaced
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, blob)
-        self.index[url] = {"sha256": digest, "ext": ext}
-        self.changed = True
-        return blob
+        path = self.cache.put_blob("images", cache_key("image", url), data, ext)
+        if path is None:
+            raise OSError(self.cache.problems[-1] if self.cache.problems else "cannot write the cache")
+        return path
 
     def save(self) -> None:
-        if self.changed:
-            write_json(self.index_path, self.index)
-            self.changed = False
+        """The cache is saved by the build, with everything else it keeps."""
 
 
 class NotKept(Exception):
@@ -215,7 +195,7 @@ def _stored(store: ImageStore, url: str, data: bytes, ext: str) -> Kept:
     try:
         return Kept(store.put(url, data, ext))
     except OSError as exc:
-        return Kept(None, f"cannot write the image cache {store.folder}: {exc.strerror}")
+        return Kept(None, f"cannot write the image cache {store.folder}: {exc.strerror or exc}")
 
 
 def site_name(path: Path) -> str:

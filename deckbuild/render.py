@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import elements, markdown
 from .diagnostics import Report
+from .cache import Table
 from .katex import LIMIT_HINT, STRICT_HINTS, Job, KatexRenderer, Result
 from .language import deck_language, phrase
 from .markup import tag
@@ -51,16 +52,19 @@ class Media:
     remote: dict[str, Path] = field(default_factory=dict)  # remote image URL -> its kept local copy
     files: dict[str, Path] = field(default_factory=dict)
     chars: set[str] = field(default_factory=set)
+    read: set[Path] = field(default_factory=set)  # every local file looked at, found or not (a rebuild's inputs)
 
     def locate(self, src: str) -> tuple[Path | None, str, str]:
         """(the file, "", "") for an image `src`, or (None, problem, hint)."""
         if src.startswith("figures/") and src[len("figures/"):] in self.figures:
+            self.read.add(self.figures[src[len("figures/"):]])
             return self.figures[src[len("figures/"):]], "", ""
         root = self.deck_dir.resolve()
         try:
             path = (root / src).resolve()
         except (OSError, RuntimeError, ValueError):  # a link loop, a NUL byte
             return None, f"image path cannot be read: {src}", "point src at an image file inside the slides folder"
+        self.read.add(path)
         if not path.is_relative_to(root):
             return None, f"image outside {root.name}/: {src}", \
                 f"copy the image into {root.name}/ (or a folder below it) and point src there"
@@ -79,14 +83,15 @@ class Media:
         return site_path
 
 
-def typeset(deck: Deck, statuses: dict[str, LinkStatus], katex: KatexRenderer, report: Report) -> dict[Math, Result]:
-    """Render every formula of the deck in one batch; report KaTeX's errors and warnings."""
+def typeset(deck: Deck, statuses: dict[str, LinkStatus], katex: KatexRenderer, report: Report,
+            cache: Table | None = None) -> dict[Math, Result]:
+    """Render every formula of the deck in one batch (from `cache` where it holds them); report KaTeX's errors."""
     macros = tuple(sorted(deck.meta.get("macros", {}).items()))
     marks = {link.math: _row_marks(link, statuses.get(link.id)) for link in deck.links}
     formulas = deck.formulas()
     # Notes are typeset like the slides: the speaker view loads KaTeX's CSS and the deck's fonts (present.js).
     jobs = [Job(m.tex, m.display, macros, marks.get(m, "")) for m in formulas]
-    results = dict(zip(formulas, katex.render(jobs)))
+    results = dict(zip(formulas, katex.render(jobs, cache)))
     for math, res in results.items():
         excerpt = ("$$" if math.display else "$") + math.tex.strip() + ("$$" if math.display else "$")
         if res.error:
@@ -322,6 +327,7 @@ class SlideRenderer:
             return None
         site_path = f"media/{site_name(path)}"
         self.media.files[site_path] = path
+        self.media.read.add(path)
         return site_path
 
 

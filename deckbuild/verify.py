@@ -35,11 +35,10 @@ import hashlib
 import json
 import sys
 from dataclasses import asdict, dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 from . import progress
-from .cachefile import read_json, write_json
+from .cache import Cache, key as cache_key, versions_of
 from .diagnostics import Report
 from .evaluate import DEFINITION, EVALUATED, FAILING, NOT_CHECKED, PROVED, failure_text
 from .explain import explain_failure
@@ -88,11 +87,8 @@ def code_hash() -> str:
     for path in sorted(base.rglob("*.py")):
         h.update(path.relative_to(base).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     h.update((base.parent / "latexeval" / "families.py").read_bytes())  # the models the checks compute on
-    for lib in LIBRARIES:
-        try:
-            h.update(f"{lib}={metadata.version(lib)}".encode())
-        except metadata.PackageNotFoundError:
-            h.update(f"{lib}=none".encode())
+    for lib, version in versions_of(LIBRARIES).items():
+        h.update(f"{lib}={version}".encode())
     return h.hexdigest()
 
 
@@ -121,16 +117,16 @@ def run_all_checks(quiet: bool = True) -> dict:
     return out
 
 
-def load_checks(cache_dir: Path | None, use_cache: bool = True, quiet: bool = True) -> dict:
-    key = code_hash()
-    path = cache_dir / "derivations.json" if cache_dir else None
-    cached = read_json(path, {}) if use_cache else {}
-    if cached.get("key") == key:
-        return cached["derivations"]
-    checks = run_all_checks(quiet)
-    if path:
-        write_json(path, {"key": key, "derivations": checks})
-    return checks
+def _checks_shape(value) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(d, dict) and isinstance(d["steps"], list) and isinstance(d["results"], list) for d in value.values())
+
+
+def load_checks(cache: Cache, quiet: bool = True) -> dict:
+    """Every check's declaration and results: from the cache while the check code is unchanged, else run
+    (with its progress on stderr unless `quiet`)."""
+    return cache.table("derivations", _checks_shape).get_or(cache_key("derivations", code_hash()),
+                                                            lambda: run_all_checks(quiet))
 
 
 def verify_links(deck: Deck, checks: dict, report: Report, truths: dict | None = None, *,

@@ -1,7 +1,9 @@
 """Shared fixtures: building decks into temporary sites, and the lecturer's corpus."""
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -36,6 +38,15 @@ def build_into(tmp: Path, slides_dir: Path, **kw):
     return build(opts)
 
 
+def site_digest(site: Path) -> str:
+    """One digest over every file of a built site, names and bytes: equal digests, byte-identical sites."""
+    h = hashlib.sha256()
+    for p in sorted(site.rglob("*")):
+        if p.is_file():
+            h.update(p.relative_to(site).as_posix().encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()
+
+
 def write_deck(folder: Path, name: str, body: str, front: str = 'title: "T"\ndate: "2025-01-01"') -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
@@ -45,17 +56,32 @@ def write_deck(folder: Path, name: str, body: str, front: str = 'title: "T"\ndat
 
 @pytest.fixture(scope="session")
 def project_site(tmp_path_factory):
-    """The project's own slides/, built once for the session."""
+    """The project's own slides/, built once for the session into a cache of its own."""
     tmp = tmp_path_factory.mktemp("project")
-    result = build_into(tmp, ROOT / "slides", cache_dir=ROOT / ".cache")
+    result = build_into(tmp, ROOT / "slides")
     assert not result.report.errors, "\n".join(d.format() for d in result.report.errors)
     return tmp / "_site", result
 
 
 @pytest.fixture(scope="session")
+def warm_cache(project_site) -> Path:
+    """The cache the project's build filled: every derivation check run once (SymPy) and the figures drawn
+    once (VAE training) per session. Read it through `cache_dir`, which gives each test its own copy."""
+    return project_site[0].parent / "cache"
+
+
+@pytest.fixture
+def cache_dir(tmp_path, warm_cache) -> Path:
+    """A cache folder of this test's own, starting from the session's warm cache."""
+    copy = tmp_path / "warm-cache"
+    shutil.copytree(warm_cache, copy)
+    return copy
+
+
+@pytest.fixture(scope="session")
 def corpus_site(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("corpus")
-    result = build_into(tmp, need_shared(CORPUS), drafts=True, cache_dir=ROOT / ".cache")
+    result = build_into(tmp, need_shared(CORPUS), drafts=True)
     assert not result.report.errors, "\n".join(d.format() for d in result.report.errors)
     return tmp / "_site", result
 

@@ -1,13 +1,12 @@
 """Every deck builds; every slide and formula arrives in the page; the site is offline and deterministic."""
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, ROOT, build_into, need_shared
+from conftest import CORPUS, ROOT, build_into, need_shared, site_digest
 from htmltext import read_page
 
 _SLIDE_TAG = re.compile(r"<(slide-section|section)[\s>]", re.IGNORECASE)
@@ -97,23 +96,12 @@ def test_only_font_subsets_that_cover_the_text_are_shipped(project_site):
     assert len(cjk) < 100, "shipping every CJK subset means the unicode-range filter is not working"
 
 
-def _digest(site: Path) -> str:
-    h = hashlib.sha256()
-    for p in sorted(site.rglob("*")):
-        if p.is_file():
-            h.update(p.relative_to(site).as_posix().encode() + b"\0" + p.read_bytes())
-    return h.hexdigest()
-
-
-def test_two_builds_are_byte_identical(tmp_path):
-    """One build from empty caches, one from the warm caches (less printed PDFs, which are an input of their own)."""
-    import shutil
-
+def test_two_builds_are_byte_identical(tmp_path, cache_dir):
+    """One build from an empty cache, one from a warm cache (without printed PDFs, which are an input of their own)."""
     first = build_into(tmp_path / "a", ROOT / "slides", cache_dir=tmp_path / "cache-a")
-    shutil.copytree(ROOT / ".cache", tmp_path / "cache-b", ignore=shutil.ignore_patterns("pdf"))
-    second = build_into(tmp_path / "b", ROOT / "slides", cache_dir=tmp_path / "cache-b")
+    second = build_into(tmp_path / "b", ROOT / "slides", cache_dir=cache_dir)
     assert first.written and second.written
-    assert _digest(tmp_path / "a" / "_site") == _digest(tmp_path / "b" / "_site")
+    assert site_digest(tmp_path / "a" / "_site") == site_digest(tmp_path / "b" / "_site")
 
 
 def test_course_index_lists_decks_and_hides_drafts(tmp_path):
@@ -151,8 +139,8 @@ def test_index_shows_author_tags_date_and_the_lecture_and_appendix_slide_counts(
     assert '<span class="count">13 页 + 16 附录</span>' in entry
 
 
-def test_index_links_the_single_file_when_it_was_built(tmp_path):
-    build_into(tmp_path, ROOT / "slides", cache_dir=ROOT / ".cache", single_file=True)
+def test_index_links_the_single_file_when_it_was_built(tmp_path, cache_dir):
+    build_into(tmp_path, ROOT / "slides", cache_dir=cache_dir, single_file=True)
     entry = _index_entry(tmp_path / "_site", "dar-5-5")
     assert '<a class="single" href="dar-5-5/dar-5-5.html">' in entry and (tmp_path / "_site" / "dar-5-5" / "dar-5-5.html").is_file()
 
@@ -165,3 +153,10 @@ def test_index_lists_the_newest_deck_first(corpus_site):
 
 def test_index_titles_do_not_break_at_hyphens(project_site):
     assert '<h2 class="deck__title deck__title--word"><a href="dar-5-5/index.html">DAR-5-5</a>' in _index_entry(project_site[0], "dar-5-5")
+
+
+def test_text_fonts_wait_rather_than_swap(project_site):
+    """A fallback font swapped for the real one moves every line of a slide once it arrives."""
+    site, _ = project_site
+    css = (site / "assets" / "fonts" / "fonts.css").read_text(encoding="utf-8")
+    assert "font-display: block" in css and "swap" not in css

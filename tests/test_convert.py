@@ -59,12 +59,12 @@ def test_the_old_corpus_is_there():
     assert len(list(need_shared(OLD_CORPUS).glob("*.md"))) >= 5
 
 
-def test_every_converted_deck_builds_without_errors(converted, tmp_path):
+def test_every_converted_deck_builds_without_errors(converted, tmp_path, cache_dir):
     slides = tmp_path / "slides"
     slides.mkdir()
     for name, (_, conv) in converted.items():
         (slides / name).write_text(conv.text, encoding="utf-8")
-    result = build_into(tmp_path, slides, drafts=True, cache_dir=ROOT / ".cache")
+    result = build_into(tmp_path, slides, drafts=True, cache_dir=cache_dir)
     assert not result.report.errors, "\n".join(d.format() for d in result.report.errors)
     assert len(result.decks) == len(converted)
     seed_page = next((tmp_path / "_site").glob("dar-5-5-vae*/index.html")).read_text(encoding="utf-8")

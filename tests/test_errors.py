@@ -146,9 +146,9 @@ def test_unknown_notation_in_front_matter(tmp_path):
     assert diags[0][:3] == ("error", 1, 1) and "unknown notation 'nope'" in diags[0][3] and "dar-5-5" in diags[0][4]
 
 
-def test_unknown_notation_on_a_derivation(tmp_path):
+def test_unknown_notation_on_a_derivation(tmp_path, cache_dir):
     body = '<slide-section>\n\n<slide-derivation id="elbo-bound" notation="nope">\n\n$$\n\\text{ELBO} \\le \\sum_{i=1}^N \\log p(\\bm{x}_i; \\theta)\n$$\n\n</slide-derivation>\n\n</slide-section>\n'
-    result, diags = diagnostics(tmp_path, body, front='title: "T"\nnotation: dar-5-5', cache_dir=ROOT / ".cache")
+    result, diags = diagnostics(tmp_path, body, front='title: "T"\nnotation: dar-5-5', cache_dir=cache_dir)
     assert any(d[:2] == ("error", 8) and "no such notation" in d[3] for d in diags)
 
 
@@ -157,14 +157,14 @@ def _derivation(attrs: str) -> str:
             '\\text{ELBO} \\le \\sum_{i=1}^N \\log p(\\bm{x}_i; \\theta)\n$$\n\n</slide-derivation>\n\n</slide-section>\n')
 
 
-def test_wrt_that_names_nothing_is_an_error_not_a_traceback(tmp_path):
+def test_wrt_that_names_nothing_is_an_error_not_a_traceback(tmp_path, cache_dir):
     _, diags = diagnostics(tmp_path, _derivation('wrt="\\nonsense"'), front='title: "T"\nnotation: dar-5-5',
-                           cache_dir=ROOT / ".cache")
+                           cache_dir=cache_dir)
     assert any(d[:3] == ("error", 8, 1) and "wrt=" in d[3] for d in diags)
 
 
-def test_reveal_rows_must_exist(tmp_path):
-    _, diags = diagnostics(tmp_path, _derivation('reveal="3-"'), cache_dir=ROOT / ".cache")
+def test_reveal_rows_must_exist(tmp_path, cache_dir):
+    _, diags = diagnostics(tmp_path, _derivation('reveal="3-"'), cache_dir=cache_dir)
     assert any(d[:3] == ("error", 8, 1) and "rows 1 to 1" in d[3] for d in diags)
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from deckbuild import figure_cache
+from deckbuild.cache import Cache
 from deckbuild.figure_cache import ensure_figures
 from figures import em_loop, vae, vae_digits
 from figures.svg import DIGIT_COLOURS
@@ -221,21 +222,45 @@ def test_cache_renders_once_then_serves(tmp_path, monkeypatch, rendered):
 
         monkeypatch.setattr(module, "render", counted)
 
-    cache = tmp_path / "cache"
+    folder = tmp_path / "cache"
+    cache = Cache(folder)
     first = ensure_figures(ROOT, cache)
+    cache.save()
     assert set(first) == set(rendered)
     assert sorted(calls) == ["figures.em_loop", "figures.vae_digits"]
     for name, path in first.items():
-        assert path.parent == cache and path.read_bytes() == rendered[name]
-    stamps = {path.name: path.read_bytes() for path in cache.glob("*.stamp")}
+        assert path.is_relative_to(folder) and path.read_bytes() == rendered[name]
     before = _mtimes(first)
 
-    second = ensure_figures(ROOT, cache)
+    second = ensure_figures(ROOT, Cache(folder))
     assert second == first
     assert sorted(calls) == ["figures.em_loop", "figures.vae_digits"], "nothing re-rendered"
     assert _mtimes(second) == before
-    assert {path.name: path.read_bytes() for path in cache.glob("*.stamp")} == stamps
-    assert not list(cache.glob(".*.tmp")), "no temporary files left behind"
+    assert not list(folder.rglob(".*.tmp")), "no temporary files left behind"
+
+
+def test_fresh_figures_are_found_without_importing_numpy(rendered, tmp_path):
+    """The build asks whether figures are current on every run; knowing it must not cost numpy's import."""
+    folder = tmp_path / "cache"
+    cache = Cache(folder)
+    ensure_figures(ROOT, cache)
+    cache.save()
+    probe = ("import sys; from pathlib import Path; from deckbuild.cache import Cache; "
+             "from deckbuild.figure_cache import ensure_figures; "
+             f"found = ensure_figures(Path({str(ROOT)!r}), Cache(Path({str(folder)!r}))); "
+             "print(len(found), 'numpy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert out.split() == [str(len(rendered)), "False"]
+
+
+def test_a_tampered_figure_is_redrawn(rendered, tmp_path):
+    folder = tmp_path / "cache"
+    cache = Cache(folder)
+    paths = ensure_figures(ROOT, cache)
+    cache.save()
+    paths["em-loop.svg"].write_bytes(b"<svg>not the figure</svg>")
+    again = ensure_figures(ROOT, Cache(folder))
+    assert again["em-loop.svg"].read_bytes() == rendered["em-loop.svg"]
 
 
 def test_source_hash_covers_module_helpers_and_versions():
@@ -303,47 +328,54 @@ def _edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
+def _figures(root: Path, folder: Path) -> dict[str, Path]:
+    cache = Cache(folder)
+    found = ensure_figures(root, cache)
+    cache.save()
+    return found
+
+
 def test_cache_follows_source_changes(fake_root, tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     package = fake_root / "figures"
 
-    paths = ensure_figures(fake_root, cache)
+    paths = _figures(fake_root, cache)
     assert _calls(fake_root) == ["alpha", "beta"]
     assert paths["alpha.svg"].read_text() == '<svg fill="#1C2430">v1</svg>'
-    ensure_figures(fake_root, cache)
+    assert _figures(fake_root, cache) == paths
     assert _calls(fake_root) == []
 
     # An edit to one figure redraws that figure only, with the edited code
     # (the already-imported module must not be reused).
     _edit(package / "alpha.py", 'VERSION = "v1"', 'VERSION = "v2, edited"')
     beta_mtime = paths["beta.svg"].stat().st_mtime_ns
-    ensure_figures(fake_root, cache)
+    paths = _figures(fake_root, cache)
     assert _calls(fake_root) == ["alpha"]
     assert paths["alpha.svg"].read_text() == '<svg fill="#1C2430">v2, edited</svg>'
     assert paths["beta.svg"].stat().st_mtime_ns == beta_mtime
 
     # An edit to a shared helper redraws every figure.
     _edit(package / "style.py", "#1C2430", "#A10F2B")
-    ensure_figures(fake_root, cache)
+    paths = _figures(fake_root, cache)
     assert _calls(fake_root) == ["alpha", "beta"]
     assert paths["beta.svg"].read_text() == '<svg fill="#A10F2B">v1</svg>'
 
-    # A lost output is redrawn even though its stamp still matches.
+    # A lost output is redrawn even though its entry still matches.
     paths["beta.svg"].unlink()
-    ensure_figures(fake_root, cache)
+    paths = _figures(fake_root, cache)
     assert _calls(fake_root) == ["beta"]
     assert paths["beta.svg"].exists()
 
     # A new numpy or scikit-learn redraws everything.
     monkeypatch.setattr(figure_cache, "_dependency_versions", lambda: {"numpy": "99", "scikit-learn": "1.9.1"})
-    ensure_figures(fake_root, cache)
+    _figures(fake_root, cache)
     assert _calls(fake_root) == ["alpha", "beta"]
-    ensure_figures(fake_root, cache)
+    _figures(fake_root, cache)
     assert _calls(fake_root) == []
 
 
 def test_cache_rejects_a_render_that_does_not_match_outputs(fake_root, tmp_path):
     _edit(fake_root / "figures" / "beta.py", 'OUTPUTS = ("beta.svg",)', 'OUTPUTS = ("beta.svg", "gamma.svg")')
     with pytest.raises(ValueError, match="gamma.svg"):
-        ensure_figures(fake_root, tmp_path / "cache")
-    assert not (tmp_path / "cache" / "beta.stamp").exists()
+        _figures(fake_root, tmp_path / "cache")
+    assert not (tmp_path / "cache" / "figures.json").exists()

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import ROOT
 from deckbuild.assets import node_binary
-from deckbuild.katex import FormulaCache, Job, KatexRenderer
+from deckbuild.katex import Job, KatexRenderer
 
 NESTED = r"""\begin{align*}
 a &= \begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix} \\
@@ -19,7 +19,7 @@ a &= \begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix} \\
 
 @pytest.fixture(scope="module")
 def katex():
-    renderer = KatexRenderer(node_binary(), ROOT / "node_modules" / "katex", FormulaCache(None))
+    renderer = KatexRenderer(node_binary(), ROOT / "node_modules" / "katex")
     yield renderer
     renderer.close()
 

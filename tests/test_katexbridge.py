@@ -9,7 +9,7 @@ import pytest
 import katexbridge
 from conftest import build_into, write_deck
 from deckbuild.diagnostics import BuildError
-from deckbuild.katex import FormulaCache, Job, KatexRenderer
+from deckbuild.katex import Job, KatexRenderer
 from latexeval.katex import shared_parser
 
 # 900 expansions of a macro of 40 fractions: legal TeX that KaTeX needs many seconds for
@@ -65,7 +65,7 @@ def test_a_node_that_cannot_start_is_a_one_line_error(tmp_path):
 def test_the_renderer_reports_a_node_that_cannot_start_as_a_build_error(tmp_path):
     from conftest import ROOT
 
-    renderer = KatexRenderer(str(tmp_path / "no-node"), ROOT / "node_modules" / "katex", FormulaCache(None))
+    renderer = KatexRenderer(str(tmp_path / "no-node"), ROOT / "node_modules" / "katex")
     with pytest.raises(BuildError, match="cannot start Node.js"):
         renderer.render([Job("x", False)])
 
@@ -74,7 +74,7 @@ def test_the_renderer_and_the_evaluator_share_one_process(tmp_path):
     from conftest import ROOT
     from deckbuild.assets import node_binary
 
-    renderer = KatexRenderer(node_binary(), ROOT / "node_modules" / "katex", FormulaCache(None))
+    renderer = KatexRenderer(node_binary(), ROOT / "node_modules" / "katex")
     assert renderer.bridge is shared_parser().bridge
 
 

@@ -29,7 +29,7 @@ class RecordingRenderer:
     def __init__(self):
         self.jobs: list[Job] = []
 
-    def render(self, jobs):
+    def render(self, jobs, cache=None):
         from deckbuild.katex import Result
 
         self.jobs.extend(jobs)

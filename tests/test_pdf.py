@@ -13,7 +13,8 @@ import zlib
 import pytest
 
 from conftest import ROOT, build_into, write_deck
-from deckbuild import pdf
+from deckbuild import handouts, pdf
+from deckbuild.cache import Cache
 from deckbuild.browser import find_chromium
 from deckbuild.diagnostics import BuildError
 
@@ -242,9 +243,22 @@ def test_key_covers_page_assets_and_mode(site, tmp_path):
     assert len({pdf.pdf_key(page, digest, m) for m in pdf.MODES}) == len(pdf.MODES)
     with pytest.raises(ValueError):
         pdf.pdf_key(page, digest, "bogus")
-    assert pdf.cached_pdf(tmp_path, "frag", page, digest, "slides") is None
-    pdf._store(tmp_path, "frag", key, b"%PDF-1.4 stand-in")
-    assert pdf.cached_pdf(tmp_path, "frag", page, digest, "slides") == tmp_path / "pdf" / f"frag-{key}.pdf"
+    cache = Cache(tmp_path)
+    assert handouts.cached_pdf(cache, "frag", page, digest, "slides") is None
+    stored = handouts.store(cache, "frag", key, b"%PDF-1.4 stand-in")
+    assert handouts.cached_pdf(cache, "frag", page, digest, "slides") == stored
+    assert stored.read_bytes() == b"%PDF-1.4 stand-in"
+
+
+def test_a_tampered_handout_is_not_served(site, tmp_path):
+    files = pdf.site_files(site)
+    page = files["frag/index.html"].read_bytes()
+    digest = pdf.assets_digest(files, "frag")
+    cache = Cache(tmp_path)
+    stored = handouts.store(cache, "frag", pdf.pdf_key(page, digest, "slides"), b"%PDF-1.4 printed")
+    cache.save()
+    stored.write_bytes(b"%PDF-1.4 swapped")
+    assert handouts.cached_pdf(Cache(tmp_path), "frag", page, digest, "slides") is None
 
 
 def test_assets_digest_follows_the_page_through_css_to_fonts(site):
@@ -257,10 +271,11 @@ def test_assets_digest_follows_the_page_through_css_to_fonts(site):
 
 
 def test_store_keeps_one_pdf_per_deck_and_mode(tmp_path):
-    old = pdf._store(tmp_path, "a", "slides-" + "0" * 16, b"old")
-    steps = pdf._store(tmp_path, "a", "steps-" + "0" * 16, b"steps")
-    other = pdf._store(tmp_path, "a-slides", "slides-" + "0" * 16, b"other deck")
-    new = pdf._store(tmp_path, "a", "slides-" + "1" * 16, b"new")
+    cache = Cache(tmp_path)
+    old = handouts.store(cache, "a", "slides-" + "0" * 16, b"old")
+    steps = handouts.store(cache, "a", "steps-" + "0" * 16, b"steps")
+    other = handouts.store(cache, "a-slides", "slides-" + "0" * 16, b"other deck")
+    new = handouts.store(cache, "a", "slides-" + "1" * 16, b"new")
     assert not old.exists() and steps.exists() and other.exists() and new.read_bytes() == b"new"
 
 

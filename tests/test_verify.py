@@ -14,6 +14,7 @@ from deckbuild.diagnostics import Report
 from deckbuild.evaluate import EvaluationCache, evaluate_deck
 from deckbuild.parse import parse_deck
 from deckbuild.source import read_deck
+from deckbuild.cache import Cache
 from deckbuild.verify import load_checks, verify_links
 
 DECK = ROOT / "slides" / "DAR-5-5.md"
@@ -21,8 +22,8 @@ CHAIN_ROW_5 = r"&= \sum_{i=1}^N \Big\{\log p(\bm{x}_i; \theta) - \text{KL}"
 
 
 @pytest.fixture(scope="module")
-def checks():
-    return load_checks(ROOT / ".cache")
+def checks(warm_cache):
+    return load_checks(Cache(warm_cache))
 
 
 def parsed(text: str):
@@ -39,7 +40,7 @@ def line_of(text: str, needle: str) -> int:
 def test_every_linked_step_of_the_deck_is_verified(checks, tmp_path):
     deck = parsed(DECK.read_text(encoding="utf-8"))
     report = Report()
-    truths = evaluate_deck(deck, EvaluationCache(None), report).rows
+    truths = evaluate_deck(deck, EvaluationCache(Cache(None)), report).rows
     statuses = verify_links(deck, checks, report, truths)
     bad = [(lid, s.index, s.status, s.evaluation) for lid, st in statuses.items() for s in st.steps if s.status != "verified"]
     assert bad == []
@@ -54,8 +55,9 @@ def test_check_command_passes_on_the_project():
 
 
 def _check(slides, *extra):
-    return subprocess.run([sys.executable, "build.py", "check", "--slides", str(slides), *extra], cwd=ROOT,
-                          capture_output=True, text=True)
+    """`build.py check` on a folder of decks, with a cache of its own beside it."""
+    return subprocess.run([sys.executable, "build.py", "check", "--slides", str(slides),
+                           "--cache", str(slides.parent / "cache"), *extra], cwd=ROOT, capture_output=True, text=True)
 
 
 def test_a_wrong_row_fails_check_naming_line_model_draw_and_values(tmp_path):
@@ -78,7 +80,7 @@ def test_a_failing_python_check_leaves_the_row_evaluated_not_proved(checks):
     broken["em-q-decomposition"]["results"][1]["ok"] = False
     broken["em-q-decomposition"]["results"][1]["detail"] = "lhs - rhs depends on theta"
     report = Report()
-    truths = evaluate_deck(deck, EvaluationCache(None), report).rows
+    truths = evaluate_deck(deck, EvaluationCache(Cache(None)), report).rows
     step = verify_links(deck, broken, report, truths)["em-q-decomposition"].steps[1]
     assert (step.status, step.strength) == ("verified", "evaluated")
     assert "its Python check fails" in step.reason
@@ -92,7 +94,7 @@ def test_a_wrong_row_fails_even_when_its_check_passes(checks):
     deck = parsed(text)
     link = next(lk for lk in deck.links if lk.id == "em-q-decomposition")
     report = Report()
-    status = verify_links(deck, checks, report, evaluate_deck(deck, EvaluationCache(None), report).rows)
+    status = verify_links(deck, checks, report, evaluate_deck(deck, EvaluationCache(Cache(None)), report).rows)
     step = status["em-q-decomposition"].steps[4]
     assert (step.status, step.strength) == ("failing", "failing")
     assert any("row 5" in d.message and "does not hold" in d.message and d.line == link.rows[4].line
@@ -104,7 +106,7 @@ def test_a_failing_row_is_explained_by_the_edit_from_the_row_before(checks):
         r"\log p(\bm{x}_i; \theta)", r"\log p(\bm{x}_i; \hat{\theta})"))
     deck = parsed(text)
     report = Report()
-    status = verify_links(deck, checks, report, evaluate_deck(deck, EvaluationCache(None), report).rows)
+    status = verify_links(deck, checks, report, evaluate_deck(deck, EvaluationCache(Cache(None)), report).rows)
     why = status["em-q-decomposition"].steps[4].explanation
     assert (why["from_row"], why["to_row"]) == (4, 5)
     assert why["before"] and why["after"] and why["before"] != why["after"]
@@ -125,7 +127,7 @@ def test_a_meaning_preserving_rewrite_stays_verified_with_derivations_untouched(
     deck = parsed(text.replace(original, r"\left(\log p(\bm{x}_i, \bm{z}; \theta) - "
                                          r"\log p(\bm{z}|\bm{x}_i; \hat{\theta})\right)", 1))
     report = Report()
-    statuses = verify_links(deck, checks, report, evaluate_deck(deck, EvaluationCache(None), report).rows)
+    statuses = verify_links(deck, checks, report, evaluate_deck(deck, EvaluationCache(Cache(None)), report).rows)
     assert all(s.status == "verified" for st in statuses.values() for s in st.steps)
     assert not report.errors
 
@@ -150,8 +152,8 @@ $$
 </slide-derivation>"""
 
 
-def test_a_new_derivation_with_only_its_notation_is_evaluated_without_python(tmp_path):
-    result = _deck_with(tmp_path, NEW_DERIVATION)
+def test_a_new_derivation_with_only_its_notation_is_evaluated_without_python(tmp_path, cache_dir):
+    result = _deck_with(tmp_path, NEW_DERIVATION, cache_dir=cache_dir)
     assert not result.report.errors, [d.format() for d in result.report.errors]
     (deck,) = result.decks
     assert deck.steps["linked"] == 3 and deck.steps["verified"] == 3
@@ -169,9 +171,9 @@ def test_the_wrong_variant_of_a_new_derivation_fails_check(tmp_path):
                      r"lhs = \S+, rhs = \S+", proc.stderr), proc.stderr[-2000:]
 
 
-def test_two_derivations_with_one_id_are_an_error_naming_both(tmp_path):
+def test_two_derivations_with_one_id_are_an_error_naming_both(tmp_path, cache_dir):
     body = NEW_DERIVATION + "\n\n" + NEW_DERIVATION
-    result = _deck_with(tmp_path, body)
+    result = _deck_with(tmp_path, body, cache_dir=cache_dir)
     (err,) = [d for d in result.report.errors if "used twice" in d.message]
     assert err.line == 22 and "d.md:9:1" in err.message
 
@@ -220,19 +222,19 @@ def test_formulas_that_cannot_be_evaluated_are_counted_and_strict_makes_them_err
     assert any("not checked" in d.message for d in strict.report.errors)
 
 
-def test_relation_differing_from_the_check_fails_by_evaluation(tmp_path):
+def test_relation_differing_from_the_check_fails_by_evaluation(tmp_path, cache_dir):
     result = _deck_with(tmp_path, '<slide-derivation id="elbo-bound">\n\n$$\n\\text{ELBO} \\ge \\sum_{i=1}^N '
-                                  '\\log p(\\bm{x}_i; \\theta)\n$$\n\n</slide-derivation>', cache_dir=ROOT / ".cache")
+                                  '\\log p(\\bm{x}_i; \\theta)\n$$\n\n</slide-derivation>', cache_dir=cache_dir)
     assert result.decks[0].steps["failing"] == 1
 
 
-def test_a_check_used_by_no_slide_is_an_error(tmp_path):
+def test_a_check_used_by_no_slide_is_an_error(tmp_path, cache_dir):
     slides = tmp_path / "slides"
     shutil.copytree(ROOT / "slides", slides)
     deck = slides / "DAR-5-5.md"
     text = deck.read_text(encoding="utf-8")
     deck.write_text(text.replace('<slide-derivation id="elbo-bound">', "<slide-fragment>"), encoding="utf-8")
-    result = build_into(tmp_path, slides, cache_dir=ROOT / ".cache", require_all_checks_used=True)
+    result = build_into(tmp_path, slides, cache_dir=cache_dir, require_all_checks_used=True)
     assert any("'elbo-bound' is linked from no slide" in d.message for d in result.report.errors)
 
 

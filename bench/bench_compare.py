@@ -1,0 +1,332 @@
+"""This project beside its peers, in one run on one machine: prints a table, asserts nothing.
+
+    python bench/bench_compare.py [--runs N] [--decks N] [--peers DIR]
+
+The peers are installed by this script, never committed: Marp CLI, reveal-md
+and reveal.js 4 from the npm registry (with the Node.js that requirements.txt
+brings) into a folder of their own (default .cache/bench-peers), and pandoc
+from Debian (`apt-get install -y pandoc`) when it is missing. "pandoc-local" is
+pandoc's reveal.js output with a local reveal.js 4 and KaTeX typesetting in the
+browser. The deck is the lecturer's DAR_5_5.md from ../shared/corpus/current;
+the peers get the same text with the <slide-*> elements taken out and `---`
+between slides. The catalogue figures come from 200 decks generated in a
+temporary folder from the corpus decks' shapes (each with its own macro, so no
+formula is shared between decks); the lecturer's decks are never copied into
+the repository.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import http.server
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from deckbuild.assets import node_binary  # noqa: E402
+
+CORPUS = ROOT.parent / "shared" / "corpus" / "current"
+DECK = CORPUS / "DAR_5_5.md"
+PEERS = {"@marp-team/marp-cli": "4.5.1", "reveal-md": "6.1.2", "reveal.js": "4.6.1"}
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+
+
+# ---------------------------------------------------------------- peers
+
+
+def install_peers(folder: Path) -> Path:
+    """The pinned peers in `folder/node_modules` (npm from the pinned Node.js), and pandoc on PATH."""
+    folder.mkdir(parents=True, exist_ok=True)
+    wanted = {name: version for name, version in PEERS.items()}
+    have = {name: _installed(folder, name) for name in wanted}
+    if have != wanted:
+        (folder / "package.json").write_text(json.dumps({"private": True, "dependencies": wanted}, indent=1))
+        node = node_binary()
+        npm = Path(node).parent.parent / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
+        env = {**os.environ, "PUPPETEER_SKIP_DOWNLOAD": "1", "PUPPETEER_SKIP_CHROMIUM_DOWNLOAD": "1"}
+        print(f"installing {', '.join(f'{k}@{v}' for k, v in wanted.items())} into {folder} …", flush=True)
+        subprocess.run([node, str(npm), "install", "--no-audit", "--no-fund", "--ignore-scripts"],
+                       cwd=folder, env=env, check=True, capture_output=True)
+    if not shutil.which("pandoc"):
+        print("installing pandoc (apt-get) …", flush=True)
+        subprocess.run(["apt-get", "install", "-y", "pandoc"], check=True, capture_output=True)
+    return folder / "node_modules"
+
+
+def _installed(folder: Path, name: str) -> str | None:
+    try:
+        return json.loads((folder / "node_modules" / name / "package.json").read_text())["version"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+# ---------------------------------------------------------------- decks
+
+
+def plain_markdown(text: str) -> str:
+    """The deck for the peers: front matter and <slide-*> tags out, `---` between slides."""
+    body = re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.S)
+    slides = re.findall(r"<slide-section[^>]*>(.*?)</slide-section>", body, flags=re.S)
+    cleaned = [re.sub(r"</?slide-[a-z]+[^>]*>", "", s) for s in slides]
+    cleaned = [re.sub(r"^Note:.*", "", s, flags=re.S | re.M) for s in cleaned]
+    return "\n\n---\n\n".join(s.strip() for s in cleaned) + "\n"
+
+
+def catalogue(folder: Path, count: int) -> Path:
+    """`count` decks shaped like the corpus decks, each with a macro of its own so formulas differ per deck."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shapes = sorted(p for p in CORPUS.glob("*.md") if not p.name.startswith("_"))
+    for i in range(count):
+        text = shapes[i % len(shapes)].read_text(encoding="utf-8")
+        macro = f'macros: {{"\\\\deck": "\\\\mathrm{{d{i}}}"}}\n'
+        text = re.sub(r"\A---\n", lambda _: "---\n" + macro, text.replace("macros:", "old_macros:", 1), count=1)
+        text = re.sub(r'^title: *"?([^"\n]*)"?', lambda m: f'title: "{m.group(1)} ({i})"', text, count=1, flags=re.M)
+        (folder / f"deck-{i:03d}.md").write_text(text, encoding="utf-8")
+    return folder
+
+
+# ---------------------------------------------------------------- timing
+
+
+def run(cmd: list[str], cwd: Path = ROOT) -> tuple[float, float]:
+    """Wall seconds and peak memory (MiB) of one whole process."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    took = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{proc.stderr.read().decode()[-2000:]}")
+    return took, usage.ru_maxrss / 1024
+
+
+def median_of(runs: int, make) -> tuple[float, float]:
+    results = [make(i) for i in range(runs)]
+    return statistics.median(r[0] for r in results), max(r[1] for r in results)
+
+
+def build_cmd(slides: Path, out: Path, cache: Path) -> list[str]:
+    # --offline: the corpus decks point at an image host; the network is not what is measured.
+    return [sys.executable, "build.py", "--slides", str(slides), "--out", str(out), "--cache", str(cache), "--quiet",
+            "--offline"]
+
+
+# ---------------------------------------------------------------- browser
+
+_PROBE = """
+window.__t = {shift: 0};
+document.addEventListener('DOMContentLoaded', () => { __t.dcl = performance.now(); });
+new PerformanceObserver(list => { for (const e of list.getEntries()) if (!e.hadRecentInput) __t.shift += e.value; })
+  .observe({type: 'layout-shift', buffered: true});
+const seen = () => {
+  const r = document.querySelector('.reveal');
+  if (r && r.classList.contains('ready') && !__t.ready) {
+    __t.ready = performance.now();
+    document.fonts.ready.then(() => { __t.fonts = performance.now(); });
+  }
+};
+new MutationObserver(seen).observe(document, {subtree: true, attributes: true, attributeFilter: ['class']});
+"""
+
+_HEAVIEST = """async () => {
+  const slides = Reveal.getHorizontalSlides();
+  let best = 0;
+  slides.forEach((s, i) => { if (s.querySelectorAll('*').length > slides[best].querySelectorAll('*').length) best = i; });
+  Reveal.configure({transition: 'none'});
+  const frame = () => new Promise(done => requestAnimationFrame(() => done()));
+  await frame();
+  const t0 = performance.now();
+  Reveal.slide(best);
+  await frame(); await frame();
+  return performance.now() - t0;
+}"""
+
+
+@contextlib.contextmanager
+def serve(folder: Path):
+    handler = functools.partial(_Quiet, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def browser_times(browser, url: str, runs: int) -> dict[str, float]:
+    rows = []
+    for _ in range(runs):
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        page = context.new_page()
+        page.add_init_script(_PROBE)
+        page.goto(url, wait_until="load")
+        page.wait_for_function("window.__t.ready && window.__t.fonts", timeout=30_000)
+        t = page.evaluate("window.__t")
+        t["change"] = page.evaluate(_HEAVIEST)
+        rows.append(t)
+        context.close()
+    return {k: statistics.median(r[k] for r in rows) for k in ("dcl", "ready", "fonts", "shift", "change")}
+
+
+# ---------------------------------------------------------------- main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--decks", type=int, default=200)
+    parser.add_argument("--peers", type=Path, default=ROOT / ".cache" / "bench-peers")
+    args = parser.parse_args()
+    modules = install_peers(args.peers)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-compare-"))
+    try:
+        _compare(tmp, modules, args)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _compare(tmp: Path, modules: Path, args) -> None:
+    one = tmp / "one"
+    one.mkdir()
+    shutil.copy(DECK, one / DECK.name)
+    plain = tmp / "plain"
+    plain.mkdir()
+    (plain / "deck.md").write_text(plain_markdown(DECK.read_text(encoding="utf-8")), encoding="utf-8")
+    node = node_binary()
+    marp = [node, str(modules / "@marp-team" / "marp-cli" / "marp-cli.js"), "--html", "--allow-local-files"]
+    reveal_md = [node, str(modules / "reveal-md" / "bin" / "reveal-md.js")]
+
+    rows: list[tuple[str, str, str]] = []
+    ours, mem = median_of(args.runs, lambda i: run(build_cmd(one, tmp / f"out-{i}", tmp / f"cold-cache-{i}")))
+    marp_s, marp_mem = median_of(args.runs, lambda i: run(marp + [str(plain / "deck.md"), "-o", str(tmp / f"marp-{i}.html")]))
+    rmd_s, _ = median_of(args.runs, lambda i: run(reveal_md + [str(plain / "deck.md"), "--static", str(tmp / f"rmd-{i}")]))
+    pandoc_s, _ = median_of(args.runs, lambda i: run(["pandoc", "-t", "revealjs", "-s", str(plain / "deck.md"),
+                                                      "-o", str(tmp / f"pandoc-{i}.html")]))
+    rows.append(("cold build of DAR_5_5.md (empty cache), whole command",
+                 f"{ours:.2f} s, {mem:.0f} MiB",
+                 f"Marp CLI {marp_s:.2f} s, {marp_mem:.0f} MiB (ratio {ours / marp_s:.2f}); reveal-md {rmd_s:.2f} s; "
+                 f"pandoc {pandoc_s:.2f} s (both leave math to the browser)"))
+    warm, _ = median_of(args.runs, lambda i: run(build_cmd(one, tmp / "out-0", tmp / "cold-cache-0")))
+    rows.append(("the same command again, nothing changed", f"{warm:.2f} s", ""))
+
+    # pandoc-local: reveal.js 4 and KaTeX from local files, math typeset in the browser.
+    local = tmp / "pandoc-local"
+    local.mkdir()
+    shutil.copytree(modules / "reveal.js", local / "reveal.js")
+    shutil.copytree(ROOT / "node_modules" / "katex" / "dist", local / "katex")
+    subprocess.run(["pandoc", "-t", "revealjs", "-s", str(plain / "deck.md"), "-o", str(local / "index.html"),
+                    "--katex=katex/", "-V", "revealjs-url=reveal.js"], check=True)
+    marp_site = tmp / "marp-site"
+    marp_site.mkdir()
+    run(marp + [str(plain / "deck.md"), "-o", str(marp_site / "index.html")])
+    _browser_rows(rows, tmp, local, marp_site, args.runs)
+    _catalogue_rows(rows, tmp, marp, args.decks)
+
+    width = max(len(r[0]) for r in rows)
+    print(f"{'what':{width}} | this project | peers")
+    for what, figure, peers in rows:
+        print(f"{what:{width}} | {figure} | {peers}")
+
+
+def _browser_rows(rows, tmp: Path, local: Path, marp_site: Path, runs: int) -> None:
+    if not Path(CHROMIUM).exists():
+        rows.append(("browser", "skipped: no Chromium", ""))
+        return
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        with serve(tmp / "out-0") as ours_url, serve(local) as local_url, serve(marp_site) as marp_url:
+            ours = browser_times(browser, f"{ours_url}/dar-5-5/index.html", runs)
+            theirs = browser_times(browser, f"{local_url}/index.html", runs)
+            marp = _marp_time(browser, f"{marp_url}/index.html", runs)
+        browser.close()
+    rows.append(("browser, navigation -> Reveal ready (127.0.0.1)",
+                 f"{ours['ready']:.0f} ms (DOMContentLoaded {ours['dcl']:.0f} ms)",
+                 f"pandoc-local {theirs['ready']:.0f} ms (ratio {ours['ready'] / theirs['ready']:.2f}); "
+                 f"Marp, navigation -> load {marp:.0f} ms"))
+    rows.append(("browser, navigation -> fonts ready", f"{ours['fonts']:.0f} ms",
+                 f"pandoc-local {theirs['fonts']:.0f} ms (ratio {ours['fonts'] / theirs['fonts']:.2f})"))
+    rows.append(("layout shift while loading (CLS)", f"{ours['shift']:.3f}", f"pandoc-local {theirs['shift']:.3f}"))
+    rows.append(("slide change into the heaviest slide, to the second frame", f"{ours['change']:.0f} ms",
+                 f"pandoc-local {theirs['change']:.0f} ms"))
+
+
+def _marp_time(browser, url: str, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(url, wait_until="load")
+        page.evaluate("document.fonts.ready")
+        times.append(page.evaluate("performance.now()"))
+        context.close()
+    return statistics.median(times)
+
+
+def _catalogue_rows(rows, tmp: Path, marp: list[str], count: int) -> None:
+    slides = catalogue(tmp / "catalogue", count)
+    out, cache = tmp / "catalogue-out", tmp / "catalogue-cache"
+    cold, mem = run(build_cmd(slides, out, cache))
+    plain = tmp / "catalogue-plain"
+    plain.mkdir()
+    for deck in sorted(slides.glob("*.md")):
+        (plain / deck.name).write_text(plain_markdown(deck.read_text(encoding="utf-8")), encoding="utf-8")
+    marp_s, _ = run(marp + ["--input-dir", str(plain), "-o", str(tmp / "catalogue-marp")])
+    rows.append((f"{count} decks, cold, whole command", f"{cold:.2f} s, {mem:.0f} MiB", f"Marp CLI {marp_s:.2f} s"))
+    noop, _ = median_of(3, lambda i: run(build_cmd(slides, out, cache)))
+    rows.append((f"{count} decks, nothing changed, whole command", f"{noop:.2f} s", ""))
+    deck = slides / "deck-000.md"
+    text = deck.read_text(encoding="utf-8")
+
+    def edit(i):
+        deck.write_text(text.replace("\n## ", f"\n## edit {i} ", 1), encoding="utf-8")
+        return run(build_cmd(slides, out, cache))
+
+    one, _ = median_of(3, edit)
+    rows.append((f"{count} decks, one deck's text edited, whole command", f"{one:.2f} s", ""))
+    inside = _serve_edit(slides, out, cache, deck, text)
+    rows.append((f"{count} decks, one deck's text edited, rebuild inside serve", f"{inside:.2f} s", ""))
+
+
+def _serve_edit(slides: Path, out: Path, cache: Path, deck: Path, text: str) -> float:
+    from deckbuild.options import Options
+    from deckbuild.serve import Rebuilder
+
+    rebuilder = Rebuilder(Options(slides_dir=slides, out_dir=out, cache_dir=cache, quiet=True, offline=True))
+    try:
+        rebuilder.build()
+        times = []
+        for i in range(3):
+            deck.write_text(text.replace("\n## ", f"\n## serve edit {i} ", 1), encoding="utf-8")
+            t0 = time.perf_counter()
+            state = rebuilder.build([deck])
+            times.append(time.perf_counter() - t0)
+            assert state["ok"], state["diagnostics"][:3]
+        return statistics.median(times)
+    finally:
+        rebuilder.close()
+
+
+if __name__ == "__main__":
+    main()

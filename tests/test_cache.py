@@ -1,0 +1,141 @@
+"""The one cache layer: an entry is used only when it is what was stored, and the cache stays bounded."""
+from __future__ import annotations
+
+import json
+
+from conftest import build_into, write_deck
+
+from deckbuild.cache import DAY, Cache, key
+from deckbuild.katex import formula_table
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int)
+
+
+def _stored(folder, name="t", value=7, k="k"):
+    cache = Cache(folder)
+    cache.table(name, _is_int).put(k, value)
+    cache.save()
+    return folder / f"{name}.json"
+
+
+def test_a_stored_value_is_read_back(tmp_path):
+    _stored(tmp_path)
+    assert Cache(tmp_path).table("t", _is_int).get("k") == 7
+
+
+def test_a_tampered_value_is_a_miss(tmp_path):
+    path = _stored(tmp_path)
+    data = json.loads(path.read_text())
+    data["entries"]["k"]["value"] = 8
+    path.write_text(json.dumps(data))
+    assert Cache(tmp_path).table("t", _is_int).get("k") is None
+
+
+def test_a_value_of_the_wrong_shape_is_a_miss(tmp_path):
+    _stored(tmp_path, value="seven")
+    assert Cache(tmp_path).table("t", _is_int).get("k") is None
+
+
+def test_a_torn_table_file_is_an_empty_table(tmp_path):
+    path = _stored(tmp_path)
+    path.write_text(path.read_text()[:20])
+    assert Cache(tmp_path).table("t", _is_int).get("k") is None
+
+
+def test_reading_can_be_switched_off(tmp_path):
+    _stored(tmp_path)
+    assert Cache(tmp_path, read=False).table("t", _is_int).get("k") is None
+
+
+def test_an_entry_unused_for_the_age_bound_is_evicted(tmp_path):
+    now = 1_000 * DAY
+    cache = Cache(tmp_path, now=now)
+    cache.table("t", _is_int).put("old", 1)
+    cache.save()
+    later = Cache(tmp_path, now=now + 31 * DAY, max_age_days=30)
+    later.table("t", _is_int).put("new", 2)
+    later.save()
+    table = Cache(tmp_path, now=now + 31 * DAY).table("t", _is_int)
+    assert table.get("old") is None and table.get("new") == 2
+
+
+def test_a_table_over_its_size_bound_drops_the_least_recently_used(tmp_path):
+    now = 1_000 * DAY
+    first = Cache(tmp_path, now=now)
+    first.table("t", _is_int).put("a", 1)
+    first.save()
+    second = Cache(tmp_path, now=now + DAY, table_bytes=1)
+    second.table("t", _is_int).put("b", 2)
+    second.save()
+    table = Cache(tmp_path, now=now + DAY).table("t", _is_int)
+    assert table.get("a") is None and table.get("b") == 2
+
+
+def test_a_tampered_file_is_a_miss(tmp_path):
+    cache = Cache(tmp_path)
+    path = cache.put_blob("figures", "k", b"<svg/>", ".svg")
+    cache.save()
+    path.write_bytes(b"<svg>other</svg>")
+    assert Cache(tmp_path).blob("figures", "k") is None
+
+
+def test_a_stored_file_is_found_by_its_key(tmp_path):
+    cache = Cache(tmp_path)
+    path = cache.put_blob("figures", "k", b"<svg/>", ".svg")
+    cache.save()
+    assert Cache(tmp_path).blob("figures", "k") == path
+
+
+def test_files_over_the_size_bound_are_deleted(tmp_path):
+    cache = Cache(tmp_path, blob_bytes=10)
+    first = cache.put_blob("pdf", "a", b"0123456789")
+    cache.save()
+    later = Cache(tmp_path, blob_bytes=10, now=cache.today * DAY + DAY)
+    later.put_blob("pdf", "b", b"abcdefghij")
+    later.save()
+    assert not first.exists() and Cache(tmp_path).blob("pdf", "b") is not None
+
+
+def test_an_unwritable_cache_is_a_problem_not_an_exception(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    cache = Cache(blocker / "cache")
+    cache.table("t", _is_int).put("k", 1)
+    assert cache.put_blob("pdf", "a", b"x") is None
+    cache.save()
+    assert cache.problems and "cannot write the cache" in cache.problems[0]
+
+
+def test_keys_differ_by_every_part():
+    assert key("a", 1) != key("a", 2) != key("b", 2)
+    assert key("ab", "c") != key("a", "bc")
+    assert key(b"bytes") == key(b"bytes") != key(b"other")
+
+
+# ---------------------------------------------------------------- the build and `check`
+
+BROKEN = "<slide-section>\n\n$x^$\n\n</slide-section>\n"
+
+
+def _lie_about_every_formula(cache_dir):
+    """A well-formed entry (right digest, right shape) that says a broken formula typeset fine."""
+    cache = Cache(cache_dir)
+    table = formula_table(cache)
+    for k in list(table.entries):
+        table.put(k, {"html": "<span>fine</span>", "error": None, "warnings": [], "rows": None})
+    cache.save()
+    (cache_dir / "decks.json").unlink()  # the rendered deck, errors and all, would be reused before any formula
+
+
+def test_check_trusts_no_cached_formula(tmp_path):
+    slides = tmp_path / "slides"
+    write_deck(slides, "d.md", BROKEN)
+    cache_dir = tmp_path / "cache"
+    first = build_into(tmp_path, slides, cache_dir=cache_dir)
+    assert first.report.errors, "the formula is broken"
+    _lie_about_every_formula(cache_dir)
+    assert not build_into(tmp_path, slides, cache_dir=cache_dir).report.errors, "a build reuses its cache"
+    checked = build_into(tmp_path, slides, cache_dir=cache_dir, check_cache=False, write=False)
+    assert any("KaTeX" in d.message for d in checked.report.errors)

@@ -1,0 +1,141 @@
+"""Rebuilds render only what changed, and give exactly the site a full build gives."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, build_into, site_digest, write_deck
+
+from deckbuild import incremental, pipeline
+
+WARNED = "<slide-section>\n\n$x_{观测}$\n\n</slide-section>\n"  # KaTeX strict mode warns: text in math
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><text>{}</text></svg>'
+
+
+def _small_decks(slides: Path) -> None:
+    write_deck(slides, "alpha.md", "<slide-section>\n\n## Alpha $a^2$\n\n</slide-section>\n")
+    write_deck(slides, "beta.md", '<slide-section>\n\n## Beta $b_1$\n\n<slide-img src="pic.svg"></slide-img>\n\n'
+                                  "</slide-section>\n")
+    (slides / "pic.svg").write_text(SVG.format("one"), encoding="utf-8")
+
+
+@pytest.fixture
+def rendered(monkeypatch):
+    """The slugs of the decks each build had to render."""
+    calls: list[list[str]] = []
+    original = pipeline.render_decks
+
+    def recording(sources, *args, **kw):
+        calls.append(sorted(s.slug for s in sources))
+        return original(sources, *args, **kw)
+
+    monkeypatch.setattr(pipeline, "render_decks", recording)
+    return calls
+
+
+def test_an_incremental_build_equals_a_full_build(tmp_path, cache_dir):
+    slides = tmp_path / "slides"
+    shutil.copytree(ROOT / "slides", slides)
+    _small_decks(slides)
+    full_cache = tmp_path / "full-cache"
+    shutil.copytree(cache_dir, full_cache)
+    build_into(tmp_path / "inc", slides, cache_dir=cache_dir)
+    (slides / "alpha.md").write_text((slides / "alpha.md").read_text().replace("Alpha", "Alpha, edited $c$"))
+    (slides / "pic.svg").write_text(SVG.format("two"), encoding="utf-8")
+    incremental_build = build_into(tmp_path / "inc", slides, cache_dir=cache_dir)
+    full_build = build_into(tmp_path / "full", slides, cache_dir=full_cache)
+    assert incremental_build.written and full_build.written
+    assert site_digest(tmp_path / "inc" / "_site") == site_digest(tmp_path / "full" / "_site")
+
+
+def test_an_edited_deck_alone_is_rendered_again(tmp_path, rendered):
+    slides = tmp_path / "slides"
+    _small_decks(slides)
+    build_into(tmp_path, slides)
+    (slides / "alpha.md").write_text((slides / "alpha.md").read_text().replace("Alpha", "Alpha two"))
+    build_into(tmp_path, slides)
+    assert rendered == [["alpha", "beta"], ["alpha"]]
+    assert "Alpha two" in (tmp_path / "_site" / "alpha" / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_changed_image_renders_its_deck_again(tmp_path, rendered):
+    slides = tmp_path / "slides"
+    _small_decks(slides)
+    build_into(tmp_path, slides)
+    (slides / "pic.svg").write_text(SVG.format("two"), encoding="utf-8")
+    build_into(tmp_path, slides)
+    assert rendered[-1] == ["beta"]
+    assert "<text>two</text>" in (tmp_path / "_site" / "beta" / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_missing_image_that_appears_renders_its_deck_again(tmp_path):
+    slides = tmp_path / "slides"
+    _small_decks(slides)
+    (slides / "pic.svg").unlink()
+    assert any("image not found" in d.message for d in build_into(tmp_path, slides).report.errors)
+    (slides / "pic.svg").write_text(SVG.format("late"), encoding="utf-8")
+    assert not build_into(tmp_path, slides).report.errors
+
+
+def test_nothing_changed_renders_and_writes_nothing(tmp_path, rendered):
+    slides = tmp_path / "slides"
+    _small_decks(slides)
+    first = build_into(tmp_path, slides)
+    page = tmp_path / "_site" / "alpha" / "index.html"
+    before = page.stat()
+    second = build_into(tmp_path, slides)
+    assert rendered == [["alpha", "beta"]]
+    assert second.written and page.stat().st_ino == before.st_ino and page.stat().st_mtime_ns == before.st_mtime_ns
+    assert [d.format() for d in second.report.sorted()] == [d.format() for d in first.report.sorted()]
+    assert [d.slug for d in second.decks] == [d.slug for d in first.decks]
+
+
+def test_a_hand_edited_site_is_written_again(tmp_path):
+    slides = tmp_path / "slides"
+    _small_decks(slides)
+    build_into(tmp_path, slides)
+    page = tmp_path / "_site" / "alpha" / "index.html"
+    good = page.read_bytes()
+    page.write_bytes(b"edited by hand")
+    build_into(tmp_path, slides)
+    assert page.read_bytes() == good
+
+
+def test_warnings_are_reported_again_by_a_build_that_renders_nothing(tmp_path, rendered):
+    slides = tmp_path / "slides"
+    write_deck(slides, "w.md", WARNED)
+    build_into(tmp_path, slides)
+    again = build_into(tmp_path, slides)
+    assert len(rendered) == 1 and any("strict mode" in d.message for d in again.report.warnings)
+
+
+def test_the_code_digest_follows_templates_and_code(tmp_path):
+    for folder in incremental.CODE_FOLDERS:
+        (tmp_path / folder).mkdir()
+    (tmp_path / "templates" / "deck.html.j2").write_text("one")
+    before = incremental.code_digest(tmp_path)
+    (tmp_path / "templates" / "deck.html.j2").write_text("two")
+    after_template = incremental.code_digest(tmp_path)
+    (tmp_path / "deckbuild" / "render.py").write_text("# new")
+    after_code = incremental.code_digest(tmp_path)
+    assert len({before, after_template, after_code}) == 3
+
+
+def test_strict_is_part_of_a_decks_key(tmp_path):
+    slides = tmp_path / "slides"
+    write_deck(slides, "w.md", WARNED)
+    assert not build_into(tmp_path, slides).report.errors
+    assert build_into(tmp_path, slides, strict=True).report.errors
+
+
+def test_decks_rendered_in_worker_processes_give_the_same_site(tmp_path):
+    slides = tmp_path / "slides"
+    for i in range(8):
+        write_deck(slides, f"d{i}.md", f"<slide-section>\n\n## Deck {i} $x_{i}^2$\n\n</slide-section>\n")
+    one = build_into(tmp_path / "one", slides, workers=1)
+    two = build_into(tmp_path / "two", slides, workers=2)
+    assert one.written and two.written
+    assert site_digest(tmp_path / "one" / "_site") == site_digest(tmp_path / "two" / "_site")
+    again = build_into(tmp_path / "two", slides, workers=2)  # what the workers typeset was kept
+    assert again.katex_started == 0
