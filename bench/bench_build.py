@@ -41,7 +41,7 @@ def main() -> None:
     def cold_dar():
         cache = tmp / "cold-cache"
         shutil.rmtree(cache, ignore_errors=True)
-        shutil.copytree(warm, cache, ignore=shutil.ignore_patterns("katex.json"))
+        shutil.copytree(warm, cache, ignore=shutil.ignore_patterns("katex.json", "decks.json", "sites.json", "pages"))
         result = build(Options(out_dir=tmp / "cold", cache_dir=cache, quiet=True))
         assert result.written and result.katex_started == 1
         return result
@@ -75,7 +75,7 @@ def main() -> None:
         def cold_all():
             cache = tmp / "cold-all"
             shutil.rmtree(cache, ignore_errors=True)
-            shutil.copytree(warm, cache, ignore=shutil.ignore_patterns("katex.json"))
+            shutil.copytree(warm, cache, ignore=shutil.ignore_patterns("katex.json", "decks.json", "sites.json", "pages"))
             result = build(Options(slides_dir=both, out_dir=tmp / "all-out", cache_dir=cache, quiet=True, drafts=True,
                                    require_all_checks_used=False))
             assert result.written, [d.format() for d in result.report.errors]
@@ -85,11 +85,11 @@ def main() -> None:
         print(f"corpus (7 decks) + DAR-5-5, empty formula cache:        median {med:.3f} s, best {best:.3f} s")
 
     from deckbuild.diagnostics import Report
-    from deckbuild.pipeline import check_derivations, read_decks
+    from deckbuild.pipeline import check_derivations, open_cache, read_decks
 
     opts = Options(cache_dir=warm, quiet=True)
     decks = read_decks(opts, Report())
-    med, best = timed(lambda: check_derivations(decks, opts, Report()), repeat=9)
+    med, best = timed(lambda: check_derivations(decks, opts, Report(), open_cache(opts)), repeat=9)
     print(f"verification status with warm caches (no SymPy, no Node): median {med * 1000:.1f} ms, best {best * 1000:.1f} ms")
 
     def command():
