@@ -38,7 +38,9 @@ def _print_summary(result, command: str) -> None:
         draft = " (draft)" if d.draft else ""
         print(f"  {d.path}: {d.slides} slides, {d.formulas} formulas{steps}{draft}")
         if any(d.relations.values()):
-            print("    relations: " + ", ".join(f"{n} {kind}" for kind, n in d.relations.items()))
+            from .evaluate import STRENGTHS  # strongest first, however the summary was kept
+
+            print("    relations: " + ", ".join(f"{d.relations.get(kind, 0)} {kind}" for kind in STRENGTHS))
         if d.mutants is not None:
             from .mutants import format_score
 

@@ -114,9 +114,9 @@ def format_score(path: str, score: dict) -> list[str]:
 
     lines = [f"  {path}: wrong caught {score['caught']}/{score['wrong']} ({pct(score['caught'], score['wrong'])}), "
              f"rewrites accepted {score['accepted']}/{score['rewrites']} ({pct(score['accepted'], score['rewrites'])})"]
-    for s in score["slipped"]:
+    for s in score.get("slipped", []):  # a score kept from an earlier `check --mutants` has only the counts
         lines.append(f"    slipped through: {s['where']}: {s['operator']}: {' '.join(s['latex'].split())[:160]}")
-    for s in score["rejected"]:
+    for s in score.get("rejected", []):
         lines.append(f"    rewrite rejected: {s['where']}: {s['operator']}: {' '.join(s['latex'].split())[:160]}")
     return lines
 

@@ -539,14 +539,13 @@ class Hang(Exception):
 def property_project(tmp_path_factory):
     """One project for every example: a last good site, a KaTeX process kept warm, a secret beside the slides."""
     from deckbuild import assets
-    from deckbuild.katex import FormulaCache, KatexRenderer
+    from deckbuild.katex import KatexRenderer
 
     tmp = tmp_path_factory.mktemp("property")
     (tmp / "secret.png").write_bytes(SECRET)
     write_deck(tmp / "slides", "deck.md", GOOD)
     (tmp / "slides" / "pic.png").write_bytes(b"\x89PNG-pic")
-    renderer = KatexRenderer(assets.node_binary(), assets.ensure_node_modules(ROOT, quiet=True) / "katex",
-                             FormulaCache(tmp / "cache" / "katex.json"))
+    renderer = KatexRenderer(assets.node_binary(), assets.ensure_node_modules(ROOT, quiet=True) / "katex")
     try:
         assert _build_warm(tmp, renderer).written
         yield tmp, renderer
