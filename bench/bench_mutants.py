@@ -10,6 +10,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
+    from deckbuild.cache import Cache
     from deckbuild.diagnostics import Report
     from deckbuild.evaluate import EvaluationCache, evaluate_deck
     from deckbuild.mutants import format_score, score_deck
@@ -20,7 +21,7 @@ def main() -> None:
     report = Report()
     deck = parse_deck(read_deck("slides/DAR-5-5.md", "dar-5-5", path.read_text(encoding="utf-8"), report), report)
     start = time.perf_counter()
-    score = score_deck(deck, evaluate_deck(deck, EvaluationCache(None), report))
+    score = score_deck(deck, evaluate_deck(deck, EvaluationCache(Cache(None)), report))
     seconds = time.perf_counter() - start
     print(format_score(deck.path, score)[0])
     print(f"check --mutants, DAR-5-5: {seconds:.1f} s (target < 90 s)")

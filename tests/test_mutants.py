@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from conftest import ROOT
+from deckbuild.cache import Cache
 from deckbuild.diagnostics import Report
 from deckbuild.evaluate import EvaluationCache, evaluate_deck
 from deckbuild.mutants import score_deck
@@ -65,7 +66,7 @@ def test_words_in_text_are_not_edited():
 def dar_score():
     report = Report()
     deck = parse_deck(read_deck("slides/DAR-5-5.md", "dar-5-5", DECK.read_text(encoding="utf-8"), report), report)
-    return score_deck(deck, evaluate_deck(deck, EvaluationCache(None), report))
+    return score_deck(deck, evaluate_deck(deck, EvaluationCache(Cache(None)), report))
 
 
 @pytest.mark.slow
