@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from deckbuild.assets import node_binary  # noqa: E402
+from deckbuild.urls import deck_slug  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "current"
 DECK = CORPUS / "DAR_5_5.md"
@@ -258,7 +259,7 @@ def _browser_rows(rows, tmp: Path, local: Path, marp_site: Path, runs: int) -> N
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         with serve(tmp / "out-0") as ours_url, serve(local) as local_url, serve(marp_site) as marp_url:
-            ours = browser_times(browser, f"{ours_url}/dar-5-5/index.html", runs)
+            ours = browser_times(browser, f"{ours_url}/{deck_slug(DECK)[0]}/index.html", runs)
             theirs = browser_times(browser, f"{local_url}/index.html", runs)
             marp = _marp_time(browser, f"{marp_url}/index.html", runs)
         browser.close()
