@@ -84,11 +84,21 @@ def check_owned(out_dir: Path, protected: Iterable[Path] = ()) -> None:
         entries = sorted(p.name for p in out.iterdir())
     except OSError as exc:
         raise BuildError(f"cannot read the output folder {out_dir}: {exc.strerror or exc}") from None
-    if entries and MARKER not in entries:
+    if entries and MARKER not in entries and not _is_unmarked_site(out, entries):
         shown = ", ".join(entries[:3]) + (f" and {len(entries) - 3} more" if len(entries) > 3 else "")
         raise BuildError(f"refusing to write the site into {out_dir}: it holds files this build did not write "
                          f"({shown}); nothing was written or deleted\n"
                          f"    hint: choose a new or empty output folder (a built site carries a {MARKER} file)")
+
+
+def _is_unmarked_site(out: Path, entries: list[str]) -> bool:
+    """A site written before sites carried the marker: our own index, our own assets, deck folders only.
+
+    Without this, a lecturer whose `_site/` came from an earlier version would have to delete it by hand."""
+    assets = out / "assets"
+    if not ((out / "index.html").is_file() and all((assets / name).is_file() for name in static_files())):
+        return False
+    return all(name in ("index.html", "assets") or (out / name / "index.html").is_file() for name in entries)
 
 
 # ------------------------------------------------------------------ the write

@@ -46,6 +46,27 @@ def test_a_folder_with_other_files_is_refused_and_kept(tmp_path):
     assert _tree(out) == {"thesis.tex": b"mine"}
 
 
+def _unmarked_site(out: Path) -> None:
+    """What an earlier version of the build left: its index, its assets, deck folders, no marker."""
+    for rel in ["index.html", "deck/index.html"] + [f"assets/{name}" for name in site.static_files()]:
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text("old")
+
+
+def test_a_site_from_before_the_marker_is_replaced(tmp_path):
+    _unmarked_site(tmp_path / "out")
+    site.write_site(tmp_path / "out", {"index.html": b"new"})
+    assert _tree(tmp_path / "out") == {"index.html": b"new", site.MARKER: site.MARKER_TEXT}
+
+
+def test_an_unmarked_site_with_a_foreign_file_is_refused(tmp_path):
+    _unmarked_site(tmp_path / "out")
+    (tmp_path / "out" / "thesis.tex").write_text("mine")
+    with pytest.raises(BuildError, match="refusing to write the site"):
+        site.write_site(tmp_path / "out", {"index.html": b"new"})
+    assert (tmp_path / "out" / "thesis.tex").read_text() == "mine"
+
+
 def test_a_file_as_output_is_refused(tmp_path):
     (tmp_path / "out").write_text("a file")
     with pytest.raises(BuildError, match="is a file"):
