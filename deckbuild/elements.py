@@ -83,7 +83,8 @@ _INDEX = Attr("an order number", lambda v: v.isdigit())
 _EFFECT = Attr("a Reveal fragment style such as fade-up", lambda v: v in _FRAGMENT_EFFECTS)
 _REVEAL = Attr("rows shown one by one: 'all', '3-' or '2,4'", lambda v: re.fullmatch(r"all|\d+-|\d+(,\d+)*", v))
 _CONDITION = Attr("nothing: the formula is a condition the slide assumes (when θ̂ = θ), not a claim", lambda v: v == "")
-_ID = Attr("a derivation id from derivations/", lambda v: re.fullmatch(r"[a-z0-9][a-z0-9-]*", v))
+_ID = Attr("a name for the derivation, unique in the deck (lower case, digits, dashes), e.g. id=\"elbo-bound\"",
+           lambda v: re.fullmatch(r"[a-z0-9][a-z0-9-]*", v))
 
 
 # --- HTML helpers ---------------------------------------------------------------------
@@ -212,7 +213,7 @@ def check_attrs(el: Element, report: Report) -> None:
                          f"<{el.name}> takes: {allowed}")
     for name in kind.required:
         if not el.attrs.get(name):
-            report.error(el.path, el.line, el.col, f"<{el.name}> needs a {name}=\"…\" attribute",
+            report.error(el.path, el.line, el.col, f"<{el.name}> needs the attribute {name}=\"…\"",
                          f"{name}: {kind.attrs[name].means}")
     for name, attr in kind.attrs.items():
         value = el.attrs.get(name)

@@ -258,7 +258,7 @@ def _derivation_links(body: Block, report: Report) -> list[DerivationLink]:
         drows = [DerivationRow(r.index, r.relation, r.latex, r.fingerprint, *math.locate(r.offset), r.offset)
                  for r in rows]
         shown_in_turn = frozenset(i for i in reveal if 1 <= i <= len(rows))
-        links.append(DerivationLink(el.attrs["id"] or "", el, math, drows, shown_in_turn))
+        links.append(DerivationLink(el.attrs.get("id") or "", el, math, drows, shown_in_turn))
     return links
 
 

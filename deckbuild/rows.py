@@ -382,7 +382,10 @@ def _normal_form(toks: list[_Tok], text_mode: bool = False) -> list[str]:
     n = len(toks)
 
     def emit_group(a: int, b: int, keep_braces: bool, text: bool = False) -> None:
-        inner = toks[a + 1:b - 1] if b - a >= 2 and toks[a].text == "{" else toks[a:b]
+        if toks[a].text == "{":  # a group left open by a broken formula runs to the end, and shrinks
+            inner = toks[a + 1:b - 1] if b - a >= 2 and toks[b - 1].text == "}" else toks[a + 1:b]
+        else:
+            inner = toks[a:b]
         body = _normal_form(inner, text)
         if keep_braces or (toks[a].text != "{"):
             out.append("{")

@@ -229,6 +229,24 @@ def test_a_latin1_svg_without_a_declaration_is_an_error_at_the_image(tmp_path):
     assert any("d.md:7:1: error: f.svg cannot be read as utf-8 text" in e for e in errors)
 
 
+def test_a_derivation_row_left_open_is_a_katex_error_at_its_line(tmp_path):
+    """Found by the property test: an unclosed brace in a row sent the row grammar into endless recursion."""
+    body = "<slide-section>\n\n<slide-derivation id=\"open\">\n\n$$\n\\begin{align*}\na &= b \\\\\n&= \\frac{\n" \
+           "\\end{align*}\n$$\n\n</slide-derivation>\n\n</slide-section>\n"
+    write_deck(tmp_path / "slides", "d.md", body)
+    proc = _decks_cli(tmp_path)
+    assert proc.returncode == 1 and re.search(r"d\.md:\d+:\d+: error: KaTeX", proc.stderr), proc.stderr
+
+
+def test_a_derivation_without_an_id_is_an_error_not_a_crash(tmp_path):
+    """Found by the property test: the missing id was reported, then looked up anyway."""
+    body = "<slide-section>\n\n<slide-derivation>\n\n$$\n\\begin{align*}\na &= b\n\\end{align*}\n$$\n\n" \
+           "</slide-derivation>\n\n</slide-section>\n"
+    write_deck(tmp_path / "slides", "d.md", body)
+    proc = _decks_cli(tmp_path)
+    assert proc.returncode == 1 and "d.md:8:1: error: <slide-derivation> needs the attribute id=" in proc.stderr, proc.stderr
+
+
 def test_an_impossible_date_is_an_error_at_its_line(tmp_path):
     write_deck(tmp_path / "slides", "d.md", GOOD, front="title: T\ndate: 2025-13-45")
     proc = _decks_cli(tmp_path)
@@ -504,8 +522,18 @@ _broken = st.sampled_from(["<slide-highlight>unclosed", "</slide-col>", "<slide-
                            '<slide-img src="/etc/hostname"></slide-img>', '<slide-img src="nowhere.png"></slide-img>',
                            "![x](../secret.png)", "```\nunclosed fence", "<!-- unclosed comment", "> " * 25 + "deep",
                            "</slide-section>", "<slide-section>"])
+_rows = st.sampled_from([
+    r"\log \frac{p(\bm{x}_1, \bm{z}; \theta)}{p(\bm{z}|\bm{x}_1; \theta)} &= \log p(\bm{x}_1, \bm{z}; \theta) "
+    r"- \log p(\bm{z}|\bm{x}_1; \theta)",
+    r"&= \log p(\bm{x}_1; \theta)", r"&\le \log p(\bm{x}_1; \theta) - 1",  # a row that holds, one that does not
+    r"&= \mathbb{E}_{\bm{z}} p(\bm{x}_1|\bm{z};\theta)", r"&= \frac{", r"&= t - 1 - \log t", r"&= $", "", r"\\"])
+_derivation = st.tuples(st.sampled_from(['id="a"', 'id="b"', "", 'id="a" wrt="\\nonsense"', 'id="c" notation="nope"']),
+                        st.lists(_rows, min_size=1, max_size=4)).map(
+    lambda d: f"<slide-derivation {d[0]}>\n\n$$\n\\begin{{align*}}\n" + " \\\\\n".join(d[1]) +
+              "\n\\end{align*}\n$$\n\n</slide-derivation>")
 _leaf = st.one_of(
     _text,
+    _derivation,
     _text.map(lambda t: f"- {t}\n- {t} {{+}}"),
     _text.map(lambda t: f"```\n{t}\nNote:\n</slide-section>\n```"),
     st.just('<slide-img src="pic.png" alt="a &quot;pic&quot;"></slide-img>'),
@@ -529,6 +557,9 @@ _block = st.recursive(_leaf, _wrap, max_leaves=12)
 _slide = st.tuples(st.lists(_block, min_size=1, max_size=4), st.one_of(st.none(), _text)).map(
     lambda s: "<slide-section>\n## Slide\n\n" + "\n\n".join(s[0]) + (f"\n\nNote:\n{s[1]}" if s[1] else "") + "\n</slide-section>\n")
 _deck = st.lists(_slide, min_size=1, max_size=4).map("\n<!-- next -->\n".join)
+
+
+PROPERTY_FRONT = 'title: "T"\ndate: "2025-01-01"\nnotation: dar-5-5'  # so that derivations are evaluated
 
 
 class Hang(Exception):
@@ -575,7 +606,7 @@ def test_a_random_deck_never_crashes_hangs_leaks_or_loses_the_last_good_site(pro
     tmp, renderer = property_project
     last_good = snapshot(tmp / "_site")
     around = _outside_out(tmp)
-    write_deck(tmp / "slides", "deck.md", deck)
+    write_deck(tmp / "slides", "deck.md", deck, front=PROPERTY_FRONT)
 
     def hang(signum, frame):
         raise Hang("the build took longer than 60 s")

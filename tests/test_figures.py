@@ -239,6 +239,20 @@ def test_cache_renders_once_then_serves(tmp_path, monkeypatch, rendered):
     assert not list(folder.rglob(".*.tmp")), "no temporary files left behind"
 
 
+def test_a_cache_disk_that_refuses_writes_still_gives_every_figure(rendered, tmp_path, monkeypatch):
+    """A read-only or full cache disk costs a redraw and a warning, never the figures or a traceback."""
+    for module in FIGURE_MODULES:
+        monkeypatch.setattr(module, "render", lambda module=module: {k: rendered[k] for k in module.OUTPUTS})
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    cache = Cache(blocker / "cache")
+    paths = ensure_figures(ROOT, cache)
+    cache.save()
+    assert {name: path.read_bytes() for name, path in paths.items()} == rendered
+    assert all(not path.is_relative_to(blocker) for path in paths.values())
+    assert cache.problems and "cannot write the cache" in cache.problems[0]
+
+
 def test_fresh_figures_are_found_without_importing_numpy(rendered, tmp_path):
     """The build asks whether figures are current on every run; knowing it must not cost numpy's import."""
     folder = tmp_path / "cache"

@@ -232,6 +232,31 @@ def test_only_get_and_head_and_the_script_is_added_only_to_responses(served):
     assert served.get("/__livereload.js")[0] == 200
 
 
+def test_a_folder_named_like_a_deck_and_an_editor_lock_do_not_break_a_save(served):
+    """Editors and file managers leave such names in slides/; every later save must still rebuild."""
+    slides = served.deck.parent
+    events = Events(served.url)
+    events.next()  # the state on connect
+    (slides / "x.md").mkdir()
+    (slides / ".#deck.md").symlink_to("root@host.1234:1700000000")  # how Emacs marks a file being edited
+    try:
+        edit(served, DECK.replace("Euler:", "Euler, saved again:"))
+        deadline = time.monotonic() + 60
+        while True:
+            state = events.next()
+            assert state is not None and time.monotonic() < deadline, "the server stopped sending build states"
+            assert state["ok"], json.dumps(state, ensure_ascii=False)
+            status, page, _ = served.get("/deck/")
+            if b"Euler, saved again:" in page:
+                break
+        assert status == 200
+    finally:
+        events.close()
+        (slides / ".#deck.md").unlink()
+        (slides / "x.md").rmdir()
+    assert "Traceback" not in "".join(served.stderr)
+
+
 def test_a_server_started_on_a_failing_build_recovers_and_ctrl_c_stops_it_cleanly(tmp_path, served):
     (tmp_path / "slides").mkdir()
     server = Server(tmp_path / "slides", tmp_path / "out", served.out.parent / "cache")
