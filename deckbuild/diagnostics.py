@@ -22,7 +22,7 @@ class Diagnostic:
     def format(self) -> str:
         text = f"{self.path}:{self.line}:{self.col}: {self.severity}: {self.message}"
         if self.excerpt:
-            text += "\n    | " + "\n    | ".join(self.excerpt.splitlines())
+            text += "\n    | " + "\n    | ".join(_clipped(line) for line in self.excerpt.splitlines()[:EXCERPT_LINES])
         if self.hint:
             text += f"\n    hint: {self.hint}"
         return text
@@ -67,3 +67,10 @@ def line_col(text: str, offset: int, first_line: int = 1) -> tuple[int, int]:
     line = text.count("\n", 0, offset) + first_line
     col = offset - (text.rfind("\n", 0, offset) + 1) + 1
     return line, col
+
+
+EXCERPT_LINES, EXCERPT_WIDTH = 12, 200  # a 3000-character formula must not bury the message under it
+
+
+def _clipped(line: str) -> str:
+    return line if len(line) <= EXCERPT_WIDTH else line[:EXCERPT_WIDTH - 1] + "…"

@@ -90,13 +90,19 @@ def deck_files(slides_dir: Path, root: Path, report: Report) -> list[Path]:
     """The decks of a folder: its *.md files, without hidden ones (an editor's lock file `.#deck.md`)
     and without folders that happen to be named like a deck."""
     files = []
+    inside = slides_dir.resolve()
     for path in sorted(slides_dir.glob("*.md")):
         if path.name.startswith("."):
             continue
         if not path.is_file():
-            what = "a folder" if path.is_dir() else "not a readable file"
+            what = ("a folder" if path.is_dir() else "a link that leads to no file" if path.is_symlink()
+                    else "not a readable file")
             report.warning(_shown(path, root), 1, 1, f"{path.name} is {what}, not a deck: skipped",
                            "rename it so that it does not end in .md")
+            continue
+        if not path.resolve().is_relative_to(inside):  # the same confinement as the decks' images
+            report.error(_shown(path, root), 1, 1, f"{path.name} links to a file outside {slides_dir}: not read",
+                         f"copy the deck into {slides_dir}, or point --slides at the folder that holds it")
             continue
         files.append(path)
     return files
@@ -105,8 +111,11 @@ def deck_files(slides_dir: Path, root: Path, report: Report) -> list[Path]:
 def read_sources(opts: Options, report: Report) -> list[Source]:
     from .urls import deck_slug
 
+    if opts.slides_dir.is_file():
+        raise BuildError(f"--slides {opts.slides_dir} is a file: it names the folder that holds the decks "
+                         f"(e.g. --slides {opts.slides_dir.parent})")
     files = deck_files(opts.slides_dir, opts.root, report)
-    if not files:
+    if not files and not report.errors:
         raise BuildError(f"no decks found: {opts.slides_dir} has no .md files")
     sources, slugs = [], {}
     for path in files:
@@ -175,8 +184,8 @@ def keep_remote_images(decks: list, opts: Options, report: Report, cache: Cache)
 
 
 def _shown(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
+    try:  # the folder resolved, not the file: a linked deck is named where it is linked, a link loop is no error
+        return (path.parent.resolve() / path.name).relative_to(root.resolve()).as_posix()
     except ValueError:
         return path.as_posix()
 

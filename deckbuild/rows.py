@@ -475,7 +475,10 @@ def _serialise(parts: list[str]) -> str:
 
 def normalise(row_latex: str) -> str:
     """The presentation-free form of a row that fingerprint() hashes (exposed for diagnostics)."""
-    return _serialise(_normal_form(_tokenize(row_latex)))
+    try:
+        return _serialise(_normal_form(_tokenize(row_latex)))
+    except RecursionError:  # braces nested deeper than Python recurses: the text itself, spaces collapsed
+        return " ".join(row_latex.split())
 
 
 def fingerprint(row_latex: str) -> str:

@@ -18,6 +18,7 @@ import json
 import os
 import select
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -87,7 +88,7 @@ class Bridge:
         with self._lock:
             for attempt in (1, 2):  # a process killed from outside is restarted once, transparently
                 try:
-                    return self._exchange(line)
+                    return {**extra, **self._exchange(line)}
                 except TimeoutError:
                     self.close(kill=True)
                     return {"error": {"message": f"KaTeX took longer than {self.time_limit:g} s on this formula "
@@ -127,6 +128,9 @@ class Bridge:
             return json.loads(line)
         except ValueError:
             raise _Died("it answered something that is not JSON") from None
+        except RecursionError:  # a parse tree nested deeper than Python's decoder goes; the line is consumed
+            return {"error": {"message": "the formula nests too deeply to be read (its braces or fractions go "
+                              f"deeper than about {sys.getrecursionlimit()} levels)", "pos": None, "limit": "depth"}}
 
     # ------------------------------------------------------------------ the process
 

@@ -44,9 +44,26 @@ class FormulaEvaluation:
     rows: tuple[RowEvaluation, ...] = ()
 
 
+TOO_DEEP = "a formula over the depth limit"
+
+
 def evaluate_derivation(rows: list[tuple[str, str]], notation_name: str, *, wrt: list[str] | str | None = None,
                         macros: dict[str, str] | None = None, slide: str | None = None,
                         context: Sequence[str] = ()) -> list[RowEvaluation]:
+    """Each row's evaluation; a derivation nested deeper than the reader recurses is not evaluable, row by row."""
+    try:
+        return _evaluate_derivation(rows, notation_name, wrt=wrt, macros=macros, slide=slide, context=context)
+    except RecursionError:
+        return [RowEvaluation(i, None, _too_deep(), TOO_DEEP) for i in range(1, len(rows) + 1)]
+
+
+def _too_deep() -> str:
+    return f"the formula nests deeper than about {limits.DEPTH_LIMIT} levels, more than the evaluator reads"
+
+
+def _evaluate_derivation(rows: list[tuple[str, str]], notation_name: str, *, wrt: list[str] | str | None = None,
+                         macros: dict[str, str] | None = None, slide: str | None = None,
+                         context: Sequence[str] = ()) -> list[RowEvaluation]:
     """Evaluate each (relation, latex) row of a derivation (rows as the build's row grammar, deckbuild/rows.py, cuts them).
 
     `wrt`: the parameter(s) a '<=>' row is equivalent in, as LaTeX (default: the notation's).
@@ -90,6 +107,15 @@ def evaluate_formula(latex: str, notation_name: str, *, wrt: list[str] | str | N
                      macros: dict[str, str] | None = None, slide: str | None = None,
                      context: Sequence[str] = ()) -> FormulaEvaluation:
     """Evaluate every relation a display formula states (an align* is evaluated row by row)."""
+    try:
+        return _evaluate_formula(latex, notation_name, wrt=wrt, macros=macros, slide=slide, context=context)
+    except RecursionError:
+        return FormulaEvaluation(None, _too_deep(), TOO_DEEP)
+
+
+def _evaluate_formula(latex: str, notation_name: str, *, wrt: list[str] | str | None = None,
+                      macros: dict[str, str] | None = None, slide: str | None = None,
+                      context: Sequence[str] = ()) -> FormulaEvaluation:
     big = _too_large(latex)
     if big is not None:
         return FormulaEvaluation(None, str(big), big.construct)
@@ -101,7 +127,7 @@ def evaluate_formula(latex: str, notation_name: str, *, wrt: list[str] | str | N
             return linear_formula(latex, nt, macros=macros, slide=slide, context=context)
     (tree,) = shared_parser().parse([latex], macros)
     if isinstance(tree, KatexError):
-        return FormulaEvaluation(None, f"KaTeX: {tree}", "a formula KaTeX rejects", tree.pos)
+        return FormulaEvaluation(None, f"KaTeX: {tree}", tree.construct, tree.pos)
     try:
         parsed = nt.grammar.rows(tree)
     except NotEvaluable as exc:

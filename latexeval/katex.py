@@ -18,9 +18,15 @@ import katexbridge
 class KatexError(ValueError):
     """KaTeX rejected the formula (the build reports such formulas on its own)."""
 
-    def __init__(self, message: str, pos: int | None):
+    def __init__(self, message: str, pos: int | None, limit: str | None = None):
         super().__init__(message)
         self.pos = pos
+        self.limit = limit  # "size", "time" or "depth" when KaTeX (or reading its answer) hit a limit
+
+    @property
+    def construct(self) -> str:
+        """What the verifier names as the reason the formula is not evaluable."""
+        return "a formula KaTeX rejects" if self.limit is None else f"a formula over the {self.limit} limit"
 
 
 class KatexParser:
@@ -68,7 +74,7 @@ class KatexParser:
 
 def _result(reply: dict) -> list | KatexError:
     if "error" in reply:
-        return KatexError(reply["error"]["message"], reply["error"].get("pos"))
+        return KatexError(reply["error"]["message"], reply["error"].get("pos"), reply["error"].get("limit"))
     return reply["tree"]
 
 

@@ -8,6 +8,7 @@ MAX_VALUES numbers per draw ends the evaluation before numpy allocates it.
 """
 from __future__ import annotations
 
+import sys
 import time
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -17,6 +18,8 @@ from .errors import NotEvaluable
 TIME_LIMIT = 10.0  # seconds per formula (a whole deck evaluates in well under one)
 SIZE_LIMIT = 20_000  # characters of LaTeX per formula
 MAX_VALUES = 2_000_000  # numbers per draw in one value: nested integrals multiply their node counts
+
+DEPTH_LIMIT = sys.getrecursionlimit() // 4  # a rough bound: each level of nesting costs several Python frames
 
 _deadline: ContextVar[float | None] = ContextVar("latexeval_deadline", default=None)
 

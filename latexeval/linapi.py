@@ -66,7 +66,7 @@ def evaluate_formula(latex: str, nt: LinearNotation, *, macros: dict | None = No
                      context: Sequence[str] = ()) -> FormulaEvaluation:
     (tree,) = shared_parser().parse([latex], macros)
     if isinstance(tree, KatexError):
-        return FormulaEvaluation(None, f"KaTeX: {tree}", "a formula KaTeX rejects", tree.pos)
+        return FormulaEvaluation(None, f"KaTeX: {tree}", tree.construct, tree.pos)
     if not states_relation(tree):  # prose math: ①, 1 + ⋯ + 1, |j - i|, an arrow between words
         return FormulaEvaluation(None, "states no relation")
     try:

@@ -247,6 +247,19 @@ def test_a_derivation_without_an_id_is_an_error_not_a_crash(tmp_path):
     assert proc.returncode == 1 and "d.md:8:1: error: <slide-derivation> needs the attribute id=" in proc.stderr, proc.stderr
 
 
+def test_formulas_nested_deeper_than_python_recurses_are_not_checked_and_say_why(tmp_path):
+    braces, fractions = "{" * 1500 + "b" + "}" * 1500, "\\frac{" * 300 + "1" + "}{2}" * 300
+    body = (f"<slide-section>\n\n<slide-derivation id=\"deep\">\n\n$$\n\\begin{{align*}}\na &= {braces} \\\\\n"
+            f"&= {fractions}\n\\end{{align*}}\n$$\n\n</slide-derivation>\n\n$a = {braces}$\n\n</slide-section>\n")
+    write_deck(tmp_path / "slides", "d.md", body, front='title: "T"\nnotation: dar-5-5')
+    proc = _decks_cli(tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "derivation 'deep' step 1: not checked: a formula over the depth limit" in proc.stderr
+    assert "derivation 'deep' step 2: not checked: a formula over the depth limit" in proc.stderr
+    assert "d.md:19:2: warning: not checked: not evaluable: a formula over the depth limit" in proc.stderr
+    assert max(len(line) for line in proc.stderr.splitlines()) <= 210, "an excerpt is clipped, not 3000 characters"
+
+
 def test_an_impossible_date_is_an_error_at_its_line(tmp_path):
     write_deck(tmp_path / "slides", "d.md", GOOD, front="title: T\ndate: 2025-13-45")
     proc = _decks_cli(tmp_path)
@@ -265,6 +278,36 @@ def test_an_editor_lock_file_and_a_folder_named_like_a_deck_are_skipped(tmp_path
     result = build_into(tmp_path, tmp_path / "slides")
     assert not errors_of(result) and [d.path for d in result.decks] == [str(tmp_path / "slides" / "d.md")]
     assert any("x.md is a folder, not a deck: skipped" in w.message for w in result.report.warnings)
+
+
+def test_a_link_loop_named_like_a_deck_is_skipped(tmp_path):
+    write_deck(tmp_path / "slides", "d.md", GOOD)
+    (tmp_path / "slides" / "loop.md").symlink_to("loop.md")
+    proc = _decks_cli(tmp_path)
+    assert proc.returncode == 0 and "loop.md is a link that leads to no file, not a deck: skipped" in proc.stderr
+
+
+def test_a_deck_linked_from_outside_the_slides_is_not_read(tmp_path):
+    (tmp_path / "private.md").write_bytes(SECRET)
+    write_deck(tmp_path / "slides", "d.md", GOOD)
+    (tmp_path / "slides" / "p.md").symlink_to(tmp_path / "private.md")
+    proc = _decks_cli(tmp_path)
+    assert proc.returncode == 1 and "p.md:1:1: error: p.md links to a file outside" in proc.stderr
+    assert SECRET.decode() not in proc.stderr + proc.stdout
+    assert not (tmp_path / "_site").exists()
+
+
+def test_a_deck_linked_from_inside_the_slides_is_read(tmp_path):
+    write_deck(tmp_path / "slides" / "drafts", "real.md", GOOD)
+    (tmp_path / "slides" / "d.md").symlink_to("drafts/real.md")
+    assert _decks_cli(tmp_path).returncode == 0 and (tmp_path / "_site" / "d" / "index.html").exists()
+
+
+def test_slides_naming_a_file_says_it_names_a_folder(tmp_path):
+    deck = write_deck(tmp_path / "slides", "d.md", GOOD)
+    proc = run_cli("--slides", str(deck), "--out", str(tmp_path / "_site"), "--cache", str(tmp_path / "c"))
+    no_traceback(proc)
+    assert proc.returncode == 1 and f"--slides {deck} is a file: it names the folder that holds the decks" in proc.stderr
 
 
 def test_a_read_only_output_disk_is_one_line(tmp_path):
@@ -597,7 +640,7 @@ def _outside_out(tmp: Path) -> dict[str, bytes]:
             if not k.startswith(("_site/", "cache/", "slides/deck.md")) and k != "._site.lock"}
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "25")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(deck=_deck)
 def test_a_random_deck_never_crashes_hangs_leaks_or_loses_the_last_good_site(property_project, deck):
