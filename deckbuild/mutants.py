@@ -60,7 +60,8 @@ def score_deck(deck: Deck, truth: DeckTruth, quiet: bool = False) -> dict:
 
 
 def _score_rows(deck: Deck, truth: DeckTruth, count, task) -> None:
-    """Every verified derivation row, mutated one at a time and re-read with its neighbours."""
+    """Every verified derivation row, mutated one at a time and re-read with the rows before it and the row after it
+    (whose left side is its last expression)."""
     from latexeval import evaluate_derivation
     from latexeval.mutate import variants
 
@@ -91,7 +92,7 @@ def _score_rows(deck: Deck, truth: DeckTruth, count, task) -> None:
                     else:
                         count("rewrite", False, _where(link.math, row.offset + v.offset), v)
                     continue
-                lo, hi = max(0, k - 1), min(len(split), k + 2)
+                lo, hi = 0, min(len(split), k + 2)  # from the first row: row k-1 may continue the one before it
                 window = [(r.relation, r.latex) for r in split[lo:hi]]
                 result = evaluate_derivation(window, name, wrt=wrt, macros=macros)
                 mine = result[k - lo:]

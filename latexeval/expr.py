@@ -8,7 +8,7 @@ unsupported construct can be pointed at in the slide.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 Pos = tuple[int, int] | None
 
@@ -236,6 +236,18 @@ def free_symbols(node: Node, bound: frozenset[str] = frozenset()) -> dict[str, S
     for child, names in scoped:
         out.update(free_symbols(child, names))
     return out
+
+
+def renamed(node, names: dict[str, str]):
+    """`node` with every plain letter in `names` (no accent or scripts) spelled as its value: an index renamed."""
+    if isinstance(node, Sym) and node.name in names and node.accent is None and node.sub is None \
+            and node.sup is None:
+        return replace(node, name=names[node.name])
+    if isinstance(node, Node):
+        return replace(node, **{f.name: renamed(getattr(node, f.name), names) for f in fields(node) if f.name != "pos"})
+    if isinstance(node, tuple):
+        return tuple(renamed(item, names) for item in node)
+    return node
 
 
 def key(node: Node) -> str:

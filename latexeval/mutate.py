@@ -316,7 +316,7 @@ def _rewrites(e: _Edits) -> None:
                 if den_end is not None:
                     a, b = "".join(toks[num + 1:num_end]), "".join(toks[den + 1:den_end])
                     e.add("rewrite", "log(a/b) → log a − log b", k, den_end + 1,
-                          f"\\left(\\log {{{a}}} - \\log {{{b}}}\\right)")
+                          f"\\left(\\log {_log_argument(a)} - \\log {_log_argument(b)}\\right)")
         elif t == "\\frac" and "".join(toks[k + 1:k + 7]).replace(" ", "") == "{1}{2}":
             end = k + 1
             closes = 0
@@ -334,6 +334,12 @@ def _rewrites(e: _Edits) -> None:
         elif t == "\\mathbb" and "".join(toks[k + 1:k + 4]) == "{E}":
             _expectation_as_integral(e, k)
     _rename_index(e)
+
+
+def _log_argument(latex: str) -> str:
+    r"""A log's argument as the slide shows it: braces are invisible, so a product a b is written \left(a b\right)
+    (\log a b reads as (\log a) b)."""
+    return f"\\left({latex.strip()}\\right)"
 
 
 def _rename_index(e: _Edits) -> None:

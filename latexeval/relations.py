@@ -14,7 +14,8 @@ objectives: they agree when the objectives are equivalent (<=>) in the variables
 An argmax related to anything else is compared by value (the evaluator computes
 and certifies the optimum). A column is compared entry by entry, a parameter as
 the column of its components; an index left free (k in α_k^t = …, i in
-ẑ_{ik} = …) means every value of it.
+ẑ_{ik} = …) means every value of it, whatever letter names it (x_j, α_l: the
+notation's i and k under another name).
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ import numpy as np
 
 from .errors import NotApplicable, NotEvaluable
 from .evaluate import Context, Undefined, evaluate
-from .expr import Node, Optimum, Sym, free_symbols
+from .expr import Chain, Mul, Node, Optimum, Sum, Sym, free_symbols, renamed
 from .models import INSTANCES, SEED
 from .notation import Notation
 from .values import VectorVal
@@ -90,7 +91,7 @@ def _repeat(values):
 
 def check(link: Link, nt: Notation) -> Verdict:
     """Check one relation on every instance that gives it a meaning (NotEvaluable if none does)."""
-    link = _through_maximisers(link, nt)
+    link = _through_maximisers(_indices_as_declared(link, nt), nt)
     verdicts, skipped = [], []
     for name in nt.instances:
         try:
@@ -110,6 +111,55 @@ def check(link: Link, nt: Notation) -> Verdict:
         return Verdict(False, "; ".join(f"{n}: {v.detail}" for n, v in failed), draws, names, failure)
     note = f" (not on {'; '.join(skipped)})" if skipped else ""
     return Verdict(True, f"{verdicts[0][1].detail} on {', '.join(names)}{note}", draws, names)
+
+
+def _indices_as_declared(link: Link, nt: Notation) -> Link:
+    """x_j = … with j free and unknown to the notation says the same as x_i = …: j is renamed to the declared
+    index (the data's i, the components' k) when it has that one role in the link and the declared letter is
+    not used in it (so nothing is captured)."""
+    sides = (link.lhs, link.rhs) + tuple(value for _, value in link.where)
+    nodes = [n for side in sides for n in side.walk()]
+    roles: dict[str, set[str]] = {}
+    for node in nodes:
+        for letter, role in _index_uses(node, nt):
+            roles.setdefault(letter, set()).add(role)
+    free = {k for side in sides for k in free_symbols(side)}
+    used = {n.name for n in nodes if isinstance(n, Sym)}
+    bound = {n.var.key() for n in nodes if isinstance(n, Sum)}
+    declared = {"data": nt.index, "components": nt.component_index}
+    names = {}
+    for letter, (role, *more) in roles.items():
+        target = declared[role]
+        if not more and target is not None and letter != target and letter in free and letter not in bound \
+                and target not in used and not nt.knows(Sym(letter)):
+            names[letter] = target
+    if not names or len(set(names.values())) < len(names):
+        return link
+    return replace(link, lhs=renamed(link.lhs, names), rhs=renamed(link.rhs, names),
+                   where=tuple((k, renamed(v, names)) for k, v in link.where))
+
+
+def _index_uses(node: Node, nt: Notation):
+    """(letter, "data" or "components") for each plain letter this node uses as an index."""
+    def letter(sub):
+        return sub.name if isinstance(sub, Sym) and sub.sub is None and sub.sup is None and sub.accent is None \
+            else None
+
+    if isinstance(node, Sym) and node.sub is not None:
+        base = node.base().key()
+        if base == nt.data and letter(node.sub):
+            yield letter(node.sub), "data"
+        elif base in nt.components and letter(node.sub):
+            yield letter(node.sub), "components"
+        elif base in nt.indexed:
+            parts = node.sub.factors if isinstance(node.sub, Mul) else (node.sub,)
+            for declared, part in zip(nt.indexed[base].letters, parts):
+                role = "data" if declared == nt.index else "components" if declared == nt.component_index else None
+                if role and letter(part):
+                    yield letter(part), role
+    elif isinstance(node, Chain) and node.rels == ("=",) and isinstance(node.exprs[0], Sym) \
+            and node.exprs[0].key() == nt.latent and letter(node.exprs[1]):
+        yield letter(node.exprs[1]), "components"  # P(z = l): the component l
 
 
 def _through_maximisers(link: Link, nt: Notation) -> Link:

@@ -468,6 +468,27 @@ def test_free_data_index_means_every_data_point():
     assert mixture_only(r"\hat{z}_{ik} = p(z = k|\bm{x}_i; \theta^{t-1})")
 
 
+def test_a_free_data_index_may_have_another_letter():
+    assert mixture_only(r"\hat{z}_{jk} = p(z = k|\bm{x}_j; \theta^{t-1})")
+
+
+def test_a_free_component_index_may_have_another_letter():
+    assert mixture_only(r"P(z = l) = \alpha_l")
+
+
+def test_two_free_indices_of_one_role_are_not_read_as_one():
+    assert "the symbol j" in stuck(r"\hat{z}_{jk} = p(z = k|\bm{x}_i; \theta^{t-1})")
+
+
+def test_a_renamed_free_index_still_fails_a_wrong_row():
+    assert holds(r"\hat{z}_{jk} = p(z = k|\bm{x}_j; \theta)") is False
+
+
+def test_a_braced_product_under_log_is_read_as_the_next_factor_only():
+    assert holds(r"\log {p(\bm{x}_1; \theta) p(\bm{x}_2; \theta)} = \log p(\bm{x}_1; \theta) + "
+                 r"\log p(\bm{x}_2; \theta)") is False
+
+
 def test_column_vectors_are_equal_entry_by_entry():
     assert holds(r"\begin{pmatrix} 1 \\ 2 \end{pmatrix} = \begin{bmatrix} \frac{2}{2} \\ 1 + 1 \end{bmatrix}")
     assert holds(r"\begin{pmatrix} 1 \\ 2 \end{pmatrix} = \begin{pmatrix} 1 \\ 3 \end{pmatrix}") is False

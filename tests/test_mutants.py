@@ -50,7 +50,12 @@ def test_an_equality_is_not_weakened_into_a_bound():
 
 def test_log_of_a_ratio_is_rewritten_as_a_difference():
     (rewrite,) = _operators(r"\log \frac{a}{b}", "rewrite")["log(a/b) → log a − log b"]
-    assert rewrite == r"\left(\log {a} - \log {b}\right)"
+    assert rewrite == r"\left(\log \left(a\right) - \log \left(b\right)\right)"
+
+
+def test_log_of_a_ratio_of_products_keeps_each_product_under_its_log():
+    (rewrite,) = _operators(r"\log \frac{a b}{c}", "rewrite")["log(a/b) → log a − log b"]
+    assert rewrite == r"\left(\log \left(a b\right) - \log \left(c\right)\right)"
 
 
 def test_a_summation_index_is_renamed_everywhere():
@@ -60,6 +65,43 @@ def test_a_summation_index_is_renamed_everywhere():
 
 def test_words_in_text_are_not_edited():
     assert all("KL" in v.latex for v in variants(r"\text{KL}(p \| q) + 1"))
+
+
+CONTINUED = """---
+title: "T"
+notation: dar-5-5
+---
+
+<slide-section>
+## T
+
+<slide-derivation id="continued">
+
+$$
+\\begin{align*}
+Q(\\theta, \\hat{\\theta})
+&\\Leftrightarrow \\sum_{i=1}^N \\int_{\\bm{z}} p(\\bm{z}|\\bm{x}_i; \\hat{\\theta})
+\\log \\frac{p(\\bm{x}_i, \\bm{z}; \\theta)}{p(\\bm{z}|\\bm{x}_i; \\hat{\\theta})} \\mathrm{d} \\bm{z} \\\\
+&= \\sum_{i=1}^N \\int_{\\bm{z}} p(\\bm{z}|\\bm{x}_i; \\hat{\\theta})
+\\log \\frac{p(\\bm{z}| \\bm{x}_i; \\theta) p(\\bm{x}_i; \\theta)}{p(\\bm{z}|\\bm{x}_i; \\hat{\\theta})} \\mathrm{d} \\bm{z} \\\\
+&= \\sum_{i=1}^N \\Big\\{\\log p(\\bm{x}_i; \\theta) - \\text{KL}(p(\\bm{z}|\\bm{x}_i; \\hat{\\theta}) \\| p(\\bm{z}|\\bm{x}_i; \\theta)) \\Big\\}
+\\end{align*}
+$$
+
+</slide-derivation>
+</slide-section>
+"""
+
+
+def _score_of(text: str) -> dict:
+    report = Report()
+    deck = parse_deck(read_deck("slides/T.md", "t", text, report), report)
+    return score_deck(deck, evaluate_deck(deck, EvaluationCache(Cache(None)), report), quiet=True)
+
+
+def test_a_rewrite_of_a_row_after_a_continued_row_is_read_with_the_rows_before_it():
+    score = _score_of(CONTINUED)
+    assert score["rewrites"] > 0 and score["rejected"] == []
 
 
 @pytest.fixture(scope="module")
@@ -72,13 +114,13 @@ def dar_score():
 @pytest.mark.slow
 def test_dar_5_5_catches_most_generated_wrong_variants(dar_score):
     assert dar_score["wrong"] >= 500
-    assert dar_score["caught"] / dar_score["wrong"] >= 0.90  # measured; the target is 0.98 (README)
+    assert dar_score["caught"] / dar_score["wrong"] >= 0.96  # measured 0.963; the target is 0.98 (README)
 
 
 @pytest.mark.slow
 def test_dar_5_5_accepts_most_generated_rewrites(dar_score):
     assert dar_score["rewrites"] >= 100
-    assert dar_score["accepted"] / dar_score["rewrites"] >= 0.80  # measured; the target is 0.95 (README)
+    assert dar_score["accepted"] / dar_score["rewrites"] >= 0.99  # measured 1.0; the target is 0.95 (README)
 
 
 @pytest.mark.slow
