@@ -233,6 +233,7 @@ def open_cache(opts: Options) -> Cache:
 def build(opts: Options, renderer=None, cache: Cache | None = None) -> BuildResult:
     start = time.perf_counter()
     report = Report(strict=opts.strict)
+    _check_cache_place(opts)
     if opts.write:
         site.check_owned(opts.out_dir, _read_folders(opts))  # refuse a wrong --out before any work
     modules = assets.ensure_node_modules(opts.root, quiet=opts.quiet)
@@ -589,6 +590,16 @@ def _stat_files(out_dir: Path) -> dict[str, list[int]]:
 def _handouts_stored(cache: Cache) -> list[str]:
     """The printed handouts in the cache: printing one changes the site even when no deck changed."""
     return cache.stored("pdf")
+
+
+def _check_cache_place(opts: Options) -> None:
+    """The cache writes and evicts files of its own: never among the decks, never over the project."""
+    cache, slides, root = opts.cache_dir.resolve(), opts.slides_dir.resolve(), opts.root.resolve()
+    for folder, what in ((slides, "the slides"), (root, "the project")):
+        if cache == folder or folder.is_relative_to(cache) or (folder == slides and cache.is_relative_to(slides)):
+            where = "is" if cache == folder else "holds" if folder.is_relative_to(cache) else "is inside"
+            raise BuildError(f"refusing to keep the cache in {opts.cache_dir}: it {where} {what} ({folder}); "
+                             "nothing was written\n    hint: choose a folder of its own, e.g. --cache .cache")
 
 
 def _read_folders(opts: Options) -> list[Path]:

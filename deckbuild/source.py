@@ -210,7 +210,8 @@ def _is_date(value: str) -> bool:
 
 
 def read_deck(path: str, slug: str, text: str, report: Report) -> DeckSource:
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n")  # a byte-order mark is how some editors save UTF-8
+    # A byte-order mark is how some editors save UTF-8; a lone CR ends a line in files from old Mac editors.
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     code = code_regions(text)
     meta, pos = _front_matter(path, text, report)
     slides: list[RawSlide] = []

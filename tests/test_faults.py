@@ -310,6 +310,23 @@ def test_slides_naming_a_file_says_it_names_a_folder(tmp_path):
     assert proc.returncode == 1 and f"--slides {deck} is a file: it names the folder that holds the decks" in proc.stderr
 
 
+@pytest.mark.parametrize("cache", ["slides", "slides/.cache", "."])
+def test_a_cache_among_the_decks_or_over_them_is_refused_before_anything_is_written(tmp_path, cache):
+    write_deck(tmp_path / "slides", "d.md", GOOD)
+    before = snapshot(tmp_path)
+    proc = run_cli("--slides", "slides", "--out", "_site", "--cache", cache, cwd=tmp_path)
+    no_traceback(proc)
+    assert proc.returncode == 1 and f"error: refusing to keep the cache in {cache}: it " in proc.stderr
+    assert snapshot(tmp_path) == before
+
+
+def test_a_deck_with_old_mac_line_endings_reads_as_lines(tmp_path):
+    (tmp_path / "slides").mkdir()
+    (tmp_path / "slides" / "d.md").write_bytes(b'---\rtitle: "T"\r---\r\r<slide-section>\r## One\r\rText $x^$.\r</slide-section>\r')
+    proc = _decks_cli(tmp_path)
+    assert proc.returncode == 1 and "d.md:8:" in proc.stderr, "the broken formula is found on its own line"
+
+
 def test_a_read_only_output_disk_is_one_line(tmp_path):
     write_deck(tmp_path / "slides", "d.md", GOOD)
     proc = run_cli("--slides", str(tmp_path / "slides"), "--out", "/proc/deckbuild-site", "--cache", str(tmp_path / "c"))
