@@ -301,6 +301,30 @@ class Dots(Node):
 
 
 @dataclass(frozen=True)
+class Stack(Node):
+    """[a, b, \\ldots, c]: vectors listed in brackets (a sequence X = [x_0, …, x_{n-1}]), Dots standing
+    for an index that runs between its neighbours. Whether they are rows or columns the brackets
+    do not say, so only a statement of its shape (X ∈ ℝ^{n×d}) can use it."""
+
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Label(Node):
+    """\\textcircled{3}: the name of an item on the slide (a task, a step), not a quantity."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Words(Node):
+    """What a formula says in words rather than as a relation between quantities (a ranking of
+    labels, a labelled arrow to text): recorded with the reason, never checked."""
+
+    said: str
+
+
+@dataclass(frozen=True)
 class Matrix(Node):
     """An array of cells (any environment but align), possibly with Dots standing for a pattern."""
 

@@ -14,10 +14,10 @@ from dataclasses import replace
 
 from .api import FormulaEvaluation, RowEvaluation, _summary
 from .errors import NotEvaluable
-from .expr import Chain, Node, Range
+from .expr import Chain, Node, Range, Words
 from .katex import KatexError, shared_parser
 from .lineval import Definition, Link, as_definition, check, definitions_in
-from .linnotation import LinearNotation
+from .linnotation import LinearNotation, spelled
 from .syntax import BARS
 
 ROW_PREFIX, ROW_SUFFIX = "\\begin{aligned}", "\\end{aligned}"
@@ -64,6 +64,9 @@ def _rows_or_none(nt: LinearNotation, tree) -> list:
 
 def evaluate_formula(latex: str, nt: LinearNotation, *, macros: dict | None = None, slide: str | None = None,
                      context: Sequence[str] = ()) -> FormulaEvaluation:
+    if spelled(latex) in nt.scope(slide).conditions:
+        return FormulaEvaluation(None, "a condition the slide assumes (listed under 'conditions' in the notation "
+                                 f"{nt.name}): not a claim, not checked")
     (tree,) = shared_parser().parse([latex], macros)
     if isinstance(tree, KatexError):
         return FormulaEvaluation(None, f"KaTeX: {tree}", tree.construct, tree.pos)
@@ -138,6 +141,9 @@ class _Rows:
     def _row(self, index: int, statements: list[Node], last: Node | None, expected: str | None):
         links, defined, notes, ranges = [], [], [], []
         for stmt in statements:
+            if isinstance(stmt, Words):  # a ranking of labels, an arrow to words: said, not claimed
+                notes.append(stmt.said)
+                continue
             if isinstance(stmt, Range):
                 if stmt.forall:
                     ranges.append(stmt)

@@ -24,10 +24,11 @@ import numpy as np
 from . import linalg as la
 from . import limits
 from .errors import NotEvaluable
-from .expr import (Add, Chain, Div, Dots, Expect, Func, Hadamard, Index, Inner, Labelled, Matrix, Mul, Neg, Node,
-                   Norm, Num, Optimum, Pow, Range, Sum, Sym, Vector, free_symbols, key)
+from .expr import (Add, Chain, Div, Dots, Expect, Func, Hadamard, Index, Inner, Label, Labelled, Matrix, Mul, Neg,
+                   Node, Norm, Num, Optimum, Pow, Range, Stack, Sum, Sym, Vector, Words, free_symbols, key)
 from .linnotation import LinearNotation, Scope
 from .randomvars import RandomVector, Uncertain, expectation, linear, parts
+from .syntax import MARKS
 
 SEED = 20251218
 RTOL = 1e-8
@@ -181,6 +182,31 @@ class Walker:
             return _pattern_matrix(node, self, env)
         return la.block([[self._exact(c, env) for c in row] for row in node.cells])
 
+    def _stack(self, node: Stack, env):
+        raise NotEvaluable("a list [a, …, b]: write a matrix as \\begin{bmatrix}…\\end{bmatrix} (rows or columns?)",
+                           node.pos)
+
+    def stack_entries(self, node: Stack, env) -> list:
+        """The vectors a list [x_0, …, x_{n-1}, x_{n-1}] holds: the dots stand for the values of the one
+        index in which their neighbours differ, between the two."""
+        items, out = node.items, []
+        for k, item in enumerate(items):
+            if not isinstance(item, Dots):
+                out.append(item)
+                continue
+            if k == 0 or k == len(items) - 1 or isinstance(items[k - 1], Dots) or isinstance(items[k + 1], Dots):
+                raise NotEvaluable("dots in a list without an entry on each side", item.pos)
+            paths = _differences(items[k - 1], items[k + 1])
+            if len(paths) != 1:
+                raise NotEvaluable("dots between entries that differ in other than one index", item.pos)
+            path, first, last = paths[0]
+            lo, hi = (_int(self._exact(x, env), "an index of a list with dots") for x in (first, last))
+            out.extend(_put(items[k - 1], path, Num(float(v))) for v in range(lo + 1, hi))
+        return [self._exact(x, env) for x in out]
+
+    def _label(self, node: Label, env):
+        raise NotEvaluable(f"the label {node.text}: the name of an item on the slide, not a quantity", node.pos)
+
     def _sum(self, node: Sum, env):
         key = node.var.key()
         if node.lo is None:
@@ -232,7 +258,7 @@ class Walker:
 
     def _lookup(self, node: Sym, env):
         key, base = node.key(), node.base().key()
-        definition = self.inst.definitions.get(base)
+        definition = self.inst.definitions.get(defined_name(node))
         if definition is not None:
             bound = _match(definition.lhs, node, self, env)
             if bound is not None:
@@ -419,7 +445,7 @@ def _sub_parts(sub: Node, arity: int) -> list[Node]:
 
 def _match(pattern: Sym, used: Sym, walker: Walker, env) -> dict | None:
     """Bindings of the pattern's index letters (R_{i,θ} against R_{j-i,θ}: i -> j - i), or None."""
-    if pattern.sup is not None or used.sup is not None and used.sup != pattern.sup:
+    if used.sup != pattern.sup:  # θ^2 is a power of θ; X^* is its own definition
         return None
     if pattern.sub is None:
         return {} if used.sub is None else None
@@ -616,9 +642,9 @@ def _check_instance(link: Link, walker: Walker) -> tuple[Verdict, bool]:
     envs = list(_assignments(link, walker))
     mc = False
     for env in envs:
-        a, b = walker.ev(link.lhs, env), _rhs(link, walker, env)
         if link.rel == "in":
-            return b, False
+            return _rhs(link, walker, env), False
+        a, b = walker.ev(link.lhs, env), _rhs(link, walker, env)
         mc = mc or isinstance(a, Uncertain) or isinstance(b, Uncertain)
         tol = OPTIMUM_RTOL if _uses_optimum((link.lhs, link.rhs), walker.inst.definitions) else RTOL
         verdict = compare(a, b, link.rel, tol)
@@ -634,8 +660,8 @@ def _uses_optimum(nodes, definitions: dict[str, Definition], seen: frozenset = f
         for n in node.walk():
             if isinstance(n, Optimum):
                 return True
-            if isinstance(n, Sym) and n.base().key() in definitions and n.base().key() not in seen:
-                key = n.base().key()
+            if isinstance(n, Sym) and defined_name(n) in definitions and defined_name(n) not in seen:
+                key = defined_name(n)
                 if _uses_optimum((definitions[key].body,), definitions, seen | {key}):
                     return True
     return False
@@ -644,22 +670,42 @@ def _uses_optimum(nodes, definitions: dict[str, Definition], seen: frozenset = f
 def _rhs(link: Link, walker: Walker, env):
     if link.rel != "in":
         return walker.ev(link.rhs, env)
-    value = walker.ev(link.lhs, env)
     space = link.rhs
+    if isinstance(link.lhs, Stack):
+        return _stack_in(walker.stack_entries(link.lhs, env), space, walker, env)
+    value = walker.ev(link.lhs, env)
     if not (isinstance(space, Sym) and space.name in ("\\mathbb{R}", "\\mathbb{N}")):
         raise NotEvaluable("\\in a set other than \\mathbb{R}^{…} or \\mathbb{N}", link.rhs.pos)
     if space.name == "\\mathbb{N}":
         ok = la.is_scalar(value) and np.all(np.asarray(value) == np.round(value)) and \
             np.all(np.asarray(value) >= (1 if space.sub is not None else 0))
         return Verdict(bool(ok), f"{'is' if ok else 'is not'} a natural number")
-    dims = [] if space.sup is None else _sub_parts(space.sup, 2) if not isinstance(space.sup, Mul) else \
-        list(space.sup.factors)
-    want = [_int(walker.ev(d, env), "a dimension") for d in dims]
+    want = _space_dims(space, walker, env)
     got = [] if la.is_scalar(value) else list(value.shape[-2:])
     if len(want) == 1 and got and got[-1] == 1:
         got = got[:1]
     ok = got == want
     return Verdict(ok, f"shape {got or 'scalar'}" + ("" if ok else f", not {want or 'scalar'}"))
+
+
+def _space_dims(space: Sym, walker: Walker, env) -> list[int]:
+    dims = [] if space.sup is None else _sub_parts(space.sup, 2) if not isinstance(space.sup, Mul) else \
+        list(space.sup.factors)
+    return [_int(walker.ev(d, env), "a dimension") for d in dims]
+
+
+def _stack_in(entries: list, space: Node, walker: Walker, env) -> Verdict:
+    """[x_0, …, x_{n-1}] ∈ ℝ^{a×b}: as many entries as one side of the shape says, each a vector of the
+    other (rows or columns: the brackets do not say which)."""
+    if not (isinstance(space, Sym) and space.name == "\\mathbb{R}"):
+        raise NotEvaluable("a list in a set other than \\mathbb{R}^{…}", space.pos)
+    shapes = {la.shape(v) for v in entries}
+    if len(shapes) != 1 or any(la.is_scalar(v) or np.shape(v)[-1] != 1 for v in entries):
+        return Verdict(False, f"the entries are not vectors of one size ({', '.join(sorted(map(str, shapes)))})")
+    count, size = len(entries), int(np.shape(entries[0])[-2])
+    want = _space_dims(space, walker, env)
+    ok = want in ([count, size], [size, count])
+    return Verdict(ok, f"{count} vectors of {size}" + ("" if ok else f", not a {' × '.join(map(str, want))} matrix"))
 
 
 def _assignments(link: Link, walker: Walker):
@@ -748,7 +794,7 @@ def definitions_in(statements: list[Node], nt: LinearNotation, title: str | None
     for stmt in statements:
         d = as_definition(stmt, nt, title)
         if d is not None:
-            out.setdefault(d.lhs.base().key(), d)
+            out.setdefault(defined_name(d.lhs), d)
     return out
 
 
@@ -758,6 +804,16 @@ def as_definition(stmt: Node, nt: LinearNotation, title: str | None) -> Definiti
     if not (isinstance(stmt, Chain) and stmt.exprs[0] is not None and isinstance(stmt.exprs[0], Sym)):
         return None
     lhs = stmt.exprs[0]
-    if stmt.rels[0] not in ("=", ":=") or lhs.sup is not None or nt.knows(lhs, title):
+    if stmt.rels[0] not in ("=", ":=") or lhs.sup is not None and not _is_mark(lhs.sup) or nt.knows(lhs, title):
         return None
     return Definition(lhs, stmt.exprs[1])
+
+
+def _is_mark(script: Node) -> bool:
+    """X^*, x': a mark that names another symbol, not a power."""
+    return isinstance(script, Sym) and (script.name in MARKS or script.name in ("'", "\\prime")) and script.sub is None
+
+
+def defined_name(sym: Sym) -> str:
+    """The key a definition is found by: the letter with its accent and mark (X^* is not X), no subscript."""
+    return replace(sym.base(), sup=sym.sup).key() if sym.sup is not None and _is_mark(sym.sup) else sym.base().key()

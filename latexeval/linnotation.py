@@ -31,8 +31,8 @@ PROPERTIES = {
 DISTRIBUTIONS = ("gaussian", "zero-mean")
 KINDS = ("scalar", "integer", "vector", "matrix")
 SYMBOL_KEYS = set(KINDS) | {"properties", "index", "distribution", "mean", "covariance", "like", "log"}
-TOP_KEYS = {"vocabulary", "instances", "first-index", "sizes", "symbols", "indices", "abbreviations", "slides"}
-SCOPE_KEYS = {"symbols", "indices", "abbreviations"}
+SCOPE_KEYS = {"symbols", "indices", "abbreviations", "conditions"}
+TOP_KEYS = {"vocabulary", "instances", "first-index", "sizes", "slides"} | SCOPE_KEYS
 GUIDE = "docs/notations.md"
 
 
@@ -140,6 +140,7 @@ class Scope:
     families: dict[str, Symbol] = field(default_factory=dict)
     indices: dict[str, tuple[Bound, Bound]] = field(default_factory=dict)
     abbreviations: dict[str, tuple[Sym, Node]] = field(default_factory=dict)  # by base key
+    conditions: set[str] = field(default_factory=set)  # formulas the slides assume, as spelled (spaces aside)
 
 
 class LinearNotation:
@@ -249,8 +250,8 @@ class LinearNotation:
         return out
 
     def _scope(self, spec, below: Scope | None = None) -> Scope:
-        scope = Scope(dict(below.symbols), dict(below.families), dict(below.indices), dict(below.abbreviations)) \
-            if below else Scope()
+        scope = Scope(dict(below.symbols), dict(below.families), dict(below.indices), dict(below.abbreviations),
+                      set(below.conditions)) if below else Scope()
         indices = spec.get("indices") or _Map()
         self._need(isinstance(indices, dict), spec.lines.get("indices", 1), "'indices' should map index letters to "
                    "ranges", "indices:\n  i: {from: 0, to: 'L-1'}")
@@ -267,6 +268,17 @@ class LinearNotation:
             line = abbreviations.lines[latex]
             sym = self._sym(latex, line, "abbreviation")
             scope.abbreviations[sym.base().key()] = (sym, self.latex(body, line, f"the meaning of {latex!r}"))
+        conditions = spec.get("conditions") or []
+        line = spec.lines.get("conditions", 1)
+        self._need(isinstance(conditions, list) and all(isinstance(c, str) for c in conditions), line,
+                   "'conditions' should list the formulas a slide assumes, as LaTeX in quotes",
+                   "conditions:\n  - 'S_{n-1, j} \\approx S_{n, j}^*'")
+        for k, text in enumerate(conditions):
+            (tree,) = shared_parser().parse([text])
+            at = conditions.lines[k] if isinstance(conditions, _List) else line
+            self._need(not isinstance(tree, KatexError), at, f"KaTeX cannot read the condition {text!r}: {tree}",
+                       "write it as on the slide")
+            scope.conditions.add(spelled(text))
         return scope
 
     def _range(self, value, line: int, what: str) -> tuple[Bound, Bound]:
@@ -387,6 +399,11 @@ class LinearNotation:
                                 other.key)
             scope.symbols[sym.key] = Symbol(sym.key, other.kind, other.shape, other.range, other.log,
                                             other.properties, None, copy, sym.line)
+
+
+def spelled(latex: str) -> str:
+    """A formula's LaTeX with the spaces taken out: how a condition is found on its slide."""
+    return "".join(latex.split())
 
 
 def _arity(sub: Node | None) -> int:

@@ -16,8 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from .errors import NotEvaluable
-from .expr import (Add, Call, Chain, Div, Dots, Draw, EvalAt, Expect, Func, Hadamard, Index, Inner, Integral, Labelled,
-                   Matrix, Mul, Neg, Node, Norm, Num, Optimum, Placeholder, Pos, Pow, Range, Sum, Sym, Vector)
+from .expr import (Add, Call, Chain, Div, Dots, Draw, EvalAt, Expect, Func, Hadamard, Index, Inner, Integral, Label,
+                   Labelled, Matrix, Mul, Neg, Node, Norm, Num, Optimum, Placeholder, Pos, Pow, Range, Stack, Sum, Sym,
+                   Vector, Words)
 
 RELATIONS = {
     "=": "=", ":=": ":=", "\\le": "<=", "\\leq": "<=", "\\leqslant": "<=", "\\ge": ">=", "\\geq": ">=",
@@ -326,6 +327,8 @@ class Grammar:
         return [Operand(Sym(f"\\text{{{text}}}", pos=pos))]
 
     def _read_accent(self, node: dict) -> list:
+        if self.linear and node["label"] == "\\textcircled":  # ①: the name of an item, not a quantity
+            return [Operand(Label(_circled(_text_of(node["base"]).strip()), pos=position(node)))]
         base = self.read(node["base"])
         if len(base) != 1 or not isinstance(base[0], Operand) or not isinstance(base[0].node, Sym):
             raise NotEvaluable(f"{node['label']} over more than a letter", position(node))
@@ -398,8 +401,21 @@ class Grammar:
             lines = [[]]
             for node in nodes:
                 lines.append([]) if node["type"] == "cr" else lines[-1].append(node)
-            return [g for g in (self.group(self.read(line)) for line in lines) if g]
+            return [g for g in (self._line(line) for line in lines) if g]
         return [self.group(self.read(tree))]
+
+    def _line(self, nodes: list) -> list:
+        """A line's items; a labelled arrow to words (θ_i = b^{-2i/d} →^{b↑} long-context ability ↑)
+        ends what the line states as a relation: the rest is said in words (expr.Words)."""
+        arrow = next((k for k, n in enumerate(nodes) if n["type"] == "xArrow"), None)
+        if arrow is None or not any(n["type"] == "text" for n in nodes[arrow + 1:]):
+            return self.group(self.read(nodes))
+        head = self.group(self.read(nodes[:arrow])) if arrow else []
+        label, target = (" ".join(_text_of(n).replace("\\uparrow", " ↑").replace("\\downarrow", " ↓").split())
+                         for n in (nodes[arrow]["body"], nodes[arrow + 1:]))
+        said = Words(f"an arrow labelled '{label}' to the words '{target}': a statement in words, not a relation "
+                     "between quantities", pos=position(nodes[arrow]))
+        return head + ([Token("punct", ",", position(nodes[arrow]))] if head else []) + [Operand(said)]
 
     def statements(self, items: list) -> list[Node]:
         """What a row states: relation chains, split at top-level commas; a trailing '.' is prose."""
@@ -450,6 +466,10 @@ class Grammar:
         if isinstance(items[0], Token) and items[0].kind == "label":
             label = items[0]
             return Labelled(Sym(f"\\text{{{label.text}}}", pos=label.pos), self.expr(items[1:]), pos=label.pos)
+        if self.linear and _is_ranking(items):  # ③ < ① ≈ ④ < ②
+            ranking = " ".join(it.node.text if isinstance(it, Operand) else RANKED.get(it.text, it.text) for it in items)
+            return Words(f"a ranking of the labels {ranking}: names of items on the slide, not quantities",
+                         pos=_first_pos(items))
         segments, rels = [[]], []
         for k, item in enumerate(items):
             if isinstance(item, Token) and item.kind == "rel":
@@ -647,6 +667,9 @@ class Grammar:
     def _group_value(self, group: Group) -> Node:
         if self.linear and group.open in ("\\|", "|", "\\langle"):
             return self._power(self._linear_group(group), group)
+        if self.linear and group.open == "[" and group.close == "]" and group.sub is None and group.sup is None \
+                and len(_split(group.items, {","})[1]) > 1:
+            return Stack(tuple(self.expr(p) for p in _split(group.items, {","})[1]), pos=group.pos)
         if self.linear and group.open in ("[", "(") and len(_split(group.items, {","})[1]) > 1:
             raise NotEvaluable(f"a list {group.open}a, …, b{group.close}: write a matrix as \\begin{{bmatrix}}…"
                                "\\end{bmatrix} (rows or columns?)", group.pos)
@@ -718,6 +741,23 @@ def _relation(items: list, k: int, relations: dict[str, str] = RELATIONS) -> str
     if text not in relations:
         raise NotEvaluable(f"the relation {text}", items[k].pos)
     return relations[text]
+
+
+CIRCLED = {str(n): chr(0x2460 + n - 1) for n in range(1, 21)}
+
+
+RANKED = {"\\approx": "≈", "\\le": "≤", "\\leq": "≤", "\\ge": "≥", "\\geq": "≥", "\\sim": "∼"}
+
+
+def _is_ranking(items: list) -> bool:
+    """Labels (①, ②) with relations between them and nothing else."""
+    return len(items) >= 3 and len(items) % 2 == 1 and \
+        all(isinstance(it, Operand) and isinstance(it.node, Label) for it in items[0::2]) and \
+        all(isinstance(it, Token) and it.kind == "rel" for it in items[1::2])
+
+
+def _circled(text: str) -> str:
+    return CIRCLED.get(text, f"({text})")
 
 
 def _is_word(items: list) -> bool:

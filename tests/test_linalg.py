@@ -308,6 +308,114 @@ def test_prose_without_a_relation_states_nothing(basics):
 
 
 # --------------------------------------------------------------------------- #
+# what a slide states besides relations: lists, labels, arrows to words, assumed conditions
+
+SEQUENCES = r"""
+vocabulary: linear-algebra
+instances: 6
+sizes:
+  n: {from: 2, to: 6}
+  d: {from: 7, to: 9}
+indices:
+  i: [0, 'n']
+symbols:
+  '\bm{x}_i': {vector: d}
+slides:
+  'Theorem':
+    conditions:
+      - 'S_{n-1, j} \approx S_{n, j}^*'
+"""
+
+
+@pytest.fixture(scope="module")
+def sequences(tmp_path_factory):
+    path = tmp_path_factory.mktemp("notation") / "sequences.yaml"
+    path.write_text(SEQUENCES, encoding="utf-8")
+    return load_file(path)
+
+
+def test_a_list_of_n_vectors_of_d_is_an_n_by_d_matrix(sequences):
+    assert holds(r"[\bm{x}_0, \ldots, \bm{x}_{n-1}] \in \mathbb{R}^{n \times d}", sequences)
+
+
+def test_a_list_with_one_entry_more_is_not_n_by_d(sequences):
+    assert fails(r"[\bm{x}_0, \ldots, \bm{x}_{n-1}, \bm{x}_{n-1}] \in \mathbb{R}^{n \times d}", sequences)
+
+
+def test_a_list_with_one_entry_more_is_n_plus_one_by_d(sequences):
+    assert holds(r"[\bm{x}_0, \ldots, \bm{x}_{n-1}, \bm{x}_{n-1}] \in \mathbb{R}^{(n + 1) \times d}", sequences)
+
+
+def test_a_list_may_stand_for_its_columns(sequences):
+    assert holds(r"[\bm{x}_0, \ldots, \bm{x}_{n-1}] \in \mathbb{R}^{d \times n}", sequences)
+
+
+def test_a_list_of_the_wrong_dimension_fails(sequences):
+    assert fails(r"[\bm{x}_0, \ldots, \bm{x}_{n-1}] \in \mathbb{R}^{n \times n}", sequences)
+
+
+def test_a_list_that_defines_a_matrix_claims_its_shape(sequences):
+    result = evaluate_formula(r"X = [\bm{x}_0, \ldots, \bm{x}_{n-1}] \in \mathbb{R}^{n \times d}", sequences)
+    assert result.ok is True and "defines X" in result.detail
+
+
+def test_a_starred_definition_is_a_symbol_of_its_own(sequences):
+    assert holds(r"a = n, \quad a^* = n + 1, \quad a^* - a = 1", sequences)
+
+
+def test_a_starred_definition_does_not_replace_the_plain_one(sequences):
+    assert fails(r"a = n, \quad a^* = n + 1, \quad a^* - a = 0", sequences)
+
+
+def test_a_list_in_arithmetic_is_not_evaluable(sequences):
+    result = evaluate_formula(r"X = [\bm{x}_0, \bm{x}_1], \quad X^T X = X^T X", sequences)
+    assert result.ok is None and "rows or columns?" in result.not_evaluable
+
+
+def test_a_ranking_of_labels_states_no_relation_between_quantities(sequences):
+    result = evaluate_formula(r"\textcircled{\small 3} < \textcircled{\small 1} \approx \textcircled{\small 2}",
+                              sequences)
+    assert (result.ok, result.not_evaluable) == (None, None) and "a ranking of the labels ③ < ① ≈ ②" in result.detail
+
+
+def test_a_label_in_arithmetic_is_not_evaluable(sequences):
+    result = evaluate_formula(r"\textcircled{\small 1} + 1 = 2", sequences)
+    assert result.ok is None and "the label ①" in result.not_evaluable
+
+
+def test_an_arrow_to_words_after_a_definition_only_defines(sequences):
+    result = evaluate_formula(r"\theta_i = d^{-2i / n} \xrightarrow{d \uparrow} \text{long-context ability} \uparrow",
+                              sequences)
+    assert (result.ok, result.not_evaluable) == (None, None)
+    assert "defines \\theta_{i}" in result.detail and "an arrow labelled 'd ↑' to the words" in result.detail
+
+
+def test_an_arrow_after_a_false_relation_does_not_hide_it(sequences):
+    result = evaluate_formula(r"n + 1 = n \xrightarrow{n \uparrow} \text{more}", sequences)
+    assert result.ok is False
+
+
+def test_a_labelled_arrow_between_quantities_is_not_evaluable(sequences):
+    result = evaluate_formula(r"\bm{x}_0 = \bm{x}_0 \xrightarrow{n \to 0} \bm{x}_1", sequences)
+    assert result.ok is None and "an arrow with a label" in result.not_evaluable
+
+
+def test_a_condition_of_the_notation_is_assumed_on_its_slide(sequences):
+    result = evaluate_formula(r"S_{n-1,j}\approx S_{n, j}^*", sequences, slide="Theorem")
+    assert (result.ok, result.not_evaluable) == (None, None) and "a condition the slide assumes" in result.detail
+
+
+def test_a_condition_is_assumed_on_its_slide_only(sequences):
+    result = evaluate_formula(r"S_{n-1, j} \approx S_{n, j}^*", sequences, slide="Another")
+    assert result.ok is None and "\\approx" in result.not_evaluable
+
+
+def test_a_changed_condition_is_no_longer_assumed(sequences):
+    result = evaluate_formula(r"S_{n-1, j} \approx S_{n+1, j}^*", sequences, slide="Theorem")
+    assert result.ok is None and "\\approx" in result.not_evaluable
+
+
+# --------------------------------------------------------------------------- #
 # mistakes in a notation file: file:line: error, with a hint
 
 
@@ -422,6 +530,26 @@ def test_a_size_without_bounds_is_a_line_error(tmp_path):
           n: {from: 2}
         """)
     assert err.line == 3 and "size 'n'" in err.message
+
+
+def test_conditions_that_are_not_a_list_are_a_line_error(tmp_path):
+    err = notation_error(tmp_path, """\
+        vocabulary: linear-algebra
+        sizes: {n: 3}
+        conditions: 'a \\approx b'
+        """)
+    assert err.line == 3 and "'conditions' should list" in err.message
+
+
+def test_an_unreadable_condition_is_an_error_at_its_line(tmp_path):
+    err = notation_error(tmp_path, """\
+        vocabulary: linear-algebra
+        sizes: {n: 3}
+        conditions:
+          - 'a \\approx b'
+          - '\\frac{a'
+        """)
+    assert err.line == 5 and "KaTeX cannot read the condition" in err.message
 
 
 # --------------------------------------------------------------------------- #
