@@ -328,9 +328,12 @@ class Walker:
                 self.inst.values[slot] = sample[None] if symbol.kind == "vector" else sample[None, 0, :1].reshape(1)
                 return _Random(self.inst.randoms[slot], self.inst.values[slot], symbol.kind)
             mean = np.zeros((n, 1)) if dist.kind == "zero-mean" else \
-                self._column(dist.mean, n, env) if dist.mean is not None else rng.standard_normal((n, 1))
+                self._column(dist.mean, n, env, symbol.key) if dist.mean is not None else rng.standard_normal((n, 1))
             if dist.covariance is not None:
                 cov = la.as_matrix(self._exact(dist.covariance, env), n)
+                if not la.is_scalar(cov) and np.shape(cov)[-2:] != (n, n):
+                    raise NotEvaluable(f"the covariance of {symbol.key} in the notation is {la.shape(cov)}, not "
+                                       f"{n}×{n}: fix the notation", dist.covariance.pos)
                 cov = np.broadcast_to(np.asarray(cov, dtype=float).reshape(-1, n, n)[0], (n, n)) if n > 1 or \
                     np.ndim(cov) == 3 else np.asarray(cov, dtype=float).reshape(1, 1)
             else:  # any covariance: a random one for each instance
@@ -341,12 +344,13 @@ class Walker:
             self.inst.values[slot] = sample[None] if symbol.kind == "vector" else sample[None, 0, :1].reshape(1)
         return _Random(self.inst.randoms[slot], self.inst.values[slot], symbol.kind)
 
-    def _column(self, node: Node, n: int, env) -> np.ndarray:
+    def _column(self, node: Node, n: int, env, of: str) -> np.ndarray:
         v = self._exact(node, env)
         if la.is_scalar(v):
             return np.full((n, 1), float(v[0]))
-        if v.shape[-2:] != (n, 1):
-            raise la.ShapeError(f"a mean of {la.shape(v)} for a vector of {n}")
+        if v.shape[-2:] != (n, 1):  # a mistake in the notation, not in the formula
+            raise NotEvaluable(f"the mean of {of} in the notation is {la.shape(v)}, not a vector of {n}: "
+                               "fix the notation", node.pos)
         return v[0]
 
     # ----------------------------------------------------------------- #

@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from .errors import NotEvaluable
-from .expr import Node, Num, Sym, Vector
+from .expr import Neg, Node, Num, Sym, Vector
 from .katex import KatexError, shared_parser
 from .syntax import Grammar
 
@@ -70,6 +70,8 @@ def _located(node: yaml.Node):
         out.line, out.lines = node.start_mark.line + 1, {}
         for k, v in node.value:
             key = _located(k)
+            if key in out:
+                raise _Duplicate(key, out.lines[key], k.start_mark.line + 1)
             out[key] = _located(v)
             out.lines[key] = k.start_mark.line + 1
         return out
@@ -80,14 +82,23 @@ def _located(node: yaml.Node):
     return yaml.SafeLoader("").construct_object(node) if node.tag != "tag:yaml.org,2002:str" else node.value
 
 
+class _Duplicate(Exception):
+    def __init__(self, key, first: int, again: int):
+        super().__init__(key)
+        self.key, self.first, self.again = key, first, again
+
+
 def read_located(path: Path, shown: str):
     try:
         node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        return _located(node) if node is not None else _Map()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise NotationError(shown, mark.line + 1 if mark else 1, f"not valid YAML: {getattr(exc, 'problem', exc)}",
                             "LaTeX goes in single quotes: '\\bm{x}' (YAML leaves backslashes alone there)") from None
-    return _located(node) if node is not None else _Map()
+    except _Duplicate as dup:
+        raise NotationError(shown, dup.again, f"'{dup.key}' is given twice in one mapping (first on line {dup.first})",
+                            "keep one of them: the second would silently replace the first") from None
 
 
 # --------------------------------------------------------------------------- #
@@ -155,6 +166,7 @@ class LinearNotation:
         self.instances = self._int(spec, "instances", 8, 1, 200)
         self.first_index = self._int(spec, "first-index", 1, 0, 1)  # x_1 is x's first entry (0: x_0 is)
         self.sizes = self._sizes(spec.get("sizes") or _Map(), spec)
+        self._index_lines: dict[str, int] = {}
         self.top = self._scope(spec)
         self.scopes = {}
         slides = spec.get("slides") or _Map()
@@ -168,6 +180,7 @@ class LinearNotation:
             self.scopes[str(title)] = self._scope(scope, self.top)
         for scope in [self.top, *self.scopes.values()]:
             self._check_likes(scope)
+            self._letters_declared(scope)
 
     # --------------------------------------------------------------------- #
 
@@ -257,6 +270,7 @@ class LinearNotation:
                    "ranges", "indices:\n  i: {from: 0, to: 'L-1'}")
         for name, value in indices.items():
             key = self._sym(str(name), indices.lines[name], "index").key()
+            self._index_lines[f"index '{key}'"] = indices.lines[name]
             scope.indices[key] = self._range(value, indices.lines[name], f"index '{name}'")
         symbols = spec.get("symbols") or _Map()
         self._need(isinstance(symbols, dict), spec.lines.get("symbols", 1), "'symbols' should map LaTeX symbols "
@@ -264,6 +278,8 @@ class LinearNotation:
         for latex, value in symbols.items():
             self._symbol(scope, latex, value, symbols.lines[latex])
         abbreviations = spec.get("abbreviations") or _Map()
+        self._need(isinstance(abbreviations, dict), spec.lines.get("abbreviations", 1), "'abbreviations' should map "
+                   "what a slide writes to what it means", "abbreviations:\n  'R_{m}': 'R_{m, \\theta}'")
         for latex, body in abbreviations.items():
             line = abbreviations.lines[latex]
             sym = self._sym(latex, line, "abbreviation")
@@ -289,8 +305,24 @@ class LinearNotation:
             ok = isinstance(value, list) and len(value) == 2
         self._need(ok, line, f"{what} should be a range [LOW, HIGH] or {{from: LOW, to: HIGH}}",
                    "bounds are numbers or LaTeX in the sizes: [0, 'L-1']")
-        return Bound(self.latex(value[0], line, f"the low end of {what}")), \
-            Bound(self.latex(value[1], line, f"the high end of {what}"))
+        lo, hi = (self.latex(v, line, f"the {end} end of {what}") for v, end in zip(value, ("low", "high")))
+        if isinstance(lo, Num) and isinstance(hi, Num) and lo.value > hi.value:
+            self._fail(line, f"{what} runs from {lo.value:g} down to {hi.value:g}",
+                       "write the low end first: [LOW, HIGH]")
+        return Bound(lo), Bound(hi)
+
+    def _letters_declared(self, scope: Scope) -> None:
+        """Every letter in a bound of an index or a range of a symbol is a size or a declared symbol."""
+        known = set(self.sizes) | set(scope.symbols) | set(scope.indices) | {"\\pi"}
+        ranged = [(f"index '{k}'", b, None) for k, b in scope.indices.items()] + \
+            [(f"the range of {s.key!r}", s.range, s.line) for s in scope.symbols.values() if s.range]
+        for what, bounds, line in ranged:
+            for bound in bounds:
+                unknown = [x.key() for x in bound.node.walk() if isinstance(x, Sym) and x.key() not in known]
+                self._need(not unknown, line or self._index_lines.get(what, 1),
+                           f"{what}: '{unknown[0] if unknown else ''}' is not a declared size or symbol",
+                           f"declare it under sizes ({unknown[0] if unknown else 'n'}: {{from: 2, to: 6}}) or write "
+                           "a number")
 
     def _symbol(self, scope: Scope, latex, value, line: int) -> None:
         sym = self._sym(latex, line, "symbol")
@@ -325,6 +357,9 @@ class LinearNotation:
         else:
             raw = value[kind]
             rng = self._range(raw, line, f"the range of {latex!r}")
+            self._need(not value.get("log") or not isinstance(rng[0].node, Num) or rng[0].node.value > 0, line,
+                       f"symbol {latex!r}: a log-uniform range starts above 0",
+                       f"'{latex}': {{scalar: [1, 100], log: true}}")
         props = value.get("properties") or []
         self._need(isinstance(props, list), line, f"symbol {latex!r}: 'properties' should be a list",
                    "properties: [symmetric, positive-definite]")
@@ -364,6 +399,8 @@ class LinearNotation:
         if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 1:
             return Num(float(raw))
         node = self.latex(str(raw), line, f"a dimension of {latex!r}")
+        self._need(not isinstance(node, (Num, Neg)), line, f"symbol {latex!r}: bad shape: a dimension is a size "
+                   f"or a whole number from 1, not {raw!r}", "{vector: d} with d under sizes, or {vector: 3}")
         unknown = [s.key() for s in node.walk() if isinstance(s, Sym) and s.key() not in self.sizes]
         self._need(not unknown, line, f"symbol {latex!r}: bad shape: '{raw}' is not a declared size",
                    f"declare it under sizes (sizes: {{{unknown[0] if unknown else raw}: {{from: 2, to: 6}}}}), "

@@ -467,7 +467,8 @@ class Grammar:
             label = items[0]
             return Labelled(Sym(f"\\text{{{label.text}}}", pos=label.pos), self.expr(items[1:]), pos=label.pos)
         if self.linear and _is_ranking(items):  # ③ < ① ≈ ④ < ②
-            ranking = " ".join(it.node.text if isinstance(it, Operand) else RANKED.get(it.text, it.text) for it in items)
+            ranking = " ".join(it.node.text if isinstance(it, Operand) else RANKED.get(it.text, it.text)
+                               for it in items)
             return Words(f"a ranking of the labels {ranking}: names of items on the slide, not quantities",
                          pos=_first_pos(items))
         segments, rels = [[]], []

@@ -375,7 +375,8 @@ def test_a_list_in_arithmetic_is_not_evaluable(sequences):
 def test_a_ranking_of_labels_states_no_relation_between_quantities(sequences):
     result = evaluate_formula(r"\textcircled{\small 3} < \textcircled{\small 1} \approx \textcircled{\small 2}",
                               sequences)
-    assert (result.ok, result.not_evaluable) == (None, None) and "a ranking of the labels ③ < ① ≈ ②" in result.detail
+    assert (result.ok, result.not_evaluable) == (None, None)
+    assert "a ranking of the labels ③ < ① ≈ ②" in result.detail
 
 
 def test_a_label_in_arithmetic_is_not_evaluable(sequences):
@@ -530,6 +531,80 @@ def test_a_size_without_bounds_is_a_line_error(tmp_path):
           n: {from: 2}
         """)
     assert err.line == 3 and "size 'n'" in err.message
+
+
+def test_a_symbol_given_twice_is_an_error_at_the_second(tmp_path):
+    err = notation_error(tmp_path, """\
+        vocabulary: linear-algebra
+        sizes: {n: 3}
+        symbols:
+          x: {vector: n}
+          x: {matrix: n}
+        """)
+    assert err.line == 5 and "'x' is given twice" in err.message and "line 4" in err.message
+
+
+def test_abbreviations_that_are_not_a_mapping_are_a_line_error(tmp_path):
+    err = notation_error(tmp_path, """\
+        vocabulary: linear-algebra
+        sizes: {n: 3}
+        abbreviations: ['R_m']
+        """)
+    assert err.line == 3 and "'abbreviations' should map" in err.message
+
+
+def test_a_dimension_of_zero_is_a_line_error(tmp_path):
+    err = notation_error(tmp_path, """\
+        vocabulary: linear-algebra
+        sizes: {n: 3}
+        symbols:
+          x: {vector: 0}
+        """)
+    assert err.line == 4 and "a whole number from 1" in err.message
+
+
+def test_a_range_written_high_to_low_is_a_line_error(tmp_path):
+    err = notation_error(tmp_path, """\
+        vocabulary: linear-algebra
+        symbols:
+          a: {scalar: [2, 1]}
+        """)
+    assert err.line == 3 and "runs from 2 down to 1" in err.message
+
+
+def test_a_log_uniform_range_from_zero_is_a_line_error(tmp_path):
+    err = notation_error(tmp_path, """\
+        vocabulary: linear-algebra
+        symbols:
+          b: {scalar: [0, 100], log: true}
+        """)
+    assert err.line == 3 and "log-uniform range starts above 0" in err.message
+
+
+def test_an_undeclared_letter_in_an_index_bound_is_a_line_error(tmp_path):
+    err = notation_error(tmp_path, """\
+        vocabulary: linear-algebra
+        sizes: {n: 3}
+        indices:
+          i: [0, 'm - 1']
+        """)
+    assert err.line == 4 and "index 'i': 'm' is not a declared size" in err.message
+
+
+def test_a_mean_of_the_wrong_size_blames_the_notation_not_the_formula(tmp_path):
+    path = tmp_path / "means.yaml"
+    path.write_text("vocabulary: linear-algebra\nsizes: {n: 3, d: 2}\nsymbols:\n  y: {vector: d}\n"
+                    "  x: {vector: n, distribution: gaussian, mean: 'y'}\n", encoding="utf-8")
+    result = evaluate_formula(r"\mathbb{E}[\bm{x}] = \mathbb{E}[\bm{x}]", load_file(path))
+    assert result.ok is None and "the mean of x in the notation" in result.not_evaluable
+
+
+def test_a_covariance_of_the_wrong_size_blames_the_notation(tmp_path):
+    path = tmp_path / "covariances.yaml"
+    path.write_text("vocabulary: linear-algebra\nsizes: {n: 3, d: 2}\nsymbols:\n  B: {matrix: d}\n"
+                    "  x: {vector: n, distribution: gaussian, covariance: 'B'}\n", encoding="utf-8")
+    result = evaluate_formula(r"\mathbb{E}[\bm{x}] = \mathbb{E}[\bm{x}]", load_file(path))
+    assert result.ok is None and "the covariance of x in the notation" in result.not_evaluable
 
 
 def test_conditions_that_are_not_a_list_are_a_line_error(tmp_path):
