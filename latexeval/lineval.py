@@ -68,6 +68,8 @@ class Instance:
             self.sizes[key] = int(self.rng.choice(values))
         self.values: dict[tuple, object] = {}
         self.randoms: dict[tuple, RandomVector] = {}
+        self.patterns: dict[tuple, object] = {}  # matrices with dots, by the values of the letters they use
+        self.letters: dict[int, tuple[Node, frozenset[str]]] = {}
 
     def describe(self) -> str:
         return ", ".join(f"{k}={v}" for k, v in self.sizes.items())
@@ -179,7 +181,12 @@ class Walker:
 
     def _matrix(self, node: Matrix, env):
         if any(isinstance(c, Dots) for row in node.cells for c in row):
-            return _pattern_matrix(node, self, env)
+            key = self._pattern_key(node, env)  # R_{i,θ} is the same matrix for every j of an (i, j) sweep
+            if key is None:
+                return _pattern_matrix(node, self, env)
+            if key not in self.inst.patterns:
+                self.inst.patterns[key] = _pattern_matrix(node, self, env)
+            return self.inst.patterns[key]
         return la.block([[self._exact(c, env) for c in row] for row in node.cells])
 
     def _stack(self, node: Stack, env):
@@ -206,6 +213,32 @@ class Walker:
 
     def _label(self, node: Label, env):
         raise NotEvaluable(f"the label {node.text}: the name of an item on the slide, not a quantity", node.pos)
+
+    def _pattern_key(self, node: Matrix, env) -> tuple | None:
+        """The matrix and the values of every letter it can depend on (its own, and those of the slide
+        definitions and abbreviations it uses), when these are plain numbers (not samples)."""
+        known = self.inst.letters.get(id(node))
+        if known is None or known[0] is not node:
+            known = self.inst.letters[id(node)] = (node, frozenset(self._letters(node, set())))
+        values = []
+        for k in sorted(known[1] & set(env)):
+            v = env[k]
+            if not isinstance(v, np.ndarray) or v.size != 1:
+                return None
+            values.append((k, float(v.reshape(-1)[0])))
+        return id(node), tuple(values)
+
+    def _letters(self, node: Node, seen: set[str]) -> set[str]:
+        out = set(free_symbols(node))
+        for n in node.walk():
+            if not isinstance(n, Sym):
+                continue
+            for name, body in ((defined_name(n), self.inst.definitions.get(defined_name(n))),
+                               (n.base().key(), self.scope.abbreviations.get(n.base().key()))):
+                if body is not None and name not in seen:
+                    seen.add(name)
+                    out |= self._letters(body.body if isinstance(body, Definition) else body[1], seen)
+        return out
 
     def _sum(self, node: Sum, env):
         key = node.var.key()
@@ -615,13 +648,14 @@ def check(link: Link, nt: LinearNotation, scope: Scope, definitions: dict[str, D
         raise NotEvaluable(f"the relation {link.rel} between vectors and matrices", link.lhs.pos)
     needs_mc = False
     details, undecided = [], None
+    tol = OPTIMUM_RTOL if _uses_optimum((link.lhs, link.rhs), definitions) else RTOL
     count = nt.instances
     k = 0
     while k < count:
         inst = Instance(nt, scope, definitions, k)
         walker = Walker(inst)
         try:
-            verdict, mc = _check_instance(link, walker)
+            verdict, mc = _check_instance(link, walker, tol)
         except la.ShapeError as exc:
             return Verdict(False, f"undefined as written: {exc} ({inst.describe()})")
         if mc and not needs_mc:
@@ -642,7 +676,7 @@ def _has_expect(link: Link) -> bool:
     return any(isinstance(n, Expect) for side in (link.lhs, link.rhs) for n in side.walk())
 
 
-def _check_instance(link: Link, walker: Walker) -> tuple[Verdict, bool]:
+def _check_instance(link: Link, walker: Walker, tol: float) -> tuple[Verdict, bool]:
     envs = list(_assignments(link, walker))
     mc = False
     for env in envs:
@@ -650,7 +684,6 @@ def _check_instance(link: Link, walker: Walker) -> tuple[Verdict, bool]:
             return _rhs(link, walker, env), False
         a, b = walker.ev(link.lhs, env), _rhs(link, walker, env)
         mc = mc or isinstance(a, Uncertain) or isinstance(b, Uncertain)
-        tol = OPTIMUM_RTOL if _uses_optimum((link.lhs, link.rhs), walker.inst.definitions) else RTOL
         verdict = compare(a, b, link.rel, tol)
         if verdict.ok is not True:
             where = ", ".join(f"{k}={_int(v, k)}" for k, v in env.items() if la.is_scalar(v) and np.size(v) == 1)
