@@ -315,6 +315,9 @@ class Label(Node):
 
     text: str
 
+    def key(self) -> str:
+        return self.text
+
 
 @dataclass(frozen=True)
 class Words(Node):

@@ -26,7 +26,7 @@ from . import limits
 from .errors import NotEvaluable
 from .expr import (Add, Chain, Div, Dots, Expect, Func, Hadamard, Index, Inner, Label, Labelled, Matrix, Mul, Neg,
                    Node, Norm, Num, Optimum, Pow, Range, Stack, Sum, Sym, Vector, Words, free_symbols, key)
-from .linnotation import LinearNotation, Scope
+from .linnotation import LinearNotation, Scope, family_key
 from .randomvars import RandomVector, Uncertain, expectation, linear, parts
 from .syntax import MARKS
 
@@ -62,6 +62,7 @@ class Instance:
     def __init__(self, nt: LinearNotation, scope: Scope, definitions: dict[str, Definition], number: int):
         self.nt, self.scope, self.definitions = nt, scope, definitions
         self.rng = np.random.default_rng([SEED, zlib.crc32(nt.name.encode()), number])
+        self.number = number
         self.sizes = {}
         for key, size in nt.sizes.items():
             values = [v for v in range(size.lo, size.hi + 1) if not size.even or v % 2 == 0]
@@ -283,6 +284,10 @@ class Walker:
         found = self._lookup(node, env)
         if found is not None:
             return found
+        if isinstance(node.sup, Label) or isinstance(node.sup, Vector) and \
+                any(isinstance(p, Label) for p in node.sup.parts):
+            raise NotEvaluable(f"the symbol {key} (x^{{(L)}} names x at layer L, it is no power): declare it in "
+                               "the notation", node.pos)
         if node.sup is not None:  # θ^2, A^{-1}, W^k: a power of what the letter is
             return la.power(self._exact(replace(node, sup=None), env), self._exact(node.sup, env))
         if node.key() in self.scope.indices:
@@ -298,14 +303,19 @@ class Walker:
                 return self.ev(definition.body, {**env, **bound})
         if key in self.scope.symbols:
             return self._value(self.scope.symbols[key], (key,), env)
-        family = self.scope.families.get(base)
-        if family is not None and node.sub is not None and node.sup is None:
+        family = self.scope.families.get(family_key(node))
+        if family is not None and node.sub is not None:
             at = _int(self.ev(node.sub, env), f"the index of {key}")
             allowed = self.index_range(family.index, env)
             if at not in allowed:
                 raise NotEvaluable(f"{key} with index {at}, outside the range {allowed.start}..{allowed.stop - 1} "
                                    f"the notation gives {family.index}", node.pos)
-            return self._value(family, (base, at), env)
+            if family.kind == "attention":
+                outputs = self._attention(family, env)
+                if at >= len(outputs):
+                    raise NotEvaluable(f"{key}: position {at} of a sequence of {len(outputs)}", node.pos)
+                return outputs[at][None, :, None]
+            return self._value(family, (family_key(node), at), env)
         whole = self.scope.symbols.get(base)
         if whole is not None and whole.kind in ("vector", "matrix") and node.sub is not None and node.sup is None:
             return self.entry(self._value(whole, (base,), env), _sub_parts(node.sub, 2), env)  # p_i: an entry
@@ -326,6 +336,48 @@ class Walker:
         if slot not in self.inst.values:
             self.inst.values[slot] = self._draw(symbol, env)
         return self.inst.values[slot]
+
+    def _attention(self, symbol, env) -> np.ndarray:
+        """The outputs (one row per position) of `layers` layers of causal softmax attention without
+        positional encoding, h ← softmax(h W_Q (h W_K)^T / √d, causal) h W_V, on the rows of the sequence.
+        The weights are drawn once per instance and layer: every such symbol is the same network."""
+        slot = ("\\@attention", symbol.sequence.key(), symbol.layers.key())
+        if slot not in self.inst.values:
+            h = self._tokens(symbol.sequence, env)
+            n, d = h.shape
+            layers = _int(self.ev(symbol.layers, env), f"the layers of {symbol.key}")
+            for layer in range(layers):
+                wq, wk, wv = self._attention_weights(d, layer)
+                scores = (h @ wq.T) @ (h @ wk.T).T / np.sqrt(d)
+                scores = np.where(np.tril(np.ones((n, n), dtype=bool)), scores, -np.inf)
+                weights = np.exp(scores - scores.max(axis=1, keepdims=True))
+                h = (weights / weights.sum(axis=1, keepdims=True)) @ (h @ wv.T)
+            self.inst.values[slot] = h
+        return self.inst.values[slot]
+
+    def _attention_weights(self, d: int, layer: int):
+        """W_Q, W_K with entries N(0, 1/d) (the usual initialisation) and an orthogonal W_V, from a
+        stream of their own: the same network whatever the sequence and its length."""
+        slot = ("\\@attention-weights", d, layer)
+        if slot not in self.inst.values:
+            rng = np.random.default_rng([SEED, zlib.crc32(self.nt.name.encode()), self.inst.number, d, layer])
+            wv, _ = np.linalg.qr(rng.standard_normal((d, d)))  # orthogonal: the tokens stay bounded
+            wq, wk = (rng.standard_normal((d, d)) for _ in range(2))
+            self.inst.values[slot] = (wq, wk, wv)
+        return self.inst.values[slot]
+
+    def _tokens(self, sequence: Sym, env) -> np.ndarray:
+        """The rows of a declared matrix, or the vectors of the list a slide defines it as."""
+        definition = self.inst.definitions.get(defined_name(sequence))
+        if definition is not None and isinstance(definition.body, Stack):
+            entries = self.stack_entries(definition.body, env)
+            if any(la.is_scalar(e) or np.shape(e)[-1] != 1 or np.shape(e) != np.shape(entries[0]) for e in entries):
+                raise NotEvaluable(f"the tokens of {sequence.key()} are not vectors of one size", sequence.pos)
+            return np.stack([np.asarray(e, dtype=float)[0, :, 0] for e in entries])
+        value = self._exact(sequence, env)
+        if la.is_scalar(value) or isinstance(value, la.Eye):
+            raise NotEvaluable(f"the sequence {sequence.key()} of an attention output is not a matrix", sequence.pos)
+        return np.asarray(value, dtype=float)[0]
 
     def _dims(self, symbol, env) -> list[int]:
         return [_int(self.ev(d, env), f"a dimension of {symbol.key}") for d in symbol.shape]
@@ -646,6 +698,9 @@ def check(link: Link, nt: LinearNotation, scope: Scope, definitions: dict[str, D
     """The relation on every instance (and every value of a free index); raises NotEvaluable."""
     if link.rel in ("<=>", "->"):
         raise NotEvaluable(f"the relation {link.rel} between vectors and matrices", link.lhs.pos)
+    if scope.limit is not None and any(isinstance(n, Sym) and n.key() == scope.limit.small
+                                       for side in (link.lhs, link.rhs) for n in side.walk()):
+        return _check_limit(link, nt, scope, definitions)
     needs_mc = False
     details, undecided = [], None
     tol = OPTIMUM_RTOL if _uses_optimum((link.lhs, link.rhs), definitions) else RTOL
@@ -670,6 +725,54 @@ def check(link: Link, nt: LinearNotation, scope: Scope, definitions: dict[str, D
         return Verdict(None, f"undecided: {undecided}")
     how = "exact moments" if not needs_mc else "Monte Carlo"
     return Verdict(True, f"{link.rel} holds on {count} random instances ({how if _has_expect(link) else 'numpy'})")
+
+
+LIMIT_SIZES = (8, 32, 128, 512)
+LIMIT_INSTANCES = 4
+LIMIT_RATE = 0.25  # f → 0 is read as falling at least like n^{-1/4} at every step of LIMIT_SIZES
+LIMIT_ZERO = 1e-12
+
+
+def _check_limit(link: Link, nt: LinearNotation, scope: Scope, definitions: dict[str, Definition]) -> Verdict:
+    """'for large enough n, f ≤ ε under any ε' (f ≥ 0): f → 0 as n grows. f is computed at n = 8, 32,
+    128, 512 on a few instances; it holds when the mean is 0, or falls at every step at least like
+    n^{-1/4} (a level it settles at stops that), and fails otherwise, with the values. Evidence at four
+    sizes, not a proof of the limit."""
+    limit = scope.limit
+    small = link.rhs
+    if link.rel not in ("<=", "<") or not isinstance(small, Sym) or small.key() != limit.small or \
+            any(isinstance(n, Sym) and n.key() == limit.small for n in link.lhs.walk()):
+        raise NotEvaluable(f"{limit.small} stands for any small number on this slide: only 'f \\le {limit.small}' "
+                           f"is read (as f → 0 while {limit.large} grows)", link.lhs.pos)
+    means = []
+    for n in LIMIT_SIZES:
+        values = []
+        for k in range(min(nt.instances, LIMIT_INSTANCES)):
+            inst = Instance(nt, scope, definitions, k)
+            inst.sizes[limit.large] = n
+            walker = Walker(inst)
+            try:
+                for env in _assignments(link, walker):
+                    values.append(float(np.max(np.asarray(parts(walker.ev(link.lhs, env))[0], dtype=float))))
+            except la.ShapeError as exc:
+                return Verdict(False, f"undefined as written: {exc} ({inst.describe()})")
+        means.append(float(np.mean(values)))
+    shown = ", ".join(f"{v:.3g}" for v in means)
+    sizes = ", ".join(map(str, LIMIT_SIZES))
+    if not all(np.isfinite(means)) or min(means) < 0:
+        return Verdict(False, f"the left side is not a nonnegative number: {shown} at {limit.large} = {sizes}")
+    if max(means) <= LIMIT_ZERO:
+        return Verdict(True, f"holds as {limit.large} grows: the left side is 0 at {limit.large} = {sizes}")
+    steps = [np.log(a / b) / np.log(m / k) if a > 0 and b > 0 else (np.inf if b <= LIMIT_ZERO else -np.inf)
+             for a, b, k, m in zip(means, means[1:], LIMIT_SIZES, LIMIT_SIZES[1:])]
+    rate = min(steps)
+    falls = rate >= LIMIT_RATE
+    said = f"at {limit.large} = {sizes} the left side is {shown} (mean of {min(nt.instances, LIMIT_INSTANCES)} " \
+           f"instances; at its slowest step like {limit.large}^{-rate:.2g})"
+    if falls:
+        return Verdict(True, f"→ 0 as {limit.large} grows, so ≤ any {limit.small} for large enough {limit.large}: "
+                             + said)
+    return Verdict(False, f"does not fall to 0 as {limit.large} grows: " + said)
 
 
 def _has_expect(link: Link) -> bool:

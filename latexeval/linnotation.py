@@ -29,9 +29,9 @@ PROPERTIES = {
     "stochastic": "matrix", "unit-norm": "vector", "probability": "vector", "nonnegative": "any",
 }
 DISTRIBUTIONS = ("gaussian", "zero-mean")
-KINDS = ("scalar", "integer", "vector", "matrix")
-SYMBOL_KEYS = set(KINDS) | {"properties", "index", "distribution", "mean", "covariance", "like", "log"}
-SCOPE_KEYS = {"symbols", "indices", "abbreviations", "conditions"}
+KINDS = ("scalar", "integer", "vector", "matrix", "attention")
+SYMBOL_KEYS = set(KINDS) | {"properties", "index", "distribution", "mean", "covariance", "like", "log", "layers"}
+SCOPE_KEYS = {"symbols", "indices", "abbreviations", "conditions", "limit"}
 TOP_KEYS = {"vocabulary", "instances", "first-index", "sizes", "slides"} | SCOPE_KEYS
 GUIDE = "docs/notations.md"
 
@@ -131,6 +131,15 @@ class Distribution:
 
 
 @dataclass(frozen=True)
+class Limit:
+    """'for large enough n, f ≤ ε under any ε': f ≤ ε is claimed as f → 0 while the size n grows."""
+
+    large: str  # a size
+    small: str  # the symbol that stands for any positive number
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class Symbol:
     key: str
     kind: str  # scalar, integer, vector, matrix
@@ -141,6 +150,8 @@ class Symbol:
     index: str | None = None  # a family q_i: the letter, and its range in `indices`
     distribution: Distribution | None = None
     line: int = 0
+    sequence: Node | None = None  # attention: the matrix or list whose rows are the tokens
+    layers: Node | None = None  # attention: how many layers
 
 
 @dataclass
@@ -152,6 +163,7 @@ class Scope:
     indices: dict[str, tuple[Bound, Bound]] = field(default_factory=dict)
     abbreviations: dict[str, tuple[Sym, Node]] = field(default_factory=dict)  # by base key
     conditions: set[str] = field(default_factory=set)  # formulas the slides assume, as spelled (spaces aside)
+    limit: "Limit | None" = None  # "for large enough n … under any ε"
 
 
 class LinearNotation:
@@ -192,7 +204,7 @@ class LinearNotation:
         scope = self.scope(title)
         k = sym.key()
         return k in self.sizes or k in scope.indices or k in scope.symbols or \
-            (sym.sub is not None and sym.sup is None and sym.base().key() in scope.families) or \
+            (sym.sub is not None and family_key(sym) in scope.families) or \
             sym.base().key() in scope.abbreviations and \
             _arity(scope.abbreviations[sym.base().key()][0].sub) == _arity(sym.sub)
 
@@ -264,7 +276,7 @@ class LinearNotation:
 
     def _scope(self, spec, below: Scope | None = None) -> Scope:
         scope = Scope(dict(below.symbols), dict(below.families), dict(below.indices), dict(below.abbreviations),
-                      set(below.conditions)) if below else Scope()
+                      set(below.conditions), below.limit) if below else Scope()
         indices = spec.get("indices") or _Map()
         self._need(isinstance(indices, dict), spec.lines.get("indices", 1), "'indices' should map index letters to "
                    "ranges", "indices:\n  i: {from: 0, to: 'L-1'}")
@@ -295,7 +307,17 @@ class LinearNotation:
             self._need(not isinstance(tree, KatexError), at, f"KaTeX cannot read the condition {text!r}: {tree}",
                        "write it as on the slide")
             scope.conditions.add(spelled(text))
+        if "limit" in spec:
+            scope.limit = self._limit(spec["limit"], spec.lines.get("limit", 1))
         return scope
+
+    def _limit(self, value, line: int) -> Limit:
+        example = "limit: {large: n, small: '\\epsilon'}   # for large enough n, under any ε"
+        self._need(isinstance(value, dict) and set(value) == {"large", "small"}, line,
+                   "'limit' should name the size that grows and the symbol that stands for any small number", example)
+        large = self._sym(str(value["large"]), line, "the size of a limit").key()
+        self._need(large in self.sizes, line, f"limit: '{value['large']}' is not a declared size", example)
+        return Limit(large, self._sym(value["small"], line, "the small symbol of a limit").key(), line)
 
     def _range(self, value, line: int, what: str) -> tuple[Bound, Bound]:
         if isinstance(value, dict):
@@ -347,7 +369,16 @@ class LinearNotation:
         kind = kinds[0]
         shape: tuple[Node, ...] = ()
         rng = None
-        if kind in ("vector", "matrix"):
+        sequence = layers = None
+        self._need("layers" not in value or kind == "attention", line,
+                   f"symbol {latex!r}: 'layers' belongs to an attention output", "drop 'layers'")
+        if kind == "attention":
+            sequence = self._sym(value["attention"], line, f"the sequence of {latex!r}")
+            layers = self._dim(value.get("layers", 1), line, latex)
+            self._need(isinstance(sym.sub, Sym) and sym.sub.key() in scope.indices, line,
+                       f"symbol {latex!r}: an attention output is a family: its subscript is a declared index",
+                       "indices:\n  i: [0, 'n-1']\nsymbols:\n  '\\bm{x}_i^{(L)}': {attention: X, layers: 2}")
+        elif kind in ("vector", "matrix"):
             raw = value[kind]
             dims = raw if isinstance(raw, list) else [raw, raw] if kind == "matrix" else [raw]
             self._need(len(dims) == (1 if kind == "vector" else 2), line,
@@ -381,11 +412,11 @@ class LinearNotation:
                        "matrix is square", f"{{matrix: {_spell(shape[0])}}}")
         dist = self._distribution(value, line, latex, kind)
         # q_i with i a declared index is a family (q_0, q_1, …); W_Q is a name of its own
-        index = sym.sub.key() if isinstance(sym.sub, Sym) and sym.sub.key() in scope.indices and sym.sup is None \
-            else None
-        entry = Symbol(sym.key(), kind, shape, rng, bool(value.get("log")), tuple(props), index, dist, line)
+        index = sym.sub.key() if isinstance(sym.sub, Sym) and sym.sub.key() in scope.indices else None
+        entry = Symbol(sym.key(), kind, shape, rng, bool(value.get("log")), tuple(props), index, dist, line,
+                       sequence, layers)
         if index is not None:
-            scope.families[sym.base().key()] = entry
+            scope.families[family_key(sym)] = entry
         else:
             scope.symbols[sym.key()] = entry
 
@@ -436,6 +467,11 @@ class LinearNotation:
                                 other.key)
             scope.symbols[sym.key] = Symbol(sym.key, other.kind, other.shape, other.range, other.log,
                                             other.properties, None, copy, sym.line)
+
+
+def family_key(sym: Sym) -> str:
+    """q_i and x_i^{(L)} are families q and x^{(L)}: the letter with its accent and superscript."""
+    return Sym(sym.name, sym.accent, sup=sym.sup).key()
 
 
 def spelled(latex: str) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from .errors import NotEvaluable
 from .expr import (Add, Call, Chain, Div, Dots, Draw, EvalAt, Expect, Func, Hadamard, Index, Inner, Integral, Label,
                    Labelled, Matrix, Mul, Neg, Node, Norm, Num, Optimum, Placeholder, Pos, Pow, Range, Stack, Sum, Sym,
-                   Vector, Words)
+                   Vector, Words, key)
 
 RELATIONS = {
     "=": "=", ":=": ":=", "\\le": "<=", "\\leq": "<=", "\\leqslant": "<=", "\\ge": ">=", "\\geq": ">=",
@@ -236,6 +236,9 @@ class Grammar:
     def _attach(self, item, sub, sup, pos: Pos):
         if isinstance(item, Operand) and isinstance(item.node, Sym):
             sym = item.node
+            if self.linear and sup and not sub and isinstance(sym.sup, Sym) and sym.sup.name in MARKS:
+                # {x_n^*}^{(L)}: x^* decorated once more (its layer L), one symbol
+                return Operand(replace(sym, sup=Vector((sym.sup, self._layer_or_script(sup)), pos=pos)))
             if sub and sym.sub is not None or sup and sym.sup is not None:
                 raise NotEvaluable("a second sub- or superscript on one symbol", pos)
             sym = replace(sym, sub=self._script(sub) if sub else sym.sub)
@@ -249,10 +252,18 @@ class Grammar:
     def _superscript(self, base: Node, raw, pos: Pos, decorates: bool = False) -> Node:
         """x^T is the transpose; on a letter a script is a decoration (θ^t) or a power, decided when
         evaluated; on anything else it is a power."""
-        script = self._script(raw)
+        script = self._layer_or_script(raw) if decorates else self._script(raw)
         if isinstance(script, Sym) and script.key() in TRANSPOSE:
             return Func("transpose", base, pos=pos)
         return replace(base, sup=script) if decorates else Pow(base, script, pos=pos)
+
+    def _layer_or_script(self, raw) -> Node:
+        """x^{(L)} on a letter names it (the layer, the iterate): a label, never a power."""
+        body = raw.get("body") if isinstance(raw, dict) and raw.get("type") == "ordgroup" else None
+        if self.linear and body and len(body) >= 3 and _is_paren(body[0], "open", "(") and \
+                _is_paren(body[-1], "close", ")") and not any(_is_paren(n, "open", "(") for n in body[1:-1]):
+            return Label(f"({key(self._script(body[1:-1]))})", pos=position(raw))
+        return self._script(raw)
 
     def _script(self, raw) -> Node:
         items = self.group(self.read(raw))
@@ -748,6 +759,10 @@ CIRCLED = {str(n): chr(0x2460 + n - 1) for n in range(1, 21)}
 
 
 RANKED = {"\\approx": "≈", "\\le": "≤", "\\leq": "≤", "\\ge": "≥", "\\geq": "≥", "\\sim": "∼"}
+
+
+def _is_paren(node: dict, family: str, text: str) -> bool:
+    return node.get("type") == "atom" and node.get("family") == family and node.get("text") == text
 
 
 def _is_ranking(items: list) -> bool:

@@ -24,7 +24,7 @@ EXPECTED = {
     r"X^* = [\bm{x}_0": (True, "defines X^{*} (taken from the slide); in holds"),  # n + 1 of them
     r"S_{n-1, j} \approx": (None, "a condition the slide assumes"),  # assumption 2 of the theorem, approximate
     r"n \in \mathbb{N}_+": (True, "in holds"),  # the theorem's n, a size of the notation
-    r"\|\bm{x}_{n-1}^{(L)}": (None, "a second sub- or superscript"),  # layer-L outputs of a trained network
+    r"\|\bm{x}_{n-1}^{(L)}": (True, "→ 0 as n grows"),  # the theorem's conclusion, as a limit on a network
     r"\textcircled{\small 3} <": (None, "a ranking of the labels ③ < ① ≈ ④ < ②"),  # task difficulty: a figure
     r"A_{ij} = \frac{\exp(S_{ij})}{\sum_j \exp(S_{ij})}, \quad" "\nS_{ij} = \\textcolor{blue}{\\langle \\bm{q}_i, "
     r"\bm{k}_j \rangle} / \sqrt{d}.": (None, "defines A_{i j}, S_{i j}"),

@@ -324,7 +324,19 @@ slides:
   'Theorem':
     conditions:
       - 'S_{n-1, j} \approx S_{n, j}^*'
+  'Collapse':
+    symbols:
+      '\bm{x}_i': {vector: d, properties: [nonnegative]}
+      '\bm{x}_i^{(L)}': {attention: X, layers: 2}
+      '{\bm{x}_i^*}^{(L)}': {attention: 'X^*', layers: 2}
+    limit: {large: n, small: '\epsilon'}
 """
+REPEATED = [r"X = [\bm{x}_0, \ldots, \bm{x}_{n-1}]", r"X^* = [\bm{x}_0, \ldots, \bm{x}_{n-1}, \bm{x}_{n-1}]"]
+APPENDED = [REPEATED[0], r"X^* = [\bm{x}_0, \ldots, \bm{x}_{n-1}, \bm{x}_0]"]
+
+
+def collapse(latex: str, nt, context=REPEATED):
+    return evaluate_formula(latex, nt, slide="Collapse", context=context)
 
 
 @pytest.fixture(scope="module")
@@ -399,6 +411,42 @@ def test_an_arrow_after_a_false_relation_does_not_hide_it(sequences):
 def test_a_labelled_arrow_between_quantities_is_not_evaluable(sequences):
     result = evaluate_formula(r"\bm{x}_0 = \bm{x}_0 \xrightarrow{n \to 0} \bm{x}_1", sequences)
     assert result.ok is None and "an arrow with a label" in result.not_evaluable
+
+
+def test_a_repeated_last_token_leaves_the_last_representation_alike_for_large_n(sequences):
+    result = collapse(r"\|\bm{x}_{n-1}^{(L)} - {\bm{x}_{n}^{*}}^{(L)} \|_1 \le \epsilon", sequences)
+    assert result.ok is True and "→ 0 as n grows" in result.detail
+
+
+def test_a_different_appended_token_does_not_collapse(sequences):
+    result = collapse(r"\|\bm{x}_{n-1}^{(L)} - {\bm{x}_{n}^{*}}^{(L)} \|_1 \le \epsilon", sequences, APPENDED)
+    assert result.ok is False and "does not fall to 0" in result.detail
+
+
+def test_the_first_and_the_last_representation_stay_apart(sequences):
+    assert collapse(r"\|\bm{x}_{0}^{(L)} - {\bm{x}_{n}^{*}}^{(L)} \|_1 \le \epsilon", sequences).ok is False
+
+
+def test_a_representation_alone_does_not_fall_to_zero(sequences):
+    assert collapse(r"\|\bm{x}_{n-1}^{(L)}\|_1 \le \epsilon", sequences).ok is False
+
+
+def test_causal_attention_leaves_a_shared_prefix_alike_exactly(sequences):
+    assert collapse(r"\bm{x}_{n-1}^{(L)} = {\bm{x}_{n-1}^{*}}^{(L)}", sequences).ok is True
+
+
+def test_causal_attention_sees_the_appended_token_at_its_own_position_only(sequences):
+    assert collapse(r"\bm{x}_{n-1}^{(L)} = {\bm{x}_{n}^{*}}^{(L)}", sequences).ok is False
+
+
+def test_the_small_symbol_of_a_limit_is_read_only_as_a_bound(sequences):
+    result = collapse(r"\|\bm{x}_{n-1}^{(L)} - {\bm{x}_{n}^{*}}^{(L)} \|_1 \ge \epsilon", sequences)
+    assert result.ok is None and "only 'f \\le \\epsilon' is read" in result.not_evaluable
+
+
+def test_a_layer_superscript_is_a_name_not_a_power(sequences):
+    result = evaluate_formula(r"\|\bm{x}_{0}^{(L)}\|_1 = \|\bm{x}_{0}^{(L)}\|_1", sequences)
+    assert result.ok is None and "it is no power" in result.not_evaluable
 
 
 def test_a_condition_of_the_notation_is_assumed_on_its_slide(sequences):
@@ -605,6 +653,35 @@ def test_a_covariance_of_the_wrong_size_blames_the_notation(tmp_path):
                     "  x: {vector: n, distribution: gaussian, covariance: 'B'}\n", encoding="utf-8")
     result = evaluate_formula(r"\mathbb{E}[\bm{x}] = \mathbb{E}[\bm{x}]", load_file(path))
     assert result.ok is None and "the covariance of x in the notation" in result.not_evaluable
+
+
+def test_an_attention_output_without_an_index_is_a_line_error(tmp_path):
+    err = notation_error(tmp_path, """\
+        vocabulary: linear-algebra
+        sizes: {n: 3}
+        symbols:
+          '\\bm{y}^{(L)}': {attention: X}
+        """)
+    assert err.line == 4 and "an attention output is a family" in err.message
+
+
+def test_layers_of_something_else_than_attention_are_a_line_error(tmp_path):
+    err = notation_error(tmp_path, """\
+        vocabulary: linear-algebra
+        sizes: {n: 3}
+        symbols:
+          x: {vector: n, layers: 2}
+        """)
+    assert err.line == 4 and "'layers' belongs to an attention output" in err.message
+
+
+def test_a_limit_of_an_undeclared_size_is_a_line_error(tmp_path):
+    err = notation_error(tmp_path, """\
+        vocabulary: linear-algebra
+        sizes: {n: 3}
+        limit: {large: m, small: '\\epsilon'}
+        """)
+    assert err.line == 3 and "'m' is not a declared size" in err.message
 
 
 def test_conditions_that_are_not_a_list_are_a_line_error(tmp_path):
