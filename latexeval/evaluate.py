@@ -447,25 +447,35 @@ class Evaluator:
         given = [self.value(sym, env) for k, sym in free.items() if k != target and self.nt.parameter_family(k)]
         candidates = self.model.optima(family, [g for g in given if isinstance(g, ParamVal)])
         sign = 1 if node.kind in ("max", "argmax") else -1
+        unique = node.kind in ("argmax", "argmin")
         for candidate in candidates:
-            if self._certified(node.body, target, family, candidate, sign, env):
+            if self._certified(node.body, target, family, candidate, sign, env, unique):
                 if cacheable:
                     self.ctx.optima[cache] = candidate
                 return candidate
         raise NotEvaluable(f"{node.kind} over {node.vars[0].key()}: none of the model's closed-form optima "
                            f"({len(candidates)} tried) is one of this objective", node.pos)
 
-    def _certified(self, body: Node, target: str, family: str, candidate: dict, sign: int, env) -> bool:
-        """No move of any coordinate improves the objective: an optimum in the direction asked."""
+    def _certified(self, body: Node, target: str, family: str, candidate: dict, sign: int, env,
+                   unique: bool = False) -> bool:
+        """No move of any coordinate improves the objective: an optimum in the direction asked.
+
+        `unique` (an argmax stands for one point): some move must also make the objective worse, else
+        the objective does not depend on the variable and every point is a maximiser (argmax_θ Q(θ̂, θ^{t-1}))."""
         def at(values):
             return self._objective(body, {**env, target: ParamVal(family, values)})
 
         best = at(candidate)
         slack = SLACK * (1 + np.abs(best))
+        worse = np.zeros(best.shape, dtype=bool)
         for moved in self.model.moves(candidate, DELTA):
             gain = sign * (at(moved) - best)
             if not np.all(np.isfinite(gain)) or np.any(gain > slack):
                 return False
+            worse |= gain < -slack
+        if unique and not worse.all():
+            raise Undefined(f"an argmax over {target} of an objective that does not depend on {target}: "
+                            f"every value is a maximiser")
         return bool(np.all(np.isfinite(best)))
 
     def _objective(self, body: Node, env) -> np.ndarray:

@@ -656,6 +656,10 @@ class Grammar:
         variables = [self.expr(part) for part in _split(self.group(self.read(op.sub)), {","})[1]]
         if not all(isinstance(v, Sym) for v in variables):
             raise NotEvaluable(f"{op.kind} over something other than variables", op.pos)
+        names = [v.key() for v in variables]
+        twice = next((n for n in names if names.count(n) > 1), None)
+        if twice is not None:  # \max_{\theta, \theta}: a slip for another variable, never a claim to pass
+            raise NotEvaluable(f"{op.kind} over {twice} twice", op.pos)
         return Optimum(op.kind, tuple(variables), body, pos=op.pos)
 
     def _call(self, head: Sym, group: Group) -> Call:

@@ -484,6 +484,22 @@ def test_a_renamed_free_index_still_fails_a_wrong_row():
     assert holds(r"\hat{z}_{jk} = p(z = k|\bm{x}_j; \theta)") is False
 
 
+M_STEP = r"\begin{pmatrix} \alpha_k^t \\ \bm{\mu}_k^t \\ \bm{\Sigma}_k^t \end{pmatrix} = \underset{\theta}{\text{argmax}} \: "
+
+
+def test_an_argmax_stands_for_the_model_s_certified_optimum():
+    assert holds(M_STEP + r"Q(\theta, \theta^{t-1})", "gmm-em")
+
+
+def test_an_argmax_of_an_objective_that_does_not_depend_on_its_variable_fails():
+    result = formula(M_STEP + r"Q(\hat{\theta}, \theta^{t-1})", "gmm-em")
+    assert result.ok is False and "does not depend on" in result.detail
+
+
+def test_a_max_over_one_variable_twice_is_not_evaluable():
+    assert stuck(r"\max_{\theta, \theta} \text{ELBO}(\phi, \theta)") == "max over \\theta twice"
+
+
 def test_a_braced_product_under_log_is_read_as_the_next_factor_only():
     assert holds(r"\log {p(\bm{x}_1; \theta) p(\bm{x}_2; \theta)} = \log p(\bm{x}_1; \theta) + "
                  r"\log p(\bm{x}_2; \theta)") is False
