@@ -100,6 +100,25 @@ def _textual(toks: list[str]) -> set[int]:
     return inside
 
 
+def _evaluated_at(toks: list[str]) -> list[tuple[int, int, set[str]]]:
+    r"""(start, end, names) of each \left. body \right|_{a = b}: in the body, a and b name one value."""
+    out = []
+    for k, t in enumerate(toks):
+        if t == "\\left" and _next(toks, k + 1) < len(toks) and toks[_next(toks, k + 1)] == ".":
+            close = _match(toks, k)
+            if close is None or close + 1 >= len(toks) or toks[close + 1] not in ("|", "\\vert"):
+                continue
+            sub = _next(toks, close + 2)
+            group = _next(toks, sub + 1) if sub < len(toks) and toks[sub] == "_" else len(toks)
+            end = _match(toks, group) if group < len(toks) and toks[group] == "{" else None
+            if end is None:
+                continue
+            binding = "".join(toks[group + 1:end]).replace(" ", "").split("=")
+            if len(binding) == 2:
+                out.append((k, close, set(binding)))
+    return out
+
+
 def _depths(toks: list[str]) -> list[int]:
     """Brace and bracket depth before each token (0: the formula's top level)."""
     out, depth = [], 0
@@ -138,6 +157,7 @@ class _Edits:
         self.toks = tokens(latex)
         self.at = _offsets(self.toks)
         self.text = _textual(self.toks)
+        self.evaluated_at = _evaluated_at(self.toks)
         self.out: list[Variant] = []
 
     def add(self, kind: str, operator: str, start: int, end: int, replacement: str) -> None:
@@ -148,6 +168,10 @@ class _Edits:
 
     def group_end(self, k: int) -> int | None:
         return _match(self.toks, k)
+
+    def made_equal(self, k: int, a: str, b: str) -> bool:
+        r"""Is token k inside \left. … \right|_{a = b}, where writing a for b (or b for a) changes nothing?"""
+        return any(lo <= k < hi and {a, b} <= names for lo, hi, names in self.evaluated_at)
 
 
 def variants(latex: str, *, base: int = 0) -> list[Variant]:
@@ -186,7 +210,7 @@ def _symbol_edits(e: _Edits, k: int, t: str, depths: list[int]) -> None:
         if prev == "{" and k >= 2 and _prev_token(toks, _prev_index(toks, k)) in ("\\hat", "\\tilde", "\\bar"):
             hat = _prev_index(toks, _prev_index(toks, k))
             close = e.group_end(_prev_index(toks, k))
-            if close is not None:
+            if close is not None and not e.made_equal(k, toks[hat] + "{\\theta}", "\\theta"):
                 e.add("wrong", "θ̂ → θ", hat, close + 1, "\\theta")  # θ̂ and θ^{t-1} are one draw: no swap
         elif after == "^":
             sup = _next(toks, nxt + 1)
@@ -194,7 +218,8 @@ def _symbol_edits(e: _Edits, k: int, t: str, depths: list[int]) -> None:
             if end is not None and end < len(toks):
                 e.add("wrong", "θ^{…} → θ", k, end + 1, "\\theta")
         else:
-            e.add("wrong", "θ → θ̂", k, k + 1, "\\hat{\\theta}")
+            if not e.made_equal(k, "\\hat{\\theta}", "\\theta"):
+                e.add("wrong", "θ → θ̂", k, k + 1, "\\hat{\\theta}")
             e.add("wrong", "θ → θ^{t-1}", k, k + 1, "\\theta^{t-1}")
             e.add("wrong", "θ → φ", k, k + 1, "\\phi")
     elif t == "\\phi":
@@ -208,7 +233,8 @@ def _symbol_edits(e: _Edits, k: int, t: str, depths: list[int]) -> None:
         if paren < len(toks) and toks[paren] == "(":
             _swap_arguments(e, paren, "\\|", "KL(p‖q) → KL(q‖p)")
     elif t == "\\log":
-        e.add("wrong", "dropped log", k, nxt, "")
+        if not _weakens(toks, k, _operand_end(toks, nxt), depths):
+            e.add("wrong", "dropped log", k, nxt, "")
     elif t == "^":
         _script_edits(e, k, nxt, after)
     elif t == "_" and after == "{":
@@ -220,9 +246,100 @@ def _symbol_edits(e: _Edits, k: int, t: str, depths: list[int]) -> None:
             if v < close and toks[v].isdigit():
                 e.add("wrong", "lower bound shift", v, v + 1, str(int(toks[v]) + 1))
     elif t.isdigit() and not _in_script(toks, k):
-        e.add("wrong", "coefficient change", k, k + 1, str(int(t) + 1))
+        number = _number_span(toks, k)
+        if not _weakens(toks, _log_before(toks, number[0]), number[1], depths):
+            e.add("wrong", "coefficient change", k, k + 1, str(int(t) + 1))
     elif t in _LETTERS and _in_script(toks, k) and _prev_token(toks, k) in ("_", "{"):
         pass  # indices: renamed as a whole by the rewrite, shifted by the bound shift
+
+
+# A bound's two sides: the larger is the one after <= / < (before >= / >).
+_SIDES = {**{r: "lesser-left" for r in ("\\le", "\\leq", "<", "\\lt", "\\leqslant")},
+          **{r: "greater-left" for r in ("\\ge", "\\geq", ">", "\\gt", "\\geqslant")},
+          **{r: "other" for r in ("=", "\\Leftrightarrow", "\\iff", "\\Longleftrightarrow", "\\approx")}}
+
+
+def _weakens(toks: list[str], start: int, end: int, depths: list[int]) -> bool:
+    r"""Would making tokens [start, end) larger only weaken the formula, so the edit is no wrong variant?
+
+    True when they are a whole term, added (not subtracted, not multiplied) at the top level of the larger
+    side of every bound next to it: \le \log 2 → \le \log 3, and \le \sum_i \log p → \le \sum_i p
+    (log t < t), still hold. Like "=" weakened to "≤", a true formula is not counted as a wrong one.
+    """
+    if start is None or depths[start] != 0 or _in_script(toks, start):
+        return False
+    rels = [j for j, t in enumerate(toks) if t in _SIDES and depths[j] == 0 and not _in_script(toks, j)]
+    before = max((j for j in rels if j < start), default=None)
+    after = min((j for j in rels if j >= end), default=None)
+    larger = (before is not None or after is not None) \
+        and (before is None or _SIDES[toks[before]] == "lesser-left") \
+        and (after is None or _SIDES[toks[after]] == "greater-left")
+    if not larger:
+        return False
+    j = _prev_index(toks, start)
+    while j is not None and j > (before if before is not None else -1):  # only \sum_{…}^{…} or & before it
+        t = toks[j]
+        if t == "}":
+            j = _group_start(toks, j)
+        elif t not in ("_", "^", "\\sum", "&") and not (toks[j - 1] in ("_", "^") if j else False):
+            break
+        j = _prev_index(toks, j) if j is not None and j > 0 else None
+    lead = toks[j] if j is not None and j > (before if before is not None else -1) else None
+    if lead not in (None, "+"):
+        return False
+    tail = _next(toks, end)
+    return tail >= len(toks) or toks[tail] in ("+", "-", "\\\\") or tail == after
+
+
+def _group_start(toks: list[str], close: int) -> int | None:
+    """Index of the { that the } at `close` closes."""
+    depth = 0
+    for j in range(close, -1, -1):
+        depth += {"}": 1, "{": -1}.get(toks[j], 0)
+        if depth == 0:
+            return j
+    return None
+
+
+def _operand_end(toks: list[str], k: int) -> int:
+    r"""End of the factor starting at k that \log takes: a letter with its scripts and call, a group, a fraction."""
+    j = k
+    if j < len(toks) and toks[j] in ("\\frac", "\\dfrac", "\\tfrac"):
+        for _ in range(2):
+            g = _next(toks, j + 1)
+            if g >= len(toks) or toks[g] != "{":
+                return g
+            j = _match(toks, g) or g
+        return j + 1
+    j += 1
+    while True:
+        g = _next(toks, j)
+        if g < len(toks) and toks[g] in ("_", "^"):
+            arg = _next(toks, g + 1)
+            j = (_match(toks, arg) if arg < len(toks) and toks[arg] == "{" else arg) + 1
+        elif g < len(toks) and toks[g] in ("(", "\\left"):
+            close = _match(toks, g)
+            if close is None:
+                return g
+            j = close + (2 if toks[g] == "\\left" else 1)
+        else:
+            return j
+
+
+def _number_span(toks: list[str], k: int) -> tuple[int, int]:
+    """The digits and decimal point around token k: the whole number."""
+    lo, hi = k, k + 1
+    while lo > 0 and (toks[lo - 1].isdigit() or toks[lo - 1] == "."):
+        lo -= 1
+    while hi < len(toks) and (toks[hi].isdigit() or toks[hi] == "."):
+        hi += 1
+    return lo, hi
+
+
+def _log_before(toks: list[str], k: int) -> int:
+    r"""k, or the \log whose argument the number at k is (log is increasing: log 2 → log 3 grows too)."""
+    j = _prev_index(toks, k)
+    return j if j is not None and toks[j] == "\\log" else k
 
 
 def _script_edits(e: _Edits, k: int, nxt: int, after: str) -> None:

@@ -48,6 +48,32 @@ def test_an_equality_is_not_weakened_into_a_bound():
     assert not any("→" in op and op.startswith("=") for op in _operators("a = b", "wrong"))
 
 
+def test_dropping_a_log_on_the_larger_side_of_a_bound_is_no_wrong_variant():
+    assert "dropped log" not in _operators(r"a \le \sum_{i=1}^N \log p(x_i)", "wrong")  # log t < t: still true
+
+
+def test_dropping_a_log_on_the_lesser_side_of_a_bound_is_a_wrong_variant():
+    assert _operators(r"\sum_{i=1}^N \log p(x_i) \le a", "wrong")["dropped log"] == [r"\sum_{i=1}^N p(x_i) \le a"]
+
+
+def test_dropping_a_subtracted_log_on_the_larger_side_is_a_wrong_variant():
+    assert _operators(r"a \le - \log 2", "wrong")["dropped log"] == [r"a \le - 2"]
+
+
+def test_raising_a_bound_s_constant_is_no_wrong_variant():
+    assert "coefficient change" not in _operators(r"a \le \log 2", "wrong")
+
+
+def test_raising_the_lesser_side_s_constant_is_a_wrong_variant():
+    assert _operators(r"0 \le a \le \log 2", "wrong")["coefficient change"] == [r"1 \le a \le \log 2"]
+
+
+def test_symbols_an_evaluation_point_makes_equal_are_not_swapped_inside_it():
+    ops = _operators(r"\left. p(x; \hat{\theta}) q(\theta) \right|_{\hat{\theta} = \theta} = p(x; \theta)", "wrong")
+    assert ops["θ → θ̂"] == [r"\left. p(x; \hat{\theta}) q(\theta) \right|_{\hat{\theta} = \hat{\theta}} = p(x; \theta)",
+                           r"\left. p(x; \hat{\theta}) q(\theta) \right|_{\hat{\theta} = \theta} = p(x; \hat{\theta})"]
+
+
 def test_log_of_a_ratio_is_rewritten_as_a_difference():
     (rewrite,) = _operators(r"\log \frac{a}{b}", "rewrite")["log(a/b) → log a − log b"]
     assert rewrite == r"\left(\log \left(a\right) - \log \left(b\right)\right)"
@@ -114,7 +140,7 @@ def dar_score():
 @pytest.mark.slow
 def test_dar_5_5_catches_most_generated_wrong_variants(dar_score):
     assert dar_score["wrong"] >= 500
-    assert dar_score["caught"] / dar_score["wrong"] >= 0.96  # measured 0.963; the target is 0.98 (README)
+    assert dar_score["caught"] / dar_score["wrong"] >= 0.979  # measured 0.979 (758/774); the target is 0.98 (README)
 
 
 @pytest.mark.slow
