@@ -484,6 +484,14 @@ def test_a_renamed_free_index_still_fails_a_wrong_row():
     assert holds(r"\hat{z}_{jk} = p(z = k|\bm{x}_j; \theta)") is False
 
 
+def test_the_elbo_is_below_the_log_likelihood_also_where_q_is_the_posterior():
+    assert holds(r"\text{ELBO} \le \sum_{i=1}^N \log p(\bm{x}_i; \theta)")
+
+
+def test_an_elbo_bound_that_leaves_a_data_point_out_fails_where_q_is_the_posterior():
+    assert holds(r"\text{ELBO} \le \sum_{i=1}^{N-1} \log p(\bm{x}_i; \theta)") is False
+
+
 M_STEP = r"\begin{pmatrix} \alpha_k^t \\ \bm{\mu}_k^t \\ \bm{\Sigma}_k^t \end{pmatrix} = \underset{\theta}{\text{argmax}} \: "
 
 

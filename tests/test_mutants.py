@@ -140,13 +140,13 @@ def dar_score():
 @pytest.mark.slow
 def test_dar_5_5_catches_most_generated_wrong_variants(dar_score):
     assert dar_score["wrong"] >= 500
-    assert dar_score["caught"] / dar_score["wrong"] >= 0.979  # measured 0.979 (758/774); the target is 0.98 (README)
+    assert dar_score["caught"] / dar_score["wrong"] >= 0.98  # measured 0.981 (759/774): the target (README)
 
 
 @pytest.mark.slow
 def test_dar_5_5_accepts_most_generated_rewrites(dar_score):
     assert dar_score["rewrites"] >= 100
-    assert dar_score["accepted"] / dar_score["rewrites"] >= 0.99  # measured 1.0; the target is 0.95 (README)
+    assert dar_score["accepted"] / dar_score["rewrites"] >= 0.99  # measured 1.0 (315/315); the target is 0.95
 
 
 @pytest.mark.slow
