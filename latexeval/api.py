@@ -18,7 +18,7 @@ from .evaluate import Undefined
 from .expr import Chain, Labelled, Node, Optimum, Sym
 from .katex import KatexError, shared_parser
 from .notation import Notation, load
-from .relations import Link, check
+from .relations import Link, check, indices_as_declared
 
 ROW_PREFIX, ROW_SUFFIX = "\\begin{aligned}", "\\end{aligned}"
 
@@ -220,6 +220,7 @@ class _Rows:
                 if last is None:
                     raise NotEvaluable("a row that continues a row that could not be read", stmt.pos)
                 exprs[0] = last
+            exprs = indices_as_declared(exprs, self.nt)
             return [Link(exprs[k], rel, exprs[k + 1], self.wrt if rel == "<=>" else None)
                     for k, rel in enumerate(stmt.rels)], exprs[-1]
         if isinstance(stmt, Labelled):

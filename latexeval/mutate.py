@@ -10,8 +10,15 @@ wrong (should fail)                         rewrites (should still hold)
     ≤ ↔ ≥, < ↔ >, = for ≤ / ≥                   another summation index (i → j)
     θ ↔ θ̂ ↔ θ^{t−1}, φ ↔ θ                      ½ ↔ 0.5
     p(a|b) ↔ p(b|a), p ↔ q, KL(p‖q) ↔ KL(q‖p)   \left( … \right) for ( … ), thin spaces
-    a dropped term, log, square or transpose    𝔼_q[f] written as ∫ q f dz
+    a dropped term, log, square, power          𝔼_q[f] written as ∫ q f dz
+      or transpose
+    ⟨a, b⟩ written as the outer product a bᵀ
+    index swaps (x_i ↔ x_j, R_{j−i} → R_{i−j},
+      R_m → R_{−m}), a sum over another index
     index and bound shifts, coefficient changes
+
+One vocabulary for every deck: the probabilistic decks' slips and those of vectors and
+matrices (tests/test_linalg_mutants.py) come from the same `variants`.
 
 Edits work on a token stream with brace and bracket matching (never on raw
 characters), so an edit replaces whole symbols and whole groups; a variant that
@@ -245,6 +252,13 @@ def _symbol_edits(e: _Edits, k: int, t: str, depths: list[int]) -> None:
             v = _next(toks, j + 1)
             if v < close and toks[v].isdigit():
                 e.add("wrong", "lower bound shift", v, v + 1, str(int(toks[v]) + 1))
+                if int(toks[v]) > 0:
+                    e.add("wrong", "lower bound shift", v, v + 1, str(int(toks[v]) - 1))
+        _index_swap(e, nxt, close)
+    elif t == "_":
+        _index_swap(e, nxt, nxt)
+    elif t == "\\langle":
+        _inner_to_outer(e, k)
     elif t.isdigit() and not _in_script(toks, k):
         number = _number_span(toks, k)
         if not _weakens(toks, _log_before(toks, number[0]), number[1], depths):
@@ -355,10 +369,71 @@ def _script_edits(e: _Edits, k: int, nxt: int, after: str) -> None:
             e.add("wrong", "dropped square", k, close + 1, "")
         elif inner in ("T", "\\top", "\\intercal"):
             e.add("wrong", "dropped transpose", k, close + 1, "")
+        elif close is not None and inner not in _MARKS and not _scripts_a_bound(toks, k):
+            e.add("wrong", "dropped power", k, close + 1, "")
     elif after == "N":
         base = _prev_index(toks, k)
         if base is not None and toks[base] == "}" or _prev_token(toks, k) in ("\\sum", "\\prod"):
             e.add("wrong", "upper bound shift", nxt, nxt + 1, "{N-1}")
+    elif after.isalnum() and not _scripts_a_bound(toks, k):
+        e.add("wrong", "dropped power", k, nxt + 1, "")
+
+
+_MARKS = {"*", "\\ast", "\\star", "\\prime", "'"}
+_BOUNDED = {"\\sum", "\\prod", "\\int", "\\max", "\\min", "\\bigcup", "\\bigcap"}
+
+
+def _scripts_a_bound(toks: list[str], k: int) -> bool:
+    r"""Is the script at k the bound of \sum_{…}^{…} (edited by the bound shifts, not dropped)?"""
+    j = _prev_index(toks, k)
+    if j is not None and toks[j] == "}":
+        j = _group_start(toks, j)
+        j = _prev_index(toks, j) if j is not None else None  # the _ before the group
+        j = _prev_index(toks, j) if j is not None and toks[j] == "_" else j
+    elif j is not None and j >= 2 and toks[j - 1] == "_":
+        j = _prev_index(toks, j - 1)
+    return j is not None and toks[j] in _BOUNDED
+
+
+def _index_swap(e: _Edits, start: int, end: int) -> None:
+    r"""A wrong index in the subscript toks[start..end] (one token or a {…} group): i and j exchanged there
+    (R_{j-i} → R_{i-j}, x_i → x_j), or a relative position m negated (R_{m, θ} → R_{-m, θ}).
+
+    A swap that renames every i (or j) of the formula is a rename, which means the same: not made."""
+    toks = e.toks
+    if end is None or start >= len(toks):
+        return
+    inside = [j for j in range(start, end + 1) if toks[j] in ("i", "j") and j not in e.text]
+    if inside:
+        elsewhere = {toks[j] for j in range(len(toks)) if toks[j] in ("i", "j") and not start <= j <= end}
+        if not elsewhere:
+            return
+        swapped = [("j" if toks[j] == "i" else "i") if j in inside else toks[j] for j in range(start, end + 1)]
+        e.add("wrong", "index swap", start, end + 1, "".join(swapped))
+        return
+    for j in range(start, end + 1):
+        if toks[j] == "m" and j not in e.text:
+            e.add("wrong", "index negated", j, j + 1, "(-m)")
+            return
+
+
+def _inner_to_outer(e: _Edits, k: int) -> None:
+    r"""\langle a, b \rangle → (a) (b)^T: the outer product where the inner product belongs."""
+    toks = e.toks
+    depth, comma = 0, None
+    for j in range(k + 1, len(toks)):
+        t = toks[j]
+        if t == "\\rangle" and depth == 0:
+            if comma is not None:
+                left, right = "".join(toks[k + 1:comma]).strip(), "".join(toks[comma + 1:j]).strip()
+                e.add("wrong", "inner → outer product", k, j + 1, f"({left}) ({right})^T")
+            return
+        if t in ("{", "(", "[", "\\langle") and (j == 0 or toks[j - 1] not in ("\\left", "\\right")):
+            depth += 1
+        elif t in ("}", ")", "]", "\\rangle") and toks[j - 1] not in ("\\left", "\\right"):
+            depth -= 1
+        elif t == "," and depth == 0 and comma is None:
+            comma = j
 
 
 def _prev_index(toks: list[str], k: int) -> int | None:

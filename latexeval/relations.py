@@ -119,7 +119,7 @@ def _repeat(values):
 
 def check(link: Link, nt: Notation) -> Verdict:
     """Check one relation on every instance that gives it a meaning (NotEvaluable if none does)."""
-    link = _through_maximisers(_indices_as_declared(link, nt), nt)
+    link = _through_maximisers(link, nt)
     verdicts, skipped = [], []
     for name in nt.instances:
         try:
@@ -141,17 +141,16 @@ def check(link: Link, nt: Notation) -> Verdict:
     return Verdict(True, f"{verdicts[0][1].detail} on {', '.join(names)}{note}", draws, names)
 
 
-def _indices_as_declared(link: Link, nt: Notation) -> Link:
+def indices_as_declared(exprs: list[Node], nt: Notation) -> list[Node]:
     """x_j = … with j free and unknown to the notation says the same as x_i = …: j is renamed to the declared
-    index (the data's i, the components' k) when it has that one role in the link and the declared letter is
-    not used in it (so nothing is captured)."""
-    sides = (link.lhs, link.rhs) + tuple(value for _, value in link.where)
-    nodes = [n for side in sides for n in side.walk()]
+    index (the data's i, the components' k) in every expression of one statement (a = b = c), when it has that
+    one role there and the declared letter is not used in the statement (so nothing is captured)."""
+    nodes = [n for expr in exprs for n in expr.walk()]
     roles: dict[str, set[str]] = {}
     for node in nodes:
         for letter, role in _index_uses(node, nt):
             roles.setdefault(letter, set()).add(role)
-    free = {k for side in sides for k in free_symbols(side)}
+    free = {k for expr in exprs for k in free_symbols(expr)}
     used = {n.name for n in nodes if isinstance(n, Sym)}
     bound = {n.var.key() for n in nodes if isinstance(n, Sum)}
     declared = {"data": nt.index, "components": nt.component_index}
@@ -162,9 +161,8 @@ def _indices_as_declared(link: Link, nt: Notation) -> Link:
                 and target not in used and not nt.knows(Sym(letter)):
             names[letter] = target
     if not names or len(set(names.values())) < len(names):
-        return link
-    return replace(link, lhs=renamed(link.lhs, names), rhs=renamed(link.rhs, names),
-                   where=tuple((k, renamed(v, names)) for k, v in link.where))
+        return exprs
+    return [renamed(expr, names) for expr in exprs]
 
 
 def _index_uses(node: Node, nt: Notation):

@@ -480,6 +480,11 @@ def test_two_free_indices_of_one_role_are_not_read_as_one():
     assert "the symbol j" in stuck(r"\hat{z}_{jk} = p(z = k|\bm{x}_i; \theta^{t-1})")
 
 
+def test_one_letter_is_renamed_across_a_chain_not_link_by_link():
+    assert "the symbol j" in stuck(r"q^*(\bm{z}|\bm{x}_j) = \underset{q}{\text{argmax}} \: \text{ELBO}(q, \theta) = "
+                                   r"p(\bm{z}|\bm{x}_i; \theta)")
+
+
 def test_a_renamed_free_index_still_fails_a_wrong_row():
     assert holds(r"\hat{z}_{jk} = p(z = k|\bm{x}_j; \theta)") is False
 

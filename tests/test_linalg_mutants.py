@@ -1,7 +1,7 @@
 r"""The mutation corpus of the vocabulary of vectors and matrices: every wrong edit caught, every rewrite accepted.
 
-Wrong variants are made by latexeval.mutants (the generator `check --mutants` uses), so the
-corpus also shows that the generator produces them. A variant counts as caught only when the
+Wrong variants are made by latexeval.mutate (the generator `check --mutants` uses for every deck),
+so the corpus also shows that the generator produces them. A variant counts as caught only when the
 evaluator says it does not hold; "not evaluable" would not be a catch. The RoPE rows are
 evaluated with the definitions of the deck's own slides (R_{i,θ}, θ_i), as the build does.
 """
@@ -17,7 +17,7 @@ from deckbuild.source import read_deck
 from latexeval import evaluate_formula
 from latexeval.linapi import evaluate_formula as evaluate_linear
 from latexeval.linnotation import load_file
-from latexeval.mutants import KINDS, mutants
+from latexeval.mutate import variants
 from test_linalg import BASICS
 
 ROPE = r"(R_{i, \theta} \bm{q}_i)^T (R_{j, \theta} \bm{k}_j) = \bm{q}_i^T R_{j-i} \bm{k}_j"
@@ -27,33 +27,33 @@ LOW = (r"\frac{1}{2\sigma^2} \bigg( \mathbb{E}_{\bm{q}, \bm{\epsilon}} \Big [ \b
 SOFTMAX = r"\operatorname{softmax}(\bm{s})_i = \frac{\exp(\bm{s}_i)}{\sum_{k=1}^{n} \exp(\bm{s}_k)}"
 ATTENTION = r"\sum_{j=0}^{L-1} A_{ij} = 1, \quad A_{ij} = \frac{\exp(S_{ij})}{\sum_j \exp(S_{ij})}"
 
-# (where, the true formula, the kind, the wrong variant the generator must produce)
+# (where, the true formula, the operator, the wrong variant the generator must produce)
 WRONG = [
-    ("deck", ROPE, "drop-transpose", r"(R_{i, \theta} \bm{q}_i) (R_{j, \theta} \bm{k}_j) = \bm{q}_i^T R_{j-i} \bm{k}_j"),
-    ("deck", ROPE, "drop-transpose", r"(R_{i, \theta} \bm{q}_i)^T (R_{j, \theta} \bm{k}_j) = \bm{q}_i R_{j-i} \bm{k}_j"),
-    ("deck", ROPE, "swap-index", r"(R_{i, \theta} \bm{q}_i)^T (R_{j, \theta} \bm{k}_j) = \bm{q}_i^T R_{i-j} \bm{k}_j"),
-    ("deck", ROPE, "swap-index", r"(R_{j, \theta} \bm{q}_i)^T (R_{j, \theta} \bm{k}_j) = \bm{q}_i^T R_{j-i} \bm{k}_j"),
-    ("deck", LOW, "sum-start", LOW.replace(r"\sum_{i=0}", r"\sum_{i=1}")),
-    ("deck", LOW, "drop-power", LOW.replace(r"{2\sigma^2}", r"{2\sigma}")),
-    ("deck", LOW, "swap-index", LOW.replace(r"\cos(m \theta_i)", r"\cos(m \theta_j)")),
-    ("deck", ATTENTION, "sum-variable", ATTENTION.replace(r"\sum_j", r"\sum_{i}")),
-    ("basics", r"\langle \bm{x}, A \bm{y} \rangle = \bm{x}^T A \bm{y}", "inner-to-outer",
+    ("deck", ROPE, "dropped transpose", r"(R_{i, \theta} \bm{q}_i) (R_{j, \theta} \bm{k}_j) = \bm{q}_i^T R_{j-i} \bm{k}_j"),
+    ("deck", ROPE, "dropped transpose", r"(R_{i, \theta} \bm{q}_i)^T (R_{j, \theta} \bm{k}_j) = \bm{q}_i R_{j-i} \bm{k}_j"),
+    ("deck", ROPE, "index swap", r"(R_{i, \theta} \bm{q}_i)^T (R_{j, \theta} \bm{k}_j) = \bm{q}_i^T R_{i-j} \bm{k}_j"),
+    ("deck", ROPE, "index swap", r"(R_{j, \theta} \bm{q}_i)^T (R_{j, \theta} \bm{k}_j) = \bm{q}_i^T R_{j-i} \bm{k}_j"),
+    ("deck", LOW, "lower bound shift", LOW.replace(r"\sum_{i=0}", r"\sum_{i=1}")),
+    ("deck", LOW, "dropped square", LOW.replace(r"{2\sigma^2}", r"{2\sigma}")),
+    ("deck", LOW, "index swap", LOW.replace(r"\cos(m \theta_i)", r"\cos(m \theta_j)")),
+    ("deck", ATTENTION, "index swap", ATTENTION.replace(r"\sum_j", r"\sum_i")),
+    ("basics", r"\langle \bm{x}, A \bm{y} \rangle = \bm{x}^T A \bm{y}", "inner → outer product",
      r"(\bm{x}) (A \bm{y})^T = \bm{x}^T A \bm{y}"),
-    ("basics", r"\|\bm{x}\|_2^2 = \bm{x}^T \bm{x}", "drop-square", r"\|\bm{x}\|_2 = \bm{x}^T \bm{x}"),
-    ("basics", r"\|A\|_F^2 = \operatorname{tr}(A^T A)", "drop-square", r"\|A\|_F = \operatorname{tr}(A^T A)"),
-    ("basics", r"\|A\|_F^2 = \operatorname{tr}(A^T A)", "drop-transpose", r"\|A\|_F^2 = \operatorname{tr}(A A)"),
-    ("basics", SOFTMAX, "sum-start", None),  # a sum from 1 over entries counted from 1: no 0 to move
-    ("basics", r"\sum_{k=0}^{K} A^k = (I - A)^{-1} (I - A^{K+1})", "sum-start",
+    ("basics", r"\|\bm{x}\|_2^2 = \bm{x}^T \bm{x}", "dropped square", r"\|\bm{x}\|_2 = \bm{x}^T \bm{x}"),
+    ("basics", r"\|A\|_F^2 = \operatorname{tr}(A^T A)", "dropped square", r"\|A\|_F = \operatorname{tr}(A^T A)"),
+    ("basics", r"\|A\|_F^2 = \operatorname{tr}(A^T A)", "dropped transpose", r"\|A\|_F^2 = \operatorname{tr}(A A)"),
+    ("basics", SOFTMAX, "lower bound shift", None),  # a sum from 1 over entries counted from 1: no 0 to move
+    ("basics", r"\sum_{k=0}^{K} A^k = (I - A)^{-1} (I - A^{K+1})", "lower bound shift",
      r"\sum_{k=1}^{K} A^k = (I - A)^{-1} (I - A^{K+1})"),
-    ("basics", r"\sum_{k=0}^{K} A^k = (I - A)^{-1} (I - A^{K+1})", "drop-power",
+    ("basics", r"\sum_{k=0}^{K} A^k = (I - A)^{-1} (I - A^{K+1})", "dropped power",
      r"\sum_{k=0}^{K} A^k = (I - A) (I - A^{K+1})"),
-    ("basics", r"\sum_{k=0}^{K} A^k = (I - A)^{-1} (I - A^{K+1})", "drop-power",
+    ("basics", r"\sum_{k=0}^{K} A^k = (I - A)^{-1} (I - A^{K+1})", "dropped power",
      r"\sum_{k=0}^{K} A^k = (I - A)^{-1} (I - A)"),
-    ("basics", r"(AB)^T = B^T A^T", "drop-transpose", r"(AB)^T = B A^T"),
-    ("basics", r"\mathbb{E}[\bm{z}^T A \bm{z}] = \operatorname{tr}(A S) + \bm{y}^T A \bm{y}", "drop-transpose",
+    ("basics", r"(AB)^T = B^T A^T", "dropped transpose", r"(AB)^T = B A^T"),
+    ("basics", r"\mathbb{E}[\bm{z}^T A \bm{z}] = \operatorname{tr}(A S) + \bm{y}^T A \bm{y}", "dropped transpose",
      r"\mathbb{E}[\bm{z}^T A \bm{z}] = \operatorname{tr}(A S) + \bm{y} A \bm{y}"),
     ("basics", r"\underset{\bm{w}}{\operatorname{argmin}} \|X \bm{w} - \bm{x}\|^2 + \lambda \|\bm{w}\|^2 = "
-     r"(X^T X + \lambda I)^{-1} X^T \bm{x}", "drop-square",
+     r"(X^T X + \lambda I)^{-1} X^T \bm{x}", "dropped square",
      r"\underset{\bm{w}}{\operatorname{argmin}} \|X \bm{w} - \bm{x}\|^2 + \lambda \|\bm{w}\| = "
      r"(X^T X + \lambda I)^{-1} X^T \bm{x}"),
 ]
@@ -101,9 +101,13 @@ def _ok(evaluators, where: str, tex: str):
     return evaluators[where](tex)
 
 
-@pytest.mark.parametrize("where, true, kind, wrong", WRONG, ids=[f"{k}:{n}" for n, (_, _, k, _) in enumerate(WRONG)])
-def test_each_wrong_edit_is_made_by_the_generator_and_does_not_hold(evaluators, where, true, kind, wrong):
-    assert wrong in [m.latex for m in mutants(true, [kind])]
+def _wrong(latex: str, operator: str | None = None) -> list[str]:
+    return [v.latex for v in variants(latex) if v.kind == "wrong" and operator in (None, v.operator)]
+
+
+@pytest.mark.parametrize("where, true, operator, wrong", WRONG, ids=[f"{k}:{n}" for n, (_, _, k, _) in enumerate(WRONG)])
+def test_each_wrong_edit_is_made_by_the_generator_and_does_not_hold(evaluators, where, true, operator, wrong):
+    assert wrong in _wrong(true, operator)
     assert _ok(evaluators, where, true).ok is True
     result = _ok(evaluators, where, wrong)
     assert result.ok is False, result.detail
@@ -115,28 +119,28 @@ def test_each_rewrite_is_accepted(evaluators, where, true, rewrite):
     assert result.ok is True, result.detail
 
 
-def test_the_corpus_covers_every_mutation_kind():
-    assert {kind for _, _, kind, _ in WRONG} == set(KINDS)
+# The generator's edits of vectors, matrices and their indices (it makes the probabilistic ones too).
+LINEAR_EDITS = {"dropped transpose", "inner → outer product", "index swap", "index negated", "dropped square",
+                "lower bound shift", "dropped power"}
 
 
-def test_an_unknown_mutation_kind_is_named():
-    with pytest.raises(KeyError, match="known: drop-transpose"):
-        mutants("x", ["drop-everything"])
+def test_the_corpus_covers_every_edit_of_vectors_and_matrices():
+    assert {operator for _, _, operator, _ in WRONG} == LINEAR_EDITS - {"index negated"}
 
 
 def test_generated_mutants_of_the_true_formulas_never_pass_unnoticed(evaluators, capsys):
     """Every variant the generator makes of the corpus's true formulas: caught, not evaluable, or equivalent."""
     seen, caught, stuck, equivalent = 0, 0, 0, []
     for where, true in sorted({(w, t) for w, t, _, _ in WRONG}):
-        for m in mutants(true):
+        for latex in [v for op in sorted(LINEAR_EDITS) for v in _wrong(true, op)]:
             seen += 1
-            result = _ok(evaluators, where, m.latex)
+            result = _ok(evaluators, where, latex)
             if result.ok is False:
                 caught += 1
             elif result.ok is None:
                 stuck += 1
             else:
-                equivalent.append((m.kind, m.latex))
+                equivalent.append(latex)
     accepted = sum(1 for w, _, r in REWRITES if _ok(evaluators, w, r).ok is True)
     with capsys.disabled():
         print(f"\nlinear-algebra mutation corpus: {len(WRONG)}/{len(WRONG)} chosen wrong edits do not hold; "

@@ -139,13 +139,13 @@ def dar_score():
 
 @pytest.mark.slow
 def test_dar_5_5_catches_most_generated_wrong_variants(dar_score):
-    assert dar_score["wrong"] >= 500
-    assert dar_score["caught"] / dar_score["wrong"] >= 0.98  # measured 0.981 (759/774): the target (README)
+    assert dar_score["wrong"] >= 900  # measured 974
+    assert dar_score["caught"] / dar_score["wrong"] >= 0.98  # measured 0.982 (956/974): the target (README)
 
 
 @pytest.mark.slow
 def test_dar_5_5_accepts_most_generated_rewrites(dar_score):
-    assert dar_score["rewrites"] >= 100
+    assert dar_score["rewrites"] >= 300  # measured 315
     assert dar_score["accepted"] / dar_score["rewrites"] >= 0.99  # measured 1.0 (315/315); the target is 0.95
 
 
