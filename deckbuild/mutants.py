@@ -14,7 +14,7 @@ formulas and are not counted. The score per deck goes to DeckSummary.mutants:
 from __future__ import annotations
 
 from . import progress
-from .evaluate import DeckTruth, EVALUATED
+from .evaluate import EVALUATED, DeckTruth, _context_for, slide_contexts
 from .model import Deck
 
 _ALIGN = ("\\begin{aligned}", "\\end{aligned}")
@@ -47,11 +47,13 @@ def score_deck(deck: Deck, truth: DeckTruth, quiet: bool = False) -> dict:
 
     formulas = [c for c in truth.formulas if c.strength == EVALUATED and c.truth is not None]
     relations = sum(len(truth.rows.get(link.id) or ()) for link in deck.links) + len(formulas)
+    contexts = slide_contexts(deck)  # a variant is read where its formula stands: its slide's definitions
     with progress.task(f"mutants of {deck.path}", total=relations, quiet=quiet) as task:
         _score_rows(deck, truth, count, task)
         for check in formulas:
+            slide, context = _context_for(check.truth.notation, contexts.get(id(check.math)))
             for v in variants(check.math.tex):
-                result = evaluate_formula(v.latex, check.truth.notation, macros=macros)
+                result = evaluate_formula(v.latex, check.truth.notation, macros=macros, slide=slide, context=context)
                 if _katex_rejected(result):
                     continue
                 count(v.kind, result.ok is True, _where(check.math, v.offset), v)

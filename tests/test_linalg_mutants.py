@@ -148,3 +148,33 @@ def test_generated_mutants_of_the_true_formulas_never_pass_unnoticed(evaluators,
               f"{len(equivalent)} still hold (equivalent edits); rewrites accepted {accepted}/{len(REWRITES)}")
     assert caught >= 0.8 * seen, equivalent
     assert accepted == len(REWRITES)
+
+
+SLIDE_SCOPED = """---
+title: "T"
+date: "2025-01-01"
+notation: attention
+---
+
+<slide-section>
+
+## RoPE 的低频
+
+$$
+\\mathbb{E}[\\bm{\\epsilon}] = 0
+$$
+
+</slide-section>
+"""
+
+
+def test_check_mutants_reads_a_variant_on_its_own_slide():
+    """ε is declared on this slide only: a rewrite read without the slide would be 'not evaluable'."""
+    from deckbuild.cache import Cache
+    from deckbuild.evaluate import EvaluationCache, evaluate_deck
+    from deckbuild.mutants import score_deck
+
+    report = Report()
+    deck = parse_deck(read_deck("slides/T.md", "t", SLIDE_SCOPED, report), report)
+    score = score_deck(deck, evaluate_deck(deck, EvaluationCache(Cache(None)), report), quiet=True)
+    assert score["rewrites"] > 0 and score["rejected"] == []
