@@ -817,6 +817,8 @@ def _rhs(link: Link, walker: Walker, env):
     if not (isinstance(space, Sym) and space.name in ("\\mathbb{R}", "\\mathbb{N}")):
         raise NotEvaluable("\\in a set other than \\mathbb{R}^{…} or \\mathbb{N}", link.rhs.pos)
     if space.name == "\\mathbb{N}":
+        if space.sub is not None and not (isinstance(space.sub, Sym) and space.sub.name in ("+", "*", "\\ast")):
+            raise NotEvaluable(f"the set \\mathbb{{N}}_{{{key(space.sub)}}} (\\mathbb{{N}}_+ is known)", space.pos)
         ok = la.is_scalar(value) and np.all(np.asarray(value) == np.round(value)) and \
             np.all(np.asarray(value) >= (1 if space.sub is not None else 0))
         return Verdict(bool(ok), f"{'is' if ok else 'is not'} a natural number")

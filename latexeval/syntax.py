@@ -260,6 +260,9 @@ class Grammar:
     def _layer_or_script(self, raw) -> Node:
         """x^{(L)} on a letter names it (the layer, the iterate): a label, never a power."""
         body = raw.get("body") if isinstance(raw, dict) and raw.get("type") == "ordgroup" else None
+        if self.linear and body and len(body) == 1 and body[0].get("type") == "leftright" and \
+                (body[0].get("left"), body[0].get("right")) == ("(", ")") and body[0].get("body"):
+            return Label(f"({key(self._script(body[0]['body']))})", pos=position(raw))  # ^{\left(L\right)}
         if self.linear and body and len(body) >= 3 and _is_paren(body[0], "open", "(") and \
                 _is_paren(body[-1], "close", ")") and not any(_is_paren(n, "open", "(") for n in body[1:-1]):
             return Label(f"({key(self._script(body[1:-1]))})", pos=position(raw))

@@ -449,6 +449,19 @@ def test_a_layer_superscript_is_a_name_not_a_power(sequences):
     assert result.ok is None and "it is no power" in result.not_evaluable
 
 
+def test_a_layer_superscript_in_left_right_parentheses_is_the_same_name(sequences):
+    assert collapse(r"\|\bm{x}_{n-1}^{\left(L\right)} - {\bm{x}_{n}^{*}}^{(L)} \|_1 \le \epsilon", sequences).ok is True
+
+
+def test_positive_naturals_hold_a_size(sequences):
+    assert holds(r"n \in \mathbb{N}_+", sequences)
+
+
+def test_naturals_with_another_subscript_are_not_evaluable(sequences):
+    result = evaluate_formula(r"n \in \mathbb{N}_-", sequences)
+    assert result.ok is None and "\\mathbb{N}_{-}" in result.not_evaluable
+
+
 def test_a_condition_of_the_notation_is_assumed_on_its_slide(sequences):
     result = evaluate_formula(r"S_{n-1,j}\approx S_{n, j}^*", sequences, slide="Theorem")
     assert (result.ok, result.not_evaluable) == (None, None) and "a condition the slide assumes" in result.detail
