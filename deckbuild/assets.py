@@ -9,8 +9,10 @@ unicode-range subsets that cover characters the site actually shows.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 from katexbridge import node as bridge_node
 from katexbridge.node import BridgeError
@@ -88,22 +90,43 @@ def font_assets(modules: Path, used_chars: set[str]) -> tuple[str, dict[str, Pat
     files: dict[str, Path] = {}
     for package, css_name in FONT_FILES:
         pkg = modules / package
-        for face in _FACE.findall((pkg / css_name).read_text(encoding="utf-8")):
-            woff2 = _WOFF2.search(face)
-            rng = _RANGE.search(face)
-            if not woff2:
+        css = pkg / css_name
+        stat = css.stat()
+        for face in _faces(css, stat.st_mtime_ns, stat.st_size):
+            if face.ranges is not None and not covers(face.ranges, codepoints):
                 continue
-            if rng and not covers(unicode_ranges(rng.group(1)), codepoints):
-                continue
-            name = woff2.group(1)
-            site_name = name if name.startswith(pkg.name) else f"{pkg.name}-{name}"  # "9.woff2" names no font
-            files[f"fonts/{site_name}"] = pkg / "files" / name
-            src = f"src: url(./{site_name}) format('woff2'){woff2.group(2) or ''};"
-            # The fonts are local files that arrive within milliseconds: waiting for them (as KaTeX's own
-            # faces do) costs nothing visible, while swapping a fallback for them shifts every line.
-            face = re.sub(r"font-display:\s*swap", "font-display: block", face)
-            css_parts.append(re.sub(r"src:[^;]+;", lambda _: src, face))
+            files[f"fonts/{face.site_name}"] = pkg / "files" / face.file
+            css_parts.append(face.css)
     return "\n".join(css_parts) + "\n", files
+
+
+class _Face(NamedTuple):
+    file: str  # the woff2 file in the package's files/
+    site_name: str  # its name in the site's assets/fonts/
+    ranges: list[tuple[int, int]] | None  # None: every character
+    css: str  # the @font-face rule as the site serves it
+
+
+@functools.lru_cache(maxsize=64)
+def _faces(css: Path, mtime_ns: int, size: int) -> list[_Face]:
+    """The woff2 @font-face rules of one package's CSS, read and parsed once per process (and again
+    only if the file changes): a rebuild in `serve` then only intersects ranges with characters."""
+    package = css.parent.name
+    faces = []
+    for face in _FACE.findall(css.read_text(encoding="utf-8")):
+        woff2 = _WOFF2.search(face)
+        if not woff2:
+            continue
+        rng = _RANGE.search(face)
+        name = woff2.group(1)
+        site_name = name if name.startswith(package) else f"{package}-{name}"  # "9.woff2" names no font
+        src = f"src: url(./{site_name}) format('woff2'){woff2.group(2) or ''};"
+        # The fonts are local files that arrive within milliseconds: waiting for them (as KaTeX's own
+        # faces do) costs nothing visible, while swapping a fallback for them shifts every line.
+        face = re.sub(r"font-display:\s*swap", "font-display: block", face)
+        faces.append(_Face(name, site_name, unicode_ranges(rng.group(1)) if rng else None,
+                           re.sub(r"src:[^;]+;", lambda _: src, face)))
+    return faces
 
 
 def katex_assets(modules: Path) -> tuple[str, dict[str, Path]]:

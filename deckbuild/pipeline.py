@@ -272,8 +272,8 @@ def build(opts: Options, renderer=None, cache: Cache | None = None) -> BuildResu
         # One broken deck does not stop the others: they are written, it keeps its last good pages.
         written = opts.write and (not report.errors or broken is not None and len(broken) < len(ordered))
         if written and not unchanged:
-            site.write_site(opts.out_dir, files, _read_folders(opts))
-            _remember_site(cache, opts.out_dir, site_key)
+            contents = site.write_site(opts.out_dir, files, _read_folders(opts), _written_contents(cache, opts.out_dir))
+            _remember_site(cache, opts.out_dir, site_key, contents)
             _keep(cache, opts, report)
         return BuildResult(report, summaries, written, time.perf_counter() - start, katex.started,
                            sorted(broken or ()))
@@ -386,7 +386,7 @@ def _render_here(sources: list[Source], opts: Options, cache: Cache, katex: _Kat
 
     reports = {s.slug: Report(strict=opts.strict) for s in sources}
     parsed = [(s, parse_source(s, reports[s.slug])) for s in sources]
-    unreadable = [DeckResult(s.slug, s.shown, {}, [asdict(d) for d in reports[s.slug].items]) for s, d in parsed if d is None]
+    unreadable = [DeckResult(s.slug, s.shown, {}, [d.to_dict() for d in reports[s.slug].items]) for s, d in parsed if d is None]
     decks = [d for _, d in parsed if d is not None]
     formulas = formula_table(cache)
     renderer = katex.get()
@@ -425,7 +425,7 @@ def _render_here(sources: list[Source], opts: Options, cache: Cache, katex: _Kat
             result.media = {k: str(v) for k, v in media.files.items()}
             result.chars = "".join(sorted(media.chars | set(page)))
         result.inputs = {str(p): file_sha(p) for p in sorted(media.read)}
-        result.diagnostics = [asdict(d) for d in report.items]
+        result.diagnostics = [d.to_dict() for d in report.items]
         # Online, an image that could not be kept may be fetched next time: such a deck is rendered again.
         result.final = opts.offline or not any(image.url not in kept_images for image in deck.remote_images)
         results.append(result)
@@ -571,8 +571,15 @@ def _site_is(cache: Cache, out_dir: Path, site_key: str) -> bool:
     return last is not None and last["key"] == site_key and _stat_files(out_dir) == last["files"]
 
 
-def _remember_site(cache: Cache, out_dir: Path, site_key: str) -> None:
-    _sites(cache).put(str(out_dir.resolve()), {"key": site_key, "files": _stat_files(out_dir)})
+def _remember_site(cache: Cache, out_dir: Path, site_key: str, contents: site.Contents) -> None:
+    _sites(cache).put(str(out_dir.resolve()), {"key": site_key, "files": _stat_files(out_dir), "contents": contents})
+
+
+def _written_contents(cache: Cache, out_dir: Path) -> site.Contents:
+    """What the last build wrote into `out_dir`, file by file (the next write links what is unchanged)."""
+    last = _sites(cache).get(str(out_dir.resolve()))
+    contents = last.get("contents") if last is not None else None
+    return contents if isinstance(contents, dict) else {}
 
 
 def _stat_files(out_dir: Path) -> dict[str, list[int]]:

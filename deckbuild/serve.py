@@ -16,7 +16,6 @@ Why it is shaped this way:
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import http.server
 import json
 import secrets
@@ -244,7 +243,7 @@ class Rebuilder:
             return self._failed(f"internal error: {exc!r} (traceback in the terminal)", changed)
         self.written += result.written
         _print_result(result)
-        diagnostics = [dataclasses.asdict(d) for d in result.report.sorted()]
+        diagnostics = [d.to_dict() for d in result.report.sorted()]
         return self._state(result.written, diagnostics, result.seconds, changed)
 
     def close(self) -> None:
@@ -260,7 +259,7 @@ class Rebuilder:
 
     def _failed(self, message: str, changed: Sequence[Path]) -> dict:
         print(f"error: {message}", file=sys.stderr, flush=True)
-        return self._state(False, [dataclasses.asdict(Diagnostic("", 0, 0, "error", message))], 0.0, changed)
+        return self._state(False, [Diagnostic("", 0, 0, "error", message).to_dict()], 0.0, changed)
 
     def _state(self, ok: bool, diagnostics: list[dict], seconds: float, changed: Sequence[Path]) -> dict:
         """What a page needs to decide (reload, overlay) plus what shows in its console (why, how long)."""

@@ -16,12 +16,20 @@ Why it is shaped this way:
 - Files are written in sorted order with no timestamps (byte-identical builds),
   and always as copies (or copy-on-write clones): never a hard link, through
   which editing the site would edit templates/, node_modules/ or slides/.
+- A file the previous site already holds with the same content, untouched since
+  (same inode, size and modification time as when it was written), is linked
+  from the previous site into the new one instead of written again: a rebuild
+  after one deck's edit costs one page, not the whole catalogue. The previous
+  site is deleted right after the swap, so the link is the file's only name
+  again and nothing outside the output shares it.
 """
 from __future__ import annotations
 
 import contextlib
 import ctypes
 import errno
+import functools
+import hashlib
 import os
 import shutil
 import socket
@@ -43,9 +51,13 @@ MARKER_TEXT = b"Written by deckbuild (python build.py). The next build replaces 
 LOCK_WAIT_S = 120.0  # a build holds the lock only while it writes; longer means a stuck process
 
 
+@functools.lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     """Autoescape is on for every template, whatever its name ends in (`.j2` is not an HTML suffix
-    to `select_autoescape`); HTML the build made itself is passed with `|safe`."""
+    to `select_autoescape`); HTML the build made itself is passed with `|safe`.
+
+    One per process: a template is compiled once, not on every rebuild of `serve` (Jinja's
+    auto_reload still picks up an edited template by its modification time)."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                              undefined=jinja2.StrictUndefined)
@@ -104,9 +116,15 @@ def _is_unmarked_site(out: Path, entries: list[str]) -> bool:
 # ------------------------------------------------------------------ the write
 
 
-def write_site(out_dir: Path, files: dict[str, bytes | Path], protected: Iterable[Path] = ()) -> None:
+Contents = dict[str, list]  # site path -> [content identity, size, mtime_ns, inode] as written
+
+
+def write_site(out_dir: Path, files: dict[str, bytes | Path], protected: Iterable[Path] = (),
+               previous: Contents | None = None) -> Contents:
     """Write every file into a new folder beside `out_dir`, then swap it in for `out_dir` in one step.
 
+    `previous` is what the last call returned for this folder: its untouched files whose content
+    is unchanged are linked rather than written. Returns the same record for the new site.
     BuildError (with the output untouched) when the folder is not the build's, is
     locked past the wait, or the disk refuses (read-only, full)."""
     out = out_dir.resolve()
@@ -117,7 +135,7 @@ def write_site(out_dir: Path, files: dict[str, bytes | Path], protected: Iterabl
         with output_lock(out):
             check_owned(out, protected)  # another build may have changed it while this one waited
             clean_leftovers(out)
-            _write_and_swap(out, files)
+            return _write_and_swap(out, files, previous or {})
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
         raise BuildError(f"cannot write the site into {out_dir}: {exc.strerror or exc}{where}; "
@@ -126,22 +144,57 @@ def write_site(out_dir: Path, files: dict[str, bytes | Path], protected: Iterabl
                          ) from None
 
 
-def _write_and_swap(out: Path, files: dict[str, bytes | Path]) -> None:
+def _write_and_swap(out: Path, files: dict[str, bytes | Path], previous: Contents) -> Contents:
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    written: Contents = {}
     try:
+        made: set[Path] = set()
         for rel in sorted(files):
             target = staging / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
             content = files[rel]
-            if isinstance(content, Path):
-                copy_file(content, target)
-            else:
-                target.write_bytes(content)
+            identity = content_identity(content)
+            if not _link_unchanged(out / rel, target, identity, previous.get(rel)):
+                if isinstance(content, Path):
+                    copy_file(content, target)
+                else:
+                    target.write_bytes(content)
+            st = target.stat()
+            written[rel] = [identity, st.st_size, st.st_mtime_ns, st.st_ino]
         (staging / MARKER).write_bytes(MARKER_TEXT)
         os.chmod(staging, 0o755)
         swap(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)  # after an exchange it holds the previous site
+    return written
+
+
+def content_identity(content: bytes | Path) -> str:
+    """What a site file will hold: the digest of its bytes, or the source file it copies as it is on disk
+    now (path, size, modification time; a copy is redone when the source is touched)."""
+    if isinstance(content, Path):
+        try:
+            st = content.stat()
+        except OSError:
+            return f"file:{content}:missing"  # copy_file reports it
+        return f"file:{content}:{st.st_size}:{st.st_mtime_ns}"
+    return "sha256:" + hashlib.sha256(content).hexdigest()
+
+
+def _link_unchanged(old: Path, new: Path, identity: str, was: list | None) -> bool:
+    """Link `old` (the current site's file) as `new` if it was written with this content and is untouched."""
+    if was is None or was[0] != identity:
+        return False
+    try:
+        st = old.stat()
+        if [st.st_size, st.st_mtime_ns, st.st_ino] != was[1:] or st.st_nlink != 1:
+            return False
+        os.link(old, new)
+    except OSError:
+        return False  # gone, edited, or a filesystem without links: write it
+    return True
 
 
 _FICLONE = 0x40049409  # Linux ioctl: share the source's blocks (btrfs, xfs); edits stay separate

@@ -195,3 +195,48 @@ def test_a_title_with_angle_brackets_is_escaped_in_the_index():
     deck = DeckSummary("d", "slides/d.md", "Inner product <x, y> & norms", "2025-01-01", False, 1, 0, {"linked": 0})
     page = index_page(site.environment(), [deck]).decode()
     assert ">Inner product &lt;x, y&gt; &amp; norms</a>" in page
+
+
+# ------------------------------------------------------------------ unchanged files are not written again
+
+
+def test_an_unchanged_file_is_kept_not_written_again(tmp_path):
+    out = tmp_path / "out"
+    first = site.write_site(out, {"a.html": b"same", "b.html": b"old"})
+    inode = (out / "a.html").stat().st_ino
+    site.write_site(out, {"a.html": b"same", "b.html": b"new"}, previous=first)
+    assert (out / "a.html").stat().st_ino == inode
+
+
+def test_a_changed_file_is_written_again(tmp_path):
+    out = tmp_path / "out"
+    first = site.write_site(out, {"a.html": b"old"})
+    site.write_site(out, {"a.html": b"new"}, previous=first)
+    assert (out / "a.html").read_bytes() == b"new"
+
+
+def test_a_kept_file_has_no_other_name_after_the_write(tmp_path):
+    out = tmp_path / "out"
+    first = site.write_site(out, {"a.html": b"same"})
+    site.write_site(out, {"a.html": b"same"}, previous=first)
+    assert (out / "a.html").stat().st_nlink == 1
+
+
+def test_a_file_edited_in_the_output_is_written_again(tmp_path):
+    out = tmp_path / "out"
+    first = site.write_site(out, {"a.html": b"built"})
+    (out / "a.html").write_bytes(b"edited")  # same size as what the build wrote
+    os.utime(out / "a.html", ns=(1, 1))
+    site.write_site(out, {"a.html": b"built"}, previous=first)
+    assert (out / "a.html").read_bytes() == b"built"
+
+
+def test_a_copied_file_is_copied_again_when_its_source_is_touched(tmp_path):
+    source = tmp_path / "theme.css"
+    source.write_bytes(b"one")
+    out = tmp_path / "out"
+    first = site.write_site(out, {"theme.css": source})
+    source.write_bytes(b"two")
+    os.utime(source, ns=(10**18, 10**18))
+    site.write_site(out, {"theme.css": source}, previous=first)
+    assert (out / "theme.css").read_bytes() == b"two"
