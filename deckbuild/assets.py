@@ -105,6 +105,31 @@ class _Face(NamedTuple):
     site_name: str  # its name in the site's assets/fonts/
     ranges: list[tuple[int, int]] | None  # None: every character
     css: str  # the @font-face rule as the site serves it
+    family: str
+    weight: str
+    style: str
+
+
+def font_faces(modules: Path) -> list[tuple[str, str, str, list[tuple[int, int]] | None, str]]:
+    """Every face the site can serve: (family, weight, style, ranges, site path), the theme's and KaTeX's."""
+    faces = []
+    for package, css_name in FONT_FILES:
+        css = modules / package / css_name
+        stat = css.stat()
+        faces += [(f.family, f.weight, f.style, f.ranges, f"fonts/{f.site_name}")
+                  for f in _faces(css, stat.st_mtime_ns, stat.st_size)]
+    katex_css = (modules / "katex" / "dist" / "katex.min.css").read_text(encoding="utf-8")
+    for face in _FACE.findall(katex_css):
+        woff2 = re.search(r"url\((fonts/[^)]+\.woff2)\)", face)
+        if woff2:
+            faces.append((_descriptor(face, "font-family"), _descriptor(face, "font-weight"),
+                          _descriptor(face, "font-style"), None, f"katex/{woff2.group(1)}"))
+    return faces
+
+
+def _descriptor(face: str, name: str) -> str:
+    found = re.search(name + r"\s*:\s*([^;}]+)", face)
+    return found.group(1).strip().strip("'\"") if found else {"font-weight": "400", "font-style": "normal"}.get(name, "")
 
 
 @functools.lru_cache(maxsize=64)
@@ -125,7 +150,8 @@ def _faces(css: Path, mtime_ns: int, size: int) -> list[_Face]:
         # faces do) costs nothing visible, while swapping a fallback for them shifts every line.
         face = re.sub(r"font-display:\s*swap", "font-display: block", face)
         faces.append(_Face(name, site_name, unicode_ranges(rng.group(1)) if rng else None,
-                           re.sub(r"src:[^;]+;", lambda _: src, face)))
+                           re.sub(r"src:[^;]+;", lambda _: src, face), _descriptor(face, "font-family"),
+                           _descriptor(face, "font-weight"), _descriptor(face, "font-style")))
     return faces
 
 

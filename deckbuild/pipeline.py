@@ -382,6 +382,7 @@ def _render_here(sources: list[Source], opts: Options, cache: Cache, katex: _Kat
     from .katex import formula_table
     from .language import deck_language
     from .panel import derivation_panels
+    from .preload import VIEW_DISTANCE, first_view, preload_fonts
     from .render import Media, SlideRenderer, typeset
 
     reports = {s.slug: Report(strict=opts.strict) for s in sources}
@@ -418,9 +419,11 @@ def _render_here(sources: list[Source], opts: Options, cache: Cache, katex: _Kat
         result = DeckResult(deck.slug, deck.path, asdict(summary), links=sorted({link.id for link in deck.links}),
                             mutants_key=_mutants_key(deck))
         if not (deck.draft and not opts.drafts):
+            fonts = preload_fonts(first_view([slide.body for slide in slides]), katex.modules)
             page = env.get_template("deck.html.j2").render(deck=deck, slides=slides, assets="../assets",
                                                            statuses=statuses[deck.slug], lang=lang,
-                                                           panel_words=_panel_words(lang))
+                                                           panel_words=_panel_words(lang), preload_fonts=fonts,
+                                                           view_distance=VIEW_DISTANCE)
             result.page = page.encode()
             result.media = {k: str(v) for k, v in media.files.items()}
             result.chars = "".join(sorted(media.chars | set(page)))

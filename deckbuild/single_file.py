@@ -224,6 +224,9 @@ def _attribute_edits(tag: _Tag, site: _Site, page: str) -> Iterator[tuple[int, i
     """Data URIs for the attributes that load a file; scripts and stylesheets are replaced whole elsewhere."""
     if tag.name == "script" or (tag.name == "link" and "stylesheet" in tag.rel):
         return
+    if tag.name == "link" and "preload" in tag.rel and tag.attrs.get("as") == "font":
+        yield tag.start, tag.end, ""  # the font is inside the stylesheet already: a second copy would only weigh
+        return
     if tag.attrs.get("srcset") is not None:
         raise SingleFileError(f"{page}: <{tag.name} srcset> is not supported in a single file; use src alone")
     new: dict[str, str] = {}

@@ -75,6 +75,12 @@ def test_deck_file_is_self_contained_and_deterministic(single, capsys):
               + ", ".join(f"{f} {n}" for f, n in sorted(per_family.items())))
 
 
+def test_deck_file_drops_the_font_preloads_of_the_page(single):
+    html, _, files = single
+    assert 'rel="preload"' in files[PAGE].read_text(encoding="utf-8")
+    assert 'rel="preload"' not in html
+
+
 def test_deck_file_carries_the_katex_faces_its_formulas_ask_for(single):
     """Cross-check against the plain class -> family table of KaTeX's CSS."""
     html, _, files = single
