@@ -419,7 +419,7 @@ def _render_here(sources: list[Source], opts: Options, cache: Cache, katex: _Kat
         result = DeckResult(deck.slug, deck.path, asdict(summary), links=sorted({link.id for link in deck.links}),
                             mutants_key=_mutants_key(deck))
         if not (deck.draft and not opts.drafts):
-            fonts = preload_fonts(first_view([slide.body for slide in slides]), katex.modules)
+            fonts = [f"../assets/{font}" for font in preload_fonts(first_view([s.body for s in slides]), katex.modules)]
             page = env.get_template("deck.html.j2").render(deck=deck, slides=slides, assets="../assets",
                                                            statuses=statuses[deck.slug], lang=lang,
                                                            panel_words=_panel_words(lang), preload_fonts=fonts,

@@ -58,7 +58,8 @@ def inline_deck(page_html: str, page_site_path: str, files: dict[str, bytes | Pa
             sheets.append((tag, _Sheet(page_html[tag.inner[0]:tag.inner[1]], page_site_path)))
         elif tag.name == "script" and tag.attrs.get("src") is not None:
             scripts.append((tag, site.text(site.resolve(tag.attrs["src"] or "", page_site_path))))
-    inline_js = [page_html[t.inner[0]:t.inner[1]] for t in scan.tags if t.name == "script" and "src" not in t.attrs]
+    inline_js = [page_html[t.inner[0]:t.inner[1]] for t in scan.tags
+                 if t.name == "script" and "src" not in t.attrs and "data-font-preload" not in t.attrs]
     fonts = _FontPlan([s for _, s in sheets], scan, [js for _, js in scripts] + inline_js, page_html)
 
     edits: list[tuple[int, int, str]] = []
@@ -72,6 +73,9 @@ def inline_deck(page_html: str, page_site_path: str, files: dict[str, bytes | Pa
             edits.append((tag.start, tag.end, f"<style{attr}>\n{css}</style>"))
     for tag, js in scripts:
         edits.append((tag.start, tag.outer_end, _script_tag(tag, js, page_site_path)))
+    for tag in scan.tags:
+        if tag.name == "script" and "data-font-preload" in tag.attrs:
+            edits.append((tag.start, tag.outer_end, ""))  # its fonts are inside the stylesheets already
     for tag in scan.tags:
         edits.extend(_attribute_edits(tag, site, page_site_path))
     out = page_html
@@ -223,9 +227,6 @@ class _Scan(HTMLParser):
 def _attribute_edits(tag: _Tag, site: _Site, page: str) -> Iterator[tuple[int, int, str]]:
     """Data URIs for the attributes that load a file; scripts and stylesheets are replaced whole elsewhere."""
     if tag.name == "script" or (tag.name == "link" and "stylesheet" in tag.rel):
-        return
-    if tag.name == "link" and "preload" in tag.rel and tag.attrs.get("as") == "font":
-        yield tag.start, tag.end, ""  # the font is inside the stylesheet already: a second copy would only weigh
         return
     if tag.attrs.get("srcset") is not None:
         raise SingleFileError(f"{page}: <{tag.name} srcset> is not supported in a single file; use src alone")

@@ -77,8 +77,8 @@ def test_deck_file_is_self_contained_and_deterministic(single, capsys):
 
 def test_deck_file_drops_the_font_preloads_of_the_page(single):
     html, _, files = single
-    assert 'rel="preload"' in files[PAGE].read_text(encoding="utf-8")
-    assert 'rel="preload"' not in html
+    assert "data-font-preload" in files[PAGE].read_text(encoding="utf-8")
+    assert "data-font-preload" not in html
 
 
 def test_deck_file_carries_the_katex_faces_its_formulas_ask_for(single):
