@@ -86,6 +86,13 @@ class KatexRenderer:
             results = [r if r is not None else fresh[k] for r, k in zip(results, keys)]
         return results  # type: ignore[return-value]
 
+    def start(self) -> None:
+        """Let Node load KaTeX now, beside the caller's work; a problem shows at the first formula instead."""
+        try:
+            self.bridge.start()
+        except katexbridge.BridgeError:
+            pass
+
     @property
     def started(self) -> int:
         """How many times a Node process was started for this renderer (benchmarks and tests read it)."""

@@ -385,12 +385,14 @@ def _render_here(sources: list[Source], opts: Options, cache: Cache, katex: _Kat
     from .preload import VIEW_DISTANCE, first_view, preload_fonts
     from .render import Media, SlideRenderer, typeset
 
+    renderer = katex.get()
+    if hasattr(renderer, "start"):  # a caller's own renderer may have nothing to start
+        renderer.start()  # Node loads KaTeX while the decks are parsed and checked
     reports = {s.slug: Report(strict=opts.strict) for s in sources}
     parsed = [(s, parse_source(s, reports[s.slug])) for s in sources]
     unreadable = [DeckResult(s.slug, s.shown, {}, [d.to_dict() for d in reports[s.slug].items]) for s, d in parsed if d is None]
     decks = [d for _, d in parsed if d is not None]
     formulas = formula_table(cache)
-    renderer = katex.get()
     statuses: dict[str, dict] = {}
     truths: dict = {}
     for deck in decks:  # one report per deck, so that each deck's diagnostics are kept with it

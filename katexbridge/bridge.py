@@ -2,8 +2,9 @@
 
 Starting Node costs more than the work asked of it, so one process serves every
 request of a run: the build's renderer and the evaluator share it (`shared()`).
-It is started on the first request, not before, and restarted transparently if
-it died in between (killed from outside).
+It is started on the first request (or earlier by `start()`, so that Node loads
+KaTeX while the caller reads its sources), and restarted transparently if it
+died in between (killed from outside).
 
 Each formula is one request line, timed on its own: a formula KaTeX takes longer
 than `time_limit` seconds on (a `\\def` expansion that explodes) becomes an error
@@ -42,6 +43,7 @@ class Bridge:
         self._time_limit, self._size_limit = time_limit, size_limit
         self._proc: subprocess.Popen | None = None
         self._buffer = b""
+        self._loading = False  # started, its "ready" line not read yet
         self._lock = threading.Lock()
         self.started = 0  # processes started so far (tests and benchmarks read it)
         self.version: str | None = None
@@ -134,23 +136,44 @@ class Bridge:
 
     # ------------------------------------------------------------------ the process
 
+    def start(self) -> None:
+        """Start the process now and return at once; the first request waits for it to be ready."""
+        with self._lock:
+            if self._proc is None or self._proc.poll() is not None:
+                self.close()
+                self._spawn()
+
     def _running(self) -> subprocess.Popen:
         if self._proc is not None and self._proc.poll() is None:
-            return self._proc
+            if not self._loading:
+                return self._proc
+            try:  # started ahead by start()
+                self._await_ready()
+                return self._proc
+            except _Died:
+                pass  # killed while loading: start it again, as for any process that died
         self.close()
+        self._spawn()
+        try:
+            self._await_ready()
+        except _Died as exc:
+            self.close(kill=True)
+            raise BridgeError(f"Node.js could not load KaTeX from {self.katex_dir} ({exc})") from None
+        return self._proc
+
+    def _spawn(self) -> None:
         try:
             self._proc = subprocess.Popen([self.node, str(WORKER), str(self.katex_dir)], stdin=subprocess.PIPE,
                                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         except OSError as exc:
             raise BridgeError(f"cannot start Node.js ({self.node}): {exc}") from None
         self.started += 1
-        try:
-            ready = self._reply(time.monotonic() + START_LIMIT, lambda: _Died("KaTeX did not load in time"))
-        except _Died as exc:
-            self.close(kill=True)
-            raise BridgeError(f"Node.js could not load KaTeX from {self.katex_dir} ({exc})") from None
+        self._loading = True
+
+    def _await_ready(self) -> None:
+        ready = self._reply(time.monotonic() + START_LIMIT, lambda: _Died("KaTeX did not load in time"))
+        self._loading = False
         self.version = ready.get("version")
-        return self._proc
 
     @property
     def pid(self) -> int | None:
@@ -158,7 +181,7 @@ class Bridge:
 
     def close(self, kill: bool = False) -> None:
         """Stop the process (a later request starts a new one); `kill` for one that is stuck."""
-        proc, self._proc, self._buffer = self._proc, None, b""
+        proc, self._proc, self._buffer, self._loading = self._proc, None, b"", False
         if proc is None:
             return
         try:

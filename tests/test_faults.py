@@ -345,6 +345,7 @@ def test_a_full_output_disk_keeps_the_previous_site(tmp_path, monkeypatch):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(dst))
 
     monkeypatch.setattr(site, "copy_file", full)
+    monkeypatch.setattr(site.os, "link", full)  # the unchanged files, linked from the previous site otherwise
     write_deck(tmp_path / "slides", "d.md", GOOD + "\n")  # a build with nothing changed would write nothing
     with pytest.raises(site.BuildError, match="No space left on device"):
         build_into(tmp_path, tmp_path / "slides")

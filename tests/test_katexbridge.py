@@ -96,3 +96,23 @@ def test_a_build_reports_a_formula_over_the_time_limit_at_its_place(tmp_path, mo
     result = build_into(tmp_path, tmp_path / "slides")
     (err,) = result.report.errors
     assert (str(err.path), err.line) == (str(deck), 10) and "longer than 0.5 s" in err.format()
+
+
+def test_a_process_started_ahead_serves_the_first_formula(bridge):
+    bridge.start()
+    (first,) = bridge.render([job("x")])
+    assert "html" in first and bridge.started == 1
+
+
+def test_starting_ahead_twice_starts_one_process(bridge):
+    bridge.start()
+    bridge.start()
+    bridge.render([job("x")])
+    assert bridge.started == 1
+
+
+def test_a_process_started_ahead_and_killed_is_started_again(bridge):
+    bridge.start()
+    os.kill(bridge.pid, signal.SIGKILL)
+    (first,) = bridge.render([job("x")])
+    assert "html" in first
