@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from html.parser import HTMLParser
+from html import unescape
 from pathlib import Path
 
 from . import assets
@@ -28,9 +28,7 @@ _STACKS = {  # as templates/static/theme.css sets them (--pk-font-title, --pk-fo
     "body": ["Inter", "Noto Sans SC", "Noto Color Emoji", "Noto Sans Symbols 2"],
     "mono": ["Noto Sans SC", "Noto Color Emoji"],  # system monospace first: only what it lacks
 }
-_KATEX_FALLBACK = ["Noto Sans SC"]  # KaTeX's stacks end in the CJK font (assets._with_cjk_fallback)
 _KATEX_RULE = re.compile(r"([^{}]+)\{([^}]*font-family:[^}]*)\}")
-_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 
 def first_view(slide_bodies: list[str]) -> str:
@@ -41,20 +39,70 @@ def first_view(slide_bodies: list[str]) -> str:
 def preload_fonts(html: str, modules: Path) -> list[str]:
     """Site paths below assets/ of the fonts `html` shows, sorted."""
     index = _FaceIndex.of(modules)
-    uses = _FontUses(_katex_rules(modules))
-    uses.feed(html)
-    uses.close()
     wanted: set[str] = set()
-    for (stack, weight, style), chars in uses.text.items():
+    for (stack, weight, style), chars in _text_by_font(html).items():
         for ch in chars:
-            face = index.face(stack, weight, style, ord(ch))
+            face = index.face(_STACKS[stack], weight, style, ord(ch))
             if face:
                 wanted.add(face)
-    for family, weight, style in uses.katex:
-        face = index.face((family,), weight, style, None)
-        if face:
-            wanted.add(face)
+    if 'class="katex' in html:
+        for family, weight, style in _katex_families(html, _katex_rules(modules)):
+            face = index.face((family,), weight, style, None)
+            if face:
+                wanted.add(face)
     return sorted(wanted)
+
+
+# A tokeniser rather than an HTML parser: this runs for every deck of a catalogue, and what it
+# decides is a hint. The MathML twin is for screen readers (not painted); an SVG draws no text font.
+_UNPAINTED = re.compile(r'<span class="katex-mathml">.*?</math></span>|<svg\b.*?</svg>|<aside class="notes">.*?</aside>',
+                        re.S)
+_TOKEN = re.compile(r"<(/?)([a-zA-Z][\w-]*)([^>]*)>|([^<]+)")
+_CLASS = re.compile(r'class="([^"]*)"')
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+_CJK_START = 0x2E80  # below it, KaTeX's own fonts have the glyph; above, its stacks fall back to the CJK font
+
+
+def _text_by_font(html: str) -> dict[tuple[str, str, str], set[str]]:
+    """The characters shown, by (font stack, weight, style): headings in the title font and bold,
+    <strong> bold, <em> italic, code in the monospace stack, the rest in the body font; inside
+    a formula only the characters KaTeX's fonts lack."""
+    found: dict[tuple[str, str, str], set[str]] = {}
+    open_tags: list[tuple[str, bool]] = []  # (tag, opens a formula)
+    for m in _TOKEN.finditer(_UNPAINTED.sub(" ", html)):
+        closing, tag, attrs, text = m.groups()
+        if tag:
+            tag = tag.lower()
+            if closing:
+                for i in range(len(open_tags) - 1, -1, -1):
+                    if open_tags[i][0] == tag:
+                        del open_tags[i:]
+                        break
+            elif tag not in _VOID and not attrs.rstrip().endswith("/"):
+                open_tags.append((tag, 'class="katex' in attrs and tag == "span"))
+            continue
+        chars = set(unescape(text)) - set(" \t\n\r\u200b")
+        if not chars:
+            continue
+        tags = {t for t, _ in open_tags}
+        if any(formula for _, formula in open_tags):
+            chars = {c for c in chars if ord(c) >= _CJK_START}
+        heading = bool(tags & {"h1", "h2", "h3", "h4", "h5", "h6"})
+        key = ("title" if heading else "mono" if tags & {"code", "pre"} else "body",
+               "700" if heading or tags & {"strong", "b", "th"} else "400",
+               "italic" if tags & {"em", "i"} else "normal")
+        found.setdefault(key, set()).update(chars)
+    return found
+
+
+def _katex_families(html: str, rules) -> set[tuple[str, str, str]]:
+    """KaTeX's faces for the classes used: KaTeX_Main (the .katex default) and each class rule that matches."""
+    classes = {frozenset(c.split()) for c in _CLASS.findall(html)}
+    used = {("KaTeX_Main", "400", "normal")}
+    for needed, family, weight, style in rules:
+        if any(needed <= c for c in classes):
+            used.add((family, weight, style))
+    return used
 
 
 class _FaceIndex:
@@ -69,6 +117,7 @@ class _FaceIndex:
         return cls._made[modules]
 
     def __init__(self, faces):
+        self.memo: dict[tuple, str | None] = {}
         collected: dict[str, dict[tuple[str, str], list[tuple[int, int, str]]]] = {}
         for family, weight, style, ranges, path in faces:
             spans = collected.setdefault(family, {}).setdefault((weight, style), [])
@@ -81,6 +130,12 @@ class _FaceIndex:
     def face(self, stack, weight: str, style: str, codepoint: int | None) -> str | None:
         """The face the browser takes for one character: the first family of the stack with a face
         covering it, at the nearest weight and the style (else normal) the family has."""
+        key = (tuple(stack), weight, style, codepoint)
+        if key not in self.memo:  # a catalogue's decks share most of their characters
+            self.memo[key] = self._face(stack, weight, style, codepoint)
+        return self.memo[key]
+
+    def _face(self, stack, weight: str, style: str, codepoint: int | None) -> str | None:
         for family in stack:
             variants = self.families.get(family)
             if not variants:
@@ -120,51 +175,3 @@ def _katex_rules(modules: Path) -> list[tuple[frozenset[str], str, str, str]]:
                 rules.append((classes, family, "700" if weight and weight.group(1) == "bold" else
                               (weight.group(1) if weight else "400"), style.group(1) if style else "normal"))
     return rules
-
-
-class _FontUses(HTMLParser):
-    """Walks the HTML: which characters show in which font stack, and which KaTeX faces."""
-
-    def __init__(self, katex_rules):
-        super().__init__(convert_charrefs=True)
-        self.rules = katex_rules
-        self.open: list[tuple[str, frozenset[str]]] = []
-        self.text: dict[tuple[tuple[str, ...], str, str], set[str]] = {}
-        self.katex: set[tuple[str, str, str]] = set()
-
-    def handle_starttag(self, tag, attrs):
-        if tag not in _VOID:
-            self.open.append((tag, frozenset((dict(attrs).get("class") or "").split())))
-
-    def handle_endtag(self, tag):
-        for i in range(len(self.open) - 1, -1, -1):
-            if self.open[i][0] == tag:
-                del self.open[i:]
-                return
-
-    def handle_data(self, data):
-        chars = {c for c in data if not c.isspace()}
-        if not chars or any("katex-mathml" in classes for _, classes in self.open):
-            return  # MathML twin: for screen readers, not painted
-        tags = {tag for tag, _ in self.open}
-        weight = "700" if tags & {"h1", "h2", "h3", "h4", "h5", "h6", "strong", "b", "th"} else "400"
-        style = "italic" if tags & {"em", "i"} else "normal"
-        if any("katex" in classes for _, classes in self.open):
-            family, k_weight, k_style = self._katex_face()
-            self.katex.add((family, k_weight, k_style))
-            cjk = {c for c in chars if ord(c) >= 0x2E80}
-            if cjk:
-                self.text.setdefault((tuple(_KATEX_FALLBACK), weight, "normal"), set()).update(cjk)
-            return
-        stack = "title" if tags & {"h1", "h2", "h3", "h4", "h5", "h6"} else "mono" if tags & {"code", "pre"} else "body"
-        self.text.setdefault((tuple(_STACKS[stack]), weight, style), set()).update(chars)
-
-    def _katex_face(self) -> tuple[str, str, str]:
-        """The innermost KaTeX class that sets a font, else KaTeX_Main (the .katex default)."""
-        seen: set[str] = set()
-        for _, classes in reversed(self.open):
-            seen |= classes
-            for needed, family, weight, style in self.rules:
-                if needed <= seen and needed & classes:
-                    return family, weight, style
-        return "KaTeX_Main", "400", "normal"

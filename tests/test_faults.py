@@ -183,9 +183,10 @@ def test_a_markdown_image_outside_the_slides_is_an_error(tmp_path):
 # ------------------------------------------------------------------ no traceback
 
 
-def _decks_cli(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
-    proc = run_cli("--slides", str(tmp_path / "slides"), "--out", str(tmp_path / "_site"), "--cache", str(tmp_path / "c"),
-                   *extra)
+def _decks_cli(tmp_path: Path, *extra: str, cache: Path | None = None) -> subprocess.CompletedProcess:
+    """`cache`: a copy of the session's warm cache, for a deck with derivations (the checks then run once per session)."""
+    proc = run_cli("--slides", str(tmp_path / "slides"), "--out", str(tmp_path / "_site"),
+                   "--cache", str(cache or tmp_path / "c"), *extra)
     no_traceback(proc)
     return proc
 
@@ -229,30 +230,30 @@ def test_a_latin1_svg_without_a_declaration_is_an_error_at_the_image(tmp_path):
     assert any("d.md:7:1: error: f.svg cannot be read as utf-8 text" in e for e in errors)
 
 
-def test_a_derivation_row_left_open_is_a_katex_error_at_its_line(tmp_path):
+def test_a_derivation_row_left_open_is_a_katex_error_at_its_line(tmp_path, cache_dir):
     """Found by the property test: an unclosed brace in a row sent the row grammar into endless recursion."""
     body = "<slide-section>\n\n<slide-derivation id=\"open\">\n\n$$\n\\begin{align*}\na &= b \\\\\n&= \\frac{\n" \
            "\\end{align*}\n$$\n\n</slide-derivation>\n\n</slide-section>\n"
     write_deck(tmp_path / "slides", "d.md", body)
-    proc = _decks_cli(tmp_path)
+    proc = _decks_cli(tmp_path, cache=cache_dir)
     assert proc.returncode == 1 and re.search(r"d\.md:\d+:\d+: error: KaTeX", proc.stderr), proc.stderr
 
 
-def test_a_derivation_without_an_id_is_an_error_not_a_crash(tmp_path):
+def test_a_derivation_without_an_id_is_an_error_not_a_crash(tmp_path, cache_dir):
     """Found by the property test: the missing id was reported, then looked up anyway."""
     body = "<slide-section>\n\n<slide-derivation>\n\n$$\n\\begin{align*}\na &= b\n\\end{align*}\n$$\n\n" \
            "</slide-derivation>\n\n</slide-section>\n"
     write_deck(tmp_path / "slides", "d.md", body)
-    proc = _decks_cli(tmp_path)
+    proc = _decks_cli(tmp_path, cache=cache_dir)
     assert proc.returncode == 1 and "d.md:8:1: error: <slide-derivation> needs the attribute id=" in proc.stderr, proc.stderr
 
 
-def test_formulas_nested_deeper_than_python_recurses_are_not_checked_and_say_why(tmp_path):
+def test_formulas_nested_deeper_than_python_recurses_are_not_checked_and_say_why(tmp_path, cache_dir):
     braces, fractions = "{" * 1500 + "b" + "}" * 1500, "\\frac{" * 300 + "1" + "}{2}" * 300
     body = (f"<slide-section>\n\n<slide-derivation id=\"deep\">\n\n$$\n\\begin{{align*}}\na &= {braces} \\\\\n"
             f"&= {fractions}\n\\end{{align*}}\n$$\n\n</slide-derivation>\n\n$a = {braces}$\n\n</slide-section>\n")
     write_deck(tmp_path / "slides", "d.md", body, front='title: "T"\nnotation: dar-5-5')
-    proc = _decks_cli(tmp_path)
+    proc = _decks_cli(tmp_path, cache=cache_dir)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "derivation 'deep' step 1: not checked: a formula over the depth limit" in proc.stderr
     assert "derivation 'deep' step 2: not checked: a formula over the depth limit" in proc.stderr
