@@ -97,11 +97,18 @@ def painted_fonts(page, chars: str = CJK) -> dict[str, list[dict]]:
         client.send("DOM.enable")
         client.send("CSS.enable")
         root = client.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
-        found = {}
+        found, nodes = {}, {}
         for node in client.send("DOM.querySelectorAll", {"nodeId": root, "selector": "[data-cjk-probe]"})["nodeIds"]:
             text = client.send("DOM.getOuterHTML", {"nodeId": node})["outerHTML"]
-            text = re.sub(r"<[^>]+>", "", text)[:60]
-            found[text] = client.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+            nodes[re.sub(r"<[^>]+>", "", text)[:60]] = node
+        for _ in range(5):  # a run the probe's own spans re-laid out may not be painted yet: ask again after a frame
+            for text, node in nodes.items():
+                if not found.get(text):
+                    found[text] = client.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+            if all(found.values()):
+                break
+            page.evaluate("new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+                          ".then(() => document.fonts.ready)")
         return found
     finally:
         client.detach()
