@@ -83,19 +83,21 @@ def _draws(name: str, draws: tuple[tuple[str, str], ...], varied: frozenset[str]
     return out
 
 
-TIGHT = 4  # every 4th independent draw of a variational parameter is the posterior at that draw's model parameter
+TIGHT = 4  # every 4th independent draw of q (and of θ̂) is where a bound on the likelihood is tight
 
 
 def _tighten(model, out: dict, families: dict[str, str]) -> None:
-    """Put q at the posterior (the E step, in q's family) at every TIGHT-th draw, so a bound on the ELBO is
-    also tried where the ELBO reaches log p: ELBO ≤ Σ_{i=2}^N log p(x_i; θ) fails there when a density
-    exceeds 1, while at random q the gap hides it."""
+    """Put q at the posterior (the E step, in q's family) at every TIGHT-th draw, and θ̂ at θ at every TIGHT-th
+    draw (others), so a bound on the likelihood is also tried where it is tight: ELBO ≤ Σ_{i=2}^N log p(x_i; θ)
+    fails there when a density exceeds 1, while at random q or θ̂ the gap hides it."""
     models = [d for d, family in sorted(families.items()) if family == "model"]
+    if not models:
+        return
     for draw, family in families.items():
-        if family != "variational" or not models or not hasattr(model, "e_step"):
-            continue
-        tight = model.e_step(out[models[0]])
-        out[draw] = _at_every(out[draw], tight, slice(0, DRAWS, TIGHT))
+        if family == "variational" and hasattr(model, "e_step"):
+            out[draw] = _at_every(out[draw], model.e_step(out[models[0]]), slice(0, DRAWS, TIGHT))
+    for draw in models[1:]:
+        out[draw] = _at_every(out[draw], out[models[0]], slice(1, DRAWS, TIGHT))
 
 
 def _at_every(values, tight, where: slice):

@@ -497,6 +497,18 @@ def test_an_elbo_bound_that_leaves_a_data_point_out_fails_where_q_is_the_posteri
     assert holds(r"\text{ELBO} \le \sum_{i=1}^{N-1} \log p(\bm{x}_i; \theta)") is False
 
 
+EM_BOUND = (r"\sum_{i=1}^N \int_{\bm{z}} p(\bm{z}|\bm{x}_i; \hat{\theta}) \log \frac{p(\bm{x}_i, \bm{z}; \theta)}"
+            r"{p(\bm{z}|\bm{x}_i; \hat{\theta})} \mathrm{d} \bm{z} \le ")
+
+
+def test_em_s_bound_is_below_the_log_likelihood_also_where_theta_hat_is_theta():
+    assert holds(EM_BOUND + r"\sum_{i=1}^N \log p(\bm{x}_i; \theta)")
+
+
+def test_an_em_bound_that_leaves_a_data_point_out_fails_where_theta_hat_is_theta():
+    assert holds(EM_BOUND + r"\sum_{i=2}^N \log p(\bm{x}_i; \theta)") is False
+
+
 M_STEP = r"\begin{pmatrix} \alpha_k^t \\ \bm{\mu}_k^t \\ \bm{\Sigma}_k^t \end{pmatrix} = \underset{\theta}{\text{argmax}} \: "
 
 

@@ -140,7 +140,7 @@ def dar_score():
 @pytest.mark.slow
 def test_dar_5_5_catches_most_generated_wrong_variants(dar_score):
     assert dar_score["wrong"] >= 900  # measured 974
-    assert dar_score["caught"] / dar_score["wrong"] >= 0.98  # measured 0.982 (956/974): the target (README)
+    assert dar_score["caught"] / dar_score["wrong"] >= 0.98  # measured 0.984 (958/974): the target (README)
 
 
 @pytest.mark.slow
