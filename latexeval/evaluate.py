@@ -20,7 +20,7 @@ from dataclasses import replace
 import numpy as np
 
 from . import limits
-from .errors import NotEvaluable
+from .errors import NotApplicable, NotEvaluable
 from .expr import Call, Chain, Draw, Mul, Node, Optimum, Sum, Sym, free_symbols, key
 from .notation import Component, Notation
 from .values import (FUNCTIONS, DataVal, Density, LatentVal, ParamVal, Plate, VectorVal, add, as_density, div,
@@ -182,11 +182,13 @@ class Evaluator:
             return self.ctx.free_data()
         if k == self.nt.latent:
             return self.ctx.free_latent()
+        if k == self.nt.identity:
+            return self.model.identity()
         raise NotEvaluable(f"the symbol {k}", sym.pos)
 
     def _indexed(self, sym: Sym, env):
         base = sym.base().key()
-        if base in self.nt.indexed:
+        if base in self.nt.indexed and (base not in self.nt.components or len(_index_parts(sym)) > 1):
             return self._indexed_abbreviation(sym, env)
         if base == self.nt.data and _free_index(sym, env, self.nt):
             return self.ctx.free_data()
@@ -218,9 +220,11 @@ class Evaluator:
     def _indexed_abbreviation(self, sym: Sym, env):
         """ẑ_{jk} with ẑ_{ik} := p(z = k | x_i; θ^{t-1}) declared: the body with i = j, k = k."""
         spec = self.nt.indexed[sym.base().key()]
-        parts = sym.sub.factors if isinstance(sym.sub, Mul) else (sym.sub,)
+        parts = _index_parts(sym)
         if len(parts) != len(spec.letters):
             raise NotEvaluable(f"{sym.key()}: the notation declares {len(spec.letters)} indices", sym.pos)
+        if self.nt.latent_index in spec.letters and self.model.count("latent dimension") != 1:
+            raise NotEvaluable(f"{sym.key()}: a coordinate of the latent, declared for a one-dimensional one", sym.pos)
         indices = {letter: self._index(part, env) for letter, part in zip(spec.letters, parts)}
         return self.value(spec.body, {**env, **indices})
 
@@ -254,21 +258,35 @@ class Evaluator:
         head = call.head.base().key()
         if call.head.key() in self.nt.maximisers:
             return self._at_optimum(call, env)
-        if call.head.sub is not None or call.head.sup is not None:
+        if call.head.key() in self.nt.patterns:  # a function named with its subscript: μ_φ(x)
+            head = call.head.key()
+        elif call.head.sub is not None or call.head.sup is not None:
             raise NotEvaluable(f"{call.head.key()}(…): a decorated function", call.pos)
         if head in DIVERGENCES:
             return self._divergence(call, env, DIVERGENCES[head])
         args = [self._argument_value(a, env) for a in call.args()]
         for pattern in self.nt.patterns.get(head, []):
             if pattern.call.signature() == call.signature() and all(map(_fits, pattern.slots, args)):
+                args = [self._as_latent(a, call) if slot == "latent" else a for slot, a in zip(pattern.slots, args)]
                 if pattern.density:
                     args = _own_latents(args, call)
                 values = [_argument(a) for a in args] + [_argument(self.value(g, env)) for g in pattern.given]
                 if pattern.of_latent:
                     values.insert(0, env[self.nt.latent] if self.nt.latent in env else self.ctx.free_latent())
-                out = getattr(self.model, pattern.method)(*values)
+                method = getattr(self.model, pattern.method, None)
+                if method is None:  # the VAE's encoder on the mixture, say
+                    raise NotApplicable(f"{self.model.name} has no {pattern.call.key()}")
+                out = method(*values)
                 return Density(out) if pattern.density else out
         raise NotEvaluable(f"{call.key()}: the notation gives {head}(…) no meaning with these arguments", call.pos)
+
+    def _as_latent(self, value, call: Call):
+        """A number where the latent stands (p(x | μ + σ ⊙ ε; θ)): a value of a continuous latent."""
+        if isinstance(value, (LatentVal, Plate)):
+            return value
+        if self.model.DISCRETE:
+            raise NotApplicable(f"{self.model.name} has a discrete latent: {call.key()} takes a component, not a number")
+        return LatentVal(real(value))
 
     def _argument_value(self, arg: Node, env):
         """An argument's value; 'z = k' names a value of a discrete latent (component k), and a
@@ -361,7 +379,8 @@ class Evaluator:
         target = self._binder(draw.var, env)
         axis, v, weights = self._latent_axis()
         density = self._density(draw.dist, {**dist_env, self.nt.latent: v, PLACEHOLDER: v})
-        return self.ctx.done(integrate(mul(density, self.value(body, {**env, target: v})), weights, axis), weights)
+        bound = v.value if target == self.nt.noise else v  # ε is a number: it enters μ + σ ⊙ ε
+        return self.ctx.done(integrate(mul(density, self.value(body, {**env, target: bound})), weights, axis), weights)
 
     def _expect_each(self, draw: Draw, body: Node, env: dict):
         """E over z = (z_1..z_N) drawn independently: z_i ~ dist(i); iterated, one axis per z_i."""
@@ -383,6 +402,10 @@ class Evaluator:
         return d
 
     def _binder(self, var: Node, env: dict) -> str:
+        if isinstance(var, Sym) and var.key() == self.nt.noise:  # ε ~ N(0, I): on the continuous latent's nodes
+            if self.model.DISCRETE:
+                raise NotApplicable(f"{self.model.name} has a discrete latent: no noise ε to reparameterise it with")
+            return var.key()
         if not (isinstance(var, Sym) and var.base().key() == self.nt.latent and var.sup is None):
             raise NotEvaluable("an expectation over something other than the latent variable", var.pos)
         return var.key() if var.sub is None else f"{self.nt.latent}_{{{self._index(var.sub, env)}}}"
@@ -502,6 +525,11 @@ def _free_index(sym: Sym, env: dict, nt: Notation) -> bool:
     return isinstance(sym.sub, Sym) and sym.sub.key() == nt.index and nt.index not in env
 
 
+def _index_parts(sym: Sym) -> tuple[Node, ...]:
+    """The indices of a subscript: μ_{ij} has two, μ_k one."""
+    return sym.sub.factors if isinstance(sym.sub, Mul) else (sym.sub,)
+
+
 def _own_latents(args: list, call: Call) -> list:
     r"""A density of one data point given the latent vector z = (z_1..z_N) (\mathbb{E}_{z} binds it):
     x_i depends on z through z_i alone, so p(x_i | z; θ) = p(x_i | z_i; θ). Without one data point
@@ -518,8 +546,8 @@ def _own_latents(args: list, call: Call) -> list:
 def _fits(slot: str, value) -> bool:
     if slot == "data":
         return isinstance(value, DataVal)
-    if slot == "latent":
-        return isinstance(value, (LatentVal, Plate))
+    if slot == "latent":  # or a number, a value of a continuous latent (μ + σ ⊙ ε)
+        return isinstance(value, (LatentVal, Plate, int, float, np.ndarray, np.floating))
     if slot == "real":
         return not isinstance(value, (LatentVal, Plate, ParamVal))
     return isinstance(value, ParamVal) and value.family == slot

@@ -62,6 +62,7 @@ class Instance:
     N = 0
     K = 0
     DISCRETE = False  # a discrete latent (values 1..K) or a continuous one (quadrature on GRID)
+    LATENT_DIMENSION: int | None = None  # J of a continuous latent z in R^J
     GRID = np.linspace(-10.0, 10.0, 81)
     # ∫ over x: every data density here stays within a few units of 0; the narrowest (a mixture
     # component of variance 0.002, standard deviation 0.045) still spans several nodes
@@ -79,7 +80,15 @@ class Instance:
     def count(self, what: str) -> int:
         if what == "data":
             return self.N
+        if what == "latent dimension" and self.LATENT_DIMENSION is not None:
+            return self.LATENT_DIMENSION
         raise NotApplicable(f"{self.name} has no {what}")
+
+    def identity(self):
+        """I of the latent space, where it is one-dimensional (the only continuous latent here)."""
+        if self.LATENT_DIMENSION != 1:
+            raise NotApplicable(f"{self.name} has no continuous latent space for I to act on")
+        return 1.0
 
     def data_point(self, i: int) -> DataVal:
         return DataVal(self.x[i], i)
@@ -301,6 +310,7 @@ class LinearGaussian(Instance):
     """z ~ N(0, 1), x | z ~ N(az + b, s²); q(z | x_i; φ) = N(m_i, v_i)."""
 
     name = "linear-gaussian"
+    LATENT_DIMENSION = 1
     Q_VARIANCE: float | None = None  # q = N(m_i, Q_VARIANCE) when set
     FIELDS = {"a": "real", "b": "real", "s2": "positive", "m": "real", "v": "positive"}
 
@@ -340,8 +350,15 @@ class LinearGaussian(Instance):
         return self.family.posterior(x.value, th).log_pdf(z.value)
 
     def log_variational(self, z: LatentVal, x: DataVal, ph: dict):
-        index = self._fitted(x)
-        return normal_log_pdf(z.value, pick(ph["m"], index), pick(ph["v"], index))
+        return normal_log_pdf(z.value, self.encoder_mean(x, ph), self.encoder_std(x, ph) ** 2)
+
+    def encoder_mean(self, x: DataVal, ph: dict):
+        """μ_φ(x_i): the mean the encoder gives q(z | x_i; φ) (φ holds it per data point)."""
+        return pick(ph["m"], self._fitted(x))
+
+    def encoder_std(self, x: DataVal, ph: dict):
+        """σ_φ(x_i): the standard deviation of q(z | x_i; φ)."""
+        return np.sqrt(pick(ph["v"], self._fitted(x)))
 
     def _posterior(self, x, th):
         post = self.family.posterior(x, th)

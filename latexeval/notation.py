@@ -96,10 +96,17 @@ class Notation:
         if data:
             self.data, self.index = self.symbol_key(data["symbol"]), self.symbol_key(data["index"])
             self.counts[self.symbol_key(data["count"])] = "data"
-        self.latent = self.symbol_key(spec["latent"]["symbol"])
+        latent = spec["latent"]
+        self.latent = self.symbol_key(latent["symbol"])
+        # a continuous latent's vocabulary (the VAE's): its dimension J and coordinate index j, the
+        # identity I of its space and the standard normal noise ε of the reparameterisation
+        self.latent_index, self.identity, self.noise = (
+            self.symbol_key(latent[k]) if latent.get(k) else None for k in ("index", "identity", "noise"))
         self.component_index = self.symbol_key(comps["index"]) if comps.get("index") else None
         if comps:
             self.counts[self.symbol_key(comps["count"])] = "components"
+        if latent.get("dimension"):
+            self.counts[self.symbol_key(latent["dimension"])] = "latent dimension"
         self.components = self._fields(comps.get("symbols"))
         self.fields = self._fields(spec.get("fields"))
         if any(f.of is None for f in self.fields.values()):
@@ -145,7 +152,8 @@ class Notation:
         given = () if isinstance(entry, str) else tuple(self._parse.expr(g) for g in entry.get("given", []))
         slots = tuple(self._slot(a) for a in call.args())
         pattern = Pattern(call, method, section != "functions", slots, given, section == "distributions")
-        self.patterns.setdefault(call.head.base().key(), []).append(pattern)
+        # keyed by the name with its subscript: μ_φ(x) is a function of its own, μ_k is not
+        self.patterns.setdefault(call.head.key(), []).append(pattern)
 
     def _slot(self, arg: Node) -> str:
         k = arg.key() if isinstance(arg, Sym) else None
@@ -179,7 +187,8 @@ class Notation:
         """Does the notation give the symbol (or its letter) a meaning? A row may define one it does not."""
         named = (set(self.parameters) | set(self.maximisers) | set(self.abbreviations) | set(self.indexed)
                  | set(self.fields) | set(self.components) | set(self.counts) | set(self.patterns)
-                 | {self.data, self.index, self.latent, self.component_index})
+                 | {self.data, self.index, self.latent, self.component_index, self.latent_index, self.identity,
+                    self.noise})
         return sym.key() in named or sym.base().key() in named
 
     def parameter_family(self, key: str) -> str | None:

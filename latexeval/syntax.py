@@ -40,6 +40,8 @@ TRANSPOSE = {"T", "\\top", "\\intercal"}
 # Read only with a linear-algebra notation, where a bar is a norm and a matrix a value:
 LINEAR_RELATIONS = {**RELATIONS, ">": ">", "<": "<", "\\gt": ">", "\\lt": "<", "\\in": "in"}
 LINEAR_FUNCTIONS = {**FUNCTIONS, "\\cos": "cos", "\\sin": "sin", "\\tan": "tan", "\\tanh": "tanh", "\\det": "det"}
+# diag(σ²) of a diagonal Gaussian's covariance is read by the scalar evaluator too
+SCALAR_OPERATOR_NAMES = {"diag": "diag"}
 OPERATOR_NAMES = {"softmax": "softmax", "tr": "tr", "Tr": "tr", "trace": "tr", "diag": "diag", "det": "det",
                   "sigmoid": "sigmoid", "vec": "vec", "rank": "rank"}
 DOTS = {"\\ldots": "h", "\\dots": "h", "\\cdots": "h", "\\@cdots": "h", "\\vdots": "v", "\\varvdots": "v",
@@ -214,8 +216,8 @@ class Grammar:
         if name is None:
             name = _op_body_name(node.get("body") or [])
         kind = self.functions.get(name) or BIG.get(name) or OPTIMA.get(name) or ("E" if name == "E" else None)
-        if kind is None and self.linear:
-            kind = OPERATOR_NAMES.get(name)
+        if kind is None:
+            kind = (OPERATOR_NAMES if self.linear else SCALAR_OPERATOR_NAMES).get(name)
         if kind is None:
             raise NotEvaluable(f"operator {name}", pos)
         return [Op(kind, pos)]
@@ -334,7 +336,7 @@ class Grammar:
         text, pos = _text_of(node["body"]), position(node)
         if text in OPTIMA:
             return [Op(OPTIMA[text], pos)]
-        if self.linear and text in OPERATOR_NAMES:
+        if text in (OPERATOR_NAMES if self.linear else SCALAR_OPERATOR_NAMES):
             return [Op(OPERATOR_NAMES[text], pos)]
         if text == "d":
             return [Token("diff", "d", pos)]
@@ -557,6 +559,10 @@ class Grammar:
             if isinstance(item.node, Sym) and self._is_head(item.node) and \
                     isinstance(nxt, Group) and nxt.open == "(":
                 return self._power(self._call(item.node, nxt), nxt), k + 2
+            if isinstance(item.node, Sym) and self._is_powered_head(item.node) and \
+                    isinstance(nxt, Group) and nxt.open == "(":
+                head = item.node
+                return self._power(Pow(self._call(replace(head, sup=None), nxt), head.sup, pos=head.pos), nxt), k + 2
             return item.node, k + 1
         if isinstance(item, Group):
             return self._group_value(item), k + 1
@@ -566,7 +572,12 @@ class Grammar:
 
     def _is_head(self, sym: Sym) -> bool:
         """Takes arguments: p(…) is a call, a(x - b) a product. Without a notation (heads None) every letter does."""
-        return self.heads is None or sym.base().key() in self.heads
+        return self.heads is None or sym.base().key() in self.heads or sym.key() in self.heads
+
+    def _is_powered_head(self, sym: Sym) -> bool:
+        """σ²_φ(x): a function named with its subscript (σ_φ), its power written on the name."""
+        return (self.heads is not None and sym.sub is not None and sym.sup is not None
+                and replace(sym, sup=None).key() in self.heads)
 
     def _operator(self, items: list, k: int) -> tuple[Node, int]:
         op = items[k]

@@ -148,9 +148,14 @@ def transpose(a):
     return real(a)
 
 
+def diag(a):
+    """diag(σ²), the covariance of a diagonal Gaussian: of a one-dimensional latent, σ² itself."""
+    return a
+
+
 def as_density(v) -> Density:
     """A density, or a positive number standing for one ((p + q) / 2 of two densities)."""
     return v if isinstance(v, Density) else Density(np.log(real(v)))
 
 
-FUNCTIONS = {"log": log, "exp": exp, "sqrt": sqrt, "transpose": transpose}
+FUNCTIONS = {"log": log, "exp": exp, "sqrt": sqrt, "transpose": transpose, "diag": diag}

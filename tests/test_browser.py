@@ -271,21 +271,21 @@ def _number_at(page, h: int) -> str:
 def test_the_closing_slide_ends_the_count_and_the_progress_bar(browser, server):
     page, _ = open_deck(browser, f"{server}/dar-5-5/index.html", server)
     closing = page.evaluate("Reveal.getHorizontalSlides().findIndex(s => s.classList.contains('thanks-slide'))")
-    assert closing == 12
-    assert _number_at(page, closing) == "13/13"
+    assert closing == 13
+    assert _number_at(page, closing) == "14/14"
     assert page.evaluate("Reveal.getProgress()") == 1
 
 
 def test_appendix_slides_are_numbered_apart_and_reached_in_order(browser, server):
     page, _ = open_deck(browser, f"{server}/dar-5-5/index.html", server)
-    assert _number_at(page, 13) == "附录1/16" and _number_at(page, 28) == "附录16/16"
-    page.evaluate("Reveal.slide(12, 0, 999); Reveal.next()")
-    assert page.evaluate("Reveal.getIndices().h") == 13
+    assert _number_at(page, 14) == "附录1/16" and _number_at(page, 29) == "附录16/16"
+    page.evaluate("Reveal.slide(13, 0, 999); Reveal.next()")
+    assert page.evaluate("Reveal.getIndices().h") == 14
 
 
 def test_the_closing_line_is_centred_on_the_slide(browser, server):
     page, _ = open_deck(browser, f"{server}/dar-5-5/index.html", server)
-    page.evaluate("Reveal.slide(12)")
+    page.evaluate("Reveal.slide(13)")
     page.wait_for_timeout(100)
     slide, text = page.evaluate("""() => { const s = Reveal.getCurrentSlide(), r = document.createRange();
         r.selectNodeContents(s.querySelector('.thanks'));

@@ -137,7 +137,7 @@ def test_index_shows_author_tags_date_and_the_lecture_and_appendix_slide_counts(
     entry = _index_entry(project_site[0], "dar-5-5")
     assert '<span class="author">MTandHJ</span>' in entry and '<time datetime="2025-12-11">' in entry
     assert '<span class="tag">Slide</span><span class="tag">DAR</span>' in entry
-    assert '<span class="count">13 页 + 16 附录</span>' in entry
+    assert '<span class="count">14 页 + 16 附录</span>' in entry
 
 
 def test_index_links_the_single_file_when_it_was_built(tmp_path, cache_dir):
