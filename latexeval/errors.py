@@ -2,6 +2,8 @@
 
 NotEvaluable is about the formula: a construct the evaluator does not understand.
 It must reach the author (with where it is), and the row is not verified.
+Undefined is about the formula too, but it is understood and names something that
+does not exist (x_0, x_{N+1}, a 2×1 vector plus a 1×2 one): the row is wrong.
 NotApplicable is about a model instance: the formula is understood but speaks of
 something the instance does not have (mixture weights on the linear-Gaussian
 model); another instance may still evaluate it.
@@ -22,3 +24,7 @@ class NotEvaluable(Exception):
 
 class NotApplicable(Exception):
     """The model instance has no meaning for a symbol of the formula."""
+
+
+class Undefined(Exception):
+    """The formula is understood but names something that does not exist (x_0, x_{N+1}): a wrong row."""

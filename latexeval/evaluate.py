@@ -20,11 +20,11 @@ from dataclasses import replace
 import numpy as np
 
 from . import limits
-from .errors import NotApplicable, NotEvaluable
+from .errors import NotApplicable, NotEvaluable, Undefined
 from .expr import Call, Chain, Draw, Mul, Node, Optimum, Sum, Sym, free_symbols, key
 from .notation import Component, Notation
-from .values import (FUNCTIONS, DataVal, Density, LatentVal, ParamVal, Plate, VectorVal, add, as_density, div,
-                     integrate, mul, neg, on_axis, power, real)
+from .values import (FUNCTIONS, DataVal, Density, LatentVal, MatrixVal, ParamVal, Plate, VectorVal, add, as_density,
+                     div, flattened, integrate, mul, neg, on_axis, power, real)
 
 DATA_POINT = "#data"  # env key: the data point (1-based) of the innermost sum over the data
 PLACEHOLDER = "\\cdot"
@@ -35,10 +35,6 @@ DELTA, SLACK = 1e-4, 1e-11
 
 
 DIVERGENCES = {"\\text{KL}": "KL", "\\text{JS}": "JS"}
-
-
-class Undefined(Exception):
-    """The formula is understood but names something that does not exist (x_0, x_{N+1}): a wrong row."""
 
 
 class Context:
@@ -116,8 +112,8 @@ class Evaluator:
         return neg(self.value(node.arg, env))
 
     def _Add(self, node, env):
-        total = 0.0
-        for term in node.terms:
+        total = self.value(node.terms[0], env)
+        for term in node.terms[1:]:
             total = add(total, self.value(term, env))
         return total
 
@@ -334,12 +330,14 @@ class Evaluator:
     def _Sum(self, node: Sum, env):
         lo, hi = self._index(node.lo, env), self._index(node.hi, env)
         over_data = self._over_data(node)
-        total = 1.0 if node.product else 0.0
+        total = None  # the first term as it is: a sum of vectors starts from a vector, not from 0
         for k in range(lo, hi + 1):
             inner = {**env, node.var.key(): k, **({DATA_POINT: k} if over_data else {})}
             term = self.value(node.body, inner)
-            total = mul(total, term) if node.product else add(total, term)
-        return total
+            total = term if total is None else mul(total, term) if node.product else add(total, term)
+        if total is None:
+            return 1.0 if node.product else 0.0
+        return total if isinstance(total, MatrixVal) else real(total)
 
     def _over_data(self, node: Sum) -> bool:
         """A sum over the data: up to N, or indexing x with its variable."""
@@ -570,8 +568,8 @@ def evaluate(node: Node, ctx: Context, env: dict | None = None):
     try:
         if isinstance(value, ParamVal):
             value = evaluator.components(value, env)
-        if isinstance(value, VectorVal):
-            return VectorVal(tuple(real(part) for part in value.parts))
+        if isinstance(value, (VectorVal, MatrixVal)) or isinstance(getattr(value, "value", None), MatrixVal):
+            return flattened(value)
         return real(value)
     except NotEvaluable as exc:
         raise NotEvaluable(f"{exc.construct}: a side of a relation must be a number", node.pos) from None

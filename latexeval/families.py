@@ -11,6 +11,9 @@ Families (parameters as dicts, the names the notations' `field:` entries use):
 - `Mixture`: z in {0..K-1}, p(z) = α (fixed, or θ["weight"]), x | z = k ~ N(μ_k, σ²_k)
   with θ = {"mean": [μ_k], "variance": [σ²_k]} (a "table" θ["L"][i][k] of likelihoods of
   sample i instead: any discrete latent model, the symbolic instance of the proofs);
+- `FullCovarianceMixture`: the same in d >= 2 dimensions, x | z = k ~ N(μ_k, Σ_k) with full
+  covariances (numpy only), so an M step that squares (x - μ)^T (x - μ) instead of forming
+  (x - μ)(x - μ)^T is a different model, not the same number;
 - `LinearGaussian`: z ~ N(0, 1), x | z ~ N(az + b, s²) with θ = {"a", "b", "s2"}, whose
   evidence, posterior, expected log-joint and ELBO have closed forms;
 - `Categorical`, `Normal`: the distributions themselves, with their KL.
@@ -100,6 +103,30 @@ class Normal:
         return (o.log(other.var / self.var) + (self.var + (self.mean - other.mean) ** 2) / other.var - 1) / 2
 
 
+class MultivariateNormal:
+    """N(μ, Σ) in d dimensions; μ as d entries, Σ as d×d entries, each a number or a batch of draws.
+
+    numpy only: the log-determinant and the solve are taken per draw (np.linalg broadcasts)."""
+
+    def __init__(self, mean, cov):
+        self.mean, self.cov = list(mean), [list(row) for row in cov]
+
+    def log_pdf(self, x):
+        diff = [np.asarray(xa, dtype=float) - np.asarray(ma, dtype=float) for xa, ma in zip(x, self.mean)]
+        shape = np.broadcast_shapes(*(np.shape(e) for e in diff), *(np.shape(c) for row in self.cov for c in row))
+        d = np.stack([np.broadcast_to(e, shape) for e in diff], axis=-1)
+        cov = np.stack([np.stack([np.broadcast_to(c, shape) for c in row], axis=-1) for row in self.cov], axis=-2)
+        sign, logdet = np.linalg.slogdet(cov)
+        try:
+            quad = np.einsum("...i,...i->...", d, np.linalg.solve(cov, d[..., None])[..., 0])
+        except np.linalg.LinAlgError:  # a singular "covariance" (a formula's, say): no density
+            return np.full(shape, np.nan)
+        return np.where(sign > 0, -(quad + logdet + len(diff) * math.log(2 * math.pi)) / 2, np.nan)
+
+    def pdf(self, x):
+        return np.exp(self.log_pdf(x))
+
+
 def normal_log_pdf(x, mean, var, ops=NUMPY):
     return Normal(ops, mean, var).log_pdf(x)
 
@@ -181,6 +208,43 @@ class Mixture:
         mean = [sum(row[k] * x for row, x in zip(r, xs)) / nk[k] for k in range(self.K)]
         var = [sum(row[k] * (x - mean[k]) ** 2 for row, x in zip(r, xs)) / nk[k] for k in range(self.K)]
         th = {"mean": mean, "variance": var}
+        if self.alpha is None:
+            th["weight"] = [n / len(xs) for n in nk]
+        return th
+
+
+class FullCovarianceMixture(Mixture):
+    """A mixture of K Gaussians in d dimensions with full covariances: θ = {"weight", "mean": [μ_k as d
+    entries], "variance": [Σ_k as d×d entries]}; x is a sequence of d coordinates."""
+
+    def __init__(self, ops, K: int, d: int, alpha=None):
+        super().__init__(ops, K, alpha)
+        self.d = d
+
+    def component(self, th: dict, k) -> MultivariateNormal:
+        pick, d = self.ops.pick, range(self.d)
+        mean = [pick([m[a] for m in th["mean"]], k) for a in d]
+        cov = [[pick([c[a][b] for c in th["variance"]], k) for b in d] for a in d]
+        return MultivariateNormal(mean, cov)
+
+    def expected_complete_loglik(self, xs, th: dict, th_hat: dict):
+        """Q(θ, θ̂) as in Mixture, with every data point at once (one factorisation per component)."""
+        stacked = [np.asarray([x[a] for x in xs], dtype=float)[:, None] for a in range(self.d)]
+        terms = zip(self.log_responsibilities(stacked, th_hat), self.log_joints(stacked, th))
+        return sum(np.sum(np.exp(lr) * lj, axis=0) for lr, lj in terms)
+
+    def m_step(self, xs, r: list) -> dict:
+        """N_k = Σ_i r_ik; μ_k the r-weighted mean; Σ_k the r-weighted sum of OUTER products
+        (x_i - μ_k)(x_i - μ_k)^T over N_k; α_k = N_k / N if learned."""
+        d = range(self.d)
+        nk = [sum(row[k] for row in r) for k in range(self.K)]
+        mean = [[sum(row[k] * x[a] for row, x in zip(r, xs)) / nk[k] for a in d] for k in range(self.K)]
+        def entry(k, a, b):  # computed once for (a, b) and (b, a): Σ_k is exactly symmetric
+            a, b = min(a, b), max(a, b)
+            return sum(row[k] * (x[a] - mean[k][a]) * (x[b] - mean[k][b]) for row, x in zip(r, xs)) / nk[k]
+
+        cov = [[[entry(k, a, b) for b in d] for a in d] for k in range(self.K)]
+        th = {"mean": mean, "variance": cov}
         if self.alpha is None:
             th["weight"] = [n / len(xs) for n in nk]
         return th

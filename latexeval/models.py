@@ -1,7 +1,8 @@
 """The model instances formulas are evaluated on; a notation names the ones it uses.
 
 The deck's two readings of "∫ over z" are covered by a Gaussian mixture (z discrete:
-the integral is a sum over components) and the linear-Gaussian model z ~ N(0, 1),
+the integral is a sum over components; also in two dimensions with full covariances, where
+a scalar slip such as an inner product for an outer product changes the value) and the linear-Gaussian model z ~ N(0, 1),
 x | z ~ N(az + b, s²), q = N(m, v) (z continuous: quadrature). Three variants state
 what a single slide assumes and the rest of the deck does not: mixture weights that
 are parameters (the GMM M step learns α, while elsewhere p(z) has no parameter), and
@@ -28,7 +29,7 @@ import numpy as np
 from . import families as F
 from .errors import NotApplicable
 from .families import NUMPY, normal_log_pdf
-from .values import DataVal, LatentVal, ParamVal, Plate, on_axis, pick
+from .values import DataVal, LatentVal, MatrixVal, ParamVal, Plate, on_axis, pick
 
 SEED = 20251211
 
@@ -181,6 +182,8 @@ class Instance:
             if kind == "fixed":
                 continue
             for path in _leaf_paths(value):
+                if kind == "covariance" and path[-2] > path[-1]:
+                    continue  # moved with its mirror entry: a covariance stays symmetric
                 out.extend({**values, field: _moved(value, path, kind, step)} for step in (delta, -delta))
         return out
 
@@ -194,7 +197,12 @@ def _leaf_paths(value, prefix: tuple[int, ...] = ()):
 
 
 def _moved(value, path: tuple[int, ...], kind: str, step: float):
-    """A copy of a (nested list of) draw arrays with one entry moved; a (log-)simplex is renormalised."""
+    """A copy of a (nested list of) draw arrays with one entry moved; a (log-)simplex is renormalised,
+    a covariance entry (k, a, b) moves with (k, b, a)."""
+    if kind == "covariance":
+        once = _moved(value, path, "real", step)
+        mirror = path[:-2] + (path[-1], path[-2])
+        return once if mirror == path else _moved(once, mirror, "real", step)
     if not path:
         return value + step if kind == "real" else value * math.exp(step)
     group = list(value)
@@ -304,6 +312,84 @@ class GaussianMixtureLearnedWeights(GaussianMixture):
 
     name = "gmm-learned-weights"
     LEARNED_WEIGHTS = True
+
+
+class GaussianMixtureFullCovariance(GaussianMixtureLearnedWeights):
+    """The GMM M-step slide in two dimensions: x_i ∈ R², θ = (α_k, μ_k, Σ_k) with full covariances.
+
+    A data point, μ_k and Σ_k are vectors and matrices (values.MatrixVal), so a row that writes
+    (x_i - μ_k)^T (x_i - μ_k) where (x_i - μ_k)(x_i - μ_k)^T belongs compares a number with a 2×2
+    matrix, and a dropped transpose a row with a column. Integrals over the data space (a grid
+    in two dimensions) are left to the one-dimensional mixture.
+    """
+
+    name = "gmm-full-covariance"
+    D = 2
+    FIELDS = {"mean": "real", "variance": "covariance", "weight": "simplex", "log_w": "log-simplex"}
+
+    def __init__(self, n_data: int = 10):
+        rng = np.random.default_rng([SEED, 3])
+        centres = np.array([[-1.5, 0.5], [0.5, -1.0], [2.0, 1.5]])
+        comp = rng.choice(self.K, size=n_data, p=self.ALPHA)
+        Instance.__init__(self, centres[comp] + 0.6 * rng.standard_normal((n_data, self.D)))
+        self.family = self.family_for(NUMPY)
+
+    def family_for(self, ops) -> F.FullCovarianceMixture:
+        return F.FullCovarianceMixture(ops, self.K, self.D)
+
+    def data_point(self, i: int) -> DataVal:
+        return DataVal(MatrixVal.column(self.x[i]), i)
+
+    def all_data(self, axis: int) -> DataVal:
+        return DataVal(MatrixVal.column([on_axis(self.x[:, a], axis) for a in range(self.D)]),
+                       on_axis(np.arange(self.N), axis))
+
+    def data_nodes(self):
+        raise NotApplicable(f"{self.name}: an integral over the two-dimensional data space")
+
+    def component(self, field: str, k: int, params: dict | None):
+        value = params[field][k]
+        if field == "mean":
+            return MatrixVal.column(value)
+        if field == "variance":
+            return MatrixVal(tuple(tuple(row) for row in value))
+        return value
+
+    @staticmethod
+    def _coords(x: DataVal) -> list:
+        return [e for e in x.value.entries()]
+
+    def log_joint(self, x: DataVal, z: LatentVal, th: dict):
+        return self.family.log_prior(z.value, th) + self.family.log_likelihood(self._coords(x), z.value, th)
+
+    def log_likelihood(self, x: DataVal, z: LatentVal, th: dict):
+        return self.family.log_likelihood(self._coords(x), z.value, th)
+
+    def log_marginal(self, x: DataVal, th: dict):
+        return self.family.log_marginal(self._coords(x), th)
+
+    def log_gaussian(self, x: DataVal, mean, var):
+        if not (isinstance(mean, MatrixVal) and isinstance(var, MatrixVal)
+                and mean.shape == (self.D, 1) and var.shape == (self.D, self.D)):
+            raise NotApplicable(f"{self.name}: φ(x; μ, Σ) takes a 2-vector and a 2×2 covariance")
+        return F.MultivariateNormal(mean.entries(), var.rows).log_pdf(self._coords(x))
+
+    def draw(self, family: str, n: int, rng: np.random.Generator) -> dict:
+        """Means near data points, covariances L L^T with random correlation and scales from 0.7 to 2 and
+        weights at most 9 times apart,
+        so that every component takes a share of several points and its M step stays well conditioned
+        (densities above 1 are the one-dimensional mixture's to show); weights random."""
+        if family != "model":
+            return super().draw(family, n, rng)
+        near = [self.x[rng.integers(0, self.N, n)] for _ in range(self.K)]
+        mean = [[x[:, a] + rng.standard_normal(n) * _log_uniform(rng, n, 0.01, 1.0) for a in range(self.D)]
+                for x in near]
+        covs = []
+        for _ in range(self.K):
+            l11, l22 = _log_uniform(rng, n, 0.7, 2.0), _log_uniform(rng, n, 0.7, 2.0)
+            l21 = rng.standard_normal(n) * 0.7
+            covs.append([[l11**2, l11 * l21], [l11 * l21, l21**2 + l22**2]])
+        return {"mean": mean, "variance": covs, "weight": [np.exp(lw) for lw in _random_logs(rng, n, self.K, 3.0)]}
 
 
 class LinearGaussian(Instance):
@@ -441,5 +527,6 @@ class NormalPair(Instance):
         return F.Normal(NUMPY, 0.0, pair["std_q"] ** 2).log_pdf(z.value)
 
 
-INSTANCES = {cls.name: cls for cls in (GaussianMixture, GaussianMixtureLearnedWeights, LinearGaussian,
+INSTANCES = {cls.name: cls for cls in (GaussianMixture, GaussianMixtureLearnedWeights, GaussianMixtureFullCovariance,
+                                       LinearGaussian,
                                        LinearGaussianUnitQ, CategoricalPair, NormalPair)}

@@ -255,11 +255,17 @@ def _entries(a, b, n: int):
     pairs = list(zip(a.parts, b.parts)) if isinstance(a, VectorVal) else [(a, b)]
     if isinstance(a, VectorVal) and len(a.parts) != len(b.parts):
         return Verdict(False, f"a vector of {len(a.parts)} entries related to one of {len(b.parts)}")
+    if isinstance(a, VectorVal) and a.shapes != b.shapes:
+        return Verdict(False, f"entries of shapes {_shapes(a)} related to entries of shapes {_shapes(b)}")
     flat = []
     for x, y in pairs:
         shape = np.broadcast_shapes(np.shape(x), np.shape(y), (n,))
         flat.append((np.broadcast_to(x, shape).reshape(-1, n), np.broadcast_to(y, shape).reshape(-1, n)))
     return np.concatenate([x for x, _ in flat]), np.concatenate([y for _, y in flat])
+
+
+def _shapes(v: VectorVal) -> str:
+    return ", ".join("{}×{}".format(*s) if s else "1" for s in v.shapes)
 
 
 def _indexes_latent(link: Link, nt: Notation) -> bool:

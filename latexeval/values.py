@@ -6,6 +6,11 @@ point or a plate of latents gets an axis of its own in front of the draw axis;
 axes are never removed (integration keeps them at size 1), so a value computed
 deep inside nested integrals broadcasts correctly against one computed outside.
 
+A vector or matrix of a model with d >= 2 (a data point x_i, a mean μ_k, a covariance
+Σ_k) is a MatrixVal: a grid of such batched numbers, a vector a column. Its products are
+matrix products and its shapes must agree, so (x - μ)^T (x - μ) is 1×1 where
+(x - μ)(x - μ)^T is d×d.
+
 Densities are held as their logarithm: p(z|x; θ̂) underflows to 0 in the tails
 where log p(z|x; θ̂) is a perfectly good number, and 0 · log(0/0) would poison an
 integral that is mathematically fine.
@@ -16,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import NotEvaluable
+from .errors import NotEvaluable, Undefined
 from .families import NumpyOps
 
 
@@ -59,9 +64,70 @@ class ParamVal:
 
 @dataclass(frozen=True)
 class VectorVal:
-    """A column's entries (or a parameter's components), compared entry by entry."""
+    """A column's entries (or a parameter's components), compared entry by entry; `shapes`, once
+    flattened for comparison, the shape of each part (() for a number), which must agree too."""
 
     parts: tuple
+    shapes: tuple = ()
+
+
+@dataclass(frozen=True)
+class MatrixVal:
+    """A matrix of batched numbers, rows of entries; a vector is a column (d×1)."""
+
+    rows: tuple[tuple, ...]
+
+    @staticmethod
+    def column(entries) -> "MatrixVal":
+        return MatrixVal(tuple((e,) for e in entries))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.rows), len(self.rows[0])
+
+    def entries(self) -> list:
+        return [e for row in self.rows for e in row]
+
+    def map(self, f) -> "MatrixVal":
+        return MatrixVal(tuple(tuple(f(e) for e in row) for row in self.rows))
+
+    def transposed(self) -> "MatrixVal":
+        return MatrixVal(tuple(zip(*self.rows)))
+
+
+def _scalar(v):
+    """A data point that is a vector as that vector; a 1×1 matrix as the number in it
+    ((x - μ)^T Σ^{-1} (x - μ) is a number); anything else as it is."""
+    if isinstance(v, DataVal) and isinstance(v.value, MatrixVal):
+        v = v.value
+    return v.rows[0][0] if isinstance(v, MatrixVal) and v.shape == (1, 1) else v
+
+
+def _shape_text(v) -> str:
+    return "{}×{}".format(*v.shape) if isinstance(v, MatrixVal) else "a number"
+
+
+def _entrywise(a, b, op, what: str):
+    a, b = _scalar(a), _scalar(b)
+    if not isinstance(a, MatrixVal) and not isinstance(b, MatrixVal):
+        return op(a, b)
+    if not (isinstance(a, MatrixVal) and isinstance(b, MatrixVal)) or a.shape != b.shape:
+        raise Undefined(f"{_shape_text(a)} {what} {_shape_text(b)}: the shapes do not agree")
+    return MatrixVal(tuple(tuple(op(x, y) for x, y in zip(ra, rb)) for ra, rb in zip(a.rows, b.rows)))
+
+
+def _matmul(a: MatrixVal, b: MatrixVal) -> MatrixVal:
+    if a.shape[1] != b.shape[0]:
+        raise Undefined(f"a {_shape_text(a)} times a {_shape_text(b)}: no matrix product")
+    cols = list(zip(*b.rows))
+    return MatrixVal(tuple(tuple(_dot(row, col) for col in cols) for row in a.rows))
+
+
+def _dot(row, col):
+    total = mul(row[0], col[0])
+    for x, y in zip(row[1:], col[1:]):
+        total = add(total, mul(x, y))
+    return total
 
 
 def on_axis(values: np.ndarray, axis: int) -> np.ndarray:
@@ -87,6 +153,7 @@ pick = NumpyOps.pick  # seq[index], elementwise for an array of indices
 
 def real(v):
     """The number a value stands for (a density leaves the log domain here)."""
+    v = _scalar(v)
     if isinstance(v, Density):
         return np.exp(v.log)
     if isinstance(v, DataVal):
@@ -98,24 +165,43 @@ def real(v):
 
 def _kind(v) -> str:
     return {LatentVal: "the latent variable", Plate: "the latent vector", ParamVal: "a parameter",
-            VectorVal: "a vector"}.get(type(v), type(v).__name__)
+            VectorVal: "a vector", MatrixVal: "a vector or matrix"}.get(type(v), type(v).__name__)
 
 
 def add(a, b):
+    a, b = _scalar(a), _scalar(b)
+    if isinstance(a, MatrixVal) or isinstance(b, MatrixVal):
+        return _entrywise(a, b, add, "plus")
     return real(a) + real(b)
 
 
 def neg(a):
+    a = _scalar(a)
+    if isinstance(a, MatrixVal):
+        return a.map(neg)
     return -real(a)
 
 
 def mul(a, b):
+    a, b = _scalar(a), _scalar(b)
+    if isinstance(a, MatrixVal) and isinstance(b, MatrixVal):
+        return _matmul(a, b)
+    if isinstance(a, MatrixVal):
+        return a.map(lambda e: mul(e, b))
+    if isinstance(b, MatrixVal):
+        return b.map(lambda e: mul(a, e))
     if isinstance(a, Density) and isinstance(b, Density):
         return Density(a.log + b.log)
     return real(a) * real(b)
 
 
 def div(a, b):
+    b = _scalar(b)
+    if isinstance(b, MatrixVal):
+        raise Undefined(f"a division by a {_shape_text(b)} matrix")
+    a = _scalar(a)
+    if isinstance(a, MatrixVal):
+        return a.map(lambda e: div(e, b))
     if isinstance(a, Density) and isinstance(b, Density):
         return Density(a.log - b.log)
     if isinstance(b, Density):
@@ -124,6 +210,9 @@ def div(a, b):
 
 
 def power(a, b):
+    a = _scalar(a)
+    if isinstance(a, MatrixVal):
+        raise Undefined(f"a power of a {_shape_text(a)} matrix")
     if isinstance(a, Density):
         return Density(a.log * real(b))
     return np.power(real(a), real(b))
@@ -144,7 +233,10 @@ def sqrt(a):
 
 
 def transpose(a):
-    """Every instance is one-dimensional: a vector is a number, its own transpose."""
+    """A matrix transposed; a number (a vector of a one-dimensional model) is its own transpose."""
+    a = _scalar(a)
+    if isinstance(a, MatrixVal):
+        return a.transposed()
     return real(a)
 
 
@@ -156,6 +248,20 @@ def diag(a):
 def as_density(v) -> Density:
     """A density, or a positive number standing for one ((p + q) / 2 of two densities)."""
     return v if isinstance(v, Density) else Density(np.log(real(v)))
+
+
+def flattened(value) -> VectorVal:
+    """A column (of numbers, vectors, matrices) or one vector or matrix, as its entries and shapes."""
+    parts = value.parts if isinstance(value, VectorVal) else (value,)
+    entries, shapes = [], []
+    for part in map(_scalar, parts):
+        if isinstance(part, MatrixVal):
+            entries.extend(real(e) for e in part.entries())
+            shapes.append(part.shape)
+        else:
+            entries.append(real(part))
+            shapes.append(())
+    return VectorVal(tuple(entries), tuple(shapes))
 
 
 FUNCTIONS = {"log": log, "exp": exp, "sqrt": sqrt, "transpose": transpose, "diag": diag}
