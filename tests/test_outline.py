@@ -74,11 +74,11 @@ def test_heading_only_slides_are_title_slides():
     assert outline_of(deck(TITLE, content("a"), SEED_CLOSING, TITLE)).title_slides == frozenset({1, 4})
 
 
-def test_dar_5_5_lecture_ends_at_slide_13_and_keeps_16_appendix_slides():
+def test_dar_5_5_lecture_ends_at_slide_14_and_keeps_16_appendix_slides():
     path = ROOT / "slides" / "DAR-5-5.md"
     parsed = parse_deck(read_deck("slides/DAR-5-5.md", "dar-5-5", path.read_text(encoding="utf-8"), Report()), Report())
     outline = outline_of(parsed)
-    assert (outline.closing, outline.appendix) == (13, 16)
+    assert (outline.closing, outline.appendix) == (14, 16)
 
 
 @pytest.mark.parametrize("name", ["Attention Connection Bottleneck.md", "DAR_5_5.md", "How-To-Use-AI.md", "I.md",
