@@ -187,8 +187,7 @@ class Notation:
         """Does the notation give the symbol (or its letter) a meaning? A row may define one it does not."""
         named = (set(self.parameters) | set(self.maximisers) | set(self.abbreviations) | set(self.indexed)
                  | set(self.fields) | set(self.components) | set(self.counts) | set(self.patterns)
-                 | {self.data, self.index, self.latent, self.component_index, self.latent_index, self.identity,
-                    self.noise})
+                 | {self.data, self.index, self.latent, self.component_index, self.identity, self.noise})
         return sym.key() in named or sym.base().key() in named
 
     def parameter_family(self, key: str) -> str | None:
