@@ -38,6 +38,7 @@ DAY = 86400.0
 MAX_AGE_DAYS = 30
 TABLE_BYTES = 64 << 20  # per table; a 5 MB deck's formulas fit, a decade of edits does not
 BLOB_BYTES = 512 << 20  # all files together (handouts are the large ones)
+SUPERSEDED_GRACE_S = 600.0  # a superseded file outlives its entry this long, for builds still copying it
 
 Shape = Callable[[object], bool]
 
@@ -186,6 +187,7 @@ class Cache:
         self.today = int((time.time() if now is None else now) // DAY)
         self.problems: list[str] = []
         self._tables: dict[str, Table] = {}
+        self._swept: set[str] = set()  # kinds whose superseded files the next save() sweeps
 
     def table(self, name: str, shape: Shape | None) -> Table:
         if name not in self._tables:
@@ -253,17 +255,20 @@ class Cache:
                 value = entry.get("value") if isinstance(entry, dict) else None
                 if (other != f"{kind}/{k}" and other.startswith(f"{kind}/") and isinstance(value, dict)
                         and value.get("group") == group):
-                    self._drop_blob(other)
+                    self._drop_blob(other, keep_file=True)  # another build may be copying it right now
+            self._swept.add(kind)
         size = len(data)
         blobs.put(f"{kind}/{k}", {"sha": hashlib.sha256(data).hexdigest(), "file": name, "group": group})
         blobs.entries[f"{kind}/{k}"]["size"] = size
         return path
 
-    def _drop_blob(self, full_key: str) -> None:
+    def _drop_blob(self, full_key: str, keep_file: bool = False) -> None:
         blobs = self._blobs()
         entry = blobs.entries.pop(full_key, None)
         blobs.dirty = True
         value = entry.get("value") if isinstance(entry, dict) else None
+        if keep_file:
+            return  # a superseded file goes in a later sweep, once no build can still be reading it
         if isinstance(value, dict) and isinstance(value.get("file"), str) and self.root is not None:
             kind = full_key.split("/", 1)[0]
             with contextlib.suppress(OSError):
@@ -281,8 +286,26 @@ class Cache:
             kept = _evict(blobs.entries, self.today, self.max_age_days, self.blob_bytes)
             for gone in before - set(kept):
                 self._drop_blob(gone)
+            for kind in sorted(self._swept):
+                self._sweep(kind)
         for name in sorted(self._tables, key=lambda n: n == "blobs"):
             self._tables[name].save()
+
+    def _sweep(self, kind: str) -> None:
+        """Delete the files of `kind` no entry names that are older than SUPERSEDED_GRACE_S.
+
+        Builds sharing a cache (a live preview and a command, say) each validate a file
+        and copy it a moment later; a file superseded in between must still be there.
+        A file another process stored since this one read the index looks unnamed here,
+        but is young, and a file deleted by mistake is only a cache miss (`blob` checks)."""
+        named = {v["value"]["file"] for k, v in self._blobs().entries.items()
+                 if k.startswith(f"{kind}/") and isinstance(v.get("value"), dict)}
+        cutoff = time.time() - SUPERSEDED_GRACE_S
+        with contextlib.suppress(OSError):
+            for path in (self.root / kind).iterdir():
+                with contextlib.suppress(OSError):
+                    if path.name not in named and not path.name.startswith(".") and path.stat().st_mtime < cutoff:
+                        path.unlink()
 
     def _write(self, path: Path, data: bytes) -> bool:
         try:

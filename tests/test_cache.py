@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 
 from conftest import build_into, write_deck
 
+from deckbuild import cache as cache_module
 from deckbuild.cache import DAY, Cache, key
 from deckbuild.katex import formula_table
 
@@ -96,6 +99,30 @@ def test_files_over_the_size_bound_are_deleted(tmp_path):
     later.put_blob("pdf", "b", b"abcdefghij")
     later.save()
     assert not first.exists() and Cache(tmp_path).blob("pdf", "b") is not None
+
+
+def test_a_superseded_file_outlives_its_entry_for_builds_still_copying_it(tmp_path):
+    """A live preview and a build share the cache: one may supersede the page the other is about to copy."""
+    cache = Cache(tmp_path)
+    old = cache.put_blob("pages", "v1", b"old page", ".html", group="page/d")
+    cache.save()
+    other = Cache(tmp_path)
+    other.put_blob("pages", "v2", b"new page", ".html", group="page/d")
+    other.save()
+    assert old.read_bytes() == b"old page", "still there for a build that validated it a moment ago"
+    assert Cache(tmp_path).blob("pages", "v1") is None and Cache(tmp_path).blob("pages", "v2") is not None
+
+
+def test_a_superseded_file_is_swept_once_no_build_can_be_reading_it(tmp_path):
+    cache = Cache(tmp_path)
+    old = cache.put_blob("pages", "v1", b"old page", ".html", group="page/d")
+    cache.save()
+    later = Cache(tmp_path)
+    later.put_blob("pages", "v2", b"new page", ".html", group="page/d")
+    long_ago = time.time() - cache_module.SUPERSEDED_GRACE_S - 1
+    os.utime(old, (long_ago, long_ago))
+    later.save()
+    assert not old.exists() and later.blob("pages", "v2").read_bytes() == b"new page"
 
 
 def test_an_unwritable_cache_is_a_problem_not_an_exception(tmp_path):
