@@ -53,6 +53,9 @@ class RowTruth:
     instances: list[str] = field(default_factory=list)  # the M model instances it was evaluated on
     failure: dict | None = None  # {"instance", "draw", "lhs", "rhs", "relation"} where it failed
     notation: str = ""  # the notation that read it
+    # its relation's two sides at every draw, per instance ({instance: {"draws", "lhs", "rhs"}}), for a row
+    # that relates two numbers: what a Python check of the same step must equal to prove it (verify.py)
+    sides: dict | None = None
 
 
 @dataclass(eq=False)
@@ -229,7 +232,7 @@ def _rows(rows, notation, wrt, macros, slide=None, context=()) -> list[RowTruth]
     from latexeval import evaluate_derivation
 
     return [RowTruth(r.index, r.ok, r.detail, r.not_evaluable, r.offset, r.draws, list(r.instances), r.failure,
-                     notation)
+                     notation, r.sides)
             for r in evaluate_derivation(rows, notation, wrt=wrt, macros=macros, slide=slide, context=context)]
 
 

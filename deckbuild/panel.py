@@ -101,7 +101,7 @@ def how_checked(step: dict, relation: str, wrt_html: str, lang: str) -> str:
     if state == "stale":
         return html.escape(phrase(lang, "how.stale"))
     if state == "failing":
-        why = step.get("explanation") or step.get("detail") or step.get("evaluation") or ""
+        why = (step.get("explanation") or {}).get("text") or step.get("detail") or step.get("evaluation") or ""
         return html.escape(phrase(lang, "how.failing") + (f": {why}" if why else ""))
     claim = _fill(phrase(lang, f"claim.{relation}") if f"claim.{relation}" in _CLAIMS else "", wrt=wrt_html)
     parts = []
@@ -109,6 +109,8 @@ def how_checked(step: dict, relation: str, wrt_html: str, lang: str) -> str:
     if step.get("strength") == "proved" or (not step.get("strength") and "symbolic" in method):
         key = {"=": "how.symbolic", "<=>": "how.symbolic-constant"}.get(relation, "how.symbolic-bound")
         parts.append(_fill(phrase(lang, key), wrt=wrt_html))
+        if step.get("strength") == "proved":
+            parts.append(_fill(phrase(lang, "how.tied")))
     draws, models = draw_counts(step)
     if draws and models:
         parts.append(_fill(phrase(lang, "how.slide"), models=str(models), draws=str(draws), claim=claim))
@@ -151,7 +153,7 @@ def _fill(template: str, **values: str) -> str:
 
 
 def _developer_details(step: dict, lang: str) -> str:
-    rows = [(key, step.get(key)) for key in ("check", "method", "points", "tolerance", "detail", "evaluation")]
+    rows = [(key, step.get(key)) for key in ("reason", "check", "method", "points", "tolerance", "detail", "evaluation")]
     shown = "".join(f"<dt>{key}</dt><dd>{html.escape(str(value))}</dd>" for key, value in rows if value not in (None, "", 0))
     if not shown:
         return ""

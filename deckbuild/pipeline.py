@@ -35,7 +35,8 @@ class DeckSummary:
     draft: bool
     slides: int
     formulas: int
-    steps: dict[str, int] = field(default_factory=dict)  # linked, verified, stale, failing, unverified
+    # linked, verified (of which proved, evaluated), stale, failing, unverified
+    steps: dict[str, int] = field(default_factory=dict)
     # every relation of the deck (rows and other formulas) by strength: proved, evaluated, definition,
     # not checked, failing
     relations: dict[str, int] = field(default_factory=dict)
@@ -709,6 +710,8 @@ def _summary(deck, statuses: dict, truth) -> DeckSummary:
     counts = {"linked": len(steps)}
     for state in ("verified", "stale", "failing", "unverified"):
         counts[state] = sum(1 for s in steps if s.status == state)
+    for strength in ("proved", "evaluated"):  # what "verified" means, row by row: a proof tied by value, or draws
+        counts[strength] = sum(1 for s in steps if s.strength == strength)
     strengths = [s.strength for s in steps] + [f.strength for f in truth.formulas]
     relations = {kind: strengths.count(kind) for kind in STRENGTHS}
     outline = outline_of(deck)

@@ -81,12 +81,13 @@ def _derivations_dir() -> Path:
 
 
 def code_hash() -> str:
-    """Hash of the check code, its models and the libraries it runs on."""
+    """Hash of the check code, its models, the evaluator's draws and the libraries it runs on."""
     h = hashlib.sha256()
-    base = _derivations_dir()
-    for path in sorted(base.rglob("*.py")):
-        h.update(path.relative_to(base).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    h.update((base.parent / "latexeval" / "families.py").read_bytes())  # the models the checks compute on
+    root = _derivations_dir().parent
+    from derivations import source_files  # the package's __init__ only: no SymPy
+
+    for path in source_files():
+        h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     for lib, version in versions_of(LIBRARIES).items():
         h.update(f"{lib}={version}".encode())
     return h.hexdigest()
@@ -175,6 +176,12 @@ def _verify_link(link: DerivationLink, check: dict | None, report: Report, truth
             say(el.path, row.line, row.col, f"derivation '{link.id}' row {row.index} does not hold: "
                 f"{failure_text(truth)}" + (f"; {step.explanation['text']}" if step.explanation else ""),
                 "fix the row (the rows before it hold)", excerpt=row.latex.strip())
+        elif strength == EVALUATED and DIFFERS in reason:
+            report.warning(el.path, row.line, row.col, f"derivation '{link.id}' step {row.index}: its Python check "
+                           f"{res.get('check', '?')} proves another formula than the row ({reason.split(DIFFERS)[1]}); "
+                           "the row is evaluated, not proved",
+                           "if the row is right, make the check compute what the row states (its parameters, "
+                           "its optimum), or remove the check; if not, fix the row")
         elif decl and res and not res.get("ok"):
             report.warning(el.path, row.line, row.col, f"derivation '{link.id}' step {row.index}: its Python check "
                            f"{res.get('check', '?')} fails ({res.get('detail', 'no result')}); the row is evaluated only",
@@ -207,22 +214,44 @@ def _strength(link: DerivationLink, row, truth, decl: dict | None, res: dict) ->
     tie = tie_by_value(res.get("values"), truth)
     if tie is not True:
         return EVALUATED, evaluated + f"; its Python check passed but is not tied to this row by value ({tie})"
-    return PROVED, f"SymPy: {res.get('method', '')}; tied by value to the row; " + evaluated
+    return PROVED, f"{res.get('method', '')} proof in derivations/, tied to the row by value; " + evaluated
+
+
+DIFFERS = "values differ: "  # how tie_by_value says the check computes another formula than the row
+TIE_RTOL = 1e-6  # the check's quadrature and the evaluator's grids agree far closer than this
 
 
 def tie_by_value(values: dict | None, truth) -> bool | str:
-    """Do the check's two sides equal the row's two sides, on the same draws of the same instances?"""
+    """Do the check's two sides equal the row's two sides, on the same draws of the same instances?
+
+    True, or why not. Compared where the check's own arithmetic is finite (a narrow mixture
+    component can underflow there); an instance where it is finite on fewer than half the draws
+    is left out, and at least one instance must be compared.
+    """
     sides = getattr(truth, "sides", None)
-    if not values or not sides:
-        return "no values to compare"
-    common = sorted(set(values) & set(sides))
+    if not values:
+        return "the check relates no two expressions that can be computed on the evaluator's draws"
+    if not sides:
+        return "the row's sides are not one number per draw (a free variable, or a vector)"
+    common = sorted(name for name in set(values) & set(sides) if values[name]["draws"] == sides[name]["draws"])
     if not common:
         return "no model instance in common"
+    compared = 0
     for name in common:
+        check, row = values[name], sides[name]
+        if len(check["lhs"]) != len(row["lhs"]):
+            return f"its draws on {name} are not the row's"
+        finite = [k for k in range(len(row["lhs"])) if check["lhs"][k] is not None and check["rhs"][k] is not None]
+        if 2 * len(finite) < len(row["lhs"]):
+            continue
         for side in ("lhs", "rhs"):
-            a, b = values[name][side], sides[name][side]
-            if len(a) != len(b) or any(abs(x - y) > 1e-6 * (1 + abs(x) + abs(y)) for x, y in zip(a, b)):
-                return f"its {side} differs from the row's on {name}"
+            for k in finite:
+                x, y = check[side][k], row[side][k]
+                if abs(x - y) > TIE_RTOL * (1 + abs(x) + abs(y)):
+                    return f"{DIFFERS}its {side} is {x:.6g} where the row's is {y:.6g} on {name}, draw {k + 1}"
+        compared += 1
+    if not compared:
+        return "its values are not finite on enough draws"
     return True
 
 

@@ -136,9 +136,12 @@ def run_all(ids=None, workers: int = 1, on_done=None, on_total=None):
 
 
 def source_files() -> list[Path]:
-    """The checks and the model library they compute on (latexeval/families.py)."""
+    """The checks, the model library they compute on (latexeval/families.py), and what draws the
+    evaluator's parameters, on which their values are tied to the slide rows (ties.py)."""
     here = Path(__file__).parent
-    return sorted(here.glob("*.py")) + [here.parent / "latexeval" / "families.py"]
+    latexeval = here.parent / "latexeval"
+    return sorted(here.glob("*.py")) + [latexeval / name for name in ("families.py", "models.py", "relations.py")] \
+        + sorted((latexeval / "notations").glob("*.yaml"))
 
 
 def __getattr__(name):

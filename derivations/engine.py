@@ -43,6 +43,11 @@ class Outcome:
     points: int = 0
     tolerance: float = 0.0
     detail: str = ""
+    # The two expressions the step relates (model -> value), so that the build can evaluate them on the
+    # evaluator's own draws and tie the step to its slide row by value (derivations/ties.py); for '<=>'
+    # the parameter group they are equivalent in, which is what those draws move.
+    sides: tuple[Callable, Callable] | None = field(default=None, compare=False)
+    wrt: str | None = None
 
 
 def combine(*outcomes: Outcome) -> Outcome:
@@ -59,7 +64,14 @@ def combine(*outcomes: Outcome) -> Outcome:
         points=sum(o.points for o in outcomes),
         tolerance=max((o.tolerance for o in outcomes), default=0.0),
         detail="; ".join(failed) if failed else "; ".join(o.detail for o in outcomes if o.detail),
+        **_first_sides(outcomes),
     )
+
+
+def _first_sides(outcomes) -> dict:
+    """A combined step is tied to its row by the first fact that relates two expressions (the row's)."""
+    first = next((o for o in outcomes if o.sides is not None), None)
+    return {"sides": first.sides, "wrt": first.wrt} if first else {}
 
 
 # --------------------------------------------------------------------------- #
@@ -456,7 +468,8 @@ def equal(lhs: Expr, rhs: Expr, fixtures: Iterable[Fixture], *, rtol: float = RT
             ok = False
             k = int(np.nanargmax(np.abs(a - b) / (1 + np.abs(a) + np.abs(b))))
             notes.append(f"{fx.name}: lhs={a[k]:.6g} rhs={b[k]:.6g} at a random point (rel. err {worst:.2g})")
-    return Outcome(ok, _method(sym), n, rtol, "; ".join(notes) or f"equal (worst relative error {max(errors):.2g})")
+    return Outcome(ok, _method(sym), n, rtol, "; ".join(notes) or f"equal (worst relative error {max(errors):.2g})",
+                   sides=(lhs, rhs))
 
 
 @_memo
@@ -486,7 +499,8 @@ def equivalent(lhs: Expr, rhs: Expr, wrt: str, fixtures: Iterable[Fixture], *, r
             ok = False
             notes.append(f"{fx.name}: lhs - rhs changes by {np.nanmax(spread):.3g} (relative) while {wrt} moves")
     return Outcome(ok, _method(sym), n, rtol, "; ".join(notes) or
-                   f"differ by a term constant in {wrt} (largest relative drift {max(spreads):.2g})")
+                   f"differ by a term constant in {wrt} (largest relative drift {max(spreads):.2g})",
+                   sides=(lhs, rhs), wrt=wrt)
 
 
 def _method(symbolic: bool) -> str:
@@ -634,7 +648,7 @@ def bound(lhs: Expr, rhs: Expr, relation: str, certificate: Callable, fixtures: 
             ok = False
             notes.append(f"{fx.name}: certificate differs from slack numerically ({err:.2g})")
     summary = f"{relation} holds (smallest relative slack found {min(margins):.3g})" if margins else ""
-    return Outcome(ok, _method(sym) + " search", n, rtol, "; ".join(notes) or summary)
+    return Outcome(ok, _method(sym) + " search", n, rtol, "; ".join(notes) or summary, sides=(lhs, rhs))
 
 
 def _search_min(fx: Fixture, fn: Expr, points: int, rounds: int):

@@ -101,10 +101,15 @@ def qualified_name(fn: Callable) -> str:
 def execute(index: int, fn: Callable) -> StepResult:
     """Run one check; a failing or crashing check is a result, never an exception."""
     start = time.perf_counter()
+    values = None
     try:
         out = fn()
         ok, method, points, tol, detail = out.ok, out.method, out.points, out.tolerance, out.detail
+        if ok:
+            from .ties import values_on_draws
+
+            values = values_on_draws(out)
     except Exception as exc:  # noqa: BLE001 - the build must get a result for every step
         ok, method, points, tol, detail = False, "error", 0, 0.0, f"{type(exc).__name__}: {exc}"
     return StepResult(index, bool(ok), method, int(points), float(tol), qualified_name(fn), detail,
-                      time.perf_counter() - start)
+                      time.perf_counter() - start, values)

@@ -33,6 +33,7 @@ class RowEvaluation:
     draws: int = 0  # random draws per instance behind the verdict
     instances: tuple[str, ...] = ()  # the model instances it was evaluated on
     failure: dict | None = None  # where it failed: {"instance", "draw", "lhs", "rhs", "relation"}
+    sides: dict | None = None  # the row's own relation's two sides per instance (relations.Verdict.sides)
 
 
 @dataclass(frozen=True)
@@ -232,7 +233,7 @@ class _Rows:
     def _verdict(self, index: int, links: list[Link], carried: bool) -> RowEvaluation:
         if not links:
             return RowEvaluation(index, None, "states no relation")
-        details, draws, names = [], 0, []
+        details, draws, names, sides = [], 0, [], None
         for k, link in enumerate(links):
             try:
                 verdict = check(link, self.nt)
@@ -250,7 +251,8 @@ class _Rows:
             details.append(verdict.detail)
             draws = max(draws, verdict.draws)
             names.extend(n for n in verdict.instances if n not in names)
-        return RowEvaluation(index, True, "; ".join(details), draws=draws, instances=tuple(names))
+            sides = verdict.sides if k == 0 else sides
+        return RowEvaluation(index, True, "; ".join(details), draws=draws, instances=tuple(names), sides=sides)
 
 
 # Relations that introduce a name by their form, whatever the notation knows.

@@ -163,6 +163,11 @@ class Instance:
     def variational_bundle(self, phi: dict | None):
         return phi
 
+    def bound_model(self, draws: dict, ops=NUMPY):
+        """The family bound to one set of draws (relations.draw_sets: θ, θ̂, φ vectorised over the draws),
+        the object a check's expressions in derivations/ take, so they are computed where the slide is."""
+        return self.latent_model(draws["theta"], draws.get("theta_hat"), draws.get("phi"), ops)
+
     # optima: EM's two steps
     def optima(self, family: str, given: list[ParamVal]) -> list[dict]:
         """Optima the model's own code computes, from the parameters the objective depends on:
@@ -500,6 +505,10 @@ class CategoricalPair(Instance):
     def log_p(self, z: LatentVal, pair: dict):
         return pick(pair["log_p"], z.value)
 
+    def bound_model(self, draws: dict, ops=NUMPY):
+        pair = draws["pair"]
+        return F.Pair(ops, *(F.Categorical(ops, [np.exp(lp) for lp in pair[k]]) for k in ("log_p", "log_q")))
+
     def log_q(self, z: LatentVal, pair: dict):
         return pick(pair["log_q"], z.value)
 
@@ -522,6 +531,10 @@ class NormalPair(Instance):
 
     def log_p(self, z: LatentVal, pair: dict):
         return F.Normal(NUMPY, 0.0, pair["std_p"] ** 2).log_pdf(z.value)
+
+    def bound_model(self, draws: dict, ops=NUMPY):
+        pair = draws["pair"]
+        return F.Pair(ops, *(F.Normal(ops, 0.0, pair[k] ** 2) for k in ("std_p", "std_q")))
 
     def log_q(self, z: LatentVal, pair: dict):
         return F.Normal(NUMPY, 0.0, pair["std_q"] ** 2).log_pdf(z.value)

@@ -260,6 +260,19 @@ def _spec(name: str) -> dict:
 
 
 @lru_cache(maxsize=None)
+def notation_draws() -> list[tuple[list[str], tuple[tuple[str, str], ...]]]:
+    """Every model notation's instances and its random draws (draw -> family, sorted), read from the
+    files alone: what a Python check needs to be evaluated on the evaluator's own draws."""
+    out = []
+    for path in sorted(FOLDER.glob("*.yaml")):
+        if LINEAR_MARK.search(path.read_text(encoding="utf-8")):
+            continue
+        spec = _spec(path.stem)
+        draws = {v["draw"]: v["family"] for v in (spec.get("parameters") or {}).values()}
+        out.append((list(spec.get("instances") or []), tuple(sorted(draws.items()))))
+    return out
+
+
 def load(name: str):
     """The notation `name`: a Notation, or a LinearNotation for a file of `vocabulary: linear-algebra`."""
     path = FOLDER / f"{name}.yaml"

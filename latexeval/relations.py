@@ -58,6 +58,9 @@ class Verdict:
     draws: int = 0
     instances: tuple[str, ...] = ()
     failure: dict | None = None  # {"instance", "draw", "lhs", "rhs"} (lhs/rhs absent for <=>)
+    # the two sides at every draw, per instance, for a relation between two numbers (one value per draw):
+    # {instance: {"draws": draws_key(…), "lhs": [...], "rhs": [...]}}, what a Python check is tied to by value
+    sides: dict | None = None
 
 
 @lru_cache(maxsize=None)
@@ -111,6 +114,30 @@ def _at_every(values, tight, where: slice):
     return mixed
 
 
+def draws_key(draws: tuple[tuple[str, str], ...], varied: frozenset[str]) -> str:
+    """Names one set of draws of an instance: the same key, the same parameter values (fixed seeds)."""
+    moved = ",".join(sorted(varied))
+    return ";".join(f"{d}:{f}" for d, f in draws) + (f"|moving {moved}" if moved else "")
+
+
+def draw_sets(wrt: str | None = None) -> list[tuple[str, str, dict]]:
+    """(instance, draws key, draws) for every instance a notation evaluates on, drawn as the evaluator
+    draws them for '=', '<=', '>=' (wrt None) or for '<=>' in the draw `wrt`: a Python check evaluated
+    on these is compared with the slide's sides value by value. Read from the notation files alone
+    (no KaTeX), so a check process can call it."""
+    from .notation import notation_draws
+
+    out = []
+    for instances, draws in notation_draws():
+        if wrt is not None and wrt not in dict(draws):
+            continue
+        varied = frozenset([wrt]) if wrt is not None else frozenset()
+        for name in instances:
+            if name in INSTANCES:
+                out.append((name, draws_key(draws, varied), _draws(name, draws, varied)))
+    return list({(n, k): (n, k, d) for n, k, d in out}.values())
+
+
 def _repeat(values):
     if isinstance(values, dict):
         return {k: _repeat(v) for k, v in values.items()}
@@ -140,7 +167,8 @@ def check(link: Link, nt: Notation) -> Verdict:
         failure = dict(first.failure or {}, instance=name)
         return Verdict(False, "; ".join(f"{n}: {v.detail}" for n, v in failed), draws, names, failure)
     note = f" (not on {'; '.join(skipped)})" if skipped else ""
-    return Verdict(True, f"{verdicts[0][1].detail} on {', '.join(names)}{note}", draws, names)
+    sides = {name: v.sides for name, v in verdicts if v.sides is not None}
+    return Verdict(True, f"{verdicts[0][1].detail} on {', '.join(names)}{note}", draws, names, sides=sides or None)
 
 
 def indices_as_declared(exprs: list[Node], nt: Notation) -> list[Node]:
@@ -225,9 +253,11 @@ def _check_on(name: str, link: Link, nt: Notation) -> Verdict:
         lhs.append(entries[0])
         rhs.append(entries[1])
     a, b = np.concatenate(lhs), np.concatenate(rhs)
-    if link.rel == "<=>":
-        return _same_maximiser(a, b, link.wrt or nt.equivalent_in)
-    return _compare(a, b, link.rel)
+    verdict = _same_maximiser(a, b, link.wrt or nt.equivalent_in) if link.rel == "<=>" else _compare(a, b, link.rel)
+    if verdict.ok and a.shape[0] == 1:  # one number per draw: a Python check of the same step can be tied to it
+        key = draws_key(tuple(sorted(nt.draws().items())), varied)
+        verdict = replace(verdict, sides={"draws": key, "lhs": a[0].tolist(), "rhs": b[0].tolist()})
+    return verdict
 
 
 def _side(node: Node, ctx: Context, side: str, env: dict):

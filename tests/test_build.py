@@ -125,7 +125,14 @@ def test_index_shows_derivation_step_counts(project_site):
     dar = next(d for d in result.decks if d.slug == "dar-5-5")
     entry = _index_entry(site, "dar-5-5")
     assert f'<span class="linked">{dar.steps["linked"]} 推导步骤</span>' in entry
-    assert f'<span class="verified">{dar.steps["verified"]} 已验证</span>' in entry
+    assert f'<span class="verified proved">{dar.steps["proved"]} 已证明</span>' in entry
+    assert f'<span class="verified evaluated">{dar.steps["evaluated"]} 数值验证</span>' in entry
+
+
+def test_index_splits_verified_steps_into_proved_and_evaluated(project_site):
+    _, result = project_site
+    dar = next(d for d in result.decks if d.slug == "dar-5-5")
+    assert dar.steps["proved"] > 0 and dar.steps["proved"] + dar.steps["evaluated"] == dar.steps["verified"]
 
 
 def test_index_names_the_topic_from_the_title_slide(project_site):

@@ -69,13 +69,22 @@ def test_a_stale_row_says_it_must_be_re_derived():
 
 
 def test_a_failing_row_gives_its_explanation():
-    step = {"status": "failing", "explanation": "the sides differ by 0.3 at the first draw", "detail": "x"}
+    step = {"status": "failing", "explanation": {"text": "the sides differ by 0.3 at the first draw"}, "detail": "x"}
     assert how_checked(step, "=", THETA, ENGLISH) == "the check does not pass: the sides differ by 0.3 at the first draw"
 
 
 def test_a_proved_strength_is_shown_as_a_symbolic_check():
-    assert how_checked({"status": "verified", "strength": "proved"}, "=", THETA, CHINESE) == "SymPy 化简差为 0"
+    assert how_checked({"status": "verified", "strength": "proved"}, "=", THETA, CHINESE).startswith("SymPy 化简差为 0")
+
+
+def test_a_proved_row_says_its_check_is_tied_to_it_by_value():
+    assert "逐值相等" in how_checked({"status": "verified", "strength": "proved"}, "=", THETA, CHINESE)
+
+
+def test_an_evaluated_row_claims_no_tie():
+    step = {"status": "verified", "strength": "evaluated", "draws": 24, "models": ["gmm"]}
+    assert "逐值" not in how_checked(step, "=", THETA, CHINESE) and "SymPy" not in how_checked(step, "=", THETA, CHINESE)
 
 
 def test_values_in_a_failure_explanation_are_escaped():
-    assert "&lt;b&gt;" in how_checked({"status": "failing", "explanation": "<b>"}, "=", THETA, ENGLISH)
+    assert "&lt;b&gt;" in how_checked({"status": "failing", "explanation": {"text": "<b>"}}, "=", THETA, ENGLISH)

@@ -15,7 +15,8 @@ from deckbuild.evaluate import EvaluationCache, evaluate_deck
 from deckbuild.parse import parse_deck
 from deckbuild.source import read_deck
 from deckbuild.cache import Cache
-from deckbuild.verify import load_checks, verify_links
+from deckbuild.evaluate import RowTruth
+from deckbuild.verify import DIFFERS, load_checks, tie_by_value, verify_links
 
 DECK = ROOT / "slides" / "DAR-5-5.md"
 CHAIN_ROW_5 = r"&= \sum_{i=1}^N \Big\{\log p(\bm{x}_i; \theta) - \text{KL}"
@@ -120,16 +121,89 @@ def test_the_changed_part_of_a_flipped_sign_is_the_term_around_it():
     assert changed_part("a + \\log b - c", "a - \\log b - c") == ("a + \\log b", "a - \\log b")
 
 
-def test_a_meaning_preserving_rewrite_stays_verified_with_derivations_untouched(checks):
-    original = r"\log \frac{p(\bm{x}_i, \bm{z}; \theta)}{p(\bm{z}|\bm{x}_i; \hat{\theta})}"
-    text = DECK.read_text(encoding="utf-8")
-    assert original in text
-    deck = parsed(text.replace(original, r"\left(\log p(\bm{x}_i, \bm{z}; \theta) - "
-                                         r"\log p(\bm{z}|\bm{x}_i; \hat{\theta})\right)", 1))
+def _statuses(text: str, checks):
+    deck = parsed(text)
     report = Report()
-    statuses = verify_links(deck, checks, report, evaluate_deck(deck, EvaluationCache(Cache(None)), report).rows)
+    return verify_links(deck, checks, report, evaluate_deck(deck, EvaluationCache(Cache(None)), report).rows), report
+
+
+REWRITTEN = (r"\log \frac{p(\bm{x}_i, \bm{z}; \theta)}{p(\bm{z}|\bm{x}_i; \hat{\theta})}",
+             r"\left(\log p(\bm{x}_i, \bm{z}; \theta) - \log p(\bm{z}|\bm{x}_i; \hat{\theta})\right)")
+
+
+def test_a_meaning_preserving_rewrite_stays_verified_with_derivations_untouched(checks):
+    text = DECK.read_text(encoding="utf-8")
+    assert REWRITTEN[0] in text
+    statuses, report = _statuses(text.replace(*REWRITTEN, 1), checks)
     assert all(s.status == "verified" for st in statuses.values() for s in st.steps)
     assert not report.errors
+
+
+def test_a_meaning_preserving_rewrite_stays_proved_with_derivations_untouched(checks):
+    text = DECK.read_text(encoding="utf-8")
+    before, _ = _statuses(text, checks)
+    after, _ = _statuses(text.replace(*REWRITTEN, 1), checks)
+    rewritten = [s.index for s in after["em-q-decomposition"].steps]
+    assert [s.strength for s in before["em-q-decomposition"].steps] == ["proved"] * len(rewritten)
+    assert [s.strength for s in after["em-q-decomposition"].steps] == ["proved"] * len(rewritten)
+
+
+def test_a_row_is_proved_only_by_a_check_tied_to_it_by_value(checks):
+    statuses, _ = _statuses(DECK.read_text(encoding="utf-8"), checks)
+    proved = [s for st in statuses.values() for s in st.steps if s.strength == "proved"]
+    assert len(proved) >= 30
+    assert all("tied to the row by value" in s.reason for s in proved)
+
+
+def test_checks_swapped_between_two_derivations_do_not_prove_their_equivalence_rows(checks):
+    """Same row texts and relations, each id naming the other's check: '<=> in phi' is no proof of '<=> in theta'."""
+    text = DECK.read_text(encoding="utf-8")
+    swapped = text.replace('id="vae-e-step"', 'id="@"').replace('id="vae-m-step"', 'id="vae-e-step"') \
+        .replace('id="@"', 'id="vae-m-step"')
+    statuses, _ = _statuses(swapped, checks)
+    for did in ("vae-e-step", "vae-m-step"):
+        assert statuses[did].steps[1].strength == "evaluated"
+        assert "not tied to this row by value" in statuses[did].steps[1].reason
+
+
+def test_a_check_that_computes_another_formula_is_flagged_on_its_row(checks):
+    """Its text unchanged, the row no longer means what the check proves (here: the check's values are row 1's)."""
+    other = copy.deepcopy(checks)
+    results = other["em-q-decomposition"]["results"]
+    results[2]["values"] = results[0]["values"]
+    deck = parsed(DECK.read_text(encoding="utf-8"))
+    report = Report()
+    step = verify_links(deck, other, report, evaluate_deck(deck, EvaluationCache(Cache(None)), report).rows)[
+        "em-q-decomposition"].steps[2]
+    assert (step.status, step.strength) == ("verified", "evaluated")
+    (flag,) = [d for d in report.items if "proves another formula than the row" in d.message]
+    row = next(lk for lk in deck.links if lk.id == "em-q-decomposition").rows[2]
+    assert (flag.line, flag.col) == (row.line, row.col) and "step 3" in flag.message
+
+
+def _truth(lhs, rhs, draws="d"):
+    return RowTruth(1, True, "", sides={"gmm": {"draws": draws, "lhs": lhs, "rhs": rhs}})
+
+
+def _values(lhs, rhs, draws="d"):
+    return {"gmm": {"draws": draws, "lhs": lhs, "rhs": rhs}}
+
+
+def test_a_check_equal_to_the_row_at_every_draw_is_tied():
+    assert tie_by_value(_values([1.0, 2.0], [3.0, 4.0]), _truth([1.0, 2.0], [3.0, 4.0])) is True
+
+
+def test_a_check_that_differs_at_one_draw_is_not_tied():
+    assert tie_by_value(_values([1.0, 2.0], [3.0, 4.0]), _truth([1.0, 2.0], [3.0, 4.1])).startswith(DIFFERS)
+
+
+def test_a_check_on_other_draws_is_not_tied():
+    assert tie_by_value(_values([1.0], [3.0], "a"), _truth([1.0], [3.0], "b")) == "no model instance in common"
+
+
+def test_a_check_finite_on_too_few_draws_is_not_tied():
+    assert tie_by_value(_values([1.0, None, None], [3.0, None, None]), _truth([1.0, 5.0, 6.0], [3.0, 5.0, 6.0])) \
+        == "its values are not finite on enough draws"
 
 
 def _deck_with(tmp_path, body: str, notation: str | None = "dar-5-5", **kw):
