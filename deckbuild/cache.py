@@ -12,7 +12,9 @@ able to lie, so:
 - entries are evicted: one not used for `max_age_days`, and the least
   recently used ones once a table or the blobs exceed their size bound;
 - `check` opens the cache with `read=False`: it trusts nothing cached and
-  computes everything, while its fresh results may still be stored;
+  computes everything, while its fresh results may still be stored; only the
+  kinds named in `always_read` (the generated figures: pictures, not results a
+  check vouches for, and still validated by digest) are read even then;
 - a cache that cannot be written (read-only or full disk) costs speed, never
   the build: the problem is recorded in `problems` for a warning.
 
@@ -114,7 +116,7 @@ class Table:
         self.dirty = False
         self.added: set[str] = set()  # keys put by this process (what a worker process hands back)
         self.entries: dict[str, dict] = {}
-        if self.path is not None and cache.read:
+        if self.path is not None and (cache.read or name in cache.always_read or name == "blobs" and cache.always_read):
             saved = _read_json(self.path)
             if isinstance(saved, dict) and saved.get("format") == FORMAT and isinstance(saved.get("entries"), dict):
                 self.entries = saved["entries"]
@@ -180,9 +182,11 @@ class Cache:
     """One cache folder for a build (`root=None`: remember nothing)."""
 
     def __init__(self, root: Path | None, *, read: bool = True, max_age_days: int = MAX_AGE_DAYS,
-                 table_bytes: int = TABLE_BYTES, blob_bytes: int = BLOB_BYTES, now: float | None = None):
+                 table_bytes: int = TABLE_BYTES, blob_bytes: int = BLOB_BYTES, now: float | None = None,
+                 always_read: tuple[str, ...] = ()):
         self.root = Path(root) if root is not None else None
         self.read = read
+        self.always_read = always_read  # tables and blob kinds read even with read=False
         self.max_age_days, self.table_bytes, self.blob_bytes = max_age_days, table_bytes, blob_bytes
         self.today = int((time.time() if now is None else now) // DAY)
         self.problems: list[str] = []
@@ -218,7 +222,7 @@ class Cache:
 
     def blob(self, kind: str, k: str) -> Path | None:
         """The stored file of `kind`/`k` if its bytes still hash to what was stored, else None."""
-        if self.root is None:
+        if self.root is None or not (self.read or kind in self.always_read):
             return None
         entry = self._blobs().get(f"{kind}/{k}")
         if entry is None:

@@ -322,8 +322,8 @@ def free_formulas_in_context(deck: Deck) -> list[tuple[Math, tuple[str, tuple[st
 def _context_for(notation: str, context) -> tuple[str | None, tuple[str, ...]]:
     """The slide context, for a notation that reads it (a linear-algebra one); none otherwise, so that an
     edit on an earlier slide does not invalidate the cached evaluations of the other notations."""
-    from latexeval import load_notation
+    from latexeval.notation import is_linear
 
-    if context is None or not getattr(load_notation(notation), "linear", False):
+    if context is None or not is_linear(notation):
         return None, ()
     return context

@@ -191,8 +191,10 @@ def _shown(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def check_derivations(decks: list, opts: Options, report: Report, cache: Cache) -> tuple[dict[str, dict], dict]:
-    """Every relation of every deck, by its meaning: (derivation statuses, formula truths) per deck slug."""
+def check_derivations(decks: list, opts: Options, report: Report, cache: Cache,
+                      pending=None) -> tuple[dict[str, dict], dict]:
+    """Every relation of every deck, by its meaning: (derivation statuses, formula truths) per deck slug.
+    `pending`: the derivation checks already running (verify.ChecksInBackground), else they are loaded here."""
     from .evaluate import EvaluationCache, evaluate_deck, report_rows
     from .verify import load_checks, verify_links
 
@@ -205,7 +207,7 @@ def check_derivations(decks: list, opts: Options, report: Report, cache: Cache) 
                 report_rows(link, truths[deck.slug].rows[link.id], report)
     if not any(deck.links for deck in decks):
         return {deck.slug: {} for deck in decks}, truths
-    checks = load_checks(cache, quiet=opts.quiet)
+    checks = pending.result() if pending is not None else load_checks(cache, quiet=opts.quiet)
     statuses = {deck.slug: verify_links(deck, checks, report, truths[deck.slug].rows, failing_is_error=failing_is_error)
                 for deck in decks}
     return statuses, truths
@@ -227,8 +229,9 @@ def check_all_used(results: list[DeckResult], opts: Options, report: Report, cac
 
 
 def open_cache(opts: Options) -> Cache:
-    """The build's cache; `check` (check_cache=False) reads nothing from it and trusts only what it computes."""
-    return Cache(opts.cache_dir, read=opts.check_cache)
+    """The build's cache; `check` (check_cache=False) reads nothing from it and trusts only what it computes,
+    but the figures the build drew (pictures, not checked results; validated by digest on read)."""
+    return Cache(opts.cache_dir, read=opts.check_cache, always_read=("figures",))
 
 
 def build(opts: Options, renderer=None, cache: Cache | None = None) -> BuildResult:
@@ -394,10 +397,15 @@ def _render_here(sources: list[Source], opts: Options, cache: Cache, katex: _Kat
     unreadable = [DeckResult(s.slug, s.shown, {}, [d.to_dict() for d in reports[s.slug].items]) for s, d in parsed if d is None]
     decks = [d for _, d in parsed if d is not None]
     formulas = formula_table(cache)
+    pending = None
+    if any(deck.links for deck in decks):
+        from .verify import ChecksInBackground
+
+        pending = ChecksInBackground(cache, opts.quiet)  # while this process typesets and evaluates
     statuses: dict[str, dict] = {}
     truths: dict = {}
     for deck in decks:  # one report per deck, so that each deck's diagnostics are kept with it
-        deck_statuses, deck_truths = check_derivations([deck], opts, reports[deck.slug], cache)
+        deck_statuses, deck_truths = check_derivations([deck], opts, reports[deck.slug], cache, pending)
         statuses.update(deck_statuses)
         truths.update(deck_truths)
     images_report = Report(strict=opts.strict)

@@ -34,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -128,6 +129,29 @@ def load_checks(cache: Cache, quiet: bool = True) -> dict:
     (with its progress on stderr unless `quiet`)."""
     return cache.table("derivations", _checks_shape).get_or(cache_key("derivations", code_hash()),
                                                             lambda: run_all_checks(quiet))
+
+
+class ChecksInBackground:
+    """`load_checks` started at once on a thread of its own: the SymPy work runs in worker processes, so the
+    evaluation of the slides' own formulas in this process overlaps it instead of waiting for it."""
+
+    def __init__(self, cache: Cache, quiet: bool = True):
+        self._value, self._error = None, None
+        cache.table("derivations", _checks_shape)  # made here, not from two threads at once
+        self._thread = threading.Thread(target=self._run, args=(cache, quiet), name="derivation checks", daemon=True)
+        self._thread.start()
+
+    def _run(self, cache: Cache, quiet: bool) -> None:
+        try:
+            self._value = load_checks(cache, quiet)
+        except BaseException as exc:  # noqa: BLE001 - raised again where the result is asked for
+            self._error = exc
+
+    def result(self) -> dict:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def verify_links(deck: Deck, checks: dict, report: Report, truths: dict | None = None, *,

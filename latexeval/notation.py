@@ -265,7 +265,7 @@ def notation_draws() -> list[tuple[list[str], tuple[tuple[str, str], ...]]]:
     files alone: what a Python check needs to be evaluated on the evaluator's own draws."""
     out = []
     for path in sorted(FOLDER.glob("*.yaml")):
-        if LINEAR_MARK.search(path.read_text(encoding="utf-8")):
+        if is_linear(path.stem):
             continue
         spec = _spec(path.stem)
         draws = {v["draw"]: v["family"] for v in (spec.get("parameters") or {}).values()}
@@ -273,10 +273,17 @@ def notation_draws() -> list[tuple[list[str], tuple[tuple[str, str], ...]]]:
     return out
 
 
+def is_linear(name: str) -> bool:
+    """Is `name` a linear-algebra notation (`vocabulary: linear-algebra`)? Read off the file, nothing loaded."""
+    path = FOLDER / f"{name}.yaml"
+    return path.exists() and bool(LINEAR_MARK.search(path.read_text(encoding="utf-8")))
+
+
+@lru_cache(maxsize=None)
 def load(name: str):
     """The notation `name`: a Notation, or a LinearNotation for a file of `vocabulary: linear-algebra`."""
     path = FOLDER / f"{name}.yaml"
-    if path.exists() and LINEAR_MARK.search(path.read_text(encoding="utf-8")):
+    if is_linear(name):
         from .linnotation import load_file
 
         return load_file(path, name, shown=f"latexeval/notations/{path.name}")
