@@ -95,7 +95,7 @@ def code_hash() -> str:
 
 
 def run_all_checks(quiet: bool = True) -> dict:
-    """Every derivation's declaration and check results (imports SymPy: slow).
+    """Every derivation's declaration and check results (SymPy, in two worker processes: slow).
 
     The package is imported afresh, so a long-lived process (the live preview)
     never runs old check code under the hash of new code.
@@ -105,13 +105,12 @@ def run_all_checks(quiet: bool = True) -> dict:
     import derivations
 
     with progress.task("running derivation checks", total=0, quiet=quiet) as job:
-        results_by_id = derivations.run_all(workers=2, on_done=job.advance, on_total=job.add_total)
+        declared = derivations.run_all_declared(workers=2, on_done=job.advance, on_total=job.add_total)
     out = {}
-    for did, d in sorted(derivations.all_derivations().items()):
-        results = results_by_id[did]
+    for did, (declaration, results) in sorted(declared.items()):
         out[did] = {
-            "title": d.title,
-            "steps": [{"relation": s.relation, "name": s.name} for s in d.steps],
+            "title": declaration["title"],
+            "steps": declaration["steps"],
             "results": [{"index": r.index, "ok": bool(r.ok), "method": r.method, "points": int(r.points),
                          "tolerance": float(r.tolerance), "check": r.check, "detail": r.detail,
                          "values": r.values} for r in results],

@@ -10,7 +10,7 @@ API used by the build:
 - ``source_files() -> list[Path]`` (a change to any of them invalidates cached results)
 - ``run_wrong_variants(derivation_id) -> list[tuple[Variant, StepResult]]`` (for tests)
 - ``run_all(ids=None, workers=1) -> dict[str, list[StepResult]]`` (the whole suite, optionally
-  split over worker processes)
+  split over worker processes); ``run_all_declared`` also returns each derivation's declaration
 """
 
 from __future__ import annotations
@@ -53,11 +53,11 @@ def run_wrong_variants(derivation_id: str):
     return [(v, reg.execute(v.step_index, v.check)) for v in d.wrong_variants]
 
 
-# Derivations that share the sklearn/scipy import and the numeric GMM runs go to one
-# worker with the Jensen steps (to balance), the SymPy-heavy rest to the other: static,
-# so the parent imports nothing heavy.
-_HEAVY_NUMERIC = ("gmm-density", "gmm-latent", "gmm-normalised", "gmm-m-step", "em-monotone", "em-argmax-elbo",
-                  "elbo-jensen", "elbo-bound")
+# The topic modules, heaviest first (longest-processing-time first): each worker takes the next topic
+# when it is free, so two workers finish close together. A topic keeps its derivations in one process,
+# where the engine's memo proves an identity two of its slides share once. A module not named here
+# is run after these; the order is a hint for balance, never a list to keep complete.
+_HEAVIEST_FIRST = ("em", "gmm", "divergences", "jensen", "vae")
 
 
 class _Report:
@@ -76,14 +76,27 @@ class _Report:
 _events = None  # in a worker process: the queue its progress events go to
 
 
-def _report_to(queue) -> None:
+def _start_worker(queue) -> None:
+    """A worker of two on two cores: numerical libraries single-threaded (set before numpy loads), so that
+    the workers and the build's own process do not oversubscribe the cores."""
+    import os
+
     global _events
     _events = queue
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, "1")
+
+
+def _in_topic(d, topic: str) -> bool:
+    return any(s.check.__module__ == f"{__name__}.{topic}" for s in d.steps)
 
 
 def _run_group(spec, report=None):
-    keep, ids = spec
-    order = [i for i in all_derivations() if (i in ids) == keep]
+    """Run the derivations of `spec`: ("ids", ids) or ("topic", module name); each with its declaration."""
+    kind, which = spec
+    registered = all_derivations()
+    order = [i for i, d in registered.items() if (i in which if kind == "ids" else _in_topic(d, which))]
+
     def emit(kind: str, value) -> None:
         if report:
             report.event(kind, value)
@@ -93,43 +106,52 @@ def _run_group(spec, report=None):
     emit("total", len(order))
     out = {}
     for i in order:
-        out[i] = run(i)
+        d = registered[i]
+        out[i] = ({"title": d.title, "steps": [{"relation": s.relation, "name": s.name} for s in d.steps]}, run(i))
         emit("done", i)
     return out
 
 
 def run_all(ids=None, workers: int = 1, on_done=None, on_total=None):
-    """Results for every derivation (or just `ids`), in registry order.
+    """Results for every derivation (or just `ids`): {id: [StepResult]}."""
+    return {i: results for i, (_, results) in run_all_declared(ids, workers, on_done, on_total).items()}
 
-    For a progress report, `on_total(n)` is called in this process when a group
-    of n derivations starts and `on_done(derivation_id)` as each finishes;
-    worker processes send both back through a queue, so the parent still
-    imports nothing heavy and the static split below stays as it is.
+
+def run_all_declared(ids=None, workers: int = 1, on_done=None, on_total=None):
+    """{id: (declaration, results)}: run_all with each derivation's title and declared steps
+    ({"title", "steps": [{"relation", "name"}]}), taken from the worker processes, so that the caller
+    imports no SymPy.
+
+    For a progress report, `on_total(n)` is called in this process when a group of n
+    derivations starts and `on_done(derivation_id)` as each finishes; worker processes
+    send both back through a queue.
     """
     if workers <= 1:
-        spec = (True, set(ids)) if ids is not None else (False, set())
+        spec = ("ids", set(ids)) if ids is not None else ("ids", set(all_derivations()))
         return _run_group(spec, _Report(on_done, on_total))
     import concurrent.futures as cf
     import multiprocessing as mp
 
-    heavy = set(_HEAVY_NUMERIC)
     if ids is None:
-        specs = [(True, heavy), (False, heavy)]
+        topics_ = sorted(topics(), key=lambda t: (_HEAVIEST_FIRST.index(t) if t in _HEAVIEST_FIRST
+                                                  else len(_HEAVIEST_FIRST), t))
+        specs = [("topic", t) for t in topics_]  # a module without derivations is done at once
     else:
-        ids = set(ids)
-        specs = [(True, ids & heavy), (True, ids - heavy)]
+        specs = [("ids", {i}) for i in sorted(ids)]
     context = mp.get_context("spawn")
     events = context.SimpleQueue() if on_done or on_total else None
     report = _Report(on_done, on_total)
     out = {}
     with cf.ProcessPoolExecutor(max_workers=min(workers, len(specs)), mp_context=context,
-                                initializer=_report_to, initargs=(events,)) as pool:
+                                initializer=_start_worker, initargs=(events,)) as pool:
         futures = [pool.submit(_run_group, spec) for spec in specs]
         pending = set(futures)
         while pending:  # a worker that dies ends its future, so this never waits forever
             _, pending = cf.wait(pending, timeout=0.1)
             while events is not None and not events.empty():
                 report.event(*events.get())
+        while events is not None and not events.empty():
+            report.event(*events.get())
         for future in futures:
             out.update(future.result())
     return out
