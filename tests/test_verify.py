@@ -102,17 +102,61 @@ def test_a_wrong_row_fails_even_when_its_check_passes(checks):
                for d in report.items)
 
 
+def _explanation(text: str, checks, did: str, index: int) -> dict:
+    statuses, _ = _statuses(text, checks)
+    return statuses[did].steps[index - 1].explanation
+
+
+ROW_4 = r"\left(\log p(\bm{x}_i; \theta) + \log"
+
+
 def test_a_failing_row_is_explained_by_the_edit_from_the_row_before(checks):
     text = DECK.read_text(encoding="utf-8").replace(CHAIN_ROW_5, CHAIN_ROW_5.replace(
         r"\log p(\bm{x}_i; \theta)", r"\log p(\bm{x}_i; \hat{\theta})"))
-    deck = parsed(text)
-    report = Report()
-    status = verify_links(deck, checks, report, evaluate_deck(deck, EvaluationCache(Cache(None)), report).rows)
-    why = status["em-q-decomposition"].steps[4].explanation
+    why = _explanation(text, checks, "em-q-decomposition", 5)
     assert (why["from_row"], why["to_row"]) == (4, 5)
-    assert why["before"] and why["after"] and why["before"] != why["after"]
     assert why["lhs"] != why["rhs"] and why["draw"] >= 1 and why["instance"]
     assert why["text"].startswith("row 4 → 5: `") and "does not preserve the value" in why["text"]
+
+
+def test_theta_become_theta_hat_is_named_although_the_row_also_regroups_the_integral(checks):
+    """Row 4 -> 5 turns the integral into a KL (a legitimate regrouping) and, here, θ into θ̂ (the error)."""
+    text = DECK.read_text(encoding="utf-8").replace(CHAIN_ROW_5, CHAIN_ROW_5.replace(
+        r"\log p(\bm{x}_i; \theta)", r"\log p(\bm{x}_i; \hat{\theta})"))
+    why = _explanation(text, checks, "em-q-decomposition", 5)
+    assert (why["before"], why["after"]) == (r"\log p(\bm{x}_i; \theta)", r"\log p(\bm{x}_i; \hat{\theta})")
+    assert why["confirmed"] is True
+
+
+def test_an_edit_inside_a_regrouping_row_is_named_where_it_is(checks):
+    """Row 3 -> 4 splits the log of a product into a sum (legitimate); θ̂ for θ inside it is the error."""
+    text = DECK.read_text(encoding="utf-8")
+    assert ROW_4 in text
+    why = _explanation(text.replace(ROW_4, ROW_4.replace(r"\theta)", r"\hat{\theta})")), checks,
+                       "em-q-decomposition", 4)
+    assert (why["before"], why["after"]) == (r"\log p(\bm{x}_i; \theta)", r"\log p(\bm{x}_i; \hat{\theta})")
+    assert why["confirmed"] is True
+
+
+def test_an_edit_no_undo_can_locate_names_no_place(checks):
+    """+KL for -KL where row 4 has no KL: undoing no single difference restores the row, so none is blamed."""
+    text = DECK.read_text(encoding="utf-8").replace(CHAIN_ROW_5, CHAIN_ROW_5.replace("- \\text{KL}", "+ \\text{KL}"))
+    why = _explanation(text, checks, "em-q-decomposition", 5)
+    assert why["confirmed"] is False and (why["before"], why["after"]) == ("", "")
+    assert why["text"].startswith("row 4 → 5: this does not preserve the value (")
+
+
+def test_an_accent_added_inside_a_call_is_an_edit_of_the_whole_call():
+    from latexeval.treediff import edits
+
+    (edit,) = edits(r"a + \log p(x; \theta)", r"a + \log p(x; \hat{\theta})")
+    assert edit[:2] == (r"\log p(x; \theta)", r"\log p(x; \hat{\theta})")
+
+
+def test_a_call_the_row_before_writes_as_it_is_is_no_edit():
+    from latexeval.treediff import edits
+
+    assert edits(r"\int q(z) \log p(x; \theta) \mathrm{d} z", r"\log p(x; \theta)") == []
 
 
 def test_the_changed_part_of_a_flipped_sign_is_the_term_around_it():
