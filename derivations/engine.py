@@ -184,8 +184,19 @@ def is_distribution(dist) -> bool:
     return all(sp.sympify(p).is_nonnegative for p in dist.probs) and sp.cancel(sum(dist.probs) - 1) == 0
 
 
+JOINT_LIMIT = 4096  # joint values of (z_1..z_n) enumerated at most: 3 components and 10 samples are 59049
+
+
+class TooManyJointValues(ValueError):
+    """The enumeration over every joint value would take minutes: the check is left off this instance."""
+
+
 def expect_all(dists: Sequence, f: Callable, zs: tuple = ()):
     """E over independent z_1..z_n ~ dists of f((z_1..z_n)), as iterated expectations."""
+    if not zs:
+        joint = math.prod(len(d.probs) for d in dists if hasattr(d, "probs"))
+        if joint > JOINT_LIMIT:
+            raise TooManyJointValues(f"{joint} joint values of the latent variables (at most {JOINT_LIMIT})")
     if not dists:
         return f(zs)
     return dists[0].expect(lambda z: expect_all(dists[1:], f, zs + (z,)))
