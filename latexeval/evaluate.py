@@ -337,7 +337,7 @@ class Evaluator:
             total = term if total is None else mul(total, term) if node.product else add(total, term)
         if total is None:
             return 1.0 if node.product else 0.0
-        return total if isinstance(total, MatrixVal) else real(total)
+        return total if isinstance(total, (MatrixVal, Density)) else real(total)
 
     def _over_data(self, node: Sum) -> bool:
         """A sum over the data: up to N, or indexing x with its variable."""

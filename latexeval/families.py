@@ -379,7 +379,12 @@ class LatentModel:
         return self.family.marginal(self.x[i], th)
 
     def log_evidence(self, th, samples=None):
-        return sum(self.ops.log(self.marginal(i, th)) for i in (self.samples if samples is None else samples))
+        """Σ_i log p(x_i; θ); in numbers from the family's log marginal (a logsumexp), which a narrow
+        component far from x_i cannot underflow to log 0."""
+        chosen = self.samples if samples is None else samples
+        if "L" not in th and not self.ops.symbolic:
+            return sum(self.family.log_marginal(self.x[i], th) for i in chosen)
+        return sum(self.ops.log(self.marginal(i, th)) for i in chosen)
 
     def posterior(self, i, th):
         if "L" in th:

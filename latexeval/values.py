@@ -135,9 +135,17 @@ def on_axis(values: np.ndarray, axis: int) -> np.ndarray:
     return np.asarray(values).reshape((-1,) + (1,) * (axis + 1))
 
 
-def integrate(integrand, weights: np.ndarray, axis: int) -> np.ndarray:
-    """Quadrature (or a plain sum, for a discrete latent) along an axis, keeping it at size 1."""
+def integrate(integrand, weights: np.ndarray, axis: int):
+    """Quadrature (or a plain sum, for a discrete latent) along an axis, keeping it at size 1.
+
+    A density's integral stays a density and is summed in the log domain: ∫ p(x|z) p(z) dz of a
+    narrow mixture far from x is e^-800, whose log is a number while the sum of the values is 0."""
     w = on_axis(weights, axis)
+    if isinstance(integrand, Density):
+        with np.errstate(divide="ignore"):
+            logs = integrand.log + np.log(w)
+        logs = np.where(np.isnan(logs) & (np.broadcast_to(w, logs.shape) == 0), -np.inf, logs)
+        return Density(np.logaddexp.reduce(logs, axis=-(axis + 2), keepdims=True))
     terms = real(integrand) * w
     # A node where the weight and the density both vanish may hold 0 * inf; it contributes nothing.
     terms = np.where(np.isnan(terms) & (np.broadcast_to(w, terms.shape) == 0), 0.0, terms)
@@ -172,6 +180,8 @@ def add(a, b):
     a, b = _scalar(a), _scalar(b)
     if isinstance(a, MatrixVal) or isinstance(b, MatrixVal):
         return _entrywise(a, b, add, "plus")
+    if isinstance(a, Density) and isinstance(b, Density):  # Σ_k α_k φ(x; μ_k, Σ_k): in logs, never 0 + 0
+        return Density(np.logaddexp(a.log, b.log))
     return real(a) + real(b)
 
 
@@ -192,6 +202,8 @@ def mul(a, b):
         return b.map(lambda e: mul(a, e))
     if isinstance(a, Density) and isinstance(b, Density):
         return Density(a.log + b.log)
+    if isinstance(a, Density) != isinstance(b, Density) and np.all(real(b if isinstance(a, Density) else a) > 0):
+        return Density(log(a) + log(b))  # α_k φ(x; μ_k, Σ_k): a weight times a density stays in logs
     return real(a) * real(b)
 
 
