@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import zlib
 
 import pytest
 
 from conftest import ROOT, build_into, write_deck
 from deckbuild import handouts, pdf
-from deckbuild.cache import Cache
+from deckbuild.cache import SUPERSEDED_GRACE_S, Cache
 from deckbuild.browser import find_chromium
 from deckbuild.diagnostics import BuildError
 
@@ -276,7 +277,11 @@ def test_store_keeps_one_pdf_per_deck_and_mode(tmp_path):
     steps = handouts.store(cache, "a", "steps-" + "0" * 16, b"steps")
     other = handouts.store(cache, "a-slides", "slides-" + "0" * 16, b"other deck")
     new = handouts.store(cache, "a", "slides-" + "1" * 16, b"new")
-    assert not old.exists() and steps.exists() and other.exists() and new.read_bytes() == b"new"
+    assert cache.blob("pdf", "a-slides-" + "0" * 16) is None and new.read_bytes() == b"new"
+    long_ago = time.time() - SUPERSEDED_GRACE_S - 1  # the superseded file waits out builds still copying it
+    os.utime(old, (long_ago, long_ago))
+    cache.save()
+    assert not old.exists() and steps.exists() and other.exists() and new.exists()
 
 
 def test_missing_chromium_is_a_clear_build_error(monkeypatch, tmp_path):
