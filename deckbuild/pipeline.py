@@ -263,6 +263,7 @@ def build(opts: Options, renderer=None, cache: Cache | None = None) -> BuildResu
             check_all_used(ordered, opts, report, cache)
         summaries = [DeckSummary(**r.summary) for r in ordered if r.summary]
         _kept_scores(ordered, summaries, cache)
+        checked = list(summaries)  # `check` reports every deck, a broken one too; the site lists what it holds
         # A deck's key says nothing of the images it shows; their digests are in its result.
         site_key = cache_key("site", code, options, sorted(keys.items()), [r.inputs for r in ordered],
                              _handouts_stored(cache), [s.mutants for s in summaries])
@@ -279,7 +280,8 @@ def build(opts: Options, renderer=None, cache: Cache | None = None) -> BuildResu
             contents = site.write_site(opts.out_dir, files, _read_folders(opts), _written_contents(cache, opts.out_dir))
             _remember_site(cache, opts.out_dir, site_key, contents)
             _keep(cache, opts, report)
-        return BuildResult(report, summaries, written, time.perf_counter() - start, katex.started,
+        return BuildResult(report, summaries if opts.write else checked, written, time.perf_counter() - start,
+                           katex.started,
                            sorted(broken or ()))
     finally:
         katex.close()

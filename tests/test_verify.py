@@ -306,6 +306,15 @@ def test_a_false_formula_outside_derivations_fails_check_with_file_line_and_valu
                      r"on \S+ at draw \d+: lhs = \S+, rhs = \S+", proc.stderr), proc.stderr[-2000:]
 
 
+def test_check_counts_the_relations_of_a_deck_that_fails(tmp_path):
+    write_deck(tmp_path / "slides", "d.md", "<slide-section>\n\nso $\\text{ELBO} \\ge \\sum_{i=1}^N "
+               "\\log p(\\bm{x}_i; \\theta)$ holds\n\n</slide-section>\n",
+               'title: "T"\ndate: "2025-01-01"\nnotation: dar-5-5')
+    proc = _check(tmp_path / "slides")
+    assert proc.returncode == 1 and "checked 1 deck(s)" in proc.stdout, proc.stdout
+    assert re.search(r"relations: .*1 failing", proc.stdout), proc.stdout
+
+
 def test_a_false_formula_is_marked_on_the_slide_and_the_site_still_written(tmp_path):
     result = _deck_with(tmp_path, "so $\\text{ELBO} \\ge \\sum_{i=1}^N \\log p(\\bm{x}_i; \\theta)$ holds")
     assert result.written and not result.report.errors
