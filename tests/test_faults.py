@@ -328,6 +328,20 @@ def test_a_deck_with_old_mac_line_endings_reads_as_lines(tmp_path):
     assert proc.returncode == 1 and "d.md:8:" in proc.stderr, "the broken formula is found on its own line"
 
 
+def test_a_package_missing_on_a_fresh_machine_says_what_to_run(tmp_path):
+    """markdown-it is imported late (only when a deck is rendered): the message must come then too."""
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    (hidden / "markdown_it.py").write_text("raise ModuleNotFoundError(\"No module named 'markdown_it'\", name='markdown_it')\n")
+    write_deck(tmp_path / "slides", "d.md", GOOD)
+    proc = subprocess.run([sys.executable, str(ROOT / "build.py"), "--slides", str(tmp_path / "slides"), "--out",
+                           str(tmp_path / "_site"), "--cache", str(tmp_path / "c")], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env=dict(os.environ, PYTHONPATH=str(hidden)))
+    no_traceback(proc)
+    assert proc.returncode == 1
+    assert "error: the Python package 'markdown_it' is missing: run 'pip install -r requirements.txt'" in proc.stderr
+
+
 def test_a_read_only_output_disk_is_one_line(tmp_path):
     write_deck(tmp_path / "slides", "d.md", GOOD)
     proc = run_cli("--slides", str(tmp_path / "slides"), "--out", "/proc/deckbuild-site", "--cache", str(tmp_path / "c"))
