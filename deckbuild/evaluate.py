@@ -56,6 +56,8 @@ class RowTruth:
     # its relation's two sides at every draw, per instance ({instance: {"draws", "lhs", "rhs"}}), for a row
     # that relates two numbers: what a Python check of the same step must equal to prove it (verify.py)
     sides: dict | None = None
+    defines: tuple[str, ...] = ()  # names a formula introduces and nothing else (a linear-algebra slide's)
+    assumed: bool = False  # a hypothesis its notation lists under 'conditions'
 
 
 @dataclass(eq=False)
@@ -192,6 +194,8 @@ def _formula_check(math: Math, definition: Element | None, readings: list[str], 
         if not truth.not_evaluable:
             break
     if truth.ok is None and not truth.not_evaluable:
+        if truth.defines or truth.assumed:  # "θ_i = b^{-2i/d}" read from the slide, or the theorem's hypothesis
+            return FormulaCheck(math, DEFINITION, truth.detail, truth, definition is not None)
         if definition is None:
             return None  # prose math that states no relation: nothing to check
         return FormulaCheck(math, NOT_CHECKED, "marked as a definition, but introduces no name and states no relation",
@@ -242,7 +246,8 @@ def _formula(tex, notation, macros, slide=None, context=()) -> RowTruth:
     f = evaluate_formula(tex, notation, macros=macros, slide=slide, context=context)
     row = next((r for r in f.rows if r.ok is False), None) or next((r for r in f.rows if r.ok), None)
     draws, instances, failure = (row.draws, list(row.instances), row.failure) if row else (0, [], None)
-    return RowTruth(1, f.ok, f.detail, f.not_evaluable, f.offset, draws, instances, failure, notation)
+    return RowTruth(1, f.ok, f.detail, f.not_evaluable, f.offset, draws, instances, failure, notation,
+                    defines=f.defines, assumed=f.assumed)
 
 
 def formulas_outside_derivations(slide: Slide) -> list[tuple[Math, Element | None]]:

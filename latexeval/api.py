@@ -34,6 +34,7 @@ class RowEvaluation:
     instances: tuple[str, ...] = ()  # the model instances it was evaluated on
     failure: dict | None = None  # where it failed: {"instance", "draw", "lhs", "rhs", "relation"}
     sides: dict | None = None  # the row's own relation's two sides per instance (relations.Verdict.sides)
+    defines: tuple[str, ...] = ()  # the names this row introduces (a linear-algebra slide's own definitions)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class FormulaEvaluation:
     not_evaluable: str | None = None
     offset: int | None = None  # into the formula's LaTeX
     rows: tuple[RowEvaluation, ...] = ()
+    defines: tuple[str, ...] = ()  # the names it introduces, when it states nothing else to check
+    assumed: bool = False  # a hypothesis the notation lists under 'conditions': neither a claim nor checked
 
 
 TOO_DEEP = "a formula over the depth limit"

@@ -66,7 +66,7 @@ def evaluate_formula(latex: str, nt: LinearNotation, *, macros: dict | None = No
                      context: Sequence[str] = ()) -> FormulaEvaluation:
     if spelled(latex) in nt.scope(slide).conditions:
         return FormulaEvaluation(None, "a condition the slide assumes (listed under 'conditions' in the notation "
-                                 f"{nt.name}): not a claim, not checked")
+                                 f"{nt.name}): not a claim, not checked", assumed=True)
     (tree,) = shared_parser().parse([latex], macros)
     if isinstance(tree, KatexError):
         return FormulaEvaluation(None, f"KaTeX: {tree}", tree.construct, tree.pos)
@@ -85,7 +85,8 @@ def evaluate_formula(latex: str, nt: LinearNotation, *, macros: dict | None = No
     rows = _Rows(nt, slide, macros, context, 0).evaluate(parsed, None)
     summary = _summary(rows)
     if summary.ok is None and summary.not_evaluable is None:  # definitions and ranges: say which
-        return replace(summary, detail="; ".join(r.detail for r in rows))
+        return replace(summary, detail="; ".join(r.detail for r in rows),
+                       defines=tuple(name for r in rows for name in r.defines))
     return summary
 
 
@@ -187,7 +188,7 @@ class _Rows:
             said.append("defines " + ", ".join(defined) + " (taken from the slide)")
         said.extend(notes)
         if not links:
-            return RowEvaluation(index, None, "; ".join(said) or "states no relation")
+            return RowEvaluation(index, None, "; ".join(said) or "states no relation", defines=tuple(defined))
         details, failed, undecided = [], False, None
         for k, link in enumerate(links, start=1):  # every relation of the row, each with its own verdict
             name = f"relation {k} ({link.rel})" if len(links) > 1 else link.rel

@@ -91,3 +91,45 @@ def test_every_other_formula_of_the_deck_states_no_relation(results):
 def test_the_deck_file_names_no_notation():
     text = (need_shared(CORPUS) / FILE).read_text(encoding="utf-8")
     assert "notation" not in text.split("---")[1]
+
+
+@pytest.fixture(scope="module")
+def strengths():
+    """How the build counts each formula of the deck: what `check` prints and the course index shows."""
+    from deckbuild.cache import Cache
+    from deckbuild.evaluate import EvaluationCache, evaluate_deck
+
+    path = need_shared(CORPUS) / FILE
+    report = Report()
+    deck = parse_deck(read_deck(str(path), "attention", path.read_text(encoding="utf-8"), report), report)
+    truth = evaluate_deck(deck, EvaluationCache(Cache(None)), Report())
+    return [(check.math.tex, check.strength) for check in truth.formulas]
+
+
+def _strength_of(strengths, snippet: str) -> str:
+    want = " ".join(snippet.split())
+    found = sorted(((tex, s) for tex, s in strengths if want in " ".join(tex.split())), key=lambda x: len(x[0]))
+    assert found, f"no counted formula holds {snippet!r}"
+    return found[0][1]
+
+
+def test_a_definition_the_slide_makes_counts_as_a_definition(strengths):
+    assert _strength_of(strengths, r"\theta_i = b^{-2i / d}") == "definition"
+
+
+def test_the_theorems_hypothesis_counts_as_a_definition_not_as_evaluated(strengths):
+    assert _strength_of(strengths, r"S_{n-1, j} \approx") == "definition"
+
+
+def test_a_formula_that_defines_and_claims_counts_as_evaluated(strengths):
+    assert _strength_of(strengths, r"X = [\bm{x}_0") == "evaluated"
+
+
+def test_what_the_deck_says_in_words_is_not_counted_as_a_relation(strengths):
+    assert not any(r"\textcircled{\small 3} <" in tex for tex, _ in strengths)
+
+
+def test_every_relation_stating_formula_of_the_deck_is_counted(strengths):
+    counted = {s: [tex for tex, k in strengths if k == s] for s in ("evaluated", "definition", "failing", "not checked")}
+    assert (len(counted["failing"]), counted["not checked"]) == (2, [])
+    assert len(strengths) == len(EXPECTED) - len([s for s in SAID_NOT_CLAIMED if "textcircled" in s])
