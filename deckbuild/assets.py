@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -60,20 +61,27 @@ def ensure_node_modules(root: Path, quiet: bool = False) -> Path:
 
 
 def unicode_ranges(spec: str) -> list[tuple[int, int]]:
+    """A CSS unicode-range ("U+4e00-4e2f, U+4e3?") as (first, last) code point pairs."""
+    return list(_ranges(spec))
+
+
+@functools.lru_cache(maxsize=1024)
+def _ranges(spec: str) -> tuple[tuple[int, int], ...]:
+    """unicode_ranges, parsed once per distinct spec: a font's weights share their subsets' ranges,
+    and the CJK font alone has some 9 000 per weight."""
     out = []
-    for part in spec.split(","):
-        part = part.strip().removeprefix("U+").removeprefix("u+")
-        if "-" in part:
-            a, b = part.split("-")
-            out.append((int(a, 16), int(b, 16)))
-        elif "?" in part:
-            out.append((int(part.replace("?", "0"), 16), int(part.replace("?", "f"), 16)))
-        elif part:
-            out.append((int(part, 16), int(part, 16)))
-    return out
+    for part in "".join(spec.split()).upper().replace("U+", "").split(","):
+        low, _, high = part.partition("-")
+        if high:
+            out.append((int(low, 16), int(high, 16)))
+        elif "?" in low:
+            out.append((int(low.replace("?", "0"), 16), int(low.replace("?", "F"), 16)))
+        elif low:
+            out.append((int(low, 16), int(low, 16)))
+    return tuple(out)
 
 
-def covers(ranges: list[tuple[int, int]], codepoints: list[int]) -> bool:
+def covers(ranges: Sequence[tuple[int, int]], codepoints: list[int]) -> bool:
     """Whether any of the sorted `codepoints` lies in one of the ranges: a binary search per range,
     not a scan of every code point (the CJK font alone has about 100 faces of 100 ranges each)."""
     for low, high in ranges:
@@ -103,14 +111,14 @@ def font_assets(modules: Path, used_chars: set[str]) -> tuple[str, dict[str, Pat
 class _Face(NamedTuple):
     file: str  # the woff2 file in the package's files/
     site_name: str  # its name in the site's assets/fonts/
-    ranges: list[tuple[int, int]] | None  # None: every character
+    ranges: tuple[tuple[int, int], ...] | None  # None: every character
     css: str  # the @font-face rule as the site serves it
     family: str
     weight: str
     style: str
 
 
-def font_faces(modules: Path) -> list[tuple[str, str, str, list[tuple[int, int]] | None, str]]:
+def font_faces(modules: Path) -> list[tuple[str, str, str, tuple[tuple[int, int], ...] | None, str]]:
     """Every face the site can serve: (family, weight, style, ranges, site path), the theme's and KaTeX's."""
     faces = []
     for package, css_name in FONT_FILES:
@@ -149,7 +157,7 @@ def _faces(css: Path, mtime_ns: int, size: int) -> list[_Face]:
         # The fonts are local files that arrive within milliseconds: waiting for them (as KaTeX's own
         # faces do) costs nothing visible, while swapping a fallback for them shifts every line.
         face = re.sub(r"font-display:\s*swap", "font-display: block", face)
-        faces.append(_Face(name, site_name, unicode_ranges(rng.group(1)) if rng else None,
+        faces.append(_Face(name, site_name, _ranges(rng.group(1)) if rng else None,
                            re.sub(r"src:[^;]+;", lambda _: src, face), _descriptor(face, "font-family"),
                            _descriptor(face, "font-weight"), _descriptor(face, "font-style")))
     return faces

@@ -28,7 +28,7 @@ _STACKS = {  # as templates/static/theme.css sets them (--pk-font-title, --pk-fo
     "body": ["Inter", "Noto Sans SC", "Noto Color Emoji", "Noto Sans Symbols 2"],
     "mono": ["Noto Sans SC", "Noto Color Emoji"],  # system monospace first: only what it lacks
 }
-_KATEX_RULE = re.compile(r"([^{}]+)\{([^}]*font-family:[^}]*)\}")
+_CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")  # a rule's selectors and body (no backtracking over the sheet)
 
 
 def first_view(slide_bodies: list[str]) -> str:
@@ -118,14 +118,21 @@ class _FaceIndex:
 
     def __init__(self, faces):
         self.memo: dict[tuple, str | None] = {}
-        collected: dict[str, dict[tuple[str, str], list[tuple[int, int, str]]]] = {}
+        # family -> (weight, style) -> [(ranges, path)]; a variant's sorted spans are made when first asked for
+        self.families: dict[str, dict[tuple[str, str], list]] = {}
         for family, weight, style, ranges, path in faces:
-            spans = collected.setdefault(family, {}).setdefault((weight, style), [])
-            spans.extend((low, high, path) for low, high in (ranges if ranges is not None else [(0, 0x10FFFF)]))
-        self.families: dict[str, dict[tuple[str, str], tuple[list[int], list[tuple[int, str]]]]] = {
-            family: {variant: ([low for low, _, _ in spans], [(high, path) for _, high, path in spans])
-                     for variant, spans in ((v, sorted(s)) for v, s in variants.items())}
-            for family, variants in collected.items()}
+            self.families.setdefault(family, {}).setdefault((weight, style), []).append((ranges, path))
+        self._spans: dict[tuple, tuple[list[int], list[tuple[int, str]]]] = {}
+
+    def _sorted_spans(self, family: str, variant: tuple[str, str]) -> tuple[list[int], list[tuple[int, str]]]:
+        """One variant's ranges sorted by start, for a bisect per character: only the variants a deck's
+        text asks for are sorted (the CJK font alone has some 10 000 ranges per weight)."""
+        key = (family, variant)
+        if key not in self._spans:
+            spans = sorted((low, high, path) for ranges, path in self.families[family][variant]
+                           for low, high in (ranges if ranges is not None else [(0, 0x10FFFF)]))
+            self._spans[key] = ([low for low, _, _ in spans], [(high, path) for _, high, path in spans])
+        return self._spans[key]
 
     def face(self, stack, weight: str, style: str, codepoint: int | None) -> str | None:
         """The face the browser takes for one character: the first family of the stack with a face
@@ -146,9 +153,9 @@ class _FaceIndex:
             if not weights:
                 continue
             nearest = min(weights, key=lambda w: abs(int(w) - int(weight)) if w.isdigit() else 1000)
-            starts, spans = variants[(nearest, style)]
             if codepoint is None:
-                return spans[0][1]
+                return variants[(nearest, style)][0][1]
+            starts, spans = self._sorted_spans(family, (nearest, style))
             at = bisect.bisect(starts, codepoint) - 1
             while at >= 0:  # ranges may overlap (emoji subsets): the nearest start below may end too early
                 high, path = spans[at]
@@ -163,8 +170,8 @@ def _katex_rules(modules: Path) -> list[tuple[frozenset[str], str, str, str]]:
     """KaTeX's classes that set a font: (classes, family, weight, style), from its own CSS."""
     css = (modules / "katex" / "dist" / "katex.min.css").read_text(encoding="utf-8")
     rules = []
-    for selectors, body in _KATEX_RULE.findall(css):
-        if "@font-face" in selectors:
+    for selectors, body in _CSS_RULE.findall(css):
+        if "@font-face" in selectors or "font-family:" not in body:
             continue
         family = re.search(r"font-family:\s*([^;,}]+)", body).group(1).strip().strip("'\"")
         weight = re.search(r"font-weight:\s*(\d+|bold)", body)
