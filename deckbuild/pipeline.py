@@ -385,15 +385,15 @@ def _render_chunk(chunk: list[Source]) -> tuple[list[DeckResult], dict]:
 
 
 def _render_here(sources: list[Source], opts: Options, cache: Cache, katex: _Katex) -> list[DeckResult]:
+    renderer = katex.get()
+    if hasattr(renderer, "start"):  # a caller's own renderer may have nothing to start
+        renderer.start()  # Node loads KaTeX while this process imports the renderer and parses the decks
     from .katex import formula_table
     from .language import deck_language
     from .panel import derivation_panels
     from .preload import VIEW_DISTANCE, first_view, preload_fonts
     from .render import Media, SlideRenderer, typeset
 
-    renderer = katex.get()
-    if hasattr(renderer, "start"):  # a caller's own renderer may have nothing to start
-        renderer.start()  # Node loads KaTeX while the decks are parsed and checked
     reports = {s.slug: Report(strict=opts.strict) for s in sources}
     parsed = [(s, parse_source(s, reports[s.slug])) for s in sources]
     unreadable = [DeckResult(s.slug, s.shown, {}, [d.to_dict() for d in reports[s.slug].items]) for s, d in parsed if d is None]

@@ -16,16 +16,16 @@ What cannot be resolved is reported by the caller and shown as a placeholder.
 The store is the build's cache (`deckbuild.cache`): one file per URL whose
 bytes are checked against their digest when read, so a damaged cache is
 re-fetched rather than shown.
+
+The HTTP client and the thread pool are imported only when something is to be
+downloaded: an offline build, or one whose images are all local, never needs them.
 """
 from __future__ import annotations
 
 import hashlib
 import re
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,6 +132,9 @@ def download(url: str) -> tuple[bytes, str]:
     """The image at `url` and its extension; NotKept with a reason otherwise."""
     if not re.match(r"^https?://", url, re.IGNORECASE):
         raise NotKept(f"not an http(s) URL: {url}")
+    import urllib.error
+    import urllib.request
+
     request = urllib.request.Request(url, headers={"User-Agent": "deckbuild (keeps lecture images for offline use)"})
     deadline = time.monotonic() + TIMEOUT_S
     try:
@@ -181,6 +184,8 @@ def keep(urls: dict[str, PrefixMap], store: ImageStore, offline: bool) -> dict[s
             return url, None, str(exc)
 
     if to_fetch:
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=min(PARALLEL, len(to_fetch))) as pool:
             for url, data, ext_or_reason in pool.map(fetch, to_fetch):
                 kept[url] = _stored(store, url, data, ext_or_reason) if data is not None else Kept(None, ext_or_reason)

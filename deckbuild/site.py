@@ -38,12 +38,13 @@ import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-
-import jinja2
-import markupsafe
+from typing import TYPE_CHECKING
 
 from . import markup
 from .diagnostics import BuildError
+
+if TYPE_CHECKING:
+    import jinja2
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 MARKER = ".deckbuild-site"  # in every site this build writes: the proof that the folder is ours to replace
@@ -58,6 +59,9 @@ def environment() -> jinja2.Environment:
 
     One per process: a template is compiled once, not on every rebuild of `serve` (Jinja's
     auto_reload still picks up an edited template by its modification time)."""
+    import jinja2  # here, not at the top: a build that renders nothing never compiles a template
+    import markupsafe
+
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                              undefined=jinja2.StrictUndefined)
