@@ -17,7 +17,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import assets, handouts, remote_images, site
+from . import assets, bundle, handouts, remote_images, site
 from .cache import Cache, key as cache_key
 from .diagnostics import BuildError, Diagnostic, Report
 from .incremental import DeckResult, DeckResults, code_digest, deck_key, file_sha
@@ -708,6 +708,7 @@ def _asset_files(modules: Path, chars: set[str]) -> dict[str, bytes | Path]:
     files.update({f"assets/{k}": v for k, v in assets.reveal_assets(modules).items()})
     files["assets/code.css"] = _code_stylesheet().encode()
     files.update({f"assets/{k}": v for k, v in site.static_files().items()})
+    files.update(bundle.deck_bundles(files))
     return files
 
 

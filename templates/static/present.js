@@ -491,9 +491,11 @@
     function fitMarks(scope) {
       scope = scope && scope.querySelectorAll ? scope : deck.getCurrentSlide();
       if (!scope) return;
+      var blocks = scope.querySelectorAll('.slide-derivation');
+      if (!blocks.length) return;                       // measuring would lay the page out for nothing
       var slides = deck.getSlidesElement();
       var scale = slides.getBoundingClientRect().width / (slides.offsetWidth || 1);
-      scope.querySelectorAll('.slide-derivation').forEach(function (block) {
+      blocks.forEach(function (block) {
         var row = block.querySelector('.dv-row');
         var section = block.closest('section');
         if (!row || !section) return;
@@ -509,6 +511,30 @@
           fit = Math.max(MIN_FIT, fit * (limit - left) / (right - left) - 0.005);
           block.style.setProperty('--dv-fit', fit.toFixed(3));
         }
+      });
+    }
+
+    /* ------------------------------------------------- first view */
+
+    // The page opens with Reveal laying out its current slide only (viewDistance 1):
+    // that slide in its fonts is all the first view needs, and every neighbour laid
+    // out with it (formulas, MathML, fonts fetched) is time before the deck is ready.
+    // After the first frame, once the fonts are in: the marks are fitted again (the
+    // fonts set the widths), and the neighbours a slide change moves in are laid out
+    // (the view distance the page names, `presentKit.viewDistance`; a wider one asked
+    // for in the URL, ?viewDistance=…, is left as it is). Not earlier: touching
+    // document.fonts makes Chromium bring style and layout up to date on the spot.
+    function afterFirstView() {
+      var wanted = (deck.getConfig().presentKit || {}).viewDistance;
+      var then = function () {
+        fitMarks();
+        if (wanted > deck.getConfig().viewDistance) deck.configure({ viewDistance: wanted });
+      };
+      requestAnimationFrame(function () {
+        setTimeout(function () {
+          if (document.fonts && document.fonts.ready) document.fonts.ready.then(then);
+          else then();
+        }, 0);
       });
     }
 
@@ -608,9 +634,8 @@
 
         setupFullscreen();
         setupKeys();
-        onDeck('ready', function () { fitMarks(); });
+        onDeck('ready', function () { fitMarks(); afterFirstView(); });
         onDeck('slidechanged', function () { fitMarks(); });
-        if (document.fonts && document.fonts.ready) document.fonts.ready.then(function () { fitMarks(); });
         if (role === 'main') setupSpeakerView();
         if (role !== 'preview') {
           setupLaser();

@@ -1,0 +1,66 @@
+"""The deck's first view: one script to wait for, only the current slide laid out before Reveal is ready,
+its neighbours once that slide shows in its fonts."""
+from __future__ import annotations
+
+from deckbuild import bundle
+from test_browser import server  # noqa: F401 (the module's site on 127.0.0.1, a fixture)
+
+
+# A record of which slides Reveal displays at its 'ready' event, taken before the deck's own scripts run.
+_AT_READY = """
+document.addEventListener('ready', () => {
+  window.__displayedAtReady = [...document.querySelectorAll('.reveal .slides > section')]
+    .map((s, i) => [i, s.style.display]).filter(([, d]) => d !== 'none' && d !== '').map(([i]) => i);
+}, true);
+"""
+
+
+def _displayed(page) -> list[int]:
+    return page.evaluate("""[...document.querySelectorAll('.reveal .slides > section')]
+        .map((s, i) => [i, s.style.display]).filter(([, d]) => d === 'block').map(([i]) => i)""")
+
+
+def test_the_deck_page_waits_for_one_script(project_site):
+    site, _ = project_site
+    page = (site / "dar-5-5" / "index.html").read_text(encoding="utf-8")
+    assert page.count("<script src=") == 1 and 'src="../assets/deck.js"' in page
+
+
+def test_the_deck_script_is_reveal_then_its_notes_plugin_then_presentkit_in_that_order():
+    files = {part: f"/* {part} */\n//# sourceMappingURL=x.map\n".encode() for part in bundle.JS_PARTS}
+    js = bundle.deck_bundles(files)[bundle.DECK_JS].decode()
+    positions = [js.index(f"/* {part} */") for part in bundle.JS_PARTS]
+    assert positions == sorted(positions) and "sourceMappingURL" not in js
+
+
+def test_only_the_current_slide_is_laid_out_when_reveal_is_ready(browser, server):
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.add_init_script(_AT_READY)
+    page.goto(f"{server}/dar-5-5/index.html")
+    page.wait_for_function("window.__displayedAtReady")
+    assert page.evaluate("window.__displayedAtReady") == [0]
+    page.close()
+
+
+def _settled(browser, url: str):
+    """The deck at `url` once Reveal is ready and the first slide's fonts are in."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(url)
+    page.wait_for_function("window.Reveal && Reveal.isReady()")
+    page.evaluate("document.fonts.ready")
+    return page
+
+
+def test_the_neighbours_are_laid_out_once_the_first_slide_shows_in_its_fonts(browser, server):
+    page = _settled(browser, f"{server}/dar-5-5/index.html#/4")
+    page.wait_for_function("Reveal.getConfig().viewDistance === 3")
+    assert _displayed(page) == [2, 3, 4, 5, 6]
+    page.close()
+
+
+def test_a_wider_view_distance_asked_for_in_the_url_is_kept(browser, server):
+    page = _settled(browser, f"{server}/dar-5-5/index.html?viewDistance=1000")
+    page.wait_for_timeout(200)
+    assert page.evaluate("Reveal.getConfig().viewDistance") == 1000
+    assert len(_displayed(page)) == page.evaluate("Reveal.getHorizontalSlides().length")
+    page.close()
