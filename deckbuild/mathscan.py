@@ -16,6 +16,8 @@ from dataclasses import dataclass
 _FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})", re.MULTILINE)
 _SKIP_HTML = re.compile(r"<!--.*?-->|<pre\b.*?</pre\s*>|<code\b.*?</code\s*>", re.DOTALL | re.IGNORECASE)
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
+_SPECIAL = "\\`$"  # the characters the scanner acts on; everything else is read past in runs
+_PLAIN_RUN = re.compile(r"[^\\`$]+")
 
 
 @dataclass(frozen=True)
@@ -220,6 +222,11 @@ def _scan(text: str) -> tuple[list[MathSpan], list[MathProblem], list[tuple[int,
             r += 1
             continue
         ch = text[i]
+        if ch not in _SPECIAL:  # read past plain text up to the next backslash, backtick, dollar or region in one step
+            i = _PLAIN_RUN.match(text, i).end()
+            if r < len(regions) and regions[r][0] < i:
+                i = regions[r][0]
+            continue
         if ch == "\\":
             if text.startswith(("\\(", "\\["), i):
                 i = _bracketed(index, i, spans, problems)
@@ -231,9 +238,6 @@ def _scan(text: str) -> tuple[list[MathSpan], list[MathProblem], list[tuple[int,
             if end > index.runs[bisect.bisect_right(index.run_starts, i) - 1][1]:
                 code.append((i, end))
             i = end
-            continue
-        if ch != "$":
-            i += 1
             continue
         if text.startswith("$$", i):
             close = _find_close(text, i + 2, "$$")
