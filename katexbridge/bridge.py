@@ -6,7 +6,9 @@ It is started on the first request (or earlier by `start()`, so that Node loads
 KaTeX while the caller reads its sources), and restarted transparently if it
 died in between (killed from outside).
 
-Each formula is one request line, timed on its own: a formula KaTeX takes longer
+A batch of formulas goes out as one stream of request lines while the answers
+are read back, so a deck costs a few process switches rather than two per
+formula. Each formula is one request line, timed on its own: a formula KaTeX takes longer
 than `time_limit` seconds on (a `\\def` expansion that explodes) becomes an error
 on that formula, the process is killed and restarted, and the other formulas go
 on. A formula longer than `size_limit` characters is refused before it is sent;
@@ -34,6 +36,14 @@ START_LIMIT = 30.0  # seconds for Node to load KaTeX
 
 class _Died(Exception):
     """The process ended (or answered garbage) while a formula was being worked on."""
+
+
+class _Stopped(Exception):
+    """A batch stopped at its request `at`: over the time limit, or the process died (`reason`)."""
+
+    def __init__(self, at: int, timed_out: bool = False, reason: str = ""):
+        super().__init__(reason)
+        self.at, self.timed_out, self.reason = at, timed_out, reason
 
 
 class Bridge:
@@ -76,41 +86,85 @@ class Bridge:
 
     def render(self, jobs: list[dict]) -> list[dict]:
         """Each job ({tex, display, macros, output, marks}) -> {html, warnings, rows} or {error, warnings}."""
-        return [self._one({"op": "render", "job": job}, job["tex"], {"warnings": []}) for job in jobs]
+        return self._batch([({"op": "render", "job": job}, job["tex"], {"warnings": []}) for job in jobs])
 
     def parse(self, exprs: list[str], macros: dict[str, str] | None = None) -> list[dict]:
         """Each formula -> {tree} (KaTeX's parse tree, positions as "pos") or {error}."""
-        return [self._one({"op": "parse", "expr": e, "macros": macros or {}}, e, {}) for e in exprs]
+        return self._batch([({"op": "parse", "expr": e, "macros": macros or {}}, e, {}) for e in exprs])
 
-    def _one(self, request: dict, tex: str, extra: dict) -> dict:
-        if len(tex) > self.size_limit:
-            return {"error": {"message": f"the formula is over the size limit ({len(tex)} characters, at most "
-                              f"{self.size_limit})", "pos": None, "limit": "size"}, **extra}
-        line = (json.dumps(request) + "\n").encode()
+    def _batch(self, requests: list[tuple[dict, str, dict]]) -> list[dict]:
+        """Every (request, formula, extra fields) answered, in order. The lines go out while the answers
+        come back (one wake-up per pipe's worth, not two process switches per formula); a formula over the
+        time limit, or one the process dies on twice, is an error on that formula, and the ones after it
+        go to a new process."""
+        results: list[dict | None] = [None] * len(requests)
+        todo = []  # (index, line, extra) of the requests Node is to answer
+        for i, (request, tex, extra) in enumerate(requests):
+            if len(tex) > self.size_limit:
+                results[i] = {"error": {"message": f"the formula is over the size limit ({len(tex)} characters, "
+                                        f"at most {self.size_limit})", "pos": None, "limit": "size"}, **extra}
+            else:
+                todo.append((i, (json.dumps(request) + "\n").encode(), extra))
+        deaths: dict[int, int] = {}
         with self._lock:
-            for attempt in (1, 2):  # a process killed from outside is restarted once, transparently
+            while todo:
                 try:
-                    return {**extra, **self._exchange(line)}
-                except TimeoutError:
+                    self._exchange(todo, results)
+                    break
+                except _Stopped as stop:
                     self.close(kill=True)
-                    return {"error": {"message": f"KaTeX took longer than {self.time_limit:g} s on this formula "
-                                      "(stopped; a macro that expands without end?)", "pos": None, "limit": "time"},
-                            **extra}
-                except _Died as exc:
-                    self.close(kill=True)
-                    if attempt == 2:
-                        return {"error": {"message": f"the KaTeX process stopped on this formula ({exc})",
-                                          "pos": None}, **extra}
-        raise AssertionError("unreachable")
+                    i, _, extra = todo[stop.at]
+                    if stop.timed_out:
+                        results[i] = {"error": {"message": f"KaTeX took longer than {self.time_limit:g} s on this "
+                                                "formula (stopped; a macro that expands without end?)", "pos": None,
+                                                "limit": "time"}, **extra}
+                    else:  # a process killed from outside is restarted once, transparently
+                        deaths[i] = deaths.get(i, 0) + 1
+                        if deaths[i] < 2:
+                            todo = todo[stop.at:]
+                            continue
+                        results[i] = {"error": {"message": f"the KaTeX process stopped on this formula ({stop.reason})",
+                                                "pos": None}, **extra}
+                    todo = todo[stop.at + 1:]
+        return results  # type: ignore[return-value]
 
-    def _exchange(self, line: bytes) -> dict:
+    def _exchange(self, todo: list[tuple[int, bytes, dict]], results: list) -> None:
+        """Send every line and read every answer into `results`; _Stopped at the first one not answered.
+        Writing and reading interleave, so neither pipe fills while the other waits (a deadlock)."""
         proc = self._running()
-        try:
-            proc.stdin.write(line)
-            proc.stdin.flush()
-        except OSError as exc:
-            raise _Died(f"cannot write to it: {exc}") from None
-        return self._reply(time.monotonic() + self.time_limit, TimeoutError)
+        out_fd, in_fd = proc.stdout.fileno(), proc.stdin.fileno()
+        os.set_blocking(in_fd, False)
+        data, sent, answered = b"".join(line for _, line, _ in todo), 0, 0
+        deadline = time.monotonic() + self.time_limit  # for the answer awaited: Node works in order
+        while answered < len(todo):
+            while answered < len(todo) and b"\n" in self._buffer:
+                line, self._buffer = self._buffer.split(b"\n", 1)
+                try:
+                    reply = self._decode(line)
+                except _Died as exc:
+                    raise _Stopped(answered, reason=str(exc)) from None
+                i, _, extra = todo[answered]
+                results[i] = {**extra, **reply}
+                answered += 1
+                deadline = time.monotonic() + self.time_limit
+            if answered == len(todo):
+                break
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _Stopped(answered, timed_out=True)
+            readable, writable, _ = select.select([out_fd], [in_fd] if sent < len(data) else [], [], left)
+            if writable:
+                try:
+                    sent += os.write(in_fd, data[sent:sent + (1 << 16)])
+                except BlockingIOError:
+                    pass
+                except OSError as exc:
+                    raise _Stopped(answered, reason=f"cannot write to it: {exc}") from None
+            if readable:
+                chunk = os.read(out_fd, 1 << 16)
+                if not chunk:
+                    raise _Stopped(answered, reason=f"exit code {proc.poll()}")
+                self._buffer += chunk
 
     def _reply(self, deadline: float, on_timeout) -> dict:
         fd = self._proc.stdout.fileno()
@@ -126,6 +180,10 @@ class Bridge:
                 raise _Died(f"exit code {self._proc.poll()}")
             self._buffer += chunk
         line, self._buffer = self._buffer.split(b"\n", 1)
+        return self._decode(line)
+
+    @staticmethod
+    def _decode(line: bytes) -> dict:
         try:
             return json.loads(line)
         except ValueError:

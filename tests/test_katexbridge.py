@@ -39,6 +39,18 @@ def test_the_process_is_restarted_after_a_formula_it_had_to_stop(bridge):
     assert bridge.started == 2
 
 
+def test_a_batch_larger_than_both_pipes_is_answered_in_order(bridge):
+    # 600 requests of some 220 bytes and their answers of a few KB: more than a pipe holds either way
+    replies = bridge.render([job(f"x_{{{i}}}" + " " * 200) for i in range(600)])
+    assert all(f"<mn>{i}</mn>" in reply["html"] for i, reply in enumerate(replies)) and bridge.started == 1
+
+
+def test_the_formulas_after_one_over_the_time_limit_are_answered_in_order(bridge):
+    replies = bridge.render([job("a"), job(EXPLODING, True)] + [job(f"x_{{{i}}}") for i in range(20)])
+    assert replies[1]["error"]["limit"] == "time"
+    assert all(f"<mn>{i}</mn>" in reply["html"] for i, reply in enumerate(replies[2:]))
+
+
 def test_a_formula_over_the_size_limit_is_refused_before_node_sees_it():
     b = katexbridge.Bridge(size_limit=50)
     (big,) = b.render([job("x+" * 40)])
