@@ -12,7 +12,9 @@ are imported only when some deck has to be rendered.
 """
 from __future__ import annotations
 
+import functools
 import os
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -192,13 +194,14 @@ def _shown(path: Path, root: Path) -> str:
 
 
 def check_derivations(decks: list, opts: Options, report: Report, cache: Cache,
-                      pending=None) -> tuple[dict[str, dict], dict]:
+                      pending=None, evaluations=None) -> tuple[dict[str, dict], dict]:
     """Every relation of every deck, by its meaning: (derivation statuses, formula truths) per deck slug.
-    `pending`: the derivation checks already running (verify.ChecksInBackground), else they are loaded here."""
+    `pending`: the derivation checks already running (verify.ChecksInBackground), else they are loaded here;
+    `evaluations`: the evaluator's cache when the caller keeps one across decks (it hashes the evaluator's code)."""
     from .evaluate import EvaluationCache, evaluate_deck, report_rows
     from .verify import load_checks, verify_links
 
-    evaluations = EvaluationCache(cache)
+    evaluations = evaluations or EvaluationCache(cache)
     failing_is_error = not opts.write  # `check` fails on a false formula; a build marks it and still writes
     truths = {deck.slug: evaluate_deck(deck, evaluations, report, failing_is_error=failing_is_error) for deck in decks}
     for deck in decks:
@@ -388,6 +391,7 @@ def _render_here(sources: list[Source], opts: Options, cache: Cache, katex: _Kat
     renderer = katex.get()
     if hasattr(renderer, "start"):  # a caller's own renderer may have nothing to start
         renderer.start()  # Node loads KaTeX while this process imports the renderer and parses the decks
+    from .evaluate import EvaluationCache
     from .katex import formula_table
     from .language import deck_language
     from .panel import derivation_panels
@@ -406,18 +410,19 @@ def _render_here(sources: list[Source], opts: Options, cache: Cache, katex: _Kat
         pending = ChecksInBackground(cache, opts.quiet)  # while this process typesets and evaluates
     statuses: dict[str, dict] = {}
     truths: dict = {}
+    evaluations = EvaluationCache(cache)  # once for all these decks: its key hashes the evaluator's code
     for deck in decks:  # one report per deck, so that each deck's diagnostics are kept with it
-        deck_statuses, deck_truths = check_derivations([deck], opts, reports[deck.slug], cache, pending)
+        deck_statuses, deck_truths = check_derivations([deck], opts, reports[deck.slug], cache, pending, evaluations)
         statuses.update(deck_statuses)
         truths.update(deck_truths)
     images_report = Report(strict=opts.strict)
     kept_images = keep_remote_images(decks, opts, images_report, cache)
+    slug_by_path = {s.shown: s.slug for s in sources}
     for item in images_report.items:  # each warning with its deck; one about the project file with every deck
-        for slug in ([item_slug for item_slug, r in reports.items() if _path_of(sources, item_slug) == item.path]
-                     or list(reports)):
+        for slug in [slug_by_path[item.path]] if item.path in slug_by_path else list(reports):
             reports[slug].items.append(item)
     figures = _figures(decks, opts, cache)
-    env = site.environment()
+    prepared = _prepared_beside_node(katex.modules)
     results = []
     for deck in decks:
         report = reports[deck.slug]
@@ -428,15 +433,15 @@ def _render_here(sources: list[Source], opts: Options, cache: Cache, katex: _Kat
         slides = SlideRenderer(deck, maths, statuses[deck.slug], media, report,
                                truths[deck.slug].formula_strengths(), panels).slides()
         summary = _summary(deck, statuses[deck.slug], truths[deck.slug])
-        summary.mutants = _mutation_score(deck, truths[deck.slug], opts, cache)
+        summary.mutants = _mutation_score(deck, truths[deck.slug], opts, cache, evaluations.code)
         result = DeckResult(deck.slug, deck.path, asdict(summary), links=sorted({link.id for link in deck.links}),
-                            mutants_key=_mutants_key(deck))
+                            mutants_key=_mutants_key(deck, evaluations.code))
         if not (deck.draft and not opts.drafts):
+            prepared.join()
             fonts = [f"../assets/{font}" for font in preload_fonts(first_view([s.body for s in slides]), katex.modules)]
-            page = env.get_template("deck.html.j2").render(deck=deck, slides=slides, assets="../assets",
-                                                           statuses=statuses[deck.slug], lang=lang,
-                                                           panel_words=_panel_words(lang), preload_fonts=fonts,
-                                                           view_distance=VIEW_DISTANCE)
+            page = site.environment().get_template("deck.html.j2").render(
+                deck=deck, slides=slides, assets="../assets", statuses=statuses[deck.slug], lang=lang,
+                panel_words=_panel_words(lang), preload_fonts=fonts, view_distance=VIEW_DISTANCE)
             result.page = page.encode()
             result.media = {k: str(v) for k, v in media.files.items()}
             result.chars = "".join(sorted(media.chars | set(page)))
@@ -445,17 +450,18 @@ def _render_here(sources: list[Source], opts: Options, cache: Cache, katex: _Kat
         # Online, an image that could not be kept may be fetched next time: such a deck is rendered again.
         result.final = opts.offline or not any(image.url not in kept_images for image in deck.remote_images)
         results.append(result)
+    prepared.join()  # its work is done for the site's assets even when every deck was a draft
     return results + unreadable
 
 
-def _mutants_key(deck) -> str:
-    from .evaluate import _code_hash
+def _mutants_key(deck, code: str) -> str:
+    """The key of a deck's mutation score: its formulas and `code`, the evaluator's (EvaluationCache.code)."""
     from .mutants import score_key
 
-    return score_key(deck, _code_hash())
+    return score_key(deck, code)
 
 
-def _mutation_score(deck, truth, opts: Options, cache: Cache) -> dict | None:
+def _mutation_score(deck, truth, opts: Options, cache: Cache, code: str) -> dict | None:
     """`check --mutants` measures the score and keeps it; a build takes the kept score later (`_kept_scores`),
     so a deck rendered before the score was measured shows it too."""
     if not opts.mutants:
@@ -463,7 +469,7 @@ def _mutation_score(deck, truth, opts: Options, cache: Cache) -> dict | None:
     from .mutants import save_score, score_deck
 
     score = score_deck(deck, truth, quiet=opts.quiet)
-    save_score(cache, _mutants_key(deck), score)
+    save_score(cache, _mutants_key(deck, code), score)
     return score
 
 
@@ -483,10 +489,6 @@ def _panel_words(lang: str) -> dict[str, str]:
     from .language import phrase
 
     return {f"data-panel-{key}": phrase(lang, f"panel.{key}") for key in ("title", "close", "empty")}
-
-
-def _path_of(sources: list[Source], slug: str) -> str:
-    return next(s.shown for s in sources if s.slug == slug)
 
 
 def _figures(decks: list, opts: Options, cache: Cache) -> dict[str, Path]:
@@ -691,10 +693,34 @@ def _uses_figures(decks: list) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=1)
 def _code_stylesheet() -> str:
     from . import code
 
     return code.stylesheet()
+
+
+def _prepare_pages(modules: Path) -> None:
+    """What every page and the site's assets need and no formula changes: the templates compiled, the
+    fonts' faces and KaTeX's font rules read, the code stylesheet made (each kept for the process)."""
+    from .preload import warm as warm_preload
+
+    try:
+        env = site.environment()
+        for name in ("deck.html.j2", "index.html.j2"):
+            env.get_template(name)
+        warm_preload(modules)
+        _code_stylesheet()
+    except Exception:  # noqa: BLE001 - the build meets the same problem where it reports it (a template's error)
+        pass
+
+
+def _prepared_beside_node(modules: Path) -> threading.Thread:
+    """_prepare_pages in a thread of its own, started while Node typesets: this process would otherwise
+    wait for the formulas with nothing to do (a wait that releases the GIL). Joined before the first page."""
+    thread = threading.Thread(target=_prepare_pages, args=(modules,), name="prepare-pages", daemon=True)
+    thread.start()
+    return thread
 
 
 def _asset_files(modules: Path, chars: set[str]) -> dict[str, bytes | Path]:

@@ -36,6 +36,12 @@ def first_view(slide_bodies: list[str]) -> str:
     return "\n".join(slide_bodies[:VIEW_DISTANCE])
 
 
+def warm(modules: Path) -> None:
+    """Read the faces and KaTeX's font rules now (kept for the process), ahead of the first deck."""
+    _FaceIndex.of(modules)
+    _katex_rules(modules)
+
+
 def preload_fonts(html: str, modules: Path) -> list[str]:
     """Site paths below assets/ of the fonts `html` shows, sorted."""
     index = _FaceIndex.of(modules)
