@@ -18,6 +18,7 @@ _SKIP_HTML = re.compile(r"<!--.*?-->|<pre\b.*?</pre\s*>|<code\b.*?</code\s*>", r
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _SPECIAL = "\\`$"  # the characters the scanner acts on; everything else is read past in runs
 _PLAIN_RUN = re.compile(r"[^\\`$]+")
+_MAY_MATTER = re.compile(r"[\\`$<~]")  # without one of these a text holds no math, code, comment or fence
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,12 @@ def scan_math(text: str) -> tuple[list[MathSpan], list[MathProblem]]:
     return spans, problems
 
 
+def scan(text: str) -> tuple[list[MathSpan], list[MathProblem], list[tuple[int, int]]]:
+    """scan_math and code_regions of one text from one reading of it."""
+    spans, problems, code = _scan(text)
+    return spans, problems, _disjoint(code)
+
+
 def code_regions(text: str) -> list[tuple[int, int]]:
     """Sorted, disjoint (start, end) of everything that is code or a comment as the scanner reads it:
     comments, <pre>, <code>, fenced code and backtick code spans, none of them begun inside a formula.
@@ -207,6 +214,8 @@ def _scan(text: str) -> tuple[list[MathSpan], list[MathProblem], list[tuple[int,
     spans: list[MathSpan] = []
     problems: list[MathProblem] = []
     code: list[tuple[int, int]] = []
+    if not _MAY_MATTER.search(text):  # most pieces of a deck: plain words, nothing to find
+        return spans, problems, code
     regions = skipped_regions(text)
     index = _Index(text)
     r = 0

@@ -10,7 +10,7 @@ import re
 
 from . import elements
 from .diagnostics import Report, line_col
-from .mathscan import MathSpan, code_regions, inside, scan_math
+from .mathscan import MathSpan, code_regions, inside, scan
 from .model import Block, Deck, DerivationLink, DerivationRow, Element, Math, RemoteImage, Slide
 from .remote_images import is_remote
 from .rows import RowError, split_rows
@@ -48,11 +48,10 @@ def _parse_block(path: str, text: str, line0: int, col0: int, report: Report, im
         line, col = line_col(text, offset, line0)
         return line, (col + col0 - 1 if line == line0 else col)
 
-    spans, problems = scan_math(text)
+    spans, problems, code = scan(text)
     for p in problems:
         getattr(report, p.severity)(path, *where(p.offset), p.message, p.hint)
     events: list[tuple[int, int, object]] = [(s.start, s.end, s) for s in spans]
-    code = code_regions(text)
     math_regions = [(s.start, s.end) for s in spans]  # sorted and disjoint, as scanned
     for m in elements.TAG.finditer(text):
         if not inside(code, m.start()) and not inside(math_regions, m.start()):
