@@ -17,6 +17,7 @@ KaTeX itself caps macro expansions, author sizes and the output (worker.cjs).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import select
@@ -112,7 +113,7 @@ class Bridge:
                     self._exchange(todo, results)
                     break
                 except _Stopped as stop:
-                    self.close(kill=True)
+                    self.close()
                     i, _, extra = todo[stop.at]
                     if stop.timed_out:
                         results[i] = {"error": {"message": f"KaTeX took longer than {self.time_limit:g} s on this "
@@ -215,7 +216,7 @@ class Bridge:
         try:
             self._await_ready()
         except _Died as exc:
-            self.close(kill=True)
+            self.close()
             raise BridgeError(f"Node.js could not load KaTeX from {self.katex_dir} ({exc})") from None
         return self._proc
 
@@ -237,19 +238,17 @@ class Bridge:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
 
-    def close(self, kill: bool = False) -> None:
-        """Stop the process (a later request starts a new one); `kill` for one that is stuck."""
+    def close(self) -> None:
+        """Stop the process (a later request starts a new one). It is killed outright, stuck or idle: an
+        idle one holds nothing (every answer asked for was read), and waiting for it to exit on its own
+        polls in sleeps of growing length, at the end of every build."""
         proc, self._proc, self._buffer, self._loading = self._proc, None, b"", False
         if proc is None:
             return
-        try:
-            if kill:
-                proc.kill()
+        with contextlib.suppress(OSError):
             proc.stdin.close()
-            proc.wait(timeout=2)
-        except (OSError, subprocess.TimeoutExpired):
-            proc.kill()
-            proc.wait()
+        proc.kill()
+        proc.wait()
         proc.stdout.close()
 
 
