@@ -249,9 +249,11 @@ def build(opts: Options, renderer=None, cache: Cache | None = None) -> BuildResu
     katex = _Katex(modules, renderer)
     try:
         sources = read_sources(opts, report)
+        stored = DeckResults(cache)
+        if sources and not stored.table.entries and _processes(opts, len(sources), katex) <= 1:
+            katex.start()  # nothing is kept, so every deck is rendered here: Node loads KaTeX while the keys are made
         code = code_digest(opts.root)
         options = _page_options(opts)
-        stored = DeckResults(cache)
         keys = {s.slug: deck_key(code, options, s.shown, s.slug, s.data) for s in sources}
         results = {s.slug: stored.get(keys[s.slug]) for s in sources}
         todo = [s for s in sources if results[s.slug] is None]
@@ -296,6 +298,12 @@ class _Katex:
     def __init__(self, modules: Path, given=None):
         self.modules, self.given, self.own = modules, given, None
 
+    def start(self) -> None:
+        """Let Node load KaTeX now, beside this process's work (a caller's renderer may have nothing to start)."""
+        renderer = self.get()
+        if hasattr(renderer, "start"):
+            renderer.start()
+
     def get(self):
         if self.given is not None:
             return self.given
@@ -334,11 +342,18 @@ def render_decks(sources: list[Source], opts: Options, cache: Cache, katex: _Kat
     Many decks are shared out to worker processes (both cores of a laptop), each with its own
     KaTeX process typesetting its decks in batches; a caller's own renderer (the live preview's)
     keeps the work in this process."""
-    workers = opts.workers if opts.workers is not None else (os.cpu_count() or 1)
-    workers = min(workers, len(sources) // MIN_DECKS_PER_PROCESS)
-    if workers > 1 and katex.given is None:
+    workers = _processes(opts, len(sources), katex)
+    if workers > 1:
         return _render_in_processes(sources, opts, cache, katex.modules, workers)
     return _render_here(sources, opts, cache, katex)
+
+
+def _processes(opts: Options, decks: int, katex: _Katex) -> int:
+    """How many worker processes render `decks` decks (1: this process does)."""
+    if katex.given is not None:
+        return 1
+    workers = opts.workers if opts.workers is not None else (os.cpu_count() or 1)
+    return max(1, min(workers, decks // MIN_DECKS_PER_PROCESS))
 
 
 _FORKED: tuple | None = None  # what worker processes inherit: (options, cache, node_modules)
@@ -388,9 +403,8 @@ def _render_chunk(chunk: list[Source]) -> tuple[list[DeckResult], dict]:
 
 
 def _render_here(sources: list[Source], opts: Options, cache: Cache, katex: _Katex) -> list[DeckResult]:
+    katex.start()  # (if not already) Node loads KaTeX while this process imports the renderer and parses the decks
     renderer = katex.get()
-    if hasattr(renderer, "start"):  # a caller's own renderer may have nothing to start
-        renderer.start()  # Node loads KaTeX while this process imports the renderer and parses the decks
     from .evaluate import EvaluationCache
     from .katex import formula_table
     from .language import deck_language
