@@ -15,7 +15,8 @@ from dataclasses import dataclass, replace
 from . import limits
 from .errors import NotEvaluable
 from .evaluate import Undefined
-from .expr import Chain, Labelled, Node, Optimum, Sym
+from .expr import Chain, Labelled, Node, Optimum, Quantified, Sym
+from .freevars import Domain, domain_statement
 from .katex import KatexError, shared_parser
 from .notation import Notation, load
 from .relations import Link, check, indices_as_declared
@@ -196,26 +197,41 @@ class _Rows:
         carried = bool(statements) and isinstance(statements[0], Chain) and statements[0].exprs[0] is None
         if carried and first:  # "GAP = KL $\ge 0$": prose around a fragment
             raise NotEvaluable("a relation with nothing before it", statements[0].pos)
-        statements, where = self._definitions(statements)
+        statements, where, domains = self._definitions(statements)
         for stmt in statements:
             new, last = self._statement_links(stmt, last)
-            links.extend(replace(link, where=where) for link in new)
+            links.extend(replace(link, where=where, domains=domains) for link in new)
         if expected is not None and (not links or links[0].rel != expected):
             found = links[0].rel if links else "no relation"
             raise NotEvaluable(f"the row's relation is {expected} but KaTeX reads {found}",
                                statements[0].pos if statements else None)
         return links, carried, last
 
-    def _definitions(self, statements: list[Node]) -> tuple[list[Node], tuple[tuple[str, Node], ...]]:
-        """The row's statements, and the definitions among them (after the first)."""
-        kept, where = statements[:1], {}
-        for stmt in statements[1:]:
+    def _definitions(self, statements: list[Node]):
+        """The row's statements; the definitions among them (after the first: ", t = σ_1²/σ_2²"); and the
+        domains it states for free variables ("\\forall t > 0" anywhere, a trailing "t > 0")."""
+        domains: dict[str, Domain] = {}
+        claims = []
+        for k, stmt in enumerate(statements):
+            stated = domain_statement(stmt, self.nt.knows) if isinstance(stmt, Quantified) or k > 0 else None
+            if stated is None and isinstance(stmt, Quantified):
+                raise NotEvaluable("\\forall over something other than a letter the notation does not know, "
+                                   "bounded by numbers (\\forall t > 0)", stmt.pos)
+            if stated is None:
+                claims.append(stmt)
+                continue
+            name, domain = stated
+            domains[name] = domains[name].meet(domain) if name in domains else domain
+            if domains[name].empty():
+                raise NotEvaluable(f"the values stated for {name} are none ({domains[name].text(name)})", stmt.pos)
+        kept, where = claims[:1], {}
+        for stmt in claims[1:]:
             if isinstance(stmt, Chain) and stmt.rels == ("=",) and isinstance(stmt.exprs[0], Sym) \
                     and not self.nt.knows(stmt.exprs[0]):
                 where[stmt.exprs[0].key()] = stmt.exprs[1]
             else:
                 kept.append(stmt)
-        return kept, tuple(where.items())
+        return kept, tuple(where.items()), tuple(sorted(domains.items()))
 
     def _statement_links(self, stmt: Node, last: Node | None) -> tuple[list[Link], Node]:
         if isinstance(stmt, Chain):

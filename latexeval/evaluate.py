@@ -19,8 +19,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from . import limits
+from . import freevars, limits
 from .errors import NotApplicable, NotEvaluable, Undefined
+from .freevars import Domain
 from .expr import Call, Chain, Draw, Mul, Node, Optimum, Sum, Sym, free_symbols, key
 from .notation import Component, Notation
 from .values import (FUNCTIONS, DataVal, Density, LatentVal, MatrixVal, ParamVal, Plate, VectorVal, add, as_density,
@@ -44,9 +45,15 @@ class Context:
     """
 
     def __init__(self, notation: Notation, instance, draws: dict[str, dict], plate: bool,
-                 where: dict[str, Node] | None = None, optima: dict | None = None):
+                 where: dict[str, Node] | None = None, optima: dict | None = None,
+                 domains: dict[str, Domain] | None = None, random: frozenset[str] = frozenset(),
+                 n_draws: int = 1):
         self.notation, self.instance, self.draws, self.plate = notation, instance, draws, plate
         self.where = where or {}  # the row's own definitions (t = σ_1² / σ_2²)
+        # free variables the row states a domain for (freevars.py): a scalar (every value) or, under a bare
+        # \mathbb{E}, a random variable (every distribution: one per draw, so n_draws of them)
+        self.domains, self.random, self.n_draws = domains or {}, random, n_draws
+        self._distributions: dict[str, tuple] = {}
         self.optima = {} if optima is None else optima  # certified optima, shared by every k of a link
         self.axes = 0
         self.cells = 1  # numbers in one value: the product of the allocated axes' sizes
@@ -78,6 +85,19 @@ class Context:
         if "x" not in self._free:
             self._free["x"] = self.instance.all_data(self.new_axis(self.instance.N))
         return self._free["x"]
+
+    def free_scalar(self, name: str):
+        """A free variable with a stated domain: values spread over it, on an axis of their own."""
+        if name not in self._free:
+            self._free[name] = on_axis(freevars.points(name, self.domains[name], freevars.VALUES),
+                                       self.new_axis(freevars.VALUES))
+        return self._free[name]
+
+    def distribution(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """A random variable's (values, probabilities), one random distribution per draw; the same on both sides."""
+        if name not in self._distributions:
+            self._distributions[name] = freevars.distributions(name, self.domains[name], self.n_draws)
+        return self._distributions[name]
 
     def free_latent(self, index: int | None = None):
         """A free z: one latent variable, or (when the link indexes z) one per data point."""
@@ -180,6 +200,12 @@ class Evaluator:
             return self.ctx.free_latent()
         if k == self.nt.identity:
             return self.model.identity()
+        if k in self.ctx.random:
+            raise NotEvaluable(f"the random variable {k} outside \\mathbb{{E}}: it has no one value", sym.pos)
+        if k in self.ctx.domains:
+            return self.ctx.free_scalar(k)
+        if sym.accent is None and len(sym.name) == 1 and sym.name.isalpha() and not self.nt.knows(sym):
+            raise NotEvaluable(f"the symbol {k} (a free variable? state its domain: …, \\forall {k} > 0)", sym.pos)
         raise NotEvaluable(f"the symbol {k}", sym.pos)
 
     def _indexed(self, sym: Sym, env):
@@ -361,7 +387,7 @@ class Evaluator:
     def _Expect(self, node, env):
         under = node.under
         if under is None:
-            raise NotEvaluable("\\mathbb{E} without the distribution under it", node.pos)
+            return self._expect_random(node, env)
         if isinstance(under, Draw):
             return self._expect(under, node.body, env, env)
         spec = self.nt.expectations.get(under.key()) if isinstance(under, Sym) else None
@@ -371,6 +397,25 @@ class Evaluator:
         if spec.each:
             return self._expect_each(spec.draw, node.body, env)
         return self._expect(spec.draw, node.body, env, self._at_data_point(env))
+
+    def _expect_random(self, node, env: dict):
+        """\\mathbb{E}[f(Y)] over the random variables of the body (Y with a stated domain): at each draw, the
+        weighted sum over that draw's random distribution of Y; several are independent, one axis each."""
+        names = sorted(k for k in freevars.letters(node.body) if k in self.ctx.random)
+        if not names:
+            raise NotEvaluable("\\mathbb{E} without the distribution under it (name a random variable with its "
+                               "domain: \\mathbb{E}[\\log Y] \\le \\log \\mathbb{E}[Y], \\; Y > 0)", node.pos)
+        inner, weights = dict(env), []
+        for name in names:
+            values, probs = self.ctx.distribution(name)
+            axis = self.ctx.new_axis(len(values))
+            inner[name] = freevars.on_axis_per_draw(values, axis)
+            weights.append((axis, freevars.on_axis_per_draw(probs, axis), len(values)))
+        total = real(self.value(node.body, inner))
+        for axis, w, size in reversed(weights):
+            total = np.sum(total * w, axis=-(axis + 2), keepdims=True)
+            self.ctx.cells //= size
+        return total
 
     def _expect(self, draw: Draw, body: Node, env: dict, dist_env: dict):
         """E_{var ~ dist}[body] = ∫ dist(v) body(var = v) dv."""

@@ -197,6 +197,13 @@ class Chain(Node):
 
 
 @dataclass(frozen=True)
+class Quantified(Node):
+    """'\\forall t > 0': the values a free variable ranges over, for the other relations of the formula."""
+
+    chain: Chain
+
+
+@dataclass(frozen=True)
 class Labelled(Node):
     """\\text{ELBO:} body: the deck naming a quantity (read as NAME := body)."""
 

@@ -27,8 +27,11 @@ import numpy as np
 
 from .errors import NotApplicable, NotEvaluable
 from .evaluate import Context, Undefined, evaluate
-from .expr import Chain, Mul, Node, Optimum, Sum, Sym, free_symbols, renamed
-from .models import INSTANCES, SEED
+from . import freevars
+from .expr import (Call, Chain, EvalAt, Expect, Integral, Mul, Node, Optimum, Sum, Sym, Vector, free_symbols,
+                   renamed)
+from .freevars import Domain
+from .models import INSTANCES, SEED, Instance
 from .notation import Notation
 from .values import VectorVal
 
@@ -46,6 +49,7 @@ class Link:
     rhs: Node
     wrt: tuple[str, ...] | None = None
     where: tuple[tuple[str, Node], ...] = ()
+    domains: tuple[tuple[str, Domain], ...] = ()  # free variables the row quantifies over (freevars.py)
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,8 @@ def _repeat(values):
 def check(link: Link, nt: Notation) -> Verdict:
     """Check one relation on every instance that gives it a meaning (NotEvaluable if none does)."""
     link = _through_maximisers(link, nt)
+    if link.domains and _model_free(link):
+        return _check_free(link, nt)
     verdicts, skipped = [], []
     for name in nt.instances:
         try:
@@ -246,7 +252,8 @@ def _check_on(name: str, link: Link, nt: Notation) -> Verdict:
     model, n, optima = instance(name), BASES * MOVES if varied else DRAWS, {}
     lhs, rhs = [], []
     for env in _assignments(link, nt, model):
-        ctx = Context(nt, model, draws, plate=_indexes_latent(link, nt), where=dict(link.where), optima=optima)
+        ctx = Context(nt, model, draws, plate=_indexes_latent(link, nt), where=dict(link.where), optima=optima,
+                      domains=dict(link.domains), random=_random_variables(link), n_draws=n)
         entries = _entries(_side(link.lhs, ctx, "lhs", env), _side(link.rhs, ctx, "rhs", env), n)
         if isinstance(entries, Verdict):
             return entries
@@ -258,6 +265,62 @@ def _check_on(name: str, link: Link, nt: Notation) -> Verdict:
         key = draws_key(tuple(sorted(nt.draws().items())), varied)
         verdict = replace(verdict, sides={"draws": key, "lhs": a[0].tolist(), "rhs": b[0].tolist()})
     return verdict
+
+
+def _random_variables(link: Link) -> frozenset[str]:
+    """The free variables with a domain that a bare \\mathbb{E}[…] takes the expectation over: random variables."""
+    names = {k for k, _ in link.domains}
+    return frozenset(k for side in (link.lhs, link.rhs) for node in side.walk()
+                     if isinstance(node, Expect) and node.under is None for k in freevars.letters(node.body) if k in names)
+
+
+def _model_free(link: Link) -> bool:
+    """Does the link speak of its free variables and numbers alone (no density, parameter or count)?"""
+    names = {k for k, _ in link.domains}
+    sides = (link.lhs, link.rhs)
+    if any(k not in names for side in sides for k in freevars.letters(side)):
+        return False
+    return not any(isinstance(node, (Call, Integral, Optimum, EvalAt, Vector)) or
+                   isinstance(node, Expect) and node.under is not None for side in sides for node in side.walk())
+
+
+_NO_MODEL = Instance(np.zeros(0))
+
+
+def _check_free(link: Link, nt: Notation) -> Verdict:
+    """A claim about free variables alone, for every value of their stated domains (and every distribution of
+    the random ones): evaluated once, at values spread over the domains, on no model."""
+    random = _random_variables(link)
+    n = DRAWS if random else 1
+    ctx = Context(nt, _NO_MODEL, {}, plate=False, where=dict(link.where), domains=dict(link.domains),
+                  random=random, n_draws=n)
+    entries = _entries(_side(link.lhs, ctx, "lhs", {}), _side(link.rhs, ctx, "rhs", {}), n)
+    if isinstance(entries, Verdict):
+        return entries
+    a, b = entries
+    domains = dict(link.domains)
+    scalars = [k for k in sorted(domains) if k not in random and k in freevars.letters(link.lhs) | freevars.letters(link.rhs)]
+    said = [domains[k].text(k) for k in scalars]
+    said += [f"every random variable {domains[k].text(k)} ({n} random distributions of {freevars.SUPPORT} values, "
+             "one a constant)" for k in sorted(random)]
+    claim = f"for {'; '.join(said)}"
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        return Verdict(False, f"{claim}: a side is not finite (a log of a non-positive number?)")
+    bad = _bad(a, b, link.rel)
+    if bad.any():
+        k = np.unravel_index(int(np.argmax(np.where(bad, np.abs(a - b), -1))), a.shape)
+        at = [f"{name} = {_value_at(ctx, name, k[0]):.6g}" for name in scalars]
+        at += [f"distribution {k[-1] + 1} of {name}" for name in sorted(random)]
+        failure = {"draw": int(k[-1]) + 1, "lhs": float(a[k]), "rhs": float(b[k])}
+        return Verdict(False, f"{claim}: lhs = {a[k]:.6g}, rhs = {b[k]:.6g} at {', '.join(at)}", n, failure=failure)
+    values = f" at {a.shape[0]} values of {', '.join(scalars)}" if scalars and a.shape[0] > 1 else ""
+    return Verdict(True, f"{link.rel} holds {claim}{values} (no model needed)", n)
+
+
+def _value_at(ctx: Context, name: str, point: int) -> float:
+    """A free scalar's value at one point of the flattened free axes (its own axis is the outermost one)."""
+    values = np.asarray(ctx.free_scalar(name)).reshape(-1)
+    return float(values[point % values.size])
 
 
 def _side(node: Node, ctx: Context, side: str, env: dict):
@@ -305,22 +368,9 @@ def _indexes_latent(link: Link, nt: Notation) -> bool:
 
 
 def _compare(a: np.ndarray, b: np.ndarray, rel: str) -> Verdict:
-    scale = 1.0 + np.abs(a) + np.abs(b)
     if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
         return Verdict(False, "a side is not finite (a log of a non-positive number?)")
-    if rel in ("=", ":=", "->"):
-        err = np.abs(a - b) / scale
-        bad = err > RTOL
-    elif rel == "<=":
-        bad = (a - b) / scale > RTOL
-    elif rel == ">=":
-        bad = (b - a) / scale > RTOL
-    elif rel == "<":
-        bad = (a - b) / scale >= -RTOL
-    elif rel == ">":
-        bad = (b - a) / scale >= -RTOL
-    else:
-        raise NotEvaluable(f"the relation {rel}")
+    bad = _bad(a, b, rel)
     points = a[..., 0].size
     if bad.any():
         k = np.unravel_index(int(np.argmax(np.where(bad, np.abs(a - b), -1))), a.shape)
@@ -328,6 +378,22 @@ def _compare(a: np.ndarray, b: np.ndarray, rel: str) -> Verdict:
         return Verdict(False, f"lhs = {a[k]:.6g}, rhs = {b[k]:.6g} at draw {k[-1] + 1}", a.shape[-1], failure=failure)
     where = f" at {points} values of the free variables" if points > 1 else ""
     return Verdict(True, f"{rel} holds at {a.shape[-1]} draws{where}", a.shape[-1])
+
+
+def _bad(a: np.ndarray, b: np.ndarray, rel: str) -> np.ndarray:
+    """Where the relation does not hold (relative to the sides' size)."""
+    scale = 1.0 + np.abs(a) + np.abs(b)
+    if rel in ("=", ":=", "->"):
+        return np.abs(a - b) / scale > RTOL
+    if rel == "<=":
+        return (a - b) / scale > RTOL
+    if rel == ">=":
+        return (b - a) / scale > RTOL
+    if rel == "<":
+        return (a - b) / scale >= -RTOL
+    if rel == ">":
+        return (b - a) / scale >= -RTOL
+    raise NotEvaluable(f"the relation {rel}")
 
 
 def _same_maximiser(a: np.ndarray, b: np.ndarray, wrt) -> Verdict:

@@ -17,8 +17,8 @@ from dataclasses import dataclass, replace
 
 from .errors import NotEvaluable
 from .expr import (Add, Call, Chain, Div, Dots, Draw, EvalAt, Expect, Func, Hadamard, Index, Inner, Integral, Label,
-                   Labelled, Matrix, Mul, Neg, Node, Norm, Num, Optimum, Placeholder, Pos, Pow, Range, Stack, Sum, Sym,
-                   Vector, Words, key)
+                   Labelled, Matrix, Mul, Neg, Node, Norm, Num, Optimum, Placeholder, Pos, Pow, Quantified, Range, Stack,
+                   Sum, Sym, Vector, Words, key)
 
 RELATIONS = {
     "=": "=", ":=": ":=", "\\le": "<=", "\\leq": "<=", "\\leqslant": "<=", "\\ge": ">=", "\\geq": ">=",
@@ -184,7 +184,7 @@ class Grammar:
             return [Delim("open" if text in OPENING else "close", text, pos)]
         if self.linear and text in DOTS:
             return [Operand(Dots(DOTS[text], pos=pos))]
-        if self.linear and text == "\\forall":
+        if text == "\\forall":
             return [Token("forall", text, pos)]
         if text in ("'", "\\prime") or text in MARKS:
             return [Operand(Sym(text, pos=pos))]
@@ -447,8 +447,19 @@ class Grammar:
         parts.append(current)
         if self.linear:
             parts = self._ranges(parts)
+        else:
+            parts = [self._quantified(p) for p in parts]
         return [p if isinstance(p, Node) else self.statement(p) for p in parts
                 if isinstance(p, Node) or p and not _is_word(p)]
+
+    def _quantified(self, part: list):
+        """'\\forall t > 0' -> Quantified: the domain of a free variable, stated for the formula's other relations."""
+        if not (part and _is_token(part[0], "forall")):
+            return part
+        chain = self.statement(part[1:]) if len(part) > 1 else None
+        if not isinstance(chain, Chain) or chain.exprs[0] is None:
+            raise NotEvaluable("\\forall without a range (\\forall t > 0)", part[0].pos)
+        return Quantified(chain, pos=part[0].pos)
 
     def _ranges(self, parts: list[list]) -> list:
         """'i, j = 0, 1, \\ldots, L-1' and '\\forall m = 0, \\ldots, L-1' (split at their commas) -> one Range."""
@@ -599,8 +610,9 @@ class Grammar:
             return self._integral(op, items[end - 1], self.expr(items[k + 1:end - 2])), end
         if op.kind == "E":
             nxt = items[k + 1] if k + 1 < len(items) else None
-            if isinstance(nxt, Group) and nxt.open in ("[", "(", "\\{") and nxt.sup is None:
-                return Expect(self._under(op), self.expr(nxt.items), pos=op.pos), k + 2
+            if isinstance(nxt, Group) and nxt.open in ("[", "(", "\\{") and nxt.sub is None:
+                # \mathbb{E}[Y]^2 is (\mathbb{E}[Y])^2: the power is on the expectation, not inside it
+                return self._power(Expect(self._under(op), self.expr(nxt.items), pos=op.pos), nxt), k + 2
             return Expect(self._under(op), self.term(items[k + 1:]), pos=op.pos), len(items)
         return self._optimum(op, self.term(items[k + 1:])), len(items)
 

@@ -1,0 +1,155 @@
+r"""Free variables a formula states a domain for: a claim for every value, or for every distribution.
+
+`t - 1 - \log t \ge 0, \; \forall t > 0` claims the inequality for every positive t, a letter
+no notation knows; `\mathbb{E}[\log Y] \le \log \mathbb{E}[Y], \; Y > 0` claims Jensen's
+inequality for every positive random variable Y (a letter under a bare \mathbb{E}). Both are
+read only where the formula states the domain (`\forall t > 0`, or a trailing `t > 0`,
+`0 < t \le 1`): a letter whose domain is not stated stays unknown (not evaluable), since it may
+be a quantity of the slide's prose with one particular value.
+
+A universally quantified claim is evaluated at values spread over its whole domain (six
+orders of magnitude, and the special points 0 and 1 where they belong to it); a claim over
+random variables at random discrete distributions on such values, one of them a constant
+(where Jensen's inequality is an equality). Neither is a proof, and the details say so: what
+was evaluated, at how many values.
+"""
+from __future__ import annotations
+
+import math
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from .expr import Chain, Div, Neg, Node, Num, Quantified, Sym, free_symbols
+
+VALUES = 64  # values of a free scalar (on an axis of their own)
+SUPPORT = 5  # values of a random variable in one of its random distributions
+SPREAD = 1e3  # values from 1/SPREAD to SPREAD away from a bound
+SEED = 20251211
+_ORDER = {"<": "<", "<=": "<=", ">": "<", ">=": "<="}  # a > b read as b < a
+
+
+@dataclass(frozen=True)
+class Domain:
+    """An interval lo < t < hi (or <= where closed); None for an open end at infinity."""
+
+    lo: float | None = None
+    hi: float | None = None
+    lo_closed: bool = False
+    hi_closed: bool = False
+
+    def meet(self, other: "Domain") -> "Domain":
+        lo, lo_closed = max(((self.lo, self.lo_closed), (other.lo, other.lo_closed)),
+                            key=lambda b: (-math.inf if b[0] is None else b[0], not b[1]))
+        hi, hi_closed = min(((self.hi, self.hi_closed), (other.hi, other.hi_closed)),
+                            key=lambda b: (math.inf if b[0] is None else b[0], b[1]))
+        return Domain(lo, hi, lo_closed, hi_closed)
+
+    def empty(self) -> bool:
+        if self.lo is None or self.hi is None:
+            return False
+        return self.lo > self.hi or self.lo == self.hi and not (self.lo_closed and self.hi_closed)
+
+    def text(self, name: str) -> str:
+        lo = "" if self.lo is None else f"{self.lo:g} {'≤' if self.lo_closed else '<'} "
+        hi = "" if self.hi is None else f" {'≤' if self.hi_closed else '<'} {self.hi:g}"
+        return f"{lo}{name}{hi}" if lo or hi else f"{name} real"
+
+    def contains(self, values: np.ndarray) -> np.ndarray:
+        ok = np.ones(np.shape(values), dtype=bool)
+        if self.lo is not None:
+            ok &= values >= self.lo if self.lo_closed else values > self.lo
+        if self.hi is not None:
+            ok &= values <= self.hi if self.hi_closed else values < self.hi
+        return ok
+
+
+def _constant(node: Node) -> float | None:
+    if isinstance(node, Num):
+        return float(node.value)
+    if isinstance(node, Neg):
+        inner = _constant(node.arg)
+        return None if inner is None else -inner
+    if isinstance(node, Div):
+        num, den = _constant(node.num), _constant(node.den)
+        return None if num is None or den is None or den == 0 else num / den
+    return None
+
+
+def domain_statement(stmt: Node, known) -> tuple[str, Domain] | None:
+    """(key, domain) when the statement bounds one letter the notation does not know by numbers
+    (`t > 0`, `0 < t \\le 1`, `\\forall t > 0`), else None. `known(sym)`: does the notation know it?"""
+    chain = stmt.chain if isinstance(stmt, Quantified) else stmt
+    if not isinstance(chain, Chain) or any(rel not in _ORDER for rel in chain.rels) or None in chain.exprs:
+        return None
+    letters = [e for e in chain.exprs if isinstance(e, Sym)]
+    consts = [_constant(e) for e in chain.exprs]
+    if len(letters) != 1 or consts.count(None) != 1 or known(letters[0]) or letters[0].sub is not None \
+            or letters[0].sup is not None:
+        return None
+    name = letters[0].key()
+    where = next(k for k, c in enumerate(consts) if c is None)
+    domain = Domain()
+    for k, rel in enumerate(chain.rels):
+        ascending = rel in ("<", "<=")
+        closed = rel in ("<=", ">=")
+        if k + 1 == where:  # const rel t
+            bound = consts[k]
+            domain = domain.meet(Domain(lo=bound, lo_closed=closed) if ascending else Domain(hi=bound, hi_closed=closed))
+        elif k == where:  # t rel const
+            bound = consts[k + 1]
+            domain = domain.meet(Domain(hi=bound, hi_closed=closed) if ascending else Domain(lo=bound, lo_closed=closed))
+        else:
+            return None  # 0 < 1 < t: a chain of numbers besides the letter
+    return name, domain
+
+
+def letters(node: Node) -> set[str]:
+    """The free symbols of a node, a power (Y^2, t^{-1}) counted as its letter."""
+    return {sym.base().key() if sym.sub is None and sym.sup is not None and sym.accent is None else k
+            for k, sym in free_symbols(node).items()}
+
+
+def _rng(name: str, what: str) -> np.random.Generator:
+    return np.random.default_rng([SEED, zlib.crc32(f"{what}:{name}".encode())])
+
+
+def _spread(rng, n: int) -> np.ndarray:
+    """Distances from a bound, log-uniform over 1/SPREAD .. SPREAD."""
+    return np.exp(rng.uniform(-math.log(SPREAD), math.log(SPREAD), n))
+
+
+def points(name: str, domain: Domain, n: int, what: str = "values") -> np.ndarray:
+    """n values spread over the domain (fixed seed per name), the special points 0 and 1 first where inside."""
+    rng = _rng(name, what)
+    if domain.lo is not None and domain.hi is not None:
+        width = domain.hi - domain.lo
+        inner = domain.lo + width * np.concatenate([[0.5], rng.uniform(0, 1, n - 1)])
+        inner[1:3] = [domain.lo + width * 1e-6, domain.hi - width * 1e-6] if n > 3 else inner[1:3]
+        values = inner
+    elif domain.lo is not None:
+        values = domain.lo + _spread(rng, n)
+    elif domain.hi is not None:
+        values = domain.hi - _spread(rng, n)
+    else:
+        values = _spread(rng, n) * rng.choice([-1.0, 1.0], n)
+    special = [s for s in (1.0, 0.0) if domain.contains(np.array(s))]
+    values[:len(special)] = special[:n]
+    return values
+
+
+def distributions(name: str, domain: Domain, draws: int) -> tuple[np.ndarray, np.ndarray]:
+    """`draws` random distributions of a random variable: its values (SUPPORT, draws) in the domain and
+    their probabilities (SUPPORT, draws), probabilities up to SPREAD² apart; the first is a constant."""
+    rng = _rng(name, "distributions")
+    values = points(name, domain, SUPPORT * draws, "support")[rng.permutation(SUPPORT * draws)]
+    values = values.reshape(SUPPORT, draws)
+    values[:, 0] = values[0, 0]  # a constant random variable
+    weights = _spread(rng, SUPPORT * draws).reshape(SUPPORT, draws)
+    return values, weights / weights.sum(axis=0, keepdims=True)
+
+
+def on_axis_per_draw(values: np.ndarray, axis: int) -> np.ndarray:
+    """(size, draws) laid along allocated axis `axis`, the draws on the last axis (see values.on_axis)."""
+    return values.reshape((values.shape[0],) + (1,) * axis + (values.shape[1],))

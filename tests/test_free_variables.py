@@ -1,0 +1,130 @@
+r"""Claims about a free variable whose domain the formula states: evaluated for every value (a scalar)
+or every distribution (a random variable under a bare \mathbb{E}), on no model; without a stated
+domain the letter stays unknown and the formula is not checked."""
+from __future__ import annotations
+
+import pytest
+
+from latexeval import evaluate_formula
+
+NOTATION = "dar-5-5"
+LOG_BOUND = r"t - 1 - \log t \ge 0, \; \forall t > 0"
+JENSEN = r"\mathbb{E}[\log Y] \le \log \mathbb{E}[Y], \; Y > 0"
+
+
+def verdict(latex: str):
+    return evaluate_formula(latex, NOTATION)
+
+
+def test_a_bound_for_every_positive_t_holds():
+    assert verdict(LOG_BOUND).ok is True
+
+
+def test_a_bound_for_every_t_says_it_was_evaluated_on_values_of_t_and_no_model():
+    detail = verdict(LOG_BOUND).detail
+    assert "0 < t" in detail and "64 values of t" in detail and "no model" in detail and "gmm" not in detail
+
+
+def test_the_quantifier_may_come_first():
+    assert verdict(r"\forall t > 0, \; t - 1 - \log t \ge 0").ok is True
+
+
+def test_a_trailing_domain_without_forall_is_read_too():
+    assert verdict(r"t - 1 - \log t \ge 0, \; t > 0").ok is True
+
+
+@pytest.mark.parametrize("wrong", [
+    r"t - 1 - \log t \le 0, \; \forall t > 0",   # the bound reversed
+    r"t - 1 + \log t \ge 0, \; \forall t > 0",   # the sign of the log
+    r"t - 1 - \log t > 0, \; \forall t > 0",     # strict: equality at t = 1
+    r"t - 2 - \log t \ge 0, \; \forall t > 0",   # the constant
+    r"t - 1 - 2 \log t \ge 0, \; \forall t > 0",  # a coefficient
+    r"t - 1 - \log t = 0, \; \forall t > 0",     # = for >=
+])
+def test_a_wrong_bound_for_every_t_fails(wrong):
+    assert verdict(wrong).ok is False
+
+
+def test_a_failing_bound_names_the_value_of_t_where_it_fails():
+    detail = verdict(r"t - 1 - \log t \le 0, \; \forall t > 0").detail
+    assert "at t = " in detail
+
+
+def test_a_bound_that_needs_a_domain_it_does_not_state_fails():
+    assert verdict(r"t - 1 - \log t \ge 0, \; \forall t < 0").ok is False  # \log t of a negative t
+
+
+def test_a_bound_on_a_bounded_domain_is_tried_inside_it_only():
+    assert verdict(r"\log t \le 0, \; 0 < t \le 1").ok is True
+
+
+def test_a_bound_on_a_bounded_domain_fails_outside_what_holds():
+    assert verdict(r"\log t \le 0, \; 0 < t \le 2").ok is False
+
+
+def test_a_letter_without_a_stated_domain_is_not_checked_and_says_how_to_state_one():
+    result = verdict(r"t - 1 - \log t \ge 0")
+    assert result.ok is None and "\\forall t > 0" in result.not_evaluable
+
+
+def test_a_domain_that_is_empty_is_not_evaluable():
+    assert verdict(r"t \ge 0, \; t > 1, \; t < 0").ok is None
+
+
+def test_jensen_for_every_positive_random_variable_holds():
+    assert verdict(JENSEN).ok is True
+
+
+def test_jensen_says_it_was_evaluated_on_random_distributions():
+    detail = verdict(JENSEN).detail
+    assert "every random variable 0 < Y" in detail and "24 random distributions" in detail and "no model" in detail
+
+
+@pytest.mark.parametrize("wrong", [
+    r"\mathbb{E}[\log Y] \ge \log \mathbb{E}[Y], \; Y > 0",   # the bound reversed
+    r"\mathbb{E}[\log Y] < \log \mathbb{E}[Y], \; Y > 0",     # strict: equality for a constant Y
+    r"\mathbb{E}[\log Y] = \log \mathbb{E}[Y], \; Y > 0",     # = for <=
+    r"\log \mathbb{E}[Y] \le \mathbb{E}[\log Y], \; Y > 0",   # the sides swapped
+    r"\mathbb{E}[\log Y] \le \log \mathbb{E}[Y] - 1, \; Y > 0",  # a term added
+])
+def test_a_wrong_jensen_fails(wrong):
+    assert verdict(wrong).ok is False
+
+
+def test_the_variance_is_not_negative_for_every_random_variable():
+    assert verdict(r"\mathbb{E}[Y^2] \ge \mathbb{E}[Y]^2, \; Y > 0").ok is True
+
+
+def test_the_square_of_an_expectation_is_not_the_expectation_of_the_square():
+    assert verdict(r"\mathbb{E}[Y^2] \le \mathbb{E}[Y]^2, \; Y > 0").ok is False
+
+
+def test_a_bare_expectation_without_a_random_variable_with_a_domain_is_not_checked():
+    result = verdict(r"\mathbb{E}[\log Y] \le \log \mathbb{E}[Y]")
+    assert result.ok is None and "Y > 0" in result.not_evaluable
+
+
+def test_a_random_variable_outside_an_expectation_is_not_evaluable():
+    assert verdict(r"\mathbb{E}[Y] \ge Y, \; Y > 0").ok is None
+
+
+def test_a_bound_on_a_letter_the_notation_knows_is_a_claim_on_the_models_not_a_domain():
+    detail = verdict(r"N \ge 1, \; N > 0").detail  # N: the number of data points
+    assert "no model" not in detail and "gmm" in detail
+
+
+def test_every_formula_of_the_lecture_that_states_a_relation_is_checked():
+    from conftest import ROOT
+    from deckbuild.cache import Cache
+    from deckbuild.diagnostics import Report
+    from deckbuild.evaluate import NOT_CHECKED, EvaluationCache, evaluate_deck
+    from deckbuild.parse import parse_deck
+    from deckbuild.source import read_deck
+
+    report = Report()
+    text = (ROOT / "slides" / "DAR-5-5.md").read_text(encoding="utf-8")
+    deck = parse_deck(read_deck("slides/DAR-5-5.md", "dar-5-5", text, report), report)
+    truth = evaluate_deck(deck, EvaluationCache(Cache(None)), report)
+    unchecked = [(f.math.tex, f.reason) for f in truth.formulas if f.strength == NOT_CHECKED]
+    unchecked += [(lid, r.not_evaluable) for lid, rows in truth.rows.items() for r in rows if r.not_evaluable]
+    assert unchecked == []
