@@ -2,7 +2,8 @@
 
 Evaluation is a walk of the formula's tree in this process, so a time limit cannot
 stop it from outside: the walk asks `tick()` at every node and gives up once the
-formula's budget is spent. Memory is bounded the same way: every integral adds an
+formula's budget is spent. The budget is this process's CPU time, not the clock's: a machine busy with
+other work slows the walk down, not the formula, and must not turn a readable row into "too slow". Memory is bounded the same way: every integral adds an
 axis of quadrature nodes, and an axis that would make one value larger than
 MAX_VALUES numbers per draw ends the evaluation before numpy allocates it.
 """
@@ -37,7 +38,7 @@ def budget(seconds: float | None = None):
     """Time for one formula (nested budgets keep the earlier deadline)."""
     limit = TIME_LIMIT if seconds is None else seconds
     outer = _deadline.get()
-    mine = time.monotonic() + limit
+    mine = time.process_time() + limit
     token = _deadline.set(mine if outer is None else min(outer, mine))
     try:
         yield
@@ -47,7 +48,7 @@ def budget(seconds: float | None = None):
 
 def tick(pos=None) -> None:
     deadline = _deadline.get()
-    if deadline is not None and time.monotonic() > deadline:
+    if deadline is not None and time.process_time() > deadline:
         raise TooSlow("too slow: its evaluation took longer than its time limit", pos)
 
 
