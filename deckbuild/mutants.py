@@ -2,7 +2,8 @@
 
 Every relation the verifier passes (a derivation row that evaluates true, a formula
 evaluated true) gets its wrong variants and meaning-preserving rewrites from
-latexeval/mutate.py; each is run through the same evaluation as the build. A wrong
+latexeval/mutate.py (none inside a definition or a free variable's domain: editing one writes
+another definition, not a wrong claim); each is run through the same evaluation as the build. A wrong
 variant is caught when the verifier no longer shows it verified (it fails, or cannot
 be read); a rewrite is accepted when it still holds. Variants KaTeX rejects are not
 formulas and are not counted. The score per deck goes to DeckSummary.mutants:
@@ -27,7 +28,7 @@ def _katex_rejected(truth) -> bool:
 
 def score_deck(deck: Deck, truth: DeckTruth, quiet: bool = False) -> dict:
     """Wrong variants caught and rewrites accepted, over every relation of the deck that verifies."""
-    from latexeval import evaluate_formula
+    from latexeval import evaluate_formula, fixed_statements
     from latexeval.mutate import variants
 
     score = {"wrong": 0, "caught": 0, "rewrites": 0, "accepted": 0, "slipped": [], "rejected": []}
@@ -52,7 +53,8 @@ def score_deck(deck: Deck, truth: DeckTruth, quiet: bool = False) -> dict:
         _score_rows(deck, truth, count, task)
         for check in formulas:
             slide, context = _context_for(check.truth.notation, contexts.get(id(check.math)))
-            for v in variants(check.math.tex):
+            fixed = fixed_statements(check.math.tex, check.truth.notation, macros=macros)
+            for v in variants(check.math.tex, fixed=fixed):
                 result = evaluate_formula(v.latex, check.truth.notation, macros=macros, slide=slide, context=context)
                 if _katex_rejected(result):
                     continue
@@ -64,7 +66,7 @@ def score_deck(deck: Deck, truth: DeckTruth, quiet: bool = False) -> dict:
 def _score_rows(deck: Deck, truth: DeckTruth, count, task) -> None:
     """Every verified derivation row, mutated one at a time and re-read with the rows before it and the row after it
     (whose left side is its last expression)."""
-    from latexeval import evaluate_derivation
+    from latexeval import evaluate_derivation, fixed_statements
     from latexeval.mutate import variants
 
     from .rows import RowError, split_rows
@@ -82,7 +84,7 @@ def _score_rows(deck: Deck, truth: DeckTruth, count, task) -> None:
         for k, row in enumerate(link.rows):
             if rows[k].ok is not True:
                 continue
-            for v in variants(row.latex):
+            for v in variants(row.latex, fixed=fixed_statements(row.latex, name, row=True, macros=macros)):
                 edited = latex[:k] + [v.latex] + latex[k + 1:]
                 try:
                     split = split_rows(_ALIGN[0] + "\\\\".join(edited) + _ALIGN[1])

@@ -18,9 +18,10 @@ Layers: katex.py (parse trees from one Node process) -> syntax.py (KaTeX tree ->
 expr.py, presentation removed) -> evaluate.py (tree walk, values.py arithmetic,
 models.py instances) -> relations.py (what each relation means) -> api.py.
 """
-from .api import FormulaEvaluation, RowEvaluation, definition_of, evaluate_derivation, evaluate_formula
+from .api import (FormulaEvaluation, RowEvaluation, definition_of, evaluate_derivation, evaluate_formula,
+                  fixed_statements)
 from .errors import NotApplicable, NotEvaluable
 from .notation import load as load_notation
 
-__all__ = ["evaluate_derivation", "evaluate_formula", "definition_of", "RowEvaluation", "FormulaEvaluation",
-           "NotEvaluable", "NotApplicable", "load_notation"]
+__all__ = ["evaluate_derivation", "evaluate_formula", "definition_of", "fixed_statements", "RowEvaluation",
+           "FormulaEvaluation", "NotEvaluable", "NotApplicable", "load_notation"]

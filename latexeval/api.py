@@ -308,6 +308,38 @@ def definition_of(latex: str, notation_name: str, *, macros: dict[str, str] | No
     return None
 
 
+def fixed_statements(latex: str, notation_name: str, *, row: bool = False,
+                     macros: dict[str, str] | None = None) -> set[int]:
+    """The statements of a formula (by position among its top-level commas) that state no claim of their own:
+    a definition (", t = σ_1²/σ_2²", ":=", "\\text{ELBO:} …") or a free variable's domain ("\\forall t > 0").
+    Editing one writes another definition or restricts a claim that stays true, not a wrong formula, so
+    the mutation score leaves them alone. `row`: a derivation row ("&= …"), read inside aligned."""
+    nt = load(notation_name)
+    if getattr(nt, "linear", False) or _too_large(latex) is not None:
+        return set()
+    (tree,) = shared_parser().parse([ROW_PREFIX + latex + ROW_SUFFIX if row else latex], macros)
+    if isinstance(tree, KatexError):
+        return set()
+    try:
+        rows = nt.grammar.rows(tree)
+        if len(rows) != 1:
+            return set()
+        statements = nt.grammar.statements(rows[0])
+    except (NotEvaluable, RecursionError):
+        return set()
+    fixed = set()
+    for k, stmt in enumerate(statements):
+        bounds = (isinstance(stmt, Quantified) or k > 0) and domain_statement(stmt, nt.knows) is not None
+        named = stmt.name if isinstance(stmt, Labelled) else \
+            stmt.exprs[0] if isinstance(stmt, Chain) and stmt.rels[0] == ":=" else None
+        names = isinstance(named, Sym) and not nt.knows(named)  # a known name's ":=" is checked as "="
+        defines = k > 0 and isinstance(stmt, Chain) and stmt.rels == ("=",) and isinstance(stmt.exprs[0], Sym) \
+            and not nt.knows(stmt.exprs[0])
+        if bounds or names or defines:
+            fixed.add(k)
+    return fixed
+
+
 def _walk_katex(tree):
     if isinstance(tree, list):
         for item in tree:

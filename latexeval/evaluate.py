@@ -25,7 +25,7 @@ from .freevars import Domain
 from .expr import Call, Chain, Draw, Mul, Node, Optimum, Sum, Sym, free_symbols, key
 from .notation import Component, Notation
 from .values import (FUNCTIONS, DataVal, Density, LatentVal, MatrixVal, ParamVal, Plate, VectorVal, add, as_density,
-                     div, flattened, integrate, mul, neg, on_axis, power, real)
+                     div, flattened, hadamard, integrate, mul, neg, on_axis, power, real)
 
 DATA_POINT = "#data"  # env key: the data point (1-based) of the innermost sum over the data
 PLACEHOLDER = "\\cdot"
@@ -105,7 +105,7 @@ class Context:
             return Plate(tuple(self.free_latent(j) for j in range(1, self.instance.N + 1)))
         if index not in self._free:
             nodes, _ = self.instance.nodes()
-            self._free[index] = LatentVal(on_axis(nodes, self.new_axis(len(nodes))))
+            self._free[index] = self.instance.latent_on_axis(nodes, self.new_axis(len(nodes)))
         return self._free[index]
 
 
@@ -148,6 +148,9 @@ class Evaluator:
 
     def _Pow(self, node, env):
         return power(self.value(node.base, env), self.value(node.exp, env))
+
+    def _Hadamard(self, node, env):
+        return hadamard(self.value(node.left, env), self.value(node.right, env))
 
     def _Func(self, node, env):
         return FUNCTIONS[node.name](self.value(node.arg, env))
@@ -245,10 +248,14 @@ class Evaluator:
         parts = _index_parts(sym)
         if len(parts) != len(spec.letters):
             raise NotEvaluable(f"{sym.key()}: the notation declares {len(spec.letters)} indices", sym.pos)
-        if self.nt.latent_index in spec.letters and self.model.count("latent dimension") != 1:
-            raise NotEvaluable(f"{sym.key()}: a coordinate of the latent, declared for a one-dimensional one", sym.pos)
         indices = {letter: self._index(part, env) for letter, part in zip(spec.letters, parts)}
-        return self.value(spec.body, {**env, **indices})
+        value = self.value(spec.body, {**env, **indices})
+        if self.nt.latent_index not in spec.letters:
+            return value
+        # μ_{ij}: coordinate j of the vector the body gives (a number where the latent is one-dimensional)
+        j = self._in_range(sym, indices[self.nt.latent_index], self.model.count("latent dimension"))
+        value = value.value if isinstance(value, DataVal) else value
+        return value.entries()[j - 1] if isinstance(value, MatrixVal) else value
 
     def _index(self, sub: Node, env) -> int:
         idx = self.value(sub, env)
@@ -306,6 +313,8 @@ class Evaluator:
         """A number where the latent stands (p(x | μ + σ ⊙ ε; θ)): a value of a continuous latent."""
         if isinstance(value, (LatentVal, Plate)):
             return value
+        if isinstance(value, MatrixVal):  # a vector where a latent in R^J stands
+            return LatentVal(value)
         if self.model.DISCRETE:
             raise NotApplicable(f"{self.model.name} has a discrete latent: {call.key()} takes a component, not a number")
         return LatentVal(real(value))
@@ -456,7 +465,7 @@ class Evaluator:
     def _latent_axis(self):
         nodes, weights = self.model.nodes()
         axis = self.ctx.new_axis(len(nodes))
-        return axis, LatentVal(on_axis(nodes, axis)), weights
+        return axis, self.model.latent_on_axis(nodes, axis), weights
 
     def _EvalAt(self, node, env):
         inner = dict(env)
@@ -590,7 +599,7 @@ def _fits(slot: str, value) -> bool:
     if slot == "data":
         return isinstance(value, DataVal)
     if slot == "latent":  # or a number, a value of a continuous latent (μ + σ ⊙ ε)
-        return isinstance(value, (LatentVal, Plate, int, float, np.ndarray, np.floating))
+        return isinstance(value, (LatentVal, Plate, MatrixVal, int, float, np.ndarray, np.floating))
     if slot == "real":
         return not isinstance(value, (LatentVal, Plate, ParamVal))
     return isinstance(value, ParamVal) and value.family == slot

@@ -105,6 +105,10 @@ class Instance:
             return np.arange(self.K), np.ones(self.K)
         return self.GRID, self.weights
 
+    def latent_on_axis(self, nodes: np.ndarray, axis: int) -> LatentVal:
+        """The latent at quadrature nodes (or component numbers) laid along an axis."""
+        return LatentVal(on_axis(nodes, axis))
+
     def latent_value(self, k: int) -> LatentVal:
         """z = k: value k (1-based) of a discrete latent."""
         if not self.DISCRETE:
@@ -225,6 +229,21 @@ def _moved(value, path: tuple[int, ...], kind: str, step: float):
     return group
 
 
+class VectorData:
+    """Data points in R^D (the class's D >= 2): each a column (values.MatrixVal); no quadrature over the data
+    space."""
+
+    def data_point(self, i: int) -> DataVal:
+        return DataVal(MatrixVal.column(self.x[i]), i)
+
+    def all_data(self, axis: int) -> DataVal:
+        return DataVal(MatrixVal.column([on_axis(self.x[:, a], axis) for a in range(self.D)]),
+                       on_axis(np.arange(self.N), axis))
+
+    def data_nodes(self):
+        raise NotApplicable(f"{self.name}: an integral over the {self.D}-dimensional data space")
+
+
 class GaussianMixture(Instance):
     """1-D mixture of K Gaussians, weights α fixed; θ = (μ_k, σ²_k); q(z|x_i; φ) = Categorical(w_i).
 
@@ -270,6 +289,27 @@ class GaussianMixture(Instance):
                 th["weight"] = [np.exp(lw) for lw in _random_logs(rng, n, self.K)]
             return th
         return {"log_w": [_random_logs(rng, n, self.K) for _ in range(self.N)]}
+
+    def dense_at_data(self, th: dict, where: np.ndarray) -> dict:
+        """θ with component 1 on data point (m mod N) at the m-th draw of `where`, narrow enough that the density
+        there exceeds 1, and the other components wide (no posterior one-hot in floats: an optimum over q is
+        certified by moving q, which exact 0s and 1s cannot tell apart). Where q is put at the posterior
+        (relations.TIGHT), every x_i then has log p(x_i; θ) > 0 at some draw, and a bound that drops it fails."""
+        rng = np.random.default_rng([SEED, 5])
+        n = len(where)
+        on = np.zeros(np.shape(th["variance"][0]), dtype=bool)
+        on[where] = True
+        point = np.zeros(on.shape)
+        point[where] = self.x[np.arange(n) % self.N] + 0.01 * rng.standard_normal(n)
+        out = {**th, "mean": list(th["mean"]), "variance": list(th["variance"])}
+        out["mean"][0] = np.where(on, point, th["mean"][0])
+        narrow, wide = np.zeros(on.shape), np.ones(on.shape)
+        narrow[where] = _log_uniform(rng, n, 0.002, 0.02)
+        out["variance"][0] = np.where(on, narrow, th["variance"][0])
+        for k in range(1, self.K):
+            wide[where] = _log_uniform(rng, n, 0.3, 3.0)
+            out["variance"][k] = np.where(on, wide, th["variance"][k])
+        return out
 
     def log_prior(self, z: LatentVal):
         if self.LEARNED_WEIGHTS:
@@ -319,7 +359,7 @@ class GaussianMixtureLearnedWeights(GaussianMixture):
     LEARNED_WEIGHTS = True
 
 
-class GaussianMixtureFullCovariance(GaussianMixtureLearnedWeights):
+class GaussianMixtureFullCovariance(VectorData, GaussianMixtureLearnedWeights):
     """The GMM M-step slide in two dimensions: x_i ∈ R², θ = (α_k, μ_k, Σ_k) with full covariances.
 
     A data point, μ_k and Σ_k are vectors and matrices (values.MatrixVal), so a row that writes
@@ -342,15 +382,9 @@ class GaussianMixtureFullCovariance(GaussianMixtureLearnedWeights):
     def family_for(self, ops) -> F.FullCovarianceMixture:
         return F.FullCovarianceMixture(ops, self.K, self.D)
 
-    def data_point(self, i: int) -> DataVal:
-        return DataVal(MatrixVal.column(self.x[i]), i)
-
-    def all_data(self, axis: int) -> DataVal:
-        return DataVal(MatrixVal.column([on_axis(self.x[:, a], axis) for a in range(self.D)]),
-                       on_axis(np.arange(self.N), axis))
-
-    def data_nodes(self):
-        raise NotApplicable(f"{self.name}: an integral over the two-dimensional data space")
+    def dense_at_data(self, th: dict, where: np.ndarray) -> dict:
+        """Unchanged: densities above 1 are the one-dimensional mixture's to show (see draw)."""
+        return th
 
     def component(self, field: str, k: int, params: dict | None):
         value = params[field][k]
@@ -485,6 +519,131 @@ class LinearGaussianUnitQ(LinearGaussian):
     FIELDS = {**LinearGaussian.FIELDS, "v": "fixed"}
 
 
+class DiagonalGaussianVAE(VectorData, Instance):
+    """The VAE slides in more than one dimension: z ~ N(0, I_J), x | z ~ N(A z + b, s² I_D) with J = D = 2,
+    and the encoder q(z | x_i; φ) = N(μ_φ(x_i), diag σ²_φ(x_i)) with φ = (m_i, v_i) per data point.
+
+    With a latent of two coordinates a closed-form KL that drops its Σ_j (one coordinate's term for the
+    sum), loses its ½, or writes σ for σ², and a reparameterisation with + for ⊙, take other values; on
+    the one-dimensional linear-Gaussian model several of them cannot. A value of z is a column (values.
+    MatrixVal) of its coordinates at the nodes of a tensor grid, all on one axis. What the VAE slides do
+    not need (Q, EM's closed-form steps, integrals over the data space) is not applicable here.
+    """
+
+    name = "vae-diagonal"
+    LATENT_DIMENSION = 2
+    D = 2
+    # a tensor grid for the 2-D latent: h = 0.3 resolves the narrowest q (standard deviation 0.55) far below
+    # relations.RTOL, and ±9 leaves less than 1e-10 of any density used here outside
+    AXIS = np.linspace(-9.0, 9.0, 61)
+    FIELDS = {"A": "real", "b": "real", "s2": "positive", "m": "real", "v": "positive"}
+
+    def __init__(self, n_data: int = 3):
+        rng = np.random.default_rng([SEED, 4])
+        z = rng.standard_normal((n_data, self.LATENT_DIMENSION))
+        mix = np.array([[1.0, 0.4], [-0.5, 0.8]])
+        super().__init__(z @ mix.T + np.array([0.3, -0.2]) + 0.7 * rng.standard_normal((n_data, self.D)))
+        grid = np.meshgrid(self.AXIS, self.AXIS, indexing="ij")
+        self.grid = [g.reshape(-1) for g in grid]
+        w = _trapezoid(self.AXIS)
+        self.weights = np.outer(w, w).reshape(-1)
+
+    def nodes(self):
+        return np.arange(self.grid[0].size), self.weights
+
+    def latent_on_axis(self, nodes: np.ndarray, axis: int) -> LatentVal:
+        return LatentVal(MatrixVal.column([on_axis(g[nodes], axis) for g in self.grid]))
+
+    def identity(self):
+        J = self.LATENT_DIMENSION
+        return MatrixVal(tuple(tuple(1.0 if r == c else 0.0 for c in range(J)) for r in range(J)))
+
+    def draw(self, family: str, n: int, rng: np.random.Generator) -> dict:
+        J, D = self.LATENT_DIMENSION, self.D
+        if family == "model":
+            return {"A": [[_uniform(rng, n, -1.2, 1.2) for _ in range(J)] for _ in range(D)],
+                    "b": [_uniform(rng, n, -1.0, 1.0) for _ in range(D)],
+                    "s2": _uniform(rng, n, 0.6, 1.5) ** 2}
+        return {"m": [[_uniform(rng, n, -1.5, 1.5) for _ in range(J)] for _ in range(self.N)],
+                "v": [[_log_uniform(rng, n, 0.3, 1.2) for _ in range(J)] for _ in range(self.N)]}
+
+    @staticmethod
+    def _coords(v) -> list:
+        value = v.value if isinstance(v, (DataVal, LatentVal)) else v
+        if not isinstance(value, MatrixVal) or value.shape[1] != 1:
+            raise NotApplicable("vae-diagonal: a value of z or x that is not a vector of its coordinates")
+        return value.entries()
+
+    def _decoded(self, z, th: dict) -> list:
+        zs = self._coords(z)
+        return [sum(th["A"][d][j] * zs[j] for j in range(len(zs))) + th["b"][d] for d in range(self.D)]
+
+    def log_prior(self, z: LatentVal):
+        return sum(normal_log_pdf(zj, 0.0, 1.0) for zj in self._coords(z))
+
+    def log_likelihood(self, x: DataVal, z: LatentVal, th: dict):
+        return sum(normal_log_pdf(xd, md, th["s2"]) for xd, md in zip(self._coords(x), self._decoded(z, th)))
+
+    def log_marginal(self, x: DataVal, th: dict):
+        """N(x; b, A Aᵀ + s² I)."""
+        A, J = th["A"], self.LATENT_DIMENSION
+        cov = [[sum(A[r][j] * A[c][j] for j in range(J)) + (th["s2"] if r == c else 0.0) for c in range(self.D)]
+               for r in range(self.D)]
+        return F.MultivariateNormal(th["b"], cov).log_pdf(self._coords(x))
+
+    def _encoder(self, x: DataVal, ph: dict, what: str) -> list:
+        index = self._fitted(x)
+        return [pick([row[j] for row in ph[what]], index) for j in range(self.LATENT_DIMENSION)]
+
+    def log_variational(self, z: LatentVal, x: DataVal, ph: dict):
+        return sum(normal_log_pdf(zj, m, v) for zj, m, v in
+                   zip(self._coords(z), self._encoder(x, ph, "m"), self._encoder(x, ph, "v")))
+
+    def encoder_mean(self, x: DataVal, ph: dict):
+        """μ_φ(x_i): q's mean, a vector of J coordinates."""
+        return MatrixVal.column(self._encoder(x, ph, "m"))
+
+    def encoder_std(self, x: DataVal, ph: dict):
+        """σ_φ(x_i): q's standard deviations, one per coordinate."""
+        return MatrixVal.column([np.sqrt(v) for v in self._encoder(x, ph, "v")])
+
+    def log_normal(self, z: LatentVal, mean, var):
+        """N(mean, var) of z ∈ R^J: mean a vector (or 0), var a J×J covariance (or a number times I)."""
+        J = self.LATENT_DIMENSION
+        means = mean.entries() if isinstance(mean, MatrixVal) else [mean] * J
+        if isinstance(var, MatrixVal) and var.shape == (J, J):
+            cov = [list(row) for row in var.rows]
+        elif not isinstance(var, MatrixVal):
+            cov = [[var if r == c else 0.0 for c in range(J)] for r in range(J)]
+        else:
+            raise NotApplicable(f"{self.name}: a normal of z in R^{J} with a {var.shape[0]}×{var.shape[1]} covariance")
+        if len(means) != J:
+            raise NotApplicable(f"{self.name}: a normal of z in R^{J} with a mean of {len(means)} entries")
+        return F.MultivariateNormal(means, cov).log_pdf(self._coords(z))
+
+    def elbo(self, ph: dict, th: dict):
+        """Σ_i E_q[log p(x_i | z; θ)] - KL(q_i ‖ N(0, I)), by Gaussian moments (not the slide's integral)."""
+        A, J, total = th["A"], self.LATENT_DIMENSION, 0.0
+        for i in range(self.N):
+            m, v = ph["m"][i], ph["v"][i]
+            mean = [sum(A[d][j] * m[j] for j in range(J)) + th["b"][d] for d in range(self.D)]
+            spread = sum(A[d][j] ** 2 * v[j] for d in range(self.D) for j in range(J))
+            residual = sum((self.x[i, d] - mean[d]) ** 2 for d in range(self.D))
+            recon = -self.D * np.log(2 * np.pi * th["s2"]) / 2 - (residual + spread) / (2 * th["s2"])
+            kl = sum(m[j] ** 2 + v[j] - np.log(v[j]) - 1 for j in range(J)) / 2
+            total = total + recon - kl
+        return total
+
+    def optima(self, family: str, given: list[ParamVal]) -> list[dict]:
+        raise NotApplicable(f"{self.name}: no closed-form EM step (a diagonal q cannot reach its posterior)")
+
+    def expected_complete_loglik(self, th: dict, th_hat: dict):
+        raise NotApplicable(f"{self.name}: Q(θ, θ̂) is the EM slides' quantity, evaluated on the other models")
+
+    def bound_model(self, draws: dict, ops=NUMPY):
+        raise NotApplicable(f"{self.name}: the checks in derivations/ compute on the one-dimensional models")
+
+
 class CategoricalPair(Instance):
     """Two random distributions p, q over K values: the general case of the divergence slides.
 
@@ -541,5 +700,5 @@ class NormalPair(Instance):
 
 
 INSTANCES = {cls.name: cls for cls in (GaussianMixture, GaussianMixtureLearnedWeights, GaussianMixtureFullCovariance,
-                                       LinearGaussian,
-                                       LinearGaussianUnitQ, CategoricalPair, NormalPair)}
+                                       LinearGaussian, LinearGaussianUnitQ, DiagonalGaussianVAE, CategoricalPair,
+                                       NormalPair)}

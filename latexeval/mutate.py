@@ -126,6 +126,17 @@ def _evaluated_at(toks: list[str]) -> list[tuple[int, int, set[str]]]:
     return out
 
 
+def _statement_numbers(toks: list[str]) -> list[int]:
+    """For each token, which top-level statement it is in: the count of commas before it outside every group."""
+    out, number = [], 0
+    depths = _depths(toks)
+    for k, t in enumerate(toks):
+        out.append(number)
+        if t == "," and depths[k] == 0:
+            number += 1
+    return out
+
+
 def _depths(toks: list[str]) -> list[int]:
     """Brace and bracket depth before each token (0: the formula's top level)."""
     out, depth = [], 0
@@ -159,16 +170,19 @@ def _in_script(toks: list[str], k: int) -> bool:
 
 
 class _Edits:
-    def __init__(self, latex: str, base: int):
-        self.latex, self.base = latex, base
+    def __init__(self, latex: str, base: int, fixed: frozenset[int] = frozenset()):
+        self.latex, self.base, self.fixed = latex, base, fixed
         self.toks = tokens(latex)
+        self.statement = _statement_numbers(self.toks)
         self.at = _offsets(self.toks)
         self.text = _textual(self.toks)
         self.evaluated_at = _evaluated_at(self.toks)
         self.out: list[Variant] = []
 
     def add(self, kind: str, operator: str, start: int, end: int, replacement: str) -> None:
-        """Replace tokens [start, end) by `replacement`."""
+        """Replace tokens [start, end) by `replacement` (a wrong edit inside a fixed statement is not made)."""
+        if kind == "wrong" and self.fixed and self.statement[min(start, len(self.toks) - 1)] in self.fixed:
+            return
         new = "".join(self.toks[:start]) + replacement + "".join(self.toks[end:])
         if new != self.latex:
             self.out.append(Variant(kind, operator, new, self.base + self.at[min(start, len(self.at) - 1)]))
@@ -181,9 +195,13 @@ class _Edits:
         return any(lo <= k < hi and {a, b} <= names for lo, hi, names in self.evaluated_at)
 
 
-def variants(latex: str, *, base: int = 0) -> list[Variant]:
-    """Every wrong variant and rewrite of `latex` (offsets shifted by `base`), in a fixed order."""
-    e = _Edits(latex, base)
+def variants(latex: str, *, base: int = 0, fixed: set[int] | frozenset[int] = frozenset()) -> list[Variant]:
+    """Every wrong variant and rewrite of `latex` (offsets shifted by `base`), in a fixed order.
+
+    `fixed`: statements (by position among the formula's top-level commas) that state no claim — a
+    definition, a free variable's domain (latexeval.fixed_statements) — get no wrong variant: an edit there
+    writes another definition, or a narrower domain of a claim that still holds."""
+    e = _Edits(latex, base, frozenset(fixed))
     toks = e.toks
     depths = _depths(toks)
     for k, t in enumerate(toks):
@@ -204,8 +222,13 @@ def _symbol_edits(e: _Edits, k: int, t: str, depths: list[int]) -> None:
     nxt = _next(toks, k + 1)
     after = toks[nxt] if nxt < len(toks) else ""
     if t in ("+", "-"):
-        e.add("wrong", "sign flip", k, k + 1, "-" if t == "+" else "+")
-        if not _in_script(toks, k):
+        if t == "-" and _subtracted_constant_on_larger_side(toks, k, depths):
+            pass  # t - 1 - log t ≥ 0 → t + 1 - log t ≥ 0 or t - log t ≥ 0: the larger side grows, still true
+        elif _symmetric_noise_term(e, k, depths):  # μ + σ ⊙ ε ↔ μ - σ ⊙ ε under ε ~ N(0, I): the same expectation
+            e.add("rewrite", "ε → −ε (a zero-mean normal is symmetric)", k, k + 1, "-" if t == "+" else "+")
+        else:
+            e.add("wrong", "sign flip", k, k + 1, "-" if t == "+" else "+")
+        if not _in_script(toks, k) and not (t == "-" and _subtracted_constant_on_larger_side(toks, k, depths)):
             end = _term_end(toks, k + 1, depths)
             if end > nxt:
                 e.add("wrong", "dropped term", k, end, "")
@@ -267,10 +290,51 @@ def _symbol_edits(e: _Edits, k: int, t: str, depths: list[int]) -> None:
         pass  # indices: renamed as a whole by the rewrite, shifted by the bound shift
 
 
+_NOISE = ("\\epsilon", "\\varepsilon")
+_ZERO_MEAN = re.compile(r"\\(?:var)?epsilon\}?\s*\\sim\s*\\mathcal\{N\}\s*\(\s*(?:\\bm\{0\}|\\mathbf\{0\}|0)\s*,")
+
+
+def _symmetric_noise_term(e: _Edits, k: int, depths: list[int]) -> bool:
+    r"""Is the term after the sign at k a product with the noise ε, in a formula that takes ε ~ N(0, …)?
+    Then flipping the sign changes no expectation over ε: a rewrite, not a wrong variant."""
+    if not _ZERO_MEAN.search(e.latex):
+        return False
+    end = _term_end(e.toks, k + 1, depths)
+    term = e.toks[k + 1:end]
+    return any(t in _NOISE for t in term) and not any(t in ("^", "+", "-") for t in term)
+
+
 # A bound's two sides: the larger is the one after <= / < (before >= / >).
 _SIDES = {**{r: "lesser-left" for r in ("\\le", "\\leq", "<", "\\lt", "\\leqslant")},
           **{r: "greater-left" for r in ("\\ge", "\\geq", ">", "\\gt", "\\geqslant")},
           **{r: "other" for r in ("=", "\\Leftrightarrow", "\\iff", "\\Longleftrightarrow", "\\approx")}}
+
+
+def _larger_side(toks: list[str], start: int, end: int, depths: list[int]) -> tuple[bool, int | None, int | None]:
+    """Are tokens [start, end) at the top level of the larger side of every bound next to them? With the
+    relations before and after them (a top-level comma ends a statement: ", t > 0" is another one)."""
+    if start is None or depths[start] != 0 or _in_script(toks, start):
+        return False, None, None
+    stop = min((j for j in range(end, len(toks)) if toks[j] == "," and depths[j] == 0), default=len(toks))
+    begin = max((j for j in range(0, start) if toks[j] == "," and depths[j] == 0), default=-1)
+    rels = [j for j, t in enumerate(toks) if t in _SIDES and depths[j] == 0 and not _in_script(toks, j)
+            and begin < j < stop]
+    before = max((j for j in rels if j < start), default=None)
+    after = min((j for j in rels if j >= end), default=None)
+    larger = (before is not None or after is not None) \
+        and (before is None or _SIDES[toks[before]] == "lesser-left") \
+        and (after is None or _SIDES[toks[after]] == "greater-left")
+    return larger, before, after
+
+
+def _subtracted_constant_on_larger_side(toks: list[str], k: int, depths: list[int]) -> bool:
+    """Is token k a top-level minus before a plain number on the larger side of a bound (t - 1 - log t ≥ 0)?
+    Flipping or dropping it makes that side larger: a weaker formula, still true, no wrong variant."""
+    end = _term_end(toks, k + 1, depths)
+    term = [t for t in toks[k + 1:end] if not t.isspace()]
+    if not term or not all(t.isdigit() or t == "." for t in term):
+        return False
+    return _larger_side(toks, k, end, depths)[0]
 
 
 def _weakens(toks: list[str], start: int, end: int, depths: list[int]) -> bool:
@@ -280,14 +344,7 @@ def _weakens(toks: list[str], start: int, end: int, depths: list[int]) -> bool:
     side of every bound next to it: \le \log 2 → \le \log 3, and \le \sum_i \log p → \le \sum_i p
     (log t < t), still hold. Like "=" weakened to "≤", a true formula is not counted as a wrong one.
     """
-    if start is None or depths[start] != 0 or _in_script(toks, start):
-        return False
-    rels = [j for j, t in enumerate(toks) if t in _SIDES and depths[j] == 0 and not _in_script(toks, j)]
-    before = max((j for j in rels if j < start), default=None)
-    after = min((j for j in rels if j >= end), default=None)
-    larger = (before is not None or after is not None) \
-        and (before is None or _SIDES[toks[before]] == "lesser-left") \
-        and (after is None or _SIDES[toks[after]] == "greater-left")
+    larger, before, after = _larger_side(toks, start, end, depths)
     if not larger:
         return False
     j = _prev_index(toks, start)
@@ -302,7 +359,7 @@ def _weakens(toks: list[str], start: int, end: int, depths: list[int]) -> bool:
     if lead not in (None, "+"):
         return False
     tail = _next(toks, end)
-    return tail >= len(toks) or toks[tail] in ("+", "-", "\\\\") or tail == after
+    return tail >= len(toks) or toks[tail] in ("+", "-", "\\\\", ",") or tail == after
 
 
 def _group_start(toks: list[str], close: int) -> int | None:
@@ -326,11 +383,18 @@ def _operand_end(toks: list[str], k: int) -> int:
             j = _match(toks, g) or g
         return j + 1
     j += 1
+    if toks[k].startswith("\\") and _next(toks, j) < len(toks) and toks[_next(toks, j)] == "{":
+        j = (_match(toks, _next(toks, j)) or j) + 1  # \mathbb{E}, \text{KL}: the command's own argument
     while True:
         g = _next(toks, j)
         if g < len(toks) and toks[g] in ("_", "^"):
             arg = _next(toks, g + 1)
             j = (_match(toks, arg) if arg < len(toks) and toks[arg] == "{" else arg) + 1
+        elif g < len(toks) and toks[g] == "[" and "".join(toks[k:k + 4]) == "\\mathbb{E}":
+            close = _match(toks, g)
+            if close is None:
+                return g
+            j = close + 1
         elif g < len(toks) and toks[g] in ("(", "\\left"):
             close = _match(toks, g)
             if close is None:

@@ -100,6 +100,8 @@ def _tighten(model, out: dict, families: dict[str, str]) -> None:
     models = [d for d, family in sorted(families.items()) if family == "model"]
     if not models:
         return
+    if hasattr(model, "dense_at_data"):  # densities above 1 where the bound is tight (models.GaussianMixture)
+        out[models[0]] = model.dense_at_data(out[models[0]], np.arange(DRAWS)[::TIGHT])
     for draw, family in families.items():
         if family == "variational" and hasattr(model, "e_step"):
             out[draw] = _at_every(out[draw], model.e_step(out[models[0]]), slice(0, DRAWS, TIGHT))
@@ -153,6 +155,15 @@ def _repeat(values):
 def check(link: Link, nt: Notation) -> Verdict:
     """Check one relation on every instance that gives it a meaning (NotEvaluable if none does)."""
     link = _through_maximisers(link, nt)
+    verdict = _check(link, nt)
+    shadowed = _bound_and_free(link)
+    if verdict.ok and shadowed:
+        raise NotEvaluable(f"{shadowed} both summed over and free in one relation (which {shadowed} is meant?); it "
+                           f"holds for every {shadowed}, but that need not be what it says", link.lhs.pos)
+    return verdict
+
+
+def _check(link: Link, nt: Notation) -> Verdict:
     if link.domains and _model_free(link):
         return _check_free(link, nt)
     verdicts, skipped = [], []
@@ -267,6 +278,16 @@ def _check_on(name: str, link: Link, nt: Notation) -> Verdict:
     return verdict
 
 
+def _bound_and_free(link: Link) -> str | None:
+    """A letter a sum binds in one place and that stands free in another (Σ_{i=1}^N … = N KL(q(z|x_i) …)): read
+    "for every i", a relation that fails is wrong whatever i was meant, but one that holds is not verified by
+    that, since the author may have meant the summed i. The letter, or None."""
+    sides = (link.lhs, link.rhs)
+    free = {k for side in sides for k in free_symbols(side)}
+    return next((node.var.key() for side in sides for node in side.walk()
+                 if isinstance(node, Sum) and node.var.key() in free), None)
+
+
 def _random_variables(link: Link) -> frozenset[str]:
     """The free variables with a domain that a bare \\mathbb{E}[…] takes the expectation over: random variables."""
     names = {k for k, _ in link.domains}
@@ -332,12 +353,27 @@ def _side(node: Node, ctx: Context, side: str, env: dict):
 
 
 def _assignments(link: Link, nt: Notation, model) -> list[dict]:
-    """An index left free (α_k^t = …, ẑ_{ik} = …) means every value: one evaluation per assignment."""
+    """An index left free (α_k^t = …, ẑ_{ik} = …, μ_{ij} = …) means every value: one evaluation per assignment."""
     free = {k for side in (link.lhs, link.rhs) for k in free_symbols(side)}
     out = [{}]
-    for index, what in ((nt.component_index, "components"), (nt.index, "data")):
-        if index is not None and index in free:
+    indices = ((nt.component_index, "components"), (nt.index, "data"), (nt.latent_index, "latent dimension"))
+    coordinates = _latent_coordinates(link, nt)
+    for index, what in indices:
+        if index is not None and index in free and (what != "latent dimension" or index in coordinates):
             out = [{**env, index: j} for env in out for j in range(1, model.count(what) + 1)]
+    return out
+
+
+def _latent_coordinates(link: Link, nt: Notation) -> set[str]:
+    """Letters that stand where a declaration puts the latent's coordinate (the j of μ_{ij}): a free one means
+    every coordinate 1..J; the same letter elsewhere is no coordinate."""
+    out = set()
+    for node in (n for side in (link.lhs, link.rhs) for n in side.walk()):
+        spec = nt.indexed.get(node.base().key()) if isinstance(node, Sym) and node.sub is not None else None
+        if spec is None or nt.latent_index not in spec.letters:
+            continue
+        parts = node.sub.factors if isinstance(node.sub, Mul) else (node.sub,)
+        out.update(p.key() for letter, p in zip(spec.letters, parts) if letter == nt.latent_index and isinstance(p, Sym))
     return out
 
 

@@ -548,7 +548,7 @@ class Grammar:
         factors, k = [], 0
         while k < len(items):
             item = items[k]
-            slash = isinstance(item, Token) and item.text in ("/", "\\odot") and (item.text == "/" or self.linear)
+            slash = isinstance(item, Token) and item.text in ("/", "\\odot")
             if isinstance(item, Token) and item.kind == "bin" and item.text in ("\\cdot", "\\times", "/", "\\odot"):
                 k += 1
                 if slash and (not factors or k >= len(items)):

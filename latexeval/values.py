@@ -221,8 +221,18 @@ def div(a, b):
     return real(a) / real(b)
 
 
+def hadamard(a, b):
+    """a ⊙ b: entry by entry (vectors of one shape), a plain product of numbers."""
+    a, b = _scalar(a), _scalar(b)
+    if isinstance(a, MatrixVal) or isinstance(b, MatrixVal):
+        return _entrywise(a, b, mul, "⊙")
+    return mul(a, b)
+
+
 def power(a, b):
     a = _scalar(a)
+    if isinstance(a, MatrixVal) and a.shape[1] == 1:  # σ²_φ(x) of a vector σ: entry by entry, as the VAE writes it
+        return a.map(lambda e: power(e, b))
     if isinstance(a, MatrixVal):
         raise Undefined(f"a power of a {_shape_text(a)} matrix")
     if isinstance(a, Density):
@@ -253,7 +263,15 @@ def transpose(a):
 
 
 def diag(a):
-    """diag(σ²), the covariance of a diagonal Gaussian: of a one-dimensional latent, σ² itself."""
+    """diag(σ²), the covariance of a diagonal Gaussian: a vector's entries on a diagonal (of a one-dimensional
+    latent, σ² itself)."""
+    a = _scalar(a)
+    if isinstance(a, MatrixVal):
+        if a.shape[1] != 1:
+            raise Undefined(f"diag of a {_shape_text(a)} matrix: diag takes a vector")
+        entries = a.entries()
+        return MatrixVal(tuple(tuple(e if r == c else 0.0 for c in range(len(entries)))
+                               for r, e in enumerate(entries)))
     return a
 
 

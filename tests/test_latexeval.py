@@ -35,6 +35,8 @@ ATTRIBUTES = {
     "kl-nonnegative": {"notation": "divergences"},
     "kl-asymmetry": {"notation": "divergences"},
     "js-divergence": {"notation": "divergences"},
+    "vae-reparameterised-elbo": {"notation": "vae"},
+    "vae-kl-closed-form": {"notation": "vae"},
 }
 
 
@@ -977,6 +979,21 @@ def test_log_likelihood_of_a_point_is_not_always_negative():
 
 def test_a_bound_with_the_sum_dropped_fails():
     assert holds(r"\sum_{i=1}^N \log p(\bm{x}_i; \theta) \le \log p(\bm{x}_i; \theta)") is False
+
+
+def test_a_sum_over_i_equal_to_a_term_of_a_free_i_is_not_verified_even_where_it_holds():
+    """Σ_i KL_i = N KL_i holds on a model whose gap is the same at every data point; which i is meant is open."""
+    result = formula(r"\sum_{i=1}^N \log p(\bm{x}_i; \theta) - \max_{\phi} \text{ELBO}(\phi, \theta) = \min_{\phi} "
+                     r"\sum_{j=1}^N \text{KL}(q(\bm{z}|\bm{x}_i; \phi) \| p(\bm{z}|\bm{x}_i; \theta))", "vae-unit-q")
+    assert result.ok is None and "i both summed over and free" in result.not_evaluable
+
+
+def test_a_bound_that_drops_the_second_data_point_fails_where_its_density_exceeds_one():
+    assert holds(r"\text{ELBO} \le \sum_{i=1}^N \log p(\bm{x}_i; \theta) - \log p(\bm{x}_2; \theta)") is False
+
+
+def test_a_bound_that_drops_the_last_data_point_fails():
+    assert holds(r"\text{ELBO} \le \sum_{i=1}^{N-1} \log p(\bm{x}_i; \theta)") is False
 
 
 def test_the_bound_per_data_point_holds():

@@ -13,6 +13,7 @@ from deckbuild.evaluate import EvaluationCache, evaluate_deck
 from deckbuild.mutants import score_deck
 from deckbuild.parse import parse_deck
 from deckbuild.source import read_deck
+from latexeval import fixed_statements
 from latexeval.mutate import variants
 
 DECK = ROOT / "slides" / "DAR-5-5.md"
@@ -91,6 +92,40 @@ def test_a_summation_index_is_renamed_everywhere():
 
 def test_words_in_text_are_not_edited():
     assert all("KL" in v.latex for v in variants(r"\text{KL}(p \| q) + 1"))
+
+
+def test_a_free_variable_s_domain_gets_no_wrong_variant():
+    latex = r"t - 1 - \log t \ge 0, \; \forall t > 0"
+    fixed = fixed_statements(latex, "dar-5-5")
+    assert fixed == {1} and all("\\forall t > 0" in v.latex for v in variants(latex, fixed=fixed) if v.kind == "wrong")
+
+
+def test_the_claim_beside_a_domain_still_gets_wrong_variants():
+    latex = r"t - 1 - \log t \ge 0, \; \forall t > 0"
+    assert "\\ge → \\le" in {v.operator for v in variants(latex, fixed=fixed_statements(latex, "dar-5-5"))}
+
+
+def test_a_row_s_own_definition_gets_no_wrong_variant():
+    row = r"&= \frac{1}{2} \left(t - \frac{1}{t} - 2 \log t\right), \quad t = \frac{\sigma_1^2}{\sigma_2^2}"
+    fixed = fixed_statements(row, "divergences", row=True)
+    wrong = [v.latex for v in variants(row, fixed=fixed) if v.kind == "wrong"]
+    assert fixed == {1} and wrong and all(r"t = \frac{\sigma_1^2}{\sigma_2^2}" in w for w in wrong)
+
+
+def test_a_name_the_notation_knows_is_no_definition_to_leave_alone():
+    assert fixed_statements(r"\text{ELBO} \le 0, \; \text{ELBO} = \text{ELBO}(\phi, \theta)", "dar-5-5") == set()
+
+
+def test_flipping_the_sign_of_zero_mean_noise_is_a_rewrite():
+    latex = (r"\mathbb{E}_{\bm{\epsilon} \sim \mathcal{N}(\bm{0}, \bm{I})} [\log p(\bm{x}_i | \bm{\mu}_\phi(\bm{x}_i) "
+             r"+ \bm{\sigma}_\phi(\bm{x}_i) \odot \bm{\epsilon}; \theta)]")
+    assert "ε → −ε (a zero-mean normal is symmetric)" in _operators(latex, "rewrite")
+    assert "sign flip" not in _operators(latex, "wrong")
+
+
+def test_flipping_the_sign_of_noise_that_is_not_zero_mean_is_wrong():
+    latex = r"\mathbb{E}_{\bm{\epsilon} \sim \mathcal{N}(\bm{1}, \bm{I})} [a + b \bm{\epsilon}]"
+    assert "sign flip" in _operators(latex, "wrong")
 
 
 CONTINUED = """---

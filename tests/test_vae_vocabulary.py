@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import ROOT
 from latexeval import evaluate_formula
 
 NOTATION = "dar-5-5"
@@ -136,3 +137,76 @@ def test_encoder_output_at_an_x_that_is_no_data_point_is_not_evaluable():
 def test_a_number_for_the_latent_of_the_mixture_is_not_a_component():
     result = verdict(r"\sum_{k=1}^K p(\bm{x}_1 | 2; \theta) = 1")
     assert result.ok is None and "gmm" in result.not_evaluable
+
+
+# --------------------------------------------------------------------------- #
+# in two dimensions (notation "vae": the linear-Gaussian model and a VAE with z, x in R^2)
+
+VAE = "vae"
+
+
+def holds_2d(latex: str) -> bool | None:
+    return evaluate_formula(latex, VAE).ok
+
+
+def test_the_vae_notation_evaluates_on_a_two_dimensional_latent():
+    assert "vae-diagonal" in evaluate_formula(closed_form_kl(RIGHT_KL), VAE).detail
+
+
+def test_closed_form_kl_holds_in_two_dimensions():
+    assert holds_2d(closed_form_kl(RIGHT_KL)) is True
+
+
+def test_closed_form_kl_with_its_sum_over_j_dropped_fails():
+    assert holds_2d(rf"{KL} = \frac{{1}}{{2}} \left( {RIGHT_KL} \right)") is False
+
+
+def test_closed_form_kl_of_the_first_coordinate_alone_fails():
+    one = RIGHT_KL.replace("{ij}", "{i1}")
+    assert holds_2d(rf"{KL} = \frac{{1}}{{2}} \left( {one} \right)") is False
+
+
+def test_closed_form_kl_without_its_half_fails_in_two_dimensions():
+    assert holds_2d(closed_form_kl(RIGHT_KL, half="")) is False
+
+
+def test_closed_form_kl_with_sigma_for_its_square_fails_in_two_dimensions():
+    assert holds_2d(closed_form_kl(r"\mu_{ij}^2 + \sigma_{ij} - \log \sigma_{ij}^2 - 1")) is False
+
+
+def test_a_coordinate_beyond_the_latent_dimension_does_not_exist():
+    assert holds_2d(rf"{KL} = \frac{{1}}{{2}} \sum_{{j=1}}^{{J+1}} \left( {RIGHT_KL} \right)") is False
+
+
+def test_reparameterisation_holds_in_two_dimensions():
+    assert holds_2d(reparameterised(RIGHT_Z)) is True
+
+
+def test_reparameterisation_with_plus_for_the_entrywise_product_fails_in_two_dimensions():
+    assert holds_2d(reparameterised(rf"{MU} + {SIGMA} + \bm{{\epsilon}}")) is False
+
+
+def test_reparameterisation_with_the_variance_for_the_standard_deviation_fails_in_two_dimensions():
+    assert holds_2d(reparameterised(rf"{MU} + \bm{{\sigma}}_\phi^2(\bm{{x}}_i) \odot \bm{{\epsilon}}")) is False
+
+
+def test_elbo_is_the_reconstruction_term_minus_the_kl_in_two_dimensions():
+    assert holds_2d(rf"\text{{ELBO}}(\phi, \theta) = \sum_{{i=1}}^N {E_Q} - \sum_{{i=1}}^N {KL}") is True
+
+
+def test_encoder_is_a_diagonal_gaussian_in_two_dimensions():
+    latex = rf"q(\bm{{z}}|\bm{{x}}_i; \phi) = \mathcal{{N}}({MU}, \operatorname{{diag}}(\bm{{\sigma}}_\phi^2(\bm{{x}}_i)))"
+    assert holds_2d(latex) is True
+
+
+def test_encoder_with_the_identity_for_its_covariance_fails_in_two_dimensions():
+    assert holds_2d(rf"q(\bm{{z}}|\bm{{x}}_i; \phi) = \mathcal{{N}}({MU}, \bm{{I}})") is False
+
+
+def test_prior_is_the_standard_normal_in_two_dimensions():
+    assert holds_2d(r"p(\bm{z}) = \mathcal{N}(\bm{0}, \bm{I})") is True
+
+
+def test_the_vae_slides_read_the_two_dimensional_notation():
+    text = (ROOT / "slides" / "DAR-5-5.md").read_text(encoding="utf-8")
+    assert 'id="vae-kl-closed-form" notation="vae"' in text and 'id="vae-reparameterised-elbo" notation="vae"' in text
