@@ -174,14 +174,15 @@ def dar_score():
 
 @pytest.mark.slow
 def test_dar_5_5_catches_most_generated_wrong_variants(dar_score):
-    assert dar_score["wrong"] >= 900  # measured 974
-    assert dar_score["caught"] / dar_score["wrong"] >= 0.98  # measured 0.984 (958/974): the target (README)
+    assert dar_score["wrong"] >= 1000  # measured 1069
+    # measured 0.988 (1056/1069; the target is 0.98): of the 13 that slip, 12 are true formulas in disguise (README)
+    assert dar_score["caught"] / dar_score["wrong"] >= 0.987
 
 
 @pytest.mark.slow
 def test_dar_5_5_accepts_most_generated_rewrites(dar_score):
-    assert dar_score["rewrites"] >= 300  # measured 315
-    assert dar_score["accepted"] / dar_score["rewrites"] >= 0.99  # measured 1.0 (315/315); the target is 0.95
+    assert dar_score["rewrites"] >= 340  # measured 352
+    assert dar_score["accepted"] == dar_score["rewrites"]  # measured 1.0 (352/352); the target is 0.95
 
 
 @pytest.mark.slow
