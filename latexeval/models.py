@@ -304,7 +304,9 @@ class GaussianMixture(Instance):
         out = {**th, "mean": list(th["mean"]), "variance": list(th["variance"])}
         out["mean"][0] = np.where(on, point, th["mean"][0])
         narrow, wide = np.zeros(on.shape), np.ones(on.shape)
-        narrow[where] = _log_uniform(rng, n, 0.002, 0.02)
+        # variance from 0.005: density 1.4 or more at the point, and still above 1e-300 at the farthest
+        # other data point, so no probability underflows to 0 (where a check's arithmetic takes 0 log 0)
+        narrow[where] = _log_uniform(rng, n, 0.005, 0.02)
         out["variance"][0] = np.where(on, narrow, th["variance"][0])
         for k in range(1, self.K):
             wide[where] = _log_uniform(rng, n, 0.3, 3.0)
