@@ -409,7 +409,7 @@ def _render_here(sources: list[Source], opts: Options, cache: Cache, katex: _Kat
     from .katex import formula_table
     from .language import deck_language
     from .panel import derivation_panels
-    from .preload import VIEW_DISTANCE, first_view, preload_fonts
+    from .preload import FIRST_VIEW, VIEW_DISTANCE, first_view, preload_fonts
     from .render import Media, SlideRenderer, typeset
 
     reports = {s.slug: Report(strict=opts.strict) for s in sources}
@@ -455,7 +455,8 @@ def _render_here(sources: list[Source], opts: Options, cache: Cache, katex: _Kat
             fonts = [f"../assets/{font}" for font in preload_fonts(first_view([s.body for s in slides]), katex.modules)]
             page = site.environment().get_template("deck.html.j2").render(
                 deck=deck, slides=slides, assets="../assets", statuses=statuses[deck.slug], lang=lang,
-                panel_words=_panel_words(lang), preload_fonts=fonts, view_distance=VIEW_DISTANCE)
+                panel_words=_panel_words(lang), preload_fonts=fonts, first_view=FIRST_VIEW,
+                view_distance=VIEW_DISTANCE)
             result.page = page.encode()
             result.media = {k: str(v) for k, v in media.files.items()}
             result.chars = "".join(sorted(media.chars | set(page)))

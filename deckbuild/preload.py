@@ -3,7 +3,7 @@
 A browser asks for a web font only once a layout has shown a character in it:
 for a deck that is after the CSS, the scripts and Reveal's first layout, and
 every font that then arrives lays the slides out again. Naming the fonts of the
-slides Reveal shows first (the current one and its neighbours, `VIEW_DISTANCE`)
+slide Reveal shows first (`FIRST_VIEW`; its neighbours are laid out after it shows)
 lets them load beside the CSS, so the first layout already has them.
 
 The choice mirrors the browser's font matching closely enough for a hint: the
@@ -21,7 +21,8 @@ from pathlib import Path
 
 from . import assets
 
-VIEW_DISTANCE = 3  # Reveal's viewDistance: the slides laid out at load (the deck template passes it on)
+FIRST_VIEW = 1  # Reveal's viewDistance at load: the slides laid out before it is ready (the template passes it on)
+VIEW_DISTANCE = 3  # and once the first slide shows in its fonts (present.js widens the view to it)
 
 _STACKS = {  # as templates/static/theme.css sets them (--pk-font-title, --pk-font-body, --pk-font-mono)
     "title": ["Source Sans 3", "Noto Sans SC", "Noto Color Emoji", "Noto Sans Symbols 2"],
@@ -33,7 +34,7 @@ _CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")  # a rule's selectors and body (
 
 def first_view(slide_bodies: list[str]) -> str:
     """The HTML of the slides laid out when the deck opens at its first slide."""
-    return "\n".join(slide_bodies[:VIEW_DISTANCE])
+    return "\n".join(slide_bodies[:FIRST_VIEW])
 
 
 def warm(modules: Path) -> None:

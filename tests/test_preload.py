@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from deckbuild import assets
-from deckbuild.preload import VIEW_DISTANCE, first_view, preload_fonts
+from deckbuild.preload import FIRST_VIEW, first_view, preload_fonts
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,8 +52,8 @@ def test_the_mathml_twin_preloads_nothing(modules):
 
 
 def test_the_first_view_is_the_slides_reveal_lays_out_at_load():
-    bodies = [f"<p>{i}</p>" for i in range(VIEW_DISTANCE + 2)]
-    assert first_view(bodies).count("<p>") == VIEW_DISTANCE
+    bodies = [f"<p>{i}</p>" for i in range(FIRST_VIEW + 2)]
+    assert first_view(bodies).count("<p>") == FIRST_VIEW
 
 
 def _preloaded(page: Path) -> list[str]:
