@@ -93,9 +93,30 @@ class _Symbolic:
     def logsumexp(terms):
         return sp.log(sum(sp.exp(t) for t in terms))
 
+    depth = 0
+
     def normal_expect(self, mean, var, f):
-        z = sp.Dummy("z", real=True)
-        return _gaussian_expectation(sp.expand(sp.expand_log(f(z), force=True)), z, mean, var)
+        """E[f(z)], z ~ N(mean, var). The integration variable is one symbol per nesting depth, so an
+        integrand met again (the same posterior expectation in another side or step) is the same
+        expression, and its integral is taken once (_expectation_of)."""
+        z = _integration_variable(self.depth)
+        self.depth += 1
+        try:
+            integrand = f(z)
+        finally:
+            self.depth -= 1
+        return _expectation_of(integrand, z, mean, var)
+
+
+@lru_cache(maxsize=None)
+def _integration_variable(depth: int):
+    return sp.Dummy(f"z{depth}", real=True)
+
+
+@lru_cache(maxsize=None)
+def _expectation_of(integrand, z, mean, var):
+    """E[integrand] over z ~ N(mean, var), memoised for the run (SymPy expressions are immutable)."""
+    return _gaussian_expectation(sp.expand(sp.expand_log(integrand, force=True)), z, mean, var)
 
 
 class _Numeric(NumpyOps):
@@ -293,9 +314,11 @@ def _canonical_logs(e):
     return e.replace(lambda a: isinstance(a, sp.log), lambda a: sp.expand_log(sp.log(_canonical(a.args[0])), force=True))
 
 
+@lru_cache(maxsize=None)
 def _canonical(arg):
     """Cancelled, with common factors (2 in 2x + 2y, x in xy + xz) pulled out of numerator
-    and denominator so that log splits them off."""
+    and denominator so that log splits them off. Memoised: the same log arguments (a posterior,
+    an evidence) recur in every step on a fixture, and cancelling them is most of a zero test."""
     numer, denom = sp.fraction(sp.cancel(arg))
     return sp.factor_terms(numer) / sp.factor_terms(denom)
 
@@ -309,14 +332,41 @@ def _log_parts(expr) -> list[tuple[object, object]]:
     logs = sorted(e.atoms(sp.log), key=sp.default_sort_key)
     holders = [sp.Dummy(f"log{j}") for j in range(len(logs))]
     e = e.xreplace(dict(zip(logs, holders)))
-    parts = []
-    for log, h in zip(logs, holders):
-        coef = sp.diff(e, h)
-        if coef.has(*holders):  # a product of logs: not a linear combination, expand instead
-            return _log_parts_expanded(e, logs, holders)
-        parts.append((log, coef))
-    parts.append((sp.Integer(1), e.xreplace({h: 0 for h in holders})))
+    coefficients = _linear_coefficients(e, frozenset(holders))
+    if coefficients is None:  # a product of logs: not a linear combination, expand instead
+        return _log_parts_expanded(e, logs, holders)
+    parts = [(log, coefficients.get(h, sp.Integer(0))) for log, h in zip(logs, holders)]
+    parts.append((sp.Integer(1), coefficients.get(1, sp.Integer(0))))
     return parts
+
+
+def _linear_coefficients(e, holders: frozenset) -> dict | None:
+    """{holder: its coefficient, 1: the rest} for e linear in the holders, read off the tree in one
+    walk (what differentiating in each holder gives, without a pass over e per holder); None where
+    a holder is not linear (a product of logs, a log under a power)."""
+    if not (e.free_symbols & holders):
+        return {1: e}
+    if e in holders:
+        return {e: sp.Integer(1)}
+    if e.is_Add:
+        terms: dict = {}
+        for arg in e.args:
+            part = _linear_coefficients(arg, holders)
+            if part is None:
+                return None
+            for k, c in part.items():
+                terms.setdefault(k, []).append(c)
+        return {k: sp.Add(*cs) for k, cs in terms.items()}
+    if e.is_Mul:
+        moving = [f for f in e.args if f.free_symbols & holders]
+        if len(moving) != 1:
+            return None
+        part = _linear_coefficients(moving[0], holders)
+        if part is None:
+            return None
+        rest = sp.Mul(*[f for f in e.args if f is not moving[0]])
+        return {k: rest * c for k, c in part.items()}
+    return None
 
 
 def _log_parts_expanded(e, logs, holders):
