@@ -58,6 +58,17 @@ def run_wrong_variants(derivation_id: str):
 # where the engine's memo proves an identity two of its slides share once. A module not named here
 # is run after these; the order is a hint for balance, never a list to keep complete.
 _HEAVIEST_FIRST = ("em", "gmm", "divergences", "jensen", "vae")
+# Topics run by one worker, after the first of them: each imports scipy.stats (gmm's sklearn referee
+# imports it too), a second of CPU that two workers would both pay.
+_SAME_WORKER = (("gmm", "latent"),)
+
+
+def _groups(names: list[str]) -> list[tuple[str, ...]]:
+    """The topics as the worker tasks, heaviest first: each topic alone, but those of _SAME_WORKER together."""
+    rank = {t: (_HEAVIEST_FIRST.index(t) if t in _HEAVIEST_FIRST else len(_HEAVIEST_FIRST), t) for t in names}
+    together = {t: group for group in _SAME_WORKER for t in group}
+    groups = dict.fromkeys(tuple(t for t in together.get(t, (t,)) if t in rank) for t in sorted(names, key=rank.get))
+    return list(groups)
 
 
 class _Report:
@@ -87,15 +98,15 @@ def _start_worker(queue) -> None:
         os.environ.setdefault(name, "1")
 
 
-def _in_topic(d, topic: str) -> bool:
-    return any(s.check.__module__ == f"{__name__}.{topic}" for s in d.steps)
+def _in_topics(d, names) -> bool:
+    return any(s.check.__module__ in {f"{__name__}.{t}" for t in names} for s in d.steps)
 
 
 def _run_group(spec, report=None):
-    """Run the derivations of `spec`: ("ids", ids) or ("topic", module name); each with its declaration."""
+    """Run the derivations of `spec`: ("ids", ids) or ("topics", module names); each with its declaration."""
     kind, which = spec
     registered = all_derivations()
-    order = [i for i, d in registered.items() if (i in which if kind == "ids" else _in_topic(d, which))]
+    order = [i for i, d in registered.items() if (i in which if kind == "ids" else _in_topics(d, which))]
 
     def emit(kind: str, value) -> None:
         if report:
@@ -133,9 +144,7 @@ def run_all_declared(ids=None, workers: int = 1, on_done=None, on_total=None):
     import multiprocessing as mp
 
     if ids is None:
-        topics_ = sorted(topics(), key=lambda t: (_HEAVIEST_FIRST.index(t) if t in _HEAVIEST_FIRST
-                                                  else len(_HEAVIEST_FIRST), t))
-        specs = [("topic", t) for t in topics_]  # a module without derivations is done at once
+        specs = [("topics", group) for group in _groups(topics())]  # a module without derivations is done at once
     else:
         specs = [("ids", {i}) for i in sorted(ids)]
     context = mp.get_context("spawn")
