@@ -326,8 +326,8 @@ def _canonical(arg):
 def _log_parts(expr) -> list[tuple[object, object]]:
     """expr as a sum of (log atom, rational coefficient) pairs plus (1, rational rest).
 
-    Coefficients come from differentiating in a placeholder per log atom, so the rational
-    parts stay unexpanded: expanding them first multiplies the work by orders of magnitude."""
+    Coefficients are read off the tree with a placeholder per log atom (_linear_coefficients), so
+    the rational parts stay unexpanded: expanding them first multiplies the work by orders of magnitude."""
     e = _canonical_logs(sp.sympify(expr))
     logs = sorted(e.atoms(sp.log), key=sp.default_sort_key)
     holders = [sp.Dummy(f"log{j}") for j in range(len(logs))]
@@ -670,8 +670,14 @@ def gibbs_lemma() -> Outcome:
     """
     t = sp.Symbol("t", positive=True)
     g = gibbs(t)
-    crit = sp.solve(sp.diff(g, t), t)
-    ok = g.subs(t, 1) == 0 and crit == [1] and sp.diff(g, t, 2).is_positive
+    # G'(t) = numer / denom: its zeros on t > 0 are the positive roots of numer, once denom > 0 there and
+    # every root of numer is found (the multiplicities add up to its degree); no general solve needed.
+    numer, denom = sp.fraction(sp.together(sp.diff(g, t)))
+    poly = sp.Poly(numer, t)
+    roots = sp.roots(poly)
+    crit = sorted(r for r in roots if r.is_positive)
+    ok = (g.subs(t, 1) == 0 and sum(roots.values()) == poly.degree() and crit == [1]
+          and sp.sympify(denom).is_positive and sp.diff(g, t, 2).is_positive)
     grid = np.exp(np.linspace(-12, 12, 4001))
     vals = grid - 1 - np.log(grid)
     ok_num = bool(np.all(vals >= 0) and vals[np.abs(grid - 1) > 1e-3].min() > 0)
