@@ -40,7 +40,7 @@ from pathlib import Path
 
 from . import progress
 from .cache import Cache, key as cache_key, versions_of
-from .diagnostics import Report
+from .diagnostics import BuildError, Report
 from .evaluate import DEFINITION, EVALUATED, FAILING, NOT_CHECKED, PROVED, failure_text
 from .explain import explain_failure
 from .model import Deck, DerivationLink
@@ -104,8 +104,12 @@ def run_all_checks(quiet: bool = True) -> dict:
         del sys.modules[name]
     import derivations
 
-    with progress.task("running derivation checks", total=0, quiet=quiet) as job:
-        declared = derivations.run_all_declared(workers=2, on_done=job.advance, on_total=job.add_total)
+    try:
+        with progress.task("running derivation checks", total=0, quiet=quiet) as job:
+            declared = derivations.run_all_declared(workers=2, on_done=job.advance, on_total=job.add_total)
+    except derivations.WorkerFailed as exc:
+        raise BuildError(f"{exc}; nothing was written\n    hint: run 'python build.py check' again; if it happens "
+                         "again, run 'python bench/bench_derivations.py --workers 1' to see which check it is") from None
     out = {}
     for did, (declaration, results) in sorted(declared.items()):
         out[did] = {

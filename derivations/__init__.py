@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import time
 from pathlib import Path
 
 __all__ = ["all_derivations", "run", "run_all", "run_wrong_variants", "source_files",
@@ -86,16 +87,37 @@ class _Report:
 
 _events = None  # in a worker process: the queue its progress events go to
 
+# Limits of a worker process. The whole suite takes a few seconds of CPU and a few hundred MB, so a
+# worker past these is broken (a check that loops, an expression that explodes): it is stopped, and
+# the build says so instead of waiting for it.
+WORKER_MEMORY_BYTES = 4 << 30  # address space: a check that exceeds it gets a MemoryError (a failing step)
+WORKER_CPU_SECONDS = 300  # the kernel ends a worker that computed this long
+SUITE_SECONDS = 600.0  # wall clock for the whole suite, however loaded the machine: then the workers are ended
+
+
+class WorkerFailed(RuntimeError):
+    """A worker process died or overran its limits: a fault of the machine or of a check, never a result."""
+
 
 def _start_worker(queue) -> None:
     """A worker of two on two cores: numerical libraries single-threaded (set before numpy loads), so that
-    the workers and the build's own process do not oversubscribe the cores."""
+    the workers and the build's own process do not oversubscribe the cores; memory and CPU limited."""
     import os
 
     global _events
     _events = queue
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(name, "1")
+    try:
+        import resource
+    except ImportError:  # not a POSIX system: the wall-clock limit of the suite still holds
+        return
+    for limit, value in ((resource.RLIMIT_AS, WORKER_MEMORY_BYTES), (resource.RLIMIT_CPU, WORKER_CPU_SECONDS)):
+        soft, hard = resource.getrlimit(limit)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        if soft == resource.RLIM_INFINITY or soft > value:
+            resource.setrlimit(limit, (value, hard))
 
 
 def _in_topics(d, names) -> bool:
@@ -151,19 +173,42 @@ def run_all_declared(ids=None, workers: int = 1, on_done=None, on_total=None):
     events = context.SimpleQueue() if on_done or on_total else None
     report = _Report(on_done, on_total)
     out = {}
-    with cf.ProcessPoolExecutor(max_workers=min(workers, len(specs)), mp_context=context,
-                                initializer=_start_worker, initargs=(events,)) as pool:
+    pool = cf.ProcessPoolExecutor(max_workers=min(workers, len(specs)), mp_context=context,
+                                  initializer=_start_worker, initargs=(events,))
+    try:
         futures = [pool.submit(_run_group, spec) for spec in specs]
         pending = set(futures)
-        while pending:  # a worker that dies ends its future, so this never waits forever
+        deadline = time.monotonic() + SUITE_SECONDS
+        while pending:  # a worker that dies ends its future, one that hangs meets the deadline
             _, pending = cf.wait(pending, timeout=0.1)
             while events is not None and not events.empty():
                 report.event(*events.get())
+            if pending and time.monotonic() > deadline:
+                raise WorkerFailed(f"the derivation checks did not finish within {SUITE_SECONDS:.0f} s")
         while events is not None and not events.empty():
             report.event(*events.get())
         for future in futures:
             out.update(future.result())
+    except cf.process.BrokenProcessPool as exc:
+        _end(pool)
+        raise WorkerFailed("a process running the derivation checks died (killed, out of memory, or over "
+                           f"its {WORKER_CPU_SECONDS} s of CPU)") from exc
+    except BaseException:  # the deadline, an interrupt: no worker outlives the call
+        _end(pool)
+        raise
+    pool.shutdown()
     return out
+
+
+def _end(pool) -> None:
+    """Shut the pool down without waiting for a worker that hangs: the workers still running are stopped."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # no public way before Python 3.14
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=5)
 
 
 def source_files() -> list[Path]:

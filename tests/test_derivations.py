@@ -122,6 +122,43 @@ def test_run_turns_a_crashing_check_into_a_failed_result():
     assert (r.index, r.ok, r.method) == (3, False, "error") and "planted" in r.detail
 
 
+def test_a_worker_that_dies_is_an_error_not_a_hang():
+    import multiprocessing as mp
+    import os
+    import signal
+
+    def kill_the_worker(_total):
+        for child in mp.active_children():
+            os.kill(child.pid, signal.SIGKILL)
+
+    with pytest.raises(derivations.WorkerFailed, match="died"):
+        derivations.run_all({"gmm-m-step"}, workers=2, on_total=kill_the_worker)  # seconds of work: killed first
+    assert not mp.active_children()
+
+
+def test_checks_past_the_suite_deadline_end_their_workers(monkeypatch):
+    import multiprocessing as mp
+
+    monkeypatch.setattr(derivations, "SUITE_SECONDS", 0.2)
+    with pytest.raises(derivations.WorkerFailed, match="did not finish within"):
+        derivations.run_all({"gmm-m-step", "em-q-decomposition"}, workers=2)
+    assert not mp.active_children()
+
+
+def test_a_worker_limits_its_memory_and_cpu(monkeypatch):
+    import resource
+
+    limited = {}
+    monkeypatch.setattr(resource, "getrlimit", lambda limit: (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    monkeypatch.setattr(resource, "setrlimit", lambda limit, values: limited.__setitem__(limit, values[0]))
+    monkeypatch.setattr(derivations, "_events", None)
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    derivations._start_worker(None)
+    assert limited == {resource.RLIMIT_AS: derivations.WORKER_MEMORY_BYTES,
+                       resource.RLIMIT_CPU: derivations.WORKER_CPU_SECONDS}
+
+
 def test_run_keeps_a_failing_outcome_as_a_result():
     r = registry.execute(1, lambda: E.Outcome(False, "numeric", 7, 1e-9, "lhs != rhs"))
     assert (r.ok, r.points, r.tolerance, r.detail) == (False, 7, 1e-9, "lhs != rhs")
