@@ -12,6 +12,8 @@ distributions) is left out; which instances remain is for the build to judge.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from . import engine as E
@@ -21,15 +23,11 @@ def values_on_draws(outcome: E.Outcome) -> dict | None:
     """{instance: {"draws": key, "lhs": [...], "rhs": [...]}}, or None for a check without two expressions."""
     if outcome.sides is None:
         return None
-    from latexeval.relations import draw_sets
-
     lhs, rhs = outcome.sides
     out = {}
-    for name, key, draws in draw_sets(outcome.wrt):
+    for name, key in _draw_sets(outcome.wrt):
         try:
-            model = _model(name, draws)
-            with np.errstate(all="ignore"):
-                a, b = _flat(lhs(model)), _flat(rhs(model))
+            a, b = _values(lhs, name, key), _values(rhs, name, key)
         except Exception:  # noqa: BLE001 - expressions of another family: not on this instance
             continue
         n = max(a.size, b.size)
@@ -39,10 +37,35 @@ def values_on_draws(outcome: E.Outcome) -> dict | None:
     return out
 
 
-def _model(name: str, draws: dict):
+_DRAWS: dict[tuple[str, str], dict] = {}  # (instance, draws key) -> the draws, as draw_sets made them
+
+
+@lru_cache(maxsize=None)
+def _draw_sets(wrt: str | None) -> tuple[tuple[str, str], ...]:
+    """The evaluator's instances and draws (fixed seeds: the same in every call), drawn once per run."""
+    from latexeval.relations import draw_sets
+
+    sets = draw_sets(wrt)
+    _DRAWS.update(((name, key), draws) for name, key, draws in sets)
+    return tuple((name, key) for name, key, _ in sets)
+
+
+@lru_cache(maxsize=None)
+def _values(side, name: str, key: str) -> np.ndarray:
+    """One side of a step on one instance's draws, computed once per run: the side of one step (Q, the
+    Bayes rewrite) is a side of the next step too. A side is a function of the model alone, and a wrong
+    variant's fresh lambda is a key of its own."""
+    with np.errstate(all="ignore"):
+        values = _flat(side(_model(name, key)))
+    values.setflags(write=False)
+    return values
+
+
+@lru_cache(maxsize=None)
+def _model(name: str, key: str):
     from latexeval.relations import instance
 
-    return instance(name).bound_model(_points_first(draws), E.numeric_ops())
+    return instance(name).bound_model(_points_first(_DRAWS[(name, key)]), E.numeric_ops())
 
 
 def _points_first(value):
