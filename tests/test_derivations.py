@@ -145,18 +145,21 @@ def test_checks_past_the_suite_deadline_end_their_workers(monkeypatch):
     assert not mp.active_children()
 
 
-def test_a_worker_limits_its_memory_and_cpu(monkeypatch):
+def test_a_worker_limits_its_memory_and_cpu_and_yields_to_the_build(monkeypatch):
+    import os
     import resource
 
-    limited = {}
+    limited, niceness = {}, []
     monkeypatch.setattr(resource, "getrlimit", lambda limit: (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
     monkeypatch.setattr(resource, "setrlimit", lambda limit, values: limited.__setitem__(limit, values[0]))
+    monkeypatch.setattr(os, "nice", niceness.append)
     monkeypatch.setattr(derivations, "_events", None)
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         monkeypatch.delenv(name, raising=False)
     derivations._start_worker(None)
     assert limited == {resource.RLIMIT_AS: derivations.WORKER_MEMORY_BYTES,
                        resource.RLIMIT_CPU: derivations.WORKER_CPU_SECONDS}
+    assert niceness == [derivations.WORKER_NICENESS]
 
 
 def test_run_keeps_a_failing_outcome_as_a_result():
