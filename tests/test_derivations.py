@@ -122,6 +122,14 @@ def test_run_turns_a_crashing_check_into_a_failed_result():
     assert (r.index, r.ok, r.method) == (3, False, "error") and "planted" in r.detail
 
 
+def _package():
+    """The derivations package as imported now: the build imports it afresh (verify.run_all_checks), and
+    worker processes are started with the functions of the current one."""
+    import importlib
+
+    return importlib.import_module("derivations")
+
+
 def test_a_worker_that_dies_is_an_error_not_a_hang():
     import multiprocessing as mp
     import os
@@ -131,17 +139,19 @@ def test_a_worker_that_dies_is_an_error_not_a_hang():
         for child in mp.active_children():
             os.kill(child.pid, signal.SIGKILL)
 
-    with pytest.raises(derivations.WorkerFailed, match="died"):
-        derivations.run_all({"gmm-m-step"}, workers=2, on_total=kill_the_worker)  # seconds of work: killed first
+    package = _package()
+    with pytest.raises(package.WorkerFailed, match="died"):
+        package.run_all({"gmm-m-step"}, workers=2, on_total=kill_the_worker)  # seconds of work: killed first
     assert not mp.active_children()
 
 
 def test_checks_past_the_suite_deadline_end_their_workers(monkeypatch):
     import multiprocessing as mp
 
-    monkeypatch.setattr(derivations, "SUITE_SECONDS", 0.2)
-    with pytest.raises(derivations.WorkerFailed, match="did not finish within"):
-        derivations.run_all({"gmm-m-step", "em-q-decomposition"}, workers=2)
+    package = _package()
+    monkeypatch.setattr(package, "SUITE_SECONDS", 0.2)
+    with pytest.raises(package.WorkerFailed, match="did not finish within"):
+        package.run_all({"gmm-m-step", "em-q-decomposition"}, workers=2)
     assert not mp.active_children()
 
 
