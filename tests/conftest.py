@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -19,6 +20,29 @@ CORPUS = SHARED / "corpus" / "current"
 OLD_CORPUS = SHARED / "corpus" / "old-format"
 SEED = SHARED / "seed" / "DAR-5-5-vae.reveal.md"
 ARTIFACTS = ROOT / "test-artifacts"
+
+
+WORKERS = 2  # the machine's two cores (README): the suite runs on both unless told otherwise
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config):
+    """`python -m pytest` runs on both cores through pytest-xdist: `-n N` chooses, `-n 0` or `-p no:xdist` runs in
+    this one process. Tests sharing a module's browser, server or build are sent to one worker (`--dist loadgroup`
+    with the module's `xdist_group`); a run's expensive session folders are shared through `once_per_run`."""
+    if getattr(config.option, "numprocesses", 0) is None and not os.environ.get("PYTEST_XDIST_WORKER"):
+        config.option.numprocesses = WORKERS if (os.cpu_count() or 1) >= WORKERS else 0
+        if config.option.dist == "no":
+            config.option.dist = "loadgroup"
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test that uses a module-scoped fixture (a browser, a server, a module's build or command) runs in the worker
+    of its module's other such tests, so that the fixture is made once per run, not once per worker."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info and any(defs[-1].scope == "module" for defs in info.name2fixturedefs.values()):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
 
 
 def need_shared(path: Path) -> Path:
@@ -54,35 +78,65 @@ def write_deck(folder: Path, name: str, body: str, front: str = 'title: "T"\ndat
     return path
 
 
-@pytest.fixture(scope="session")
-def project_site(tmp_path_factory):
-    """The project's own slides/, built once for the session into a cache of its own."""
-    tmp = tmp_path_factory.mktemp("project")
-    result = build_into(tmp, ROOT / "slides")
+def once_per_run(tmp_path_factory, name: str, fill) -> Path:
+    """A folder `fill(folder)` fills once per test run, shared by every worker process of the run.
+
+    Under pytest-xdist each worker has a base folder of its own inside the run's: the first worker to take the
+    lock fills the folder there, the others wait for it and read it (the pattern of xdist's documentation).
+    Without workers the folder lives in the run's own base folder: never one of an earlier run."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    folder, done = base / name, base / f"{name}.done"
+    with FileLock(str(base / f"{name}.lock")):
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            fill(folder)
+            done.touch()
+    return folder
+
+
+def _build_without_errors(tmp: Path, slides_dir: Path, **kw):
+    result = build_into(tmp, slides_dir, **kw)
     assert not result.report.errors, "\n".join(d.format() for d in result.report.errors)
-    return tmp / "_site", result
+    return result
 
 
 @pytest.fixture(scope="session")
-def warm_cache(project_site) -> Path:
-    """The cache the project's build filled: every derivation check run once (SymPy) and the figures drawn
-    once (VAE training) per session. Read it through `cache_dir`, which gives each test its own copy."""
-    return project_site[0].parent / "cache"
+def warm_cache(tmp_path_factory) -> Path:
+    """The cache a cold build of the project's own slides/ filled: every derivation check run (SymPy) and the
+    figures drawn (VAE training) once per test run, for every worker. Read it through `cache_dir`, which gives
+    each test its own copy."""
+    return once_per_run(tmp_path_factory, "project-cold-build", lambda tmp: _build_without_errors(tmp, ROOT / "slides")) / "cache"
+
+
+def _copy_of(cache: Path, into: Path) -> Path:
+    shutil.copytree(cache, into)
+    return into
+
+
+@pytest.fixture(scope="session")
+def project_site(tmp_path_factory, warm_cache):
+    """The project's own slides/, built for this process from a copy of the warm cache (a build from the cache
+    gives the cold build's site: tests/test_incremental.py)."""
+    tmp = tmp_path_factory.mktemp("project")
+    result = _build_without_errors(tmp, ROOT / "slides", cache_dir=_copy_of(warm_cache, tmp / "cache"))
+    return tmp / "_site", result
 
 
 @pytest.fixture
 def cache_dir(tmp_path, warm_cache) -> Path:
     """A cache folder of this test's own, starting from the session's warm cache."""
-    copy = tmp_path / "warm-cache"
-    shutil.copytree(warm_cache, copy)
-    return copy
+    return _copy_of(warm_cache, tmp_path / "warm-cache")
 
 
 @pytest.fixture(scope="session")
-def corpus_site(tmp_path_factory):
+def corpus_site(tmp_path_factory, warm_cache):
+    """The lecturer's corpus, drafts included, built with a copy of the warm cache: its derivation checks and
+    figures are the project's, so they are not computed again."""
     tmp = tmp_path_factory.mktemp("corpus")
-    result = build_into(tmp, need_shared(CORPUS), drafts=True)
-    assert not result.report.errors, "\n".join(d.format() for d in result.report.errors)
+    result = _build_without_errors(tmp, need_shared(CORPUS), drafts=True, cache_dir=_copy_of(warm_cache, tmp / "cache"))
     return tmp / "_site", result
 
 

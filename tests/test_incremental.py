@@ -139,3 +139,8 @@ def test_decks_rendered_in_worker_processes_give_the_same_site(tmp_path):
     assert site_digest(tmp_path / "one" / "_site") == site_digest(tmp_path / "two" / "_site")
     again = build_into(tmp_path / "two", slides, workers=2)  # what the workers typeset was kept
     assert again.katex_started == 0
+
+
+def test_a_build_from_a_warm_cache_gives_the_cold_builds_site(project_site, warm_cache):
+    """What lets every test read a site built from the session's cache as if it were built cold."""
+    assert site_digest(project_site[0]) == site_digest(warm_cache.parent / "_site")
