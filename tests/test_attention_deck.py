@@ -55,6 +55,7 @@ def _find(results, snippet: str):
     return found[0][1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("snippet", list(EXPECTED))
 def test_each_relation_of_the_attention_deck_has_its_verdict(results, snippet):
     verdict, phrase = EXPECTED[snippet]

@@ -11,6 +11,9 @@ import pytest
 
 from conftest import ARTIFACTS
 
+pytestmark = pytest.mark.slow  # every test here drives Chromium over the built deck
+
+
 @pytest.fixture(scope="module")
 def server(project_site):
     site, _ = project_site

@@ -29,6 +29,7 @@ def test_project_has_the_dar_5_5_deck(project_site):
     assert dar.slides >= 13 and dar.formulas >= 20
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("which", ["project", "corpus"])
 def test_every_source_slide_becomes_a_section(which, project_site, corpus_site):
     site, result = project_site if which == "project" else corpus_site
@@ -39,6 +40,7 @@ def test_every_source_slide_becomes_a_section(which, project_site, corpus_site):
         assert len(re.findall(r'<section id="slide-\d+"', html)) == source_slide_count(source), deck.path
 
 
+@pytest.mark.slow
 def test_corpus_has_all_hundred_lecturer_slides(corpus_site):
     need_shared(CORPUS)
     total = sum(len(re.findall(r"<slide-section[\s>]", re.sub(r"<!--.*?-->", "", p.read_text(), flags=re.DOTALL)))
@@ -105,6 +107,7 @@ def test_two_builds_are_byte_identical(tmp_path, project_site, cache_dir):
     assert site_digest(first_site) == site_digest(tmp_path / "b" / "_site")
 
 
+@pytest.mark.slow
 def test_course_index_lists_decks_and_hides_drafts(tmp_path):
     corpus = need_shared(CORPUS)
     build_into(tmp_path, corpus)

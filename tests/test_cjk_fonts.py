@@ -201,6 +201,7 @@ def test_emoji_are_painted_in_colour_by_the_shipped_font(browser, origin):
     page.close()
 
 
+@pytest.mark.slow
 def test_the_lecturers_deck_paints_every_cjk_character_with_the_shipped_font(browser, project_site):
     site, _ = project_site
     page = open_deck(browser, (site / "dar-5-5" / "index.html").as_uri())
@@ -251,6 +252,7 @@ def _pdffonts(data: bytes, tmp_path) -> list[tuple[str, bool]]:
     return rows
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["slides", "steps", "notes"])
 def test_pdfs_embed_the_shipped_fonts_and_no_other(browser, origin, mode, tmp_path):
     if not shutil.which("pdffonts"):

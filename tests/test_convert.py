@@ -59,6 +59,7 @@ def test_the_old_corpus_is_there():
     assert len(list(need_shared(OLD_CORPUS).glob("*.md"))) >= 5
 
 
+@pytest.mark.slow
 def test_every_converted_deck_builds_without_errors(converted, tmp_path, cache_dir):
     slides = tmp_path / "slides"
     slides.mkdir()

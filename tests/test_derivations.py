@@ -73,6 +73,7 @@ def results():
     return derivations.run_all(on_done=_REPORTED["done"].append, on_total=_REPORTED["total"].append)
 
 
+@pytest.mark.slow
 def test_running_every_check_reports_each_derivation_once_for_the_progress_bar(results):
     assert sorted(_REPORTED["done"]) == sorted(results) and sum(_REPORTED["total"]) == len(results)
 
@@ -81,6 +82,7 @@ def test_running_every_check_reports_each_derivation_once_for_the_progress_bar(r
 # the registry
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("did,step", STEPS, ids=[f"{d}#{s.index}-{s.check.__name__}" for d, s in STEPS])
 def test_step_is_proved(results, did, step):
     result = next(r for r in results[did] if r.index == step.index)

@@ -5,6 +5,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT, build_into, write_deck
 
 GOOD = "<slide-section>\n\n## Fine\n\n$a^2$\n\n</slide-section>\n"
@@ -125,11 +127,12 @@ def test_text_outside_a_slide(tmp_path):
     assert diags[0][:2] == ("error", 14) and "outside any slide" in diags[0][3]
 
 
+@pytest.mark.slow
 def test_cli_reports_without_traceback_and_keeps_the_last_good_site(tmp_path):
     slides = tmp_path / "slides"
     write_deck(slides, "deck.md", GOOD)
     out = tmp_path / "_site"
-    cmd = [sys.executable, str(ROOT / "build.py"), "--slides", str(slides), "--out", str(out)]
+    cmd = [sys.executable, str(ROOT / "build.py"), "--slides", str(slides), "--out", str(out), "--cache", str(tmp_path / "cache")]
     ok = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     assert ok.returncode == 0, ok.stderr
     before = (out / "deck" / "index.html").read_bytes()
@@ -196,7 +199,8 @@ def test_cli_exits_non_zero_when_one_deck_of_several_is_broken(tmp_path):
     write_deck(slides, "a.md", GOOD)
     write_deck(slides, "b.md", GOOD.replace("$a^2$", "$a^{2$"))
     out = tmp_path / "_site"
-    cmd = [sys.executable, str(ROOT / "build.py"), "--slides", str(slides), "--out", str(out), "--offline"]
+    cmd = [sys.executable, str(ROOT / "build.py"), "--slides", str(slides), "--out", str(out), "--cache", str(tmp_path / "cache"),
+           "--offline"]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 1 and "kept their last good pages: b" in proc.stderr
     assert (out / "a" / "index.html").is_file()

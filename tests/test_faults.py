@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -248,6 +249,7 @@ def test_a_derivation_without_an_id_is_an_error_not_a_crash(tmp_path, cache_dir)
     assert proc.returncode == 1 and "d.md:8:1: error: <slide-derivation> needs the attribute id=" in proc.stderr, proc.stderr
 
 
+@pytest.mark.slow
 def test_formulas_nested_deeper_than_python_recurses_are_not_checked_and_say_why(tmp_path, cache_dir):
     braces, fractions = "{" * 1500 + "b" + "}" * 1500, "\\frac{" * 300 + "1" + "}{2}" * 300
     body = (f"<slide-section>\n\n<slide-derivation id=\"deep\">\n\n$$\n\\begin{{align*}}\na &= {braces} \\\\\n"
@@ -440,6 +442,7 @@ def test_a_list_nested_deeper_than_markdown_keeps_is_an_error(tmp_path):
     assert any("d.md:16:1: error: Markdown keeps" in e for e in errors)
 
 
+@pytest.mark.slow
 def test_block_quotes_nested_deeper_than_markdown_keeps_are_an_error(tmp_path):
     write_deck(tmp_path / "slides", "d.md", "<slide-section>\n" + ">" * 25 + " deep $x$\n</slide-section>\n")
     assert any("Markdown keeps" in e for e in errors_of(build_into(tmp_path, tmp_path / "slides")))
@@ -643,12 +646,14 @@ class Hang(Exception):
 
 
 @pytest.fixture(scope="module")
-def property_project(tmp_path_factory):
-    """One project for every example: a last good site, a KaTeX process kept warm, a secret beside the slides."""
+def property_project(tmp_path_factory, warm_cache):
+    """One project for every example: a last good site, a KaTeX process kept warm, a secret beside the slides, and
+    a copy of the session's cache (its derivation checks already run)."""
     from deckbuild import assets
     from deckbuild.katex import KatexRenderer
 
     tmp = tmp_path_factory.mktemp("property")
+    shutil.copytree(warm_cache, tmp / "cache")
     (tmp / "secret.png").write_bytes(SECRET)
     write_deck(tmp / "slides", "deck.md", GOOD)
     (tmp / "slides" / "pic.png").write_bytes(b"\x89PNG-pic")
@@ -675,6 +680,7 @@ def _outside_out(tmp: Path) -> dict[str, bytes]:
 
 @settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "25")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow, HealthCheck.data_too_large])
+@pytest.mark.slow
 @given(deck=_deck)
 def test_a_random_deck_never_crashes_hangs_leaks_or_loses_the_last_good_site(property_project, deck):
     import signal

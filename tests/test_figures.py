@@ -127,6 +127,7 @@ def test_rendering_twice_is_byte_identical(rendered):
         assert all(again[name] == rendered[name] for name in module.OUTPUTS)
 
 
+@pytest.mark.slow
 def test_a_fresh_process_renders_the_same_bytes(rendered, child_render):
     proc, out = child_render
     log, _ = proc.communicate(timeout=120)

@@ -691,6 +691,7 @@ SPACING = [r"\,", r"\;", r"\:", r"\quad ", r"\!", r"\ "]
 ANCHORS = [r"\log", r"\sum", r"\int", r"\mathrm{d}", r"\text{KL}", r"\frac", "="]
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, derandomize=True)
 @given(st.sampled_from(sorted(DERIVATIONS)), st.data())
 def test_spacing_anywhere_before_an_operator_never_changes_a_verdict(did, data):
@@ -923,6 +924,7 @@ def test_mutation_corpus_is_large_enough():
     assert {e.target for e in WRONG} >= APPENDIX and {e.target for e in REWRITES} >= APPENDIX
 
 
+@pytest.mark.slow
 def test_mutation_corpus_catches_every_wrong_edit_and_accepts_the_rewrites(capsys):
     wrong = [(e, _verdict(e)) for e in WRONG]
     missed = [e.why for e, oks in wrong if all(ok is True for ok in oks)]

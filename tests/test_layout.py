@@ -76,11 +76,13 @@ def amount(d) -> int:
     return int(re.search(r"by (\d+) px", d.message).group(1))
 
 
+@pytest.mark.slow
 def test_short_deck_reports_nothing(browser_ok, tmp_path):
     found, _ = lint(tmp_path, SHORT)
     assert found == []
 
 
+@pytest.mark.slow
 def test_overflowing_slides_are_reported_at_their_line_with_a_plausible_amount(browser_ok, tmp_path):
     found, text = lint(tmp_path, LONG.replace("{derivation}", DERIVATION))
     by_line = {d.line: d for d in found}
@@ -98,6 +100,7 @@ def test_overflowing_slides_are_reported_at_their_line_with_a_plausible_amount(b
     assert 300 < amount(wide) < 1500, wide.format()
 
 
+@pytest.mark.slow
 def test_the_suggested_factor_makes_the_slide_fit(browser_ok, tmp_path):
     found, text = lint(tmp_path / "before", LONG.replace("{derivation}", DERIVATION))
     [long] = [d for d in found if d.line == line_of(text, "## Long derivation")]
@@ -123,18 +126,21 @@ data-step="1" data-status="verified"><span style="white-space: nowrap">""" + "wi
 """
 
 
+@pytest.mark.slow
 def test_marks_past_the_right_edge_are_reported(browser_ok, tmp_path):
     found, text = lint(tmp_path, EDGES)
     [marks] = [d for d in found if d.line == line_of(text, "## Marks at the edge")]
     assert marks.message.endswith("on the right (the derivation's check marks)"), marks.message
 
 
+@pytest.mark.slow
 def test_text_under_the_slide_number_is_reported(browser_ok, tmp_path):
     found, text = lint(tmp_path, EDGES)
     [corner] = [d for d in found if d.line == line_of(text, "## Crowded corner")]
     assert corner.message.startswith("slide 2: the block 'text in the corner' lies under the slide number")
 
 
+@pytest.mark.slow
 def test_every_deck_in_slides_is_checked(browser_ok, project_site):
     """Every slide of the lecture decks fits its box: an overflow here is a finding for the lecturer, not a test to loosen."""
     site, result = project_site

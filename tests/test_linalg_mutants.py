@@ -128,6 +128,7 @@ def test_the_corpus_covers_every_edit_of_vectors_and_matrices():
     assert {operator for _, _, operator, _ in WRONG} == LINEAR_EDITS - {"index negated"}
 
 
+@pytest.mark.slow
 def test_generated_mutants_of_the_true_formulas_never_pass_unnoticed(evaluators, capsys):
     """Every variant the generator makes of the corpus's true formulas: caught, not evaluable, or equivalent."""
     seen, caught, stuck, equivalent = 0, 0, 0, []

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -47,6 +48,7 @@ def _received(markdown: str) -> list[tuple[str, bool]]:
     return [(j.tex, j.display) for j in rec.jobs]
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(_WORDS), tex, st.sampled_from(["inline", "display", "block", "item"])),
                 min_size=1, max_size=6))

@@ -162,6 +162,7 @@ def _squeeze(text: str) -> str:
 # ---------------------------------------------------------------- tests
 
 
+@pytest.mark.slow
 def test_handout_has_one_page_per_slide_at_slide_size_with_math_as_text(chromium, deck_dir, tmp_path):
     out, cache = tmp_path / "_site", tmp_path / "cache"
     assert pdf.main(["--slides", str(deck_dir), "--out", str(out), "--cache", str(cache), "--quiet"]) == 0
@@ -180,6 +181,7 @@ def test_handout_has_one_page_per_slide_at_slide_size_with_math_as_text(chromium
         assert family in fonts, fonts
 
 
+@pytest.mark.slow
 def test_second_run_takes_the_pdf_from_the_cache_without_a_browser(chromium, deck_dir, tmp_path, monkeypatch, capsys):
     out, cache = tmp_path / "_site", tmp_path / "cache"
     args = ["--slides", str(deck_dir), "--out", str(out), "--cache", str(cache)]
@@ -194,6 +196,7 @@ def test_second_run_takes_the_pdf_from_the_cache_without_a_browser(chromium, dec
     assert (out / "frag" / "frag.pdf").read_bytes() == cached.read_bytes()
 
 
+@pytest.mark.slow
 def test_steps_give_one_page_per_fragment_step(chromium, site, tmp_path):
     [handout] = pdf.export(site, ["frag"], tmp_path, "steps")
     assert handout.printed and handout.pages == STEPS
@@ -208,6 +211,7 @@ def test_steps_give_one_page_per_fragment_step(chromium, site, tmp_path):
     assert "No fragments here" in pages[6]
 
 
+@pytest.mark.slow
 def test_notes_pages_follow_the_last_step_of_their_slide(chromium, site, tmp_path):
     [handout] = pdf.export(site, ["frag"], tmp_path, "steps-notes")
     pages = pages_text(handout.path.read_bytes())
@@ -223,6 +227,7 @@ def test_unknown_deck_is_an_error(deck_dir, tmp_path, capsys):
     assert code == 1 and "no built deck named nope" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_the_lecture_deck_prints_one_page_per_slide(chromium, project_site, tmp_path):
     site, result = project_site
     [deck] = [d for d in result.decks if d.slug == "dar-5-5"]

@@ -146,6 +146,7 @@ def _line_of(text: str, needle: str) -> int:
     return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
 
 
+@pytest.mark.slow
 def test_an_edit_reloads_the_page_on_the_same_slide_and_fragment(deck_page, served):
     page = deck_page
     page.evaluate("Reveal.slide(1, 0, 1)")
@@ -257,6 +258,7 @@ def test_a_folder_named_like_a_deck_and_an_editor_lock_do_not_break_a_save(serve
     assert "Traceback" not in "".join(served.stderr)
 
 
+@pytest.mark.slow
 def test_a_server_started_on_a_failing_build_recovers_and_ctrl_c_stops_it_cleanly(tmp_path, served):
     (tmp_path / "slides").mkdir()
     server = Server(tmp_path / "slides", tmp_path / "out", served.out.parent / "cache")

@@ -61,6 +61,7 @@ def single(project_site):
 # --------------------------------------------------------------------------- the project's deck
 
 
+@pytest.mark.slow
 def test_deck_file_is_self_contained_and_deterministic(single, capsys):
     html, path, files = single
     assert not _REMOTE_REF.search(html), _REMOTE_REF.search(html).group(0)
@@ -158,6 +159,7 @@ _LOADED = """() => { const s = [];
     return s; }"""
 
 
+@pytest.mark.slow
 def test_single_file_presents_with_the_network_off(browser, single):  # noqa: F811
     html, _, _ = single
     off = Offline(browser, html)
@@ -172,6 +174,7 @@ def test_single_file_presents_with_the_network_off(browser, single):  # noqa: F8
     off.page.screenshot(path=str(ARTIFACTS / "single-file" / "last-slide.png"))
 
 
+@pytest.mark.slow
 def test_single_file_loads_every_face_the_site_loads(browser, single, project_site):  # noqa: F811
     """The real judge of the font pruning: what Chromium fetched for the folder site, the single file has."""
     html, path, _ = single
@@ -187,6 +190,7 @@ def test_single_file_loads_every_face_the_site_loads(browser, single, project_si
     assert len({f[0] for f in wanted}) >= 6 and wanted <= got, sorted(wanted - got)
 
 
+@pytest.mark.slow
 def test_speaker_view_and_details_panel_work_from_the_file(browser, single):  # noqa: F811
     """Opened from disk the notes plugin loads the file itself into its previews: nothing else may be asked for."""
     _, path, _ = single
@@ -221,6 +225,7 @@ def test_inlined_script_text_keeps_its_end_tags(browser):  # noqa: F811
 # --------------------------------------------------------------------------- small pages
 
 
+@pytest.mark.slow
 def test_styles_scripts_and_images_are_inlined_relative_to_their_file():
     png = b"\x89PNG\r\n\x1a\nfake"
     files = {
@@ -304,6 +309,7 @@ def test_no_formula_no_katex_fonts(katex_files):
     assert faces(out) == set()
 
 
+@pytest.mark.slow
 def test_text_fonts_keep_the_subsets_the_page_needs():
     modules = assets.ensure_node_modules(ROOT, quiet=True)
     css, fonts = assets.font_assets(modules, set("Hello 你好 Привет"))

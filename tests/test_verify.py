@@ -38,6 +38,7 @@ def line_of(text: str, needle: str) -> int:
     return text[: text.index(needle)].count("\n") + 1
 
 
+@pytest.mark.slow
 def test_every_linked_step_of_the_deck_is_verified(checks, tmp_path):
     deck = parsed(DECK.read_text(encoding="utf-8"))
     report = Report()
@@ -48,33 +49,37 @@ def test_every_linked_step_of_the_deck_is_verified(checks, tmp_path):
     assert sum(len(st.steps) for st in statuses.values()) >= 40
 
 
-def test_check_command_passes_on_the_project():
-    proc = subprocess.run([sys.executable, "build.py", "check"], cwd=ROOT, capture_output=True, text=True)
+@pytest.mark.slow
+def test_check_command_passes_on_the_project(cache_dir):
+    proc = subprocess.run([sys.executable, "build.py", "check", "--cache", str(cache_dir)], cwd=ROOT,
+                          capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert re.search(r"slides/DAR-5-5.md: \d+ slides, \d+ formulas, steps: (\d+) linked, \1 verified, 0 stale, 0 failing",
                      proc.stdout)
 
 
-def _check(slides, *extra):
-    """`build.py check` on a folder of decks, with a cache of its own beside it."""
+def _check(slides, cache, *extra):
+    """`build.py check` on a folder of decks, with a cache of the test's own (its derivation checks already run)."""
     return subprocess.run([sys.executable, "build.py", "check", "--slides", str(slides),
-                           "--cache", str(slides.parent / "cache"), *extra], cwd=ROOT, capture_output=True, text=True)
+                           "--cache", str(cache), *extra], cwd=ROOT, capture_output=True, text=True)
 
 
-def test_a_wrong_row_fails_check_naming_line_model_draw_and_values(tmp_path):
+@pytest.mark.slow
+def test_a_wrong_row_fails_check_naming_line_model_draw_and_values(tmp_path, cache_dir):
     text = DECK.read_text(encoding="utf-8")
     assert CHAIN_ROW_5 in text
     slides = tmp_path / "slides"
     slides.mkdir()
     (slides / "DAR-5-5.md").write_text(text.replace(CHAIN_ROW_5, CHAIN_ROW_5.replace("- \\text{KL}", "+ \\text{KL}")),
                                        encoding="utf-8")
-    proc = _check(slides)
+    proc = _check(slides, cache_dir)
     assert proc.returncode == 1
     line = line_of(text, CHAIN_ROW_5)
     assert re.search(rf"DAR-5-5.md:{line}:\d+: error: derivation 'em-q-decomposition' row 5 does not hold: "
                      r"on [a-z-]+ at draw \d+: lhs = \S+, rhs = \S+", proc.stderr), proc.stderr[-2000:]
 
 
+@pytest.mark.slow
 def test_a_failing_python_check_leaves_the_row_evaluated_not_proved(checks):
     deck = parsed(DECK.read_text(encoding="utf-8"))
     broken = copy.deepcopy(checks)
@@ -90,6 +95,7 @@ def test_a_failing_python_check_leaves_the_row_evaluated_not_proved(checks):
     assert (warning.line, warning.col) == (row.line, row.col)
 
 
+@pytest.mark.slow
 def test_a_wrong_row_fails_even_when_its_check_passes(checks):
     text = DECK.read_text(encoding="utf-8").replace(CHAIN_ROW_5, CHAIN_ROW_5.replace("- \\text{KL}", "+ \\text{KL}"))
     deck = parsed(text)
@@ -110,6 +116,7 @@ def _explanation(text: str, checks, did: str, index: int) -> dict:
 ROW_4 = r"\left(\log p(\bm{x}_i; \theta) + \log"
 
 
+@pytest.mark.slow
 def test_a_failing_row_is_explained_by_the_edit_from_the_row_before(checks):
     text = DECK.read_text(encoding="utf-8").replace(CHAIN_ROW_5, CHAIN_ROW_5.replace(
         r"\log p(\bm{x}_i; \theta)", r"\log p(\bm{x}_i; \hat{\theta})"))
@@ -119,6 +126,7 @@ def test_a_failing_row_is_explained_by_the_edit_from_the_row_before(checks):
     assert why["text"].startswith("row 4 → 5: `") and "does not preserve the value" in why["text"]
 
 
+@pytest.mark.slow
 def test_theta_become_theta_hat_is_named_although_the_row_also_regroups_the_integral(checks):
     """Row 4 -> 5 turns the integral into a KL (a legitimate regrouping) and, here, θ into θ̂ (the error)."""
     text = DECK.read_text(encoding="utf-8").replace(CHAIN_ROW_5, CHAIN_ROW_5.replace(
@@ -128,6 +136,7 @@ def test_theta_become_theta_hat_is_named_although_the_row_also_regroups_the_inte
     assert why["confirmed"] is True
 
 
+@pytest.mark.slow
 def test_an_edit_inside_a_regrouping_row_is_named_where_it_is(checks):
     """Row 3 -> 4 splits the log of a product into a sum (legitimate); θ̂ for θ inside it is the error."""
     text = DECK.read_text(encoding="utf-8")
@@ -138,6 +147,7 @@ def test_an_edit_inside_a_regrouping_row_is_named_where_it_is(checks):
     assert why["confirmed"] is True
 
 
+@pytest.mark.slow
 def test_an_edit_no_undo_can_locate_names_no_place(checks):
     """+KL for -KL where row 4 has no KL: undoing no single difference restores the row, so none is blamed."""
     text = DECK.read_text(encoding="utf-8").replace(CHAIN_ROW_5, CHAIN_ROW_5.replace("- \\text{KL}", "+ \\text{KL}"))
@@ -175,6 +185,7 @@ REWRITTEN = (r"\log \frac{p(\bm{x}_i, \bm{z}; \theta)}{p(\bm{z}|\bm{x}_i; \hat{\
              r"\left(\log p(\bm{x}_i, \bm{z}; \theta) - \log p(\bm{z}|\bm{x}_i; \hat{\theta})\right)")
 
 
+@pytest.mark.slow
 def test_a_meaning_preserving_rewrite_stays_verified_with_derivations_untouched(checks):
     text = DECK.read_text(encoding="utf-8")
     assert REWRITTEN[0] in text
@@ -183,6 +194,7 @@ def test_a_meaning_preserving_rewrite_stays_verified_with_derivations_untouched(
     assert not report.errors
 
 
+@pytest.mark.slow
 def test_a_meaning_preserving_rewrite_stays_proved_with_derivations_untouched(checks):
     text = DECK.read_text(encoding="utf-8")
     before, _ = _statuses(text, checks)
@@ -192,6 +204,7 @@ def test_a_meaning_preserving_rewrite_stays_proved_with_derivations_untouched(ch
     assert [s.strength for s in after["em-q-decomposition"].steps] == ["proved"] * len(rewritten)
 
 
+@pytest.mark.slow
 def test_a_row_is_proved_only_by_a_check_tied_to_it_by_value(checks):
     statuses, _ = _statuses(DECK.read_text(encoding="utf-8"), checks)
     proved = [s for st in statuses.values() for s in st.steps if s.strength == "proved"]
@@ -199,6 +212,7 @@ def test_a_row_is_proved_only_by_a_check_tied_to_it_by_value(checks):
     assert all("tied to the row by value" in s.reason for s in proved)
 
 
+@pytest.mark.slow
 def test_checks_swapped_between_two_derivations_do_not_prove_their_equivalence_rows(checks):
     """Same row texts and relations, each id naming the other's check: '<=> in phi' is no proof of '<=> in theta'."""
     text = DECK.read_text(encoding="utf-8")
@@ -210,6 +224,7 @@ def test_checks_swapped_between_two_derivations_do_not_prove_their_equivalence_r
         assert "not tied to this row by value" in statuses[did].steps[1].reason
 
 
+@pytest.mark.slow
 def test_a_check_that_computes_another_formula_is_flagged_on_its_row(checks):
     """Its text unchanged, the row no longer means what the check proves (here: the check's values are row 1's)."""
     other = copy.deepcopy(checks)
@@ -280,10 +295,11 @@ def test_a_new_derivation_with_only_its_notation_is_evaluated_without_python(tmp
     assert html.count('data-strength="evaluated"') >= 3
 
 
-def test_the_wrong_variant_of_a_new_derivation_fails_check(tmp_path):
+@pytest.mark.slow
+def test_the_wrong_variant_of_a_new_derivation_fails_check(tmp_path, cache_dir):
     write_deck(tmp_path / "slides", "d.md", "<slide-section>\n\n" + NEW_DERIVATION.replace(r"&\ge", r"&\le") +
                "\n\n</slide-section>\n", 'title: "T"\ndate: "2025-01-01"\nnotation: dar-5-5')
-    proc = _check(tmp_path / "slides")
+    proc = _check(tmp_path / "slides", cache_dir)
     assert proc.returncode == 1
     assert re.search(r"d.md:16:\d+: error: derivation 'my-new-step' row 3 does not hold: on \S+ at draw \d+: "
                      r"lhs = \S+, rhs = \S+", proc.stderr), proc.stderr[-2000:]
@@ -296,21 +312,23 @@ def test_two_derivations_with_one_id_are_an_error_naming_both(tmp_path, cache_di
     assert err.line == 22 and "d.md:9:1" in err.message
 
 
-def test_a_false_formula_outside_derivations_fails_check_with_file_line_and_values(tmp_path):
+@pytest.mark.slow
+def test_a_false_formula_outside_derivations_fails_check_with_file_line_and_values(tmp_path, cache_dir):
     write_deck(tmp_path / "slides", "d.md", "<slide-section>\n\nso $\\text{ELBO} \\ge \\sum_{i=1}^N "
                "\\log p(\\bm{x}_i; \\theta)$ holds\n\n</slide-section>\n",
                'title: "T"\ndate: "2025-01-01"\nnotation: dar-5-5')
-    proc = _check(tmp_path / "slides")
+    proc = _check(tmp_path / "slides", cache_dir)
     assert proc.returncode == 1
     assert re.search(r"d.md:9:5: error: this formula does not hold on the deck's models \(dar-5-5\): "
                      r"on \S+ at draw \d+: lhs = \S+, rhs = \S+", proc.stderr), proc.stderr[-2000:]
 
 
-def test_check_counts_the_relations_of_a_deck_that_fails(tmp_path):
+@pytest.mark.slow
+def test_check_counts_the_relations_of_a_deck_that_fails(tmp_path, cache_dir):
     write_deck(tmp_path / "slides", "d.md", "<slide-section>\n\nso $\\text{ELBO} \\ge \\sum_{i=1}^N "
                "\\log p(\\bm{x}_i; \\theta)$ holds\n\n</slide-section>\n",
                'title: "T"\ndate: "2025-01-01"\nnotation: dar-5-5')
-    proc = _check(tmp_path / "slides")
+    proc = _check(tmp_path / "slides", cache_dir)
     assert proc.returncode == 1 and "checked 1 deck(s)" in proc.stdout, proc.stdout
     assert re.search(r"relations: .*1 failing", proc.stdout), proc.stdout
 
