@@ -30,12 +30,21 @@ def pytest_cmdline_main(config):
     """`python -m pytest` runs on both cores through pytest-xdist: `-n N` chooses, `-n 0` or `-p no:xdist` runs in
     this one process. Tests sharing a module's browser, server or build are sent to one worker (`--dist loadgroup`
     with the module's `xdist_group`); a run's expensive session folders are shared through `once_per_run`."""
-    if getattr(config.option, "numprocesses", 0) is None and not os.environ.get("PYTEST_XDIST_WORKER"):
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:  # a worker parses the command line, not the choice made here: it is told
+        config.option.loadgroup = workerinput.get("loadgroup", config.option.loadgroup)
+    elif getattr(config.option, "numprocesses", 0) is None:
         config.option.numprocesses = WORKERS if (os.cpu_count() or 1) >= WORKERS else 0
         if config.option.dist == "no":
             config.option.dist = "loadgroup"
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    node.workerinput["loadgroup"] = node.config.option.dist == "loadgroup"
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's worker reads the groups
 def pytest_collection_modifyitems(config, items):
     """A test that uses a module-scoped fixture (a browser, a server, a module's build or command) runs in the worker
     of its module's other such tests, so that the fixture is made once per run, not once per worker."""
