@@ -21,6 +21,9 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -136,22 +139,52 @@ def _import_figure_modules(root: Path, package_dir: Path, sources: Mapping[str, 
             for name in [m for m in sys.modules if m == PACKAGE or m.startswith(PACKAGE + ".")]:
                 del sys.modules[name]
             importlib.invalidate_caches()
-    if PACKAGE not in sys.modules:
-        sys.path.insert(0, str(root))
-        try:
-            importlib.import_module(PACKAGE)
-        finally:
-            sys.path.remove(str(root))
-    _imported_digest[package_dir] = combined
+    sys.meta_path.insert(0, _FROM_SOURCE)
+    try:
+        if PACKAGE not in sys.modules:
+            sys.path.insert(0, str(root))
+            try:
+                importlib.import_module(PACKAGE)
+            finally:
+                sys.path.remove(str(root))
+        _imported_digest[package_dir] = combined
 
-    modules = {}
-    for name in sources:
-        if name == "__init__":
-            continue
-        module = importlib.import_module(f"{PACKAGE}.{name}")
-        if hasattr(module, "OUTPUTS") and callable(getattr(module, "render", None)):
-            modules[name] = module
+        modules = {}
+        for name in sources:
+            if name == "__init__":
+                continue
+            module = importlib.import_module(f"{PACKAGE}.{name}")
+            if hasattr(module, "OUTPUTS") and callable(getattr(module, "render", None)):
+                modules[name] = module
+    finally:
+        sys.meta_path.remove(_FROM_SOURCE)
     return modules
+
+
+class _SourceLoader(importlib.machinery.SourceFileLoader):
+    """Compiles a figure module from its source, never from a .pyc: Python trusts a .pyc whose source
+    has the same size and the same mtime in whole seconds, so an edit saved within a second of the last
+    import (a colour changed for one of the same length) would draw with the old code."""
+
+    def get_code(self, fullname):
+        return compile(self.get_data(self.path), self.path, "exec", dont_inherit=True)
+
+
+class _FromSourceFinder(importlib.abc.MetaPathFinder):
+    """Finds the figures package and its modules as the path finder does, loaded by _SourceLoader."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != PACKAGE and not fullname.startswith(PACKAGE + "."):
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
+            return spec
+        return importlib.util.spec_from_file_location(fullname, spec.origin,
+                                                      loader=_SourceLoader(fullname, spec.origin),
+                                                      submodule_search_locations=spec.submodule_search_locations)
+
+
+_FROM_SOURCE = _FromSourceFinder()
 
 
 def _regenerate(module: ModuleType, name: str, keys: Mapping[str, str], cache: Cache) -> dict[str, Path]:
