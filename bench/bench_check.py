@@ -55,7 +55,8 @@ def _check_once(slides: Path, cache: Path, *extra: str) -> tuple[float, float, s
     """(wall s, CPU s of the process and its workers, stdout) of one `build.py check` on a figures-only cache."""
     _figures_only_cache(cache)
     cpu, start = _child_cpu(), time.perf_counter()
-    proc = subprocess.run([sys.executable, "build.py", "check", "--quiet", *extra, "--slides", str(slides),
+    quiet = () if "--mutants" in extra else ("--quiet",)  # --quiet would hold back the score it reads
+    proc = subprocess.run([sys.executable, "build.py", "check", *quiet, *extra, "--slides", str(slides),
                            "--cache", str(cache)], cwd=ROOT, capture_output=True, text=True)
     wall, used = time.perf_counter() - start, _child_cpu() - cpu
     if proc.returncode != 0:
