@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Build the lecture site: `python build.py` (see README.md, or --help)."""
 import sys
+from pathlib import Path
 
 OWN_PACKAGES = {"deckbuild", "latexeval", "katexbridge", "derivations", "figures"}
 
@@ -17,4 +18,8 @@ if __name__ == "__main__":
     except ModuleNotFoundError as exc:  # a fresh machine: say what to run, not a traceback
         if (exc.name or "").split(".")[0] in OWN_PACKAGES:
             raise
-        sys.exit(f"error: the Python package '{exc.name}' is missing: run 'pip install -r requirements.txt'")
+        # The interpreter that ran this, by name: a `pip` on PATH may install for another Python.
+        sys.exit(f"error: the Python package '{exc.name}' is missing for {sys.executable}\n"
+                 f"    hint: install the pinned packages for it, then build again: "
+                 f"'{Path(sys.executable).name} -m pip install -r requirements.txt && "
+                 f"{Path(sys.executable).name} build.py' (README.md: two commands on a fresh machine)")

@@ -341,7 +341,8 @@ def test_a_package_missing_on_a_fresh_machine_says_what_to_run(tmp_path):
                           text=True, timeout=120, env=dict(os.environ, PYTHONPATH=str(hidden)))
     no_traceback(proc)
     assert proc.returncode == 1
-    assert "error: the Python package 'markdown_it' is missing: run 'pip install -r requirements.txt'" in proc.stderr
+    assert f"error: the Python package 'markdown_it' is missing for {sys.executable}" in proc.stderr
+    assert f"'{Path(sys.executable).name} -m pip install -r requirements.txt && " in proc.stderr  # for this Python
 
 
 def test_a_read_only_output_disk_is_one_line(tmp_path):
