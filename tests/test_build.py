@@ -99,8 +99,8 @@ def test_only_font_subsets_that_cover_the_text_are_shipped(project_site):
 
 
 def test_two_builds_are_byte_identical(tmp_path, project_site, cache_dir):
-    """The session's build from an empty cache, and one from a warm cache (without printed PDFs, which are an
-    input of their own)."""
+    """Two builds of the project from the same warm cache (without printed PDFs, which are an input of their
+    own); a cold build against a warm one is compared in test_incremental."""
     first_site, first = project_site
     second = build_into(tmp_path / "b", ROOT / "slides", cache_dir=cache_dir)
     assert first.written and second.written

@@ -29,7 +29,8 @@ def test_the_deck_page_waits_for_one_script(project_site):
 def test_the_deck_script_is_reveal_then_its_notes_plugin_then_presentkit_in_that_order():
     files = {part: f"/* {part} */\n//# sourceMappingURL=x.map\n".encode() for part in bundle.JS_PARTS}
     js = bundle.deck_bundles(files)[bundle.DECK_JS].decode()
-    positions = [js.index(f"/* {part} */") for part in bundle.JS_PARTS]
+    order = [next(part for part in bundle.JS_PARTS if key in part) for key in ("reveal.js", "notes", "present")]
+    positions = [js.index(f"/* {part} */") for part in order]  # the order a deck needs, written out here
     assert positions == sorted(positions) and "sourceMappingURL" not in js
 
 

@@ -994,10 +994,6 @@ def test_a_bound_that_drops_the_second_data_point_fails_where_its_density_exceed
     assert holds(r"\text{ELBO} \le \sum_{i=1}^N \log p(\bm{x}_i; \theta) - \log p(\bm{x}_2; \theta)") is False
 
 
-def test_a_bound_that_drops_the_last_data_point_fails():
-    assert holds(r"\text{ELBO} \le \sum_{i=1}^{N-1} \log p(\bm{x}_i; \theta)") is False
-
-
 def test_the_bound_per_data_point_holds():
     assert holds(r"\log p(\bm{x}_i; \theta) - \text{KL}(p(\bm{z}|\bm{x}_i; \hat{\theta}) \| p(\bm{z}|\bm{x}_i; \theta))"
                  r" \le \log p(\bm{x}_i; \theta)") is True

@@ -19,9 +19,11 @@ def modules() -> Path:
 
 
 def _covering(modules: Path, family: str, weight: str, char: str) -> set[str]:
-    return {path for fam, w, style, ranges, path in assets.font_faces(modules)
-            if fam == family and w == weight and style == "normal"
-            and (ranges is None or assets.covers(ranges, [ord(char)]))}
+    found = {path for fam, w, style, ranges, path in assets.font_faces(modules)
+             if fam == family and w == weight and style == "normal"
+             and (ranges is None or assets.covers(ranges, [ord(char)]))}
+    assert found, f"no {family} {weight} face covers {char!r}: the test would compare against nothing"
+    return found
 
 
 def test_a_chinese_heading_preloads_the_bold_cjk_subset_of_its_characters(modules):
