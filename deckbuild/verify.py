@@ -259,7 +259,7 @@ def tie_by_value(values: dict | None, truth) -> bool | str:
     if not values:
         return "the check relates no two expressions that can be computed on the evaluator's draws"
     if not sides:
-        return "the row's sides are not one number per draw (a free variable, or a vector)"
+        return "the row's sides are not one number per draw (a free variable, a vector, or a row of several relations)"
     common = sorted(name for name in set(values) & set(sides) if values[name]["draws"] == sides[name]["draws"])
     if not common:
         return "no model instance in common"

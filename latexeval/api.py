@@ -270,7 +270,7 @@ class _Rows:
             details.append(verdict.detail)
             draws = max(draws, verdict.draws)
             names.extend(n for n in verdict.instances if n not in names)
-            sides = verdict.sides if k == 0 else sides
+            sides = verdict.sides if len(links) == 1 else None  # a check ties one relation: the row's only one
         return RowEvaluation(index, True, "; ".join(details), draws=draws, instances=tuple(names), sides=sides)
 
 

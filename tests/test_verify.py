@@ -199,17 +199,24 @@ def test_a_meaning_preserving_rewrite_stays_proved_with_derivations_untouched(ch
     text = DECK.read_text(encoding="utf-8")
     before, _ = _statuses(text, checks)
     after, _ = _statuses(text.replace(*REWRITTEN, 1), checks)
-    rewritten = [s.index for s in after["em-q-decomposition"].steps]
-    assert [s.strength for s in before["em-q-decomposition"].steps] == ["proved"] * len(rewritten)
-    assert [s.strength for s in after["em-q-decomposition"].steps] == ["proved"] * len(rewritten)
+    strengths = [s.strength for s in before["em-q-decomposition"].steps]
+    assert strengths.count("proved") >= 4  # row 1 states two relations, a check ties one: evaluated only
+    assert [s.strength for s in after["em-q-decomposition"].steps] == strengths
 
 
 @pytest.mark.slow
 def test_a_row_is_proved_only_by_a_check_tied_to_it_by_value(checks):
     statuses, _ = _statuses(DECK.read_text(encoding="utf-8"), checks)
     proved = [s for st in statuses.values() for s in st.steps if s.strength == "proved"]
-    assert len(proved) >= 30
+    assert len(proved) >= 26
     assert all("tied to the row by value" in s.reason for s in proved)
+
+
+@pytest.mark.slow
+def test_a_row_of_two_relations_is_not_proved_by_a_check_of_one(checks):
+    statuses, _ = _statuses(DECK.read_text(encoding="utf-8"), checks)
+    first = statuses["em-q-decomposition"].steps[0]  # Q(θ, θ̂) = Σ E[…] = Σ ∫ …: the check ties the first =
+    assert first.strength == "evaluated" and "several relations" in first.reason
 
 
 @pytest.mark.slow
