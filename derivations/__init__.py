@@ -180,8 +180,10 @@ def run_all_declared(ids=None, workers: int = 1, on_done=None, on_total=None):
     out = {}
     pool = cf.ProcessPoolExecutor(max_workers=min(workers, len(specs)), mp_context=context,
                                   initializer=_start_worker, initargs=(events,))
+    started: list = []
     try:
         futures = [pool.submit(_run_group, spec) for spec in specs]
+        started = _processes_of(pool)  # now: a broken pool forgets its processes before they are reaped
         pending = set(futures)
         deadline = time.monotonic() + SUITE_SECONDS
         while pending:  # a worker that dies ends its future, one that hangs meets the deadline
@@ -195,19 +197,22 @@ def run_all_declared(ids=None, workers: int = 1, on_done=None, on_total=None):
         for future in futures:
             out.update(future.result())
     except cf.process.BrokenProcessPool as exc:
-        _end(pool)
+        _end(pool, started or _processes_of(pool))
         raise WorkerFailed("a process running the derivation checks died (killed, out of memory, or over "
                            f"its {WORKER_CPU_SECONDS} s of CPU)") from exc
     except BaseException:  # the deadline, an interrupt: no worker outlives the call
-        _end(pool)
+        _end(pool, started or _processes_of(pool))
         raise
     pool.shutdown()
     return out
 
 
-def _end(pool) -> None:
+def _processes_of(pool) -> list:
+    return list((getattr(pool, "_processes", None) or {}).values())  # no public way before Python 3.14
+
+
+def _end(pool, processes: list) -> None:
     """Shut the pool down without waiting for a worker that hangs: the workers still running are stopped."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())  # no public way before Python 3.14
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():
