@@ -425,10 +425,15 @@ def _render_here(sources: list[Source], opts: Options, cache: Cache, katex: _Kat
     statuses: dict[str, dict] = {}
     truths: dict = {}
     evaluations = EvaluationCache(cache)  # once for all these decks: its key hashes the evaluator's code
-    for deck in decks:  # one report per deck, so that each deck's diagnostics are kept with it
-        deck_statuses, deck_truths = check_derivations([deck], opts, reports[deck.slug], cache, pending, evaluations)
-        statuses.update(deck_statuses)
-        truths.update(deck_truths)
+    try:
+        for deck in decks:  # one report per deck, so that each deck's diagnostics are kept with it
+            deck_statuses, deck_truths = check_derivations([deck], opts, reports[deck.slug], cache, pending, evaluations)
+            statuses.update(deck_statuses)
+            truths.update(deck_truths)
+    except BaseException:  # a deck that stops the build (an error, an interrupt) ends the checks' workers too
+        if pending is not None:
+            pending.cancel()
+        raise
     images_report = Report(strict=opts.strict)
     kept_images = keep_remote_images(decks, opts, images_report, cache)
     slug_by_path = {s.shown: s.slug for s in sources}

@@ -94,7 +94,7 @@ def code_hash() -> str:
     return h.hexdigest()
 
 
-def run_all_checks(quiet: bool = True) -> dict:
+def run_all_checks(quiet: bool = True, stop=None) -> dict:
     """Every derivation's declaration and check results (SymPy, in two worker processes: slow).
 
     The package is imported afresh, so a long-lived process (the live preview)
@@ -106,7 +106,7 @@ def run_all_checks(quiet: bool = True) -> dict:
 
     try:
         with progress.task("running derivation checks", total=0, quiet=quiet) as job:
-            declared = derivations.run_all_declared(workers=2, on_done=job.advance, on_total=job.add_total)
+            declared = derivations.run_all_declared(workers=2, on_done=job.advance, on_total=job.add_total, stop=stop)
     except derivations.WorkerFailed as exc:
         raise BuildError(f"{exc}; nothing was written\n    hint: run 'python build.py check' again; if it happens "
                          "again, run 'python bench/bench_derivations.py --workers 1' to see which check it is") from None
@@ -127,11 +127,11 @@ def _checks_shape(value) -> bool:
         isinstance(d, dict) and isinstance(d["steps"], list) and isinstance(d["results"], list) for d in value.values())
 
 
-def load_checks(cache: Cache, quiet: bool = True) -> dict:
+def load_checks(cache: Cache, quiet: bool = True, stop=None) -> dict:
     """Every check's declaration and results: from the cache while the check code is unchanged, else run
     (with its progress on stderr unless `quiet`)."""
     return cache.table("derivations", _checks_shape).get_or(cache_key("derivations", code_hash()),
-                                                            lambda: run_all_checks(quiet))
+                                                            lambda: run_all_checks(quiet, stop))
 
 
 class ChecksInBackground:
@@ -140,15 +140,21 @@ class ChecksInBackground:
 
     def __init__(self, cache: Cache, quiet: bool = True):
         self._value, self._error = None, None
+        self._stop = threading.Event()
         cache.table("derivations", _checks_shape)  # made here, not from two threads at once
         self._thread = threading.Thread(target=self._run, args=(cache, quiet), name="derivation checks", daemon=True)
         self._thread.start()
 
     def _run(self, cache: Cache, quiet: bool) -> None:
         try:
-            self._value = load_checks(cache, quiet)
+            self._value = load_checks(cache, quiet, self._stop)
         except BaseException as exc:  # noqa: BLE001 - raised again where the result is asked for
             self._error = exc
+
+    def cancel(self) -> None:
+        """For a build that failed before it asked for the result: its workers end now, none outlives it."""
+        self._stop.set()
+        self._thread.join()
 
     def result(self) -> dict:
         self._thread.join()

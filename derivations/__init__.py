@@ -150,19 +150,24 @@ def _run_group(spec, report=None):
     return out
 
 
-def run_all(ids=None, workers: int = 1, on_done=None, on_total=None):
+class Stopped(RuntimeError):
+    """The caller no longer wants the results (its build failed): the workers were ended."""
+
+
+def run_all(ids=None, workers: int = 1, on_done=None, on_total=None, stop=None):
     """Results for every derivation (or just `ids`): {id: [StepResult]}."""
-    return {i: results for i, (_, results) in run_all_declared(ids, workers, on_done, on_total).items()}
+    return {i: results for i, (_, results) in run_all_declared(ids, workers, on_done, on_total, stop).items()}
 
 
-def run_all_declared(ids=None, workers: int = 1, on_done=None, on_total=None):
+def run_all_declared(ids=None, workers: int = 1, on_done=None, on_total=None, stop=None):
     """{id: (declaration, results)}: run_all with each derivation's title and declared steps
     ({"title", "steps": [{"relation", "name"}]}), taken from the worker processes, so that the caller
     imports no SymPy.
 
     For a progress report, `on_total(n)` is called in this process when a group of n
     derivations starts and `on_done(derivation_id)` as each finishes; worker processes
-    send both back through a queue.
+    send both back through a queue. `stop` (a threading.Event): once set, the workers are ended and
+    Stopped is raised, so that a build that failed meanwhile neither waits for them nor leaves them behind.
     """
     if workers <= 1:
         spec = ("ids", set(ids)) if ids is not None else ("ids", set(all_derivations()))
@@ -190,6 +195,8 @@ def run_all_declared(ids=None, workers: int = 1, on_done=None, on_total=None):
             _, pending = cf.wait(pending, timeout=0.1)
             while events is not None and not events.empty():
                 report.event(*events.get())
+            if pending and stop is not None and stop.is_set():
+                raise Stopped("the derivation checks were stopped")
             if pending and time.monotonic() > deadline:
                 raise WorkerFailed(f"the derivation checks did not finish within {SUITE_SECONDS:.0f} s")
         while events is not None and not events.empty():

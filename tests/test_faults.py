@@ -464,6 +464,40 @@ def test_twenty_thousand_prices_in_a_paragraph_are_scanned(tmp_path):
     assert spans == [] and len(problems) == 20_000
 
 
+def test_a_build_stopped_while_the_checks_run_ends_their_workers(tmp_path, monkeypatch):
+    """The SymPy checks run beside the build: a build that stops (here an interrupt) must not leave them
+    running, to finish later in a test or a live preview that no longer wants them (a CI failure)."""
+    import multiprocessing as mp
+    import threading
+
+    from deckbuild import evaluate
+
+    others = {child.pid for child in mp.active_children()}
+    started = threading.Event()
+
+    def interrupted(*_args, **_kw):
+        started.wait(60)  # the checks' first worker is running
+        raise KeyboardInterrupt
+
+    real_pool = __import__("concurrent.futures").futures.ProcessPoolExecutor
+
+    def pool(*args, **kw):
+        executor = real_pool(*args, **kw)
+        started.set()
+        return executor
+
+    monkeypatch.setattr("concurrent.futures.ProcessPoolExecutor", pool)
+    monkeypatch.setattr(evaluate, "evaluate_deck", interrupted)
+    write_deck(tmp_path / "slides", "d.md", '<slide-section>\n\n<slide-derivation id="d">\n\n$$\n\\begin{align*}\n'
+               'a &= a\n\\end{align*}\n$$\n\n</slide-derivation>\n\n</slide-section>\n')
+    with pytest.raises(KeyboardInterrupt):
+        build_into(tmp_path, tmp_path / "slides")
+    assert started.is_set()
+    assert not [t for t in threading.enumerate() if t.name == "derivation checks"]
+    assert {child.pid for child in mp.active_children()} <= others
+    assert not (tmp_path / "_site").exists()
+
+
 # ------------------------------------------------------------------ structure respected
 
 
