@@ -28,7 +28,7 @@ def _katex_rejected(truth) -> bool:
 
 def score_deck(deck: Deck, truth: DeckTruth, quiet: bool = False) -> dict:
     """Wrong variants caught and rewrites accepted, over every relation of the deck that verifies."""
-    from latexeval import evaluate_formula, fixed_statements
+    from latexeval import evaluate_formula, fixed_statements, optima_shared
     from latexeval.mutate import variants
 
     score = {"wrong": 0, "caught": 0, "rewrites": 0, "accepted": 0, "slipped": [], "rejected": []}
@@ -49,7 +49,7 @@ def score_deck(deck: Deck, truth: DeckTruth, quiet: bool = False) -> dict:
     formulas = [c for c in truth.formulas if c.strength == EVALUATED and c.truth is not None]
     relations = sum(len(truth.rows.get(link.id) or ()) for link in deck.links) + len(formulas)
     contexts = slide_contexts(deck)  # a variant is read where its formula stands: its slide's definitions
-    with progress.task(f"mutants of {deck.path}", total=relations, quiet=quiet) as task:
+    with progress.task(f"mutants of {deck.path}", total=relations, quiet=quiet) as task, optima_shared():
         _score_rows(deck, truth, count, task)
         for check in formulas:
             slide, context = _context_for(check.truth.notation, contexts.get(id(check.math)))
@@ -98,7 +98,7 @@ def _score_rows(deck: Deck, truth: DeckTruth, count, task) -> None:
                     continue
                 lo, hi = 0, min(len(split), k + 2)  # from the first row: row k-1 may continue the one before it
                 window = [(r.relation, r.latex) for r in split[lo:hi]]
-                result = evaluate_derivation(window, name, wrt=wrt, macros=macros)
+                result = evaluate_derivation(window, name, wrt=wrt, macros=macros, check_from=k - lo + 1)
                 mine = result[k - lo:]
                 if any(_katex_rejected(r) for r in mine):
                     continue

@@ -22,6 +22,7 @@ from .api import (FormulaEvaluation, RowEvaluation, definition_of, evaluate_deri
                   fixed_statements)
 from .errors import NotApplicable, NotEvaluable
 from .notation import load as load_notation
+from .relations import optima_shared
 
 __all__ = ["evaluate_derivation", "evaluate_formula", "definition_of", "fixed_statements", "RowEvaluation",
-           "FormulaEvaluation", "NotEvaluable", "NotApplicable", "load_notation"]
+           "FormulaEvaluation", "NotEvaluable", "NotApplicable", "load_notation", "optima_shared"]

@@ -54,10 +54,14 @@ TOO_DEEP = "a formula over the depth limit"
 
 def evaluate_derivation(rows: list[tuple[str, str]], notation_name: str, *, wrt: list[str] | str | None = None,
                         macros: dict[str, str] | None = None, slide: str | None = None,
-                        context: Sequence[str] = ()) -> list[RowEvaluation]:
-    """Each row's evaluation; a derivation nested deeper than the reader recurses is not evaluable, row by row."""
+                        context: Sequence[str] = (), check_from: int = 1) -> list[RowEvaluation]:
+    """Each row's evaluation; a derivation nested deeper than the reader recurses is not evaluable, row by row.
+
+    `check_from` (1-based): the rows before it are read, for the expression a later row continues from, but
+    not checked (ok None): `check --mutants` edits one row and needs the verdicts from there on only."""
     try:
-        return _evaluate_derivation(rows, notation_name, wrt=wrt, macros=macros, slide=slide, context=context)
+        return _evaluate_derivation(rows, notation_name, wrt=wrt, macros=macros, slide=slide, context=context,
+                                    check_from=check_from)
     except RecursionError:
         return [RowEvaluation(i, None, _too_deep(), TOO_DEEP) for i in range(1, len(rows) + 1)]
 
@@ -68,7 +72,7 @@ def _too_deep() -> str:
 
 def _evaluate_derivation(rows: list[tuple[str, str]], notation_name: str, *, wrt: list[str] | str | None = None,
                          macros: dict[str, str] | None = None, slide: str | None = None,
-                         context: Sequence[str] = ()) -> list[RowEvaluation]:
+                         context: Sequence[str] = (), check_from: int = 1) -> list[RowEvaluation]:
     """Evaluate each (relation, latex) row of a derivation (rows as the build's row grammar, deckbuild/rows.py, cuts them).
 
     `wrt`: the parameter(s) a '<=>' row is equivalent in, as LaTeX (default: the notation's).
@@ -85,7 +89,7 @@ def _evaluate_derivation(rows: list[tuple[str, str]], notation_name: str, *, wrt
     readable = [ROW_PREFIX + latex + ROW_SUFFIX for (_, latex), big in zip(rows, sized) if big is None]
     trees = iter(shared_parser().parse(readable, macros))
     items = [big if big is not None else _row_items(nt, next(trees)) for big in sized]
-    return _Rows(nt, _wrt(nt, wrt), len(ROW_PREFIX)).evaluate(items, [rel for rel, _ in rows])
+    return _Rows(nt, _wrt(nt, wrt), len(ROW_PREFIX)).evaluate(items, [rel for rel, _ in rows], check_from)
 
 
 def _too_large(latex: str) -> NotEvaluable | None:
@@ -167,7 +171,7 @@ class _Rows:
     def __init__(self, nt: Notation, wrt: tuple[str, ...] | None, shift: int):
         self.nt, self.wrt, self.shift = nt, wrt, shift
 
-    def evaluate(self, rows: list, relations: list[str] | None) -> list[RowEvaluation]:
+    def evaluate(self, rows: list, relations: list[str] | None, check_from: int = 1) -> list[RowEvaluation]:
         out, last = [], None
         for index, row in enumerate(rows, start=1):
             expected = relations[index - 1] if relations else None
@@ -178,7 +182,8 @@ class _Rows:
                     out.append(self._not_evaluable(index, exc))
                     last = None
                     continue
-                out.append(self._verdict(index, links, carried))
+                out.append(self._verdict(index, links, carried) if index >= check_from
+                           else RowEvaluation(index, None, "read, not checked: before the rows asked for"))
             last = new_last
         return out
 

@@ -19,13 +19,30 @@ class Node:
 
     def children(self):
         """Sub-trees, in order (for walks that look for a symbol)."""
-        for f in fields(self):
-            yield from _nodes_in(getattr(self, f.name))
+        for name in _child_fields(type(self)):
+            yield from _nodes_in(getattr(self, name))
 
     def walk(self):
-        yield self
-        for child in self.children():
-            yield from child.walk()
+        """This node and every node below it, in order. A tree never changes, so the list is made once: the
+        evaluator and `check --mutants` walk the same rows many times."""
+        nodes = self.__dict__.get("_walk")
+        if nodes is None:
+            nodes = [self]
+            for child in self.children():
+                nodes.extend(child.walk())
+            nodes = tuple(nodes)
+            object.__setattr__(self, "_walk", nodes)
+        return iter(nodes)
+
+
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(cls: type) -> tuple[str, ...]:
+    names = _CHILD_FIELDS.get(cls)
+    if names is None:
+        names = _CHILD_FIELDS[cls] = tuple(f.name for f in fields(cls) if f.name != "pos")
+    return names
 
 
 def _nodes_in(value):
@@ -62,11 +79,14 @@ class Sym(Node):
         return Sym(self.name, self.accent, pos=self.pos)
 
     def key(self) -> str:
-        text = self.name if self.accent is None else f"{self.accent}{{{self.name}}}"
-        if self.sub is not None:
-            text += f"_{{{key(self.sub)}}}"
-        if self.sup is not None:
-            text += f"^{{{key(self.sup)}}}"
+        text = self.__dict__.get("_key")
+        if text is None:
+            text = self.name if self.accent is None else f"{self.accent}{{{self.name}}}"
+            if self.sub is not None:
+                text += f"_{{{key(self.sub)}}}"
+            if self.sup is not None:
+                text += f"^{{{key(self.sup)}}}"
+            object.__setattr__(self, "_key", text)  # a tree never changes: spelled once
         return text
 
 
@@ -269,7 +289,9 @@ def key(node: Node) -> str:
         return " ".join(key(f) for f in node.factors)
     if isinstance(node, Vector):
         return ",".join(key(p) for p in node.parts)
-    return f"{type(node).__name__}({','.join(key(c) for c in node.children())})"
+    said = [f"{name}={value}" for name in _child_fields(type(node))  # argmax and argmin are not one key
+            if not isinstance(value := getattr(node, name), (Node, tuple)) and value is not None]
+    return f"{type(node).__name__}({','.join([key(c) for c in node.children()] + said)})"
 
 
 # --------------------------------------------------------------------------- #

@@ -20,6 +20,7 @@ notation's i and k under another name).
 from __future__ import annotations
 
 import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -28,7 +29,7 @@ import numpy as np
 from .errors import NotApplicable, NotEvaluable
 from .evaluate import Context, Undefined, evaluate
 from . import freevars
-from .expr import (Call, Chain, EvalAt, Expect, Integral, Mul, Node, Optimum, Sum, Sym, Vector, free_symbols,
+from .expr import (Call, Chain, EvalAt, Expect, Integral, Mul, Node, Optimum, Sum, Sym, Vector, free_symbols, key,
                    renamed)
 from .freevars import Domain
 from .models import INSTANCES, SEED, Instance
@@ -260,7 +261,8 @@ def _check_on(name: str, link: Link, nt: Notation) -> Verdict:
         return Verdict(False, "the two argmaxes are over different variables")
     varied = frozenset(nt.wrt_draws(list(link.wrt or nt.equivalent_in))) if link.rel == "<=>" else frozenset()
     draws = _draws(name, tuple(sorted(nt.draws().items())), varied)
-    model, n, optima = instance(name), BASES * MOVES if varied else DRAWS, {}
+    model, n = instance(name), BASES * MOVES if varied else DRAWS
+    optima = _optima(name, nt, tuple(sorted(nt.draws().items())), varied, link, n)
     lhs, rhs = [], []
     for env in _assignments(link, nt, model):
         ctx = Context(nt, model, draws, plate=_indexes_latent(link, nt), where=dict(link.where), optima=optima,
@@ -276,6 +278,35 @@ def _check_on(name: str, link: Link, nt: Notation) -> Verdict:
         key = draws_key(tuple(sorted(nt.draws().items())), varied)
         verdict = replace(verdict, sides={"draws": key, "lhs": a[0].tolist(), "rhs": b[0].tolist()})
     return verdict
+
+
+_SHARED_OPTIMA: list[dict] = []  # inside `optima_shared()`: the certified optima of every setting, by setting
+
+
+@contextmanager
+def optima_shared():
+    """Within the block, relations read in the same setting (the same instance and draws, notation, row
+    definitions and free variables) certify each optimum once: an optimum is a function of its objective
+    and of that setting. `check --mutants` reads each row again for every variant of it. Outside, each
+    relation certifies its own, so a model changed between two calls (a test, a live preview) is read anew."""
+    _SHARED_OPTIMA.append(_SHARED_OPTIMA[-1] if _SHARED_OPTIMA else {})
+    try:
+        yield
+    finally:
+        _SHARED_OPTIMA.pop()
+
+
+def _optima(name: str, nt: Notation, draws: tuple, varied: frozenset[str], link: Link, n: int) -> dict:
+    """The optima a relation certifies into: its own, or inside `optima_shared()` those of its setting."""
+    if not _SHARED_OPTIMA:
+        return {}
+    setting = (name, id(nt), draws, varied, n, tuple((k, key(v)) for k, v in link.where), link.domains,
+               _indexes_latent(link, nt), _random_variables(link))
+    shared = _SHARED_OPTIMA[-1]
+    kept = shared.get(setting)
+    if kept is None or kept[0] is not nt:  # an id is reused only after its notation is gone
+        kept = shared[setting] = (nt, {})
+    return kept[1]
 
 
 def _bound_and_free(link: Link) -> str | None:

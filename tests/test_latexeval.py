@@ -393,6 +393,16 @@ def test_max_as_a_value_is_the_objective_at_the_certified_optimum():
     assert holds(r"\max_{\phi} \text{ELBO}(\phi, \theta) = \sum_{i=1}^N \log p(\bm{x}_i; \theta)")
 
 
+def test_a_min_read_after_its_max_is_certified_anew_when_optima_are_shared():
+    """`check --mutants` shares certified optima between relations (latexeval.optima_shared): max and min of one
+    objective are two optima, never one entry (their keys once ignored max/min)."""
+    from latexeval import optima_shared
+
+    with optima_shared():
+        assert holds(r"\max_{\phi} \text{ELBO}(\phi, \theta) = \sum_{i=1}^N \log p(\bm{x}_i; \theta)")
+        assert not holds(r"\min_{\phi} \text{ELBO}(\phi, \theta) = \sum_{i=1}^N \log p(\bm{x}_i; \theta)")
+
+
 def test_a_restricted_q_family_cannot_reach_the_evidence():
     assert holds(r"\max_{\phi} \text{ELBO}(\phi, \theta) = \sum_{i=1}^N \log p(\bm{x}_i; \theta)", "vae-unit-q") is False
 
