@@ -39,7 +39,8 @@ _LATEXEVAL = Path(__file__).resolve().parent.parent / "latexeval"
 
 # How strongly a row or formula is checked, strongest first (the slide's mark and the details say which).
 PROVED, EVALUATED, DEFINITION, NOT_CHECKED, FAILING = "proved", "evaluated", "definition", "not checked", "failing"
-STRENGTHS = (PROVED, EVALUATED, DEFINITION, NOT_CHECKED, FAILING)
+ASSUMED = "assumed"  # a hypothesis the slide states (a theorem's condition): neither a name nor a checked claim
+STRENGTHS = (PROVED, EVALUATED, DEFINITION, ASSUMED, NOT_CHECKED, FAILING)
 
 
 @dataclass
@@ -180,7 +181,7 @@ def _evaluate(deck: Deck, notation: str, known: list[str], hint: str, cache: Eva
 def _formula_check(math: Math, definition: Element | None, readings: list[str], macros: dict,
                    cache: EvaluationCache, slide_context) -> FormulaCheck | None:
     if definition is not None and "condition" in definition.attrs:
-        return FormulaCheck(math, DEFINITION, "a condition the slide assumes, not a claim", in_definition=True)
+        return FormulaCheck(math, ASSUMED, "a condition the slide assumes, not a claim", in_definition=True)
     if definition is not None:
         named = cache.definition_or(cache.key("definition", readings[0], macros, math.tex),
                                     lambda: _definition_of(math.tex, readings[0], macros))
@@ -195,7 +196,8 @@ def _formula_check(math: Math, definition: Element | None, readings: list[str], 
             break
     if truth.ok is None and not truth.not_evaluable:
         if truth.defines or truth.assumed:  # "θ_i = b^{-2i/d}" read from the slide, or the theorem's hypothesis
-            return FormulaCheck(math, DEFINITION, truth.detail, truth, definition is not None)
+            return FormulaCheck(math, DEFINITION if truth.defines else ASSUMED, truth.detail, truth,
+                                definition is not None)
         if definition is None:
             return None  # prose math that states no relation: nothing to check
         return FormulaCheck(math, NOT_CHECKED, "marked as a definition, but introduces no name and states no relation",

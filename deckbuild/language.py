@@ -34,6 +34,7 @@ PHRASES: dict[str, dict[str, str]] = {
     "strength.proved": {CHINESE: "已证明", ENGLISH: "proved"},
     "strength.evaluated": {CHINESE: "数值验证", ENGLISH: "evaluated"},
     "strength.definition": {CHINESE: "定义", ENGLISH: "definition"},
+    "strength.assumed": {CHINESE: "假设", ENGLISH: "assumed"},
     "strength.not checked": {CHINESE: "未检查", ENGLISH: "not checked"},
     "strength.failing": {CHINESE: "不成立", ENGLISH: "failing"},
     # what the relation of a row claims

@@ -92,7 +92,8 @@ def _step(step: dict, relation: str, row_html: str, maths: dict[str, str], wrt: 
             f'{_developer_details(step, lang)}</li>')
 
 
-_STRENGTHS = {f"strength.{s}" for s in ("proved", "evaluated", "definition", "not checked", "failing")}
+_STRENGTHS = {f"strength.{s}" for s in ("proved", "evaluated", "definition", "assumed", "not checked",
+                                                 "failing")}
 
 
 def how_checked(step: dict, relation: str, wrt_html: str, lang: str) -> str:

@@ -270,7 +270,7 @@ class SlideRenderer:
     def claims(self, el: Element) -> bool:
         """A <slide-definition> whose formula states a claim (evaluate.py decided): shown as a formula."""
         maths = [p for p in el.body.walk() if isinstance(p, Math)] if el.body else []
-        return any(self.strengths.get(m, "definition") != "definition" for m in maths)
+        return any(self.strengths.get(m, "definition") not in ("definition", "assumed") for m in maths)
 
     def derivation(self, el: Element) -> elements.DerivationView | None:
         link = self.links.get(el)
@@ -332,7 +332,8 @@ class SlideRenderer:
 
 
 _STRENGTH_TITLES = {"evaluated": "evaluated on the deck's models", "failing": "does not hold on the deck's models",
-                    "not checked": "not checked: the evaluator cannot read it", "definition": "a definition: not a claim"}
+                    "not checked": "not checked: the evaluator cannot read it", "definition": "a definition: not a claim",
+                    "assumed": "a hypothesis the slide assumes: not a claim, not checked"}
 
 
 def _strength_mark(rendered: str, strength: str | None) -> str:

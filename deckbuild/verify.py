@@ -41,7 +41,7 @@ from pathlib import Path
 from . import progress
 from .cache import Cache, key as cache_key, versions_of
 from .diagnostics import BuildError, Report
-from .evaluate import DEFINITION, EVALUATED, FAILING, NOT_CHECKED, PROVED, failure_text
+from .evaluate import ASSUMED, DEFINITION, EVALUATED, FAILING, NOT_CHECKED, PROVED, failure_text
 from .explain import explain_failure
 from .model import Deck, DerivationLink
 
@@ -224,8 +224,8 @@ def _verify_link(link: DerivationLink, check: dict | None, report: Report, truth
     return LinkStatus(link.id, check["title"] if check else _title_of(link), worst, steps)
 
 
-STATUS_OF = {PROVED: "verified", EVALUATED: "verified", DEFINITION: "verified", NOT_CHECKED: "unverified",
-             FAILING: "failing"}
+STATUS_OF = {PROVED: "verified", EVALUATED: "verified", DEFINITION: "verified", ASSUMED: "unverified",
+             NOT_CHECKED: "unverified", FAILING: "failing"}
 
 
 def _strength(link: DerivationLink, row, truth, decl: dict | None, res: dict) -> tuple[str, str]:

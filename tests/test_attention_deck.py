@@ -118,8 +118,8 @@ def test_a_definition_the_slide_makes_counts_as_a_definition(strengths):
     assert _strength_of(strengths, r"\theta_i = b^{-2i / d}") == "definition"
 
 
-def test_the_theorems_hypothesis_counts_as_a_definition_not_as_evaluated(strengths):
-    assert _strength_of(strengths, r"S_{n-1, j} \approx") == "definition"
+def test_the_theorems_hypothesis_counts_as_assumed_neither_a_definition_nor_evaluated(strengths):
+    assert _strength_of(strengths, r"S_{n-1, j} \approx") == "assumed"
 
 
 def test_a_formula_that_defines_and_claims_counts_as_evaluated(strengths):
@@ -131,6 +131,6 @@ def test_what_the_deck_says_in_words_is_not_counted_as_a_relation(strengths):
 
 
 def test_every_relation_stating_formula_of_the_deck_is_counted(strengths):
-    counted = {s: [tex for tex, k in strengths if k == s] for s in ("evaluated", "definition", "failing", "not checked")}
+    counted = {s: [tex for tex, k in strengths if k == s] for s in ("evaluated", "definition", "assumed", "failing", "not checked")}
     assert (len(counted["failing"]), counted["not checked"]) == (2, [])
     assert len(strengths) == len(EXPECTED) - len([s for s in SAID_NOT_CLAIMED if "textcircled" in s])
