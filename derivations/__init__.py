@@ -219,11 +219,12 @@ def _processes_of(pool) -> list:
 
 
 def _end(pool, processes: list) -> None:
-    """Shut the pool down without waiting for a worker that hangs: the workers still running are stopped."""
+    """Shut the pool down without waiting for a worker that hangs: the workers still running are killed (a worker
+    holds nothing to clean up, and a stopped or wedged one ignores a polite SIGTERM)."""
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():
-            process.terminate()
+            process.kill()
     for process in processes:
         process.join(timeout=5)
 

@@ -132,32 +132,57 @@ def _package():
     return importlib.import_module("derivations")
 
 
-def test_a_worker_that_dies_is_an_error_not_a_hang():
-    import multiprocessing as mp
+def _pool_processes(monkeypatch, package) -> list:
+    """The worker processes of the pools `package` starts from now on, as it sees them: only these are this
+    test's (another test of this worker may have left a background build that starts its own)."""
+    seen: list = []
+    real = package._processes_of
+
+    def recording(pool):
+        found = real(pool)
+        seen.extend(p for p in found if p not in seen)
+        return found
+
+    monkeypatch.setattr(package, "_processes_of", recording)
+    return seen
+
+
+def test_a_worker_that_dies_is_an_error_not_a_hang(monkeypatch):
     import os
     import signal
 
-    others = {child.pid for child in mp.active_children()}  # processes of other tests: not this pool's
+    package = _package()
+    workers = _pool_processes(monkeypatch, package)
 
     def kill_the_worker(_total):
-        for child in mp.active_children():
-            if child.pid not in others:
-                os.kill(child.pid, signal.SIGKILL)
+        for process in workers:
+            os.kill(process.pid, signal.SIGKILL)
 
-    package = _package()
     with pytest.raises(package.WorkerFailed, match="died"):
         package.run_all({"gmm-m-step"}, workers=2, on_total=kill_the_worker)  # seconds of work: killed first
-    assert {child.pid for child in mp.active_children()} <= others
+    assert workers and not [p for p in workers if p.is_alive()]
 
 
 def test_checks_past_the_suite_deadline_end_their_workers(monkeypatch):
-    import multiprocessing as mp
+    import os
+    import signal
 
     package = _package()
-    monkeypatch.setattr(package, "SUITE_SECONDS", 0.2)
-    with pytest.raises(package.WorkerFailed, match="did not finish within"):
-        package.run_all({"gmm-m-step", "em-q-decomposition"}, workers=2)
-    assert not mp.active_children()
+    workers = _pool_processes(monkeypatch, package)
+
+    def hang(_total):  # a worker that hangs (stopped: it would wait for ever)
+        for process in workers:
+            os.kill(process.pid, signal.SIGSTOP)
+
+    monkeypatch.setattr(package, "SUITE_SECONDS", 1.0)
+    try:
+        with pytest.raises(package.WorkerFailed, match="did not finish within"):
+            package.run_all({"gmm-m-step", "em-q-decomposition"}, workers=2, on_total=hang)
+        assert len(workers) == 2 and not [p for p in workers if p.is_alive()]
+    finally:  # whatever happened, no stopped worker is left to the end of the test run
+        for process in workers:
+            if process.is_alive():
+                os.kill(process.pid, signal.SIGKILL)
 
 
 def test_a_worker_limits_its_memory_and_cpu_and_yields_to_the_build(monkeypatch):
