@@ -132,10 +132,12 @@ def evaluate_deck(deck: Deck, cache: EvaluationCache, report: Report, *, failing
     if notation not in known:
         report.error(deck.path, 1, 1, f"front matter names an unknown notation '{notation}'", hint)
         return out
+    from latexeval import optima_shared
     from latexeval.linnotation import NotationError
 
     try:
-        _evaluate(deck, notation, known, hint, cache, report, failing_is_error, out)
+        with optima_shared():  # the deck's rows and formulas certify each optimum they share once
+            _evaluate(deck, notation, known, hint, cache, report, failing_is_error, out)
     except NotationError as exc:  # a mistake in the notation file itself
         report.error(exc.path, exc.line, 1, exc.message, exc.hint)
     return out
