@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, build_into, write_deck
+from conftest import ARTIFACTS, ROOT, build_into, write_deck
 from deckbuild.diagnostics import Report
 from deckbuild.evaluate import EvaluationCache, evaluate_deck
 from deckbuild.parse import parse_deck
@@ -345,6 +345,27 @@ def test_a_false_formula_is_marked_on_the_slide_and_the_site_still_written(tmp_p
     assert result.written and not result.report.errors
     html = (tmp_path / "_site" / "d" / "index.html").read_text(encoding="utf-8")
     assert 'class="formula-check" data-strength="failing"' in html
+
+
+@pytest.mark.slow
+def test_a_false_formula_is_flagged_where_the_audience_sees_it_and_a_true_one_is_not(tmp_path, browser):
+    """The lecturer presents from a site `python build.py` wrote despite a false formula: the slide shows it."""
+    result = _deck_with(tmp_path, "wrong: $\\text{ELBO} \\ge \\sum_{i=1}^N \\log p(\\bm{x}_i; \\theta)$, right: "
+                                  "$\\text{ELBO} \\le \\sum_{i=1}^N \\log p(\\bm{x}_i; \\theta)$")
+    assert result.written
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    try:
+        page.goto((tmp_path / "_site" / "d" / "index.html").as_uri())
+        page.wait_for_selector(".reveal.ready")
+        marks = page.evaluate("""[...document.querySelectorAll('.formula-check')].map(e => ({
+            strength: e.dataset.strength, outline: getComputedStyle(e).outlineStyle,
+            badge: getComputedStyle(e, '::after').content}))""")
+        (ARTIFACTS / "verify").mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "verify" / "failing-formula.png"))
+    finally:
+        page.close()
+    assert marks == [{"strength": "failing", "outline": "dashed", "badge": '"✗ failing"'},
+                     {"strength": "evaluated", "outline": "none", "badge": "none"}]
 
 
 def test_a_definition_that_states_a_false_claim_fails(tmp_path):
