@@ -131,7 +131,12 @@ function parse(expr, macros) {
 }
 
 function answer(line) {
-  const request = JSON.parse(line);
+  let request;
+  try {
+    request = JSON.parse(line);
+  } catch (e) {  // one unreadable request is answered as a failure: the answers stay in order, the worker lives
+    return failure(`unreadable request: ${e.message}`);
+  }
   if (request.op === "render") return render(request.job);
   if (request.op === "parse") return parse(request.expr, request.macros || {});
   return failure(`unknown request ${JSON.stringify(request.op)}`);

@@ -128,3 +128,16 @@ def test_a_process_started_ahead_and_killed_is_started_again(bridge):
     os.kill(bridge.pid, signal.SIGKILL)
     (first,) = bridge.render([job("x")])
     assert "html" in first
+
+
+def test_an_unreadable_request_is_answered_as_an_error_and_the_worker_goes_on(bridge):
+    import json
+    import subprocess
+
+    from katexbridge.bridge import WORKER
+
+    requests = "not json\n" + json.dumps({"op": "parse", "expr": "x^2", "macros": {}}) + "\n"
+    proc = subprocess.run([bridge.node, str(WORKER), str(bridge.katex_dir)], input=requests, capture_output=True,
+                          text=True, timeout=60)
+    ready, unreadable, parsed = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert ready["ready"] and "unreadable request" in unreadable["error"]["message"] and "tree" in parsed
