@@ -227,6 +227,9 @@ def _end(pool, processes: list) -> None:
             process.kill()
     for process in processes:
         process.join(timeout=5)
+    manager = getattr(pool, "_executor_manager_thread", None)  # the pool's own thread, which reaps its workers
+    if manager is not None:  # too: finished before the call returns, so nothing of the pool outlives it
+        manager.join(timeout=5)
 
 
 def source_files() -> list[Path]:

@@ -132,15 +132,28 @@ def _package():
     return importlib.import_module("derivations")
 
 
-def _pool_processes(monkeypatch, package) -> list:
+def _running(pid: int) -> bool:
+    """Is the process still there and not dead? Asked of the system: a pool's own threads reap its workers,
+    so multiprocessing's is_alive() can say True of one that is gone."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except FileNotFoundError:
+        return False
+    return state not in ("Z", "X")
+
+
+def _pool_processes(monkeypatch, package, then=None) -> list:
     """The worker processes of the pools `package` starts from now on, as it sees them: only these are this
-    test's (another test of this worker may have left a background build that starts its own)."""
+    test's (another test of this worker may have left a background build that starts its own). `then(found)`
+    is called on them as soon as they are known: before any of them can have finished its work."""
     seen: list = []
     real = package._processes_of
 
     def recording(pool):
         found = real(pool)
         seen.extend(p for p in found if p not in seen)
+        if then is not None:
+            then(found)
         return found
 
     monkeypatch.setattr(package, "_processes_of", recording)
@@ -152,15 +165,16 @@ def test_a_worker_that_dies_is_an_error_not_a_hang(monkeypatch):
     import signal
 
     package = _package()
-    workers = _pool_processes(monkeypatch, package)
 
-    def kill_the_worker(_total):
-        for process in workers:
-            os.kill(process.pid, signal.SIGKILL)
+    def kill(processes):  # as it starts: no race with a busy machine that lets it finish first
+        for process in processes:
+            if _running(process.pid):
+                os.kill(process.pid, signal.SIGKILL)
 
+    workers = _pool_processes(monkeypatch, package, then=kill)
     with pytest.raises(package.WorkerFailed, match="died"):
-        package.run_all({"gmm-m-step"}, workers=2, on_total=kill_the_worker)  # seconds of work: killed first
-    assert workers and not [p for p in workers if p.is_alive()]
+        package.run_all({"gmm-m-step"}, workers=2)
+    assert workers and not [p for p in workers if _running(p.pid)]
 
 
 def test_checks_past_the_suite_deadline_end_their_workers(monkeypatch):
@@ -178,10 +192,10 @@ def test_checks_past_the_suite_deadline_end_their_workers(monkeypatch):
     try:
         with pytest.raises(package.WorkerFailed, match="did not finish within"):
             package.run_all({"gmm-m-step", "em-q-decomposition"}, workers=2, on_total=hang)
-        assert len(workers) == 2 and not [p for p in workers if p.is_alive()]
+        assert len(workers) == 2 and not [p for p in workers if _running(p.pid)]
     finally:  # whatever happened, no stopped worker is left to the end of the test run
         for process in workers:
-            if process.is_alive():
+            if _running(process.pid):
                 os.kill(process.pid, signal.SIGKILL)
 
 
