@@ -83,13 +83,19 @@ def _evaluate_derivation(rows: list[tuple[str, str]], notation_name: str, *, wrt
     if getattr(nt, "linear", False):
         from .linapi import evaluate_derivation as linear_rows
 
-        with limits.budget(limits.TIME_LIMIT * max(1, len(rows))):
-            return linear_rows(rows, nt, macros=macros, slide=slide, context=context)
+        with limits.budget(limits.TIME_LIMIT * max(1, len(rows))):  # its rows are read together: all checked
+            checked = linear_rows(rows, nt, macros=macros, slide=slide, context=context)
+        return [r if r.index >= check_from else _read_only(r.index) for r in checked]
     sized = [_too_large(latex) for _, latex in rows]
     readable = [ROW_PREFIX + latex + ROW_SUFFIX for (_, latex), big in zip(rows, sized) if big is None]
     trees = iter(shared_parser().parse(readable, macros))
     items = [big if big is not None else _row_items(nt, next(trees)) for big in sized]
     return _Rows(nt, _wrt(nt, wrt), len(ROW_PREFIX)).evaluate(items, [rel for rel, _ in rows], check_from)
+
+
+def _read_only(index: int) -> RowEvaluation:
+    """A row before `check_from`: read for what the next row continues from, not checked."""
+    return RowEvaluation(index, None, "read, not checked: before the rows asked for")
 
 
 def _too_large(latex: str) -> NotEvaluable | None:
@@ -182,8 +188,7 @@ class _Rows:
                     out.append(self._not_evaluable(index, exc))
                     last = None
                     continue
-                out.append(self._verdict(index, links, carried) if index >= check_from
-                           else RowEvaluation(index, None, "read, not checked: before the rows asked for"))
+                out.append(self._verdict(index, links, carried) if index >= check_from else _read_only(index))
             last = new_last
         return out
 

@@ -1011,3 +1011,12 @@ def test_the_bound_per_data_point_holds():
 
 def test_the_elbo_bound_with_its_sum_holds():
     assert holds(r"\text{ELBO}(\phi, \theta) \le \sum_{i=1}^N \log p(\bm{x}_i; \theta)") is True
+
+
+def test_rows_before_the_one_asked_for_are_read_but_not_checked():
+    from latexeval import evaluate_derivation
+
+    rows = [("=", r"Q(\theta, \hat{\theta}) &= 0"), ("=", r"&= 0")]  # the first is false, the second continues it
+    first, second = evaluate_derivation(rows, NOTATION, check_from=2)
+    assert (first.ok, second.ok) == (None, True) and "not checked" in first.detail
+    assert evaluate_derivation(rows, NOTATION)[0].ok is False
