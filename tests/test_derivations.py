@@ -135,6 +135,14 @@ def _package():
 def _running(pid: int) -> bool:
     """Is the process still there and not dead? Asked of the system: a pool's own threads reap its workers,
     so multiprocessing's is_alive() can say True of one that is gone."""
+    import os
+
+    if not Path("/proc/self/stat").exists():  # no /proc: a reaped process is gone, a zombie counts as running
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
     except FileNotFoundError:
