@@ -19,6 +19,7 @@ notation's i and k under another name).
 """
 from __future__ import annotations
 
+import threading
 import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -280,7 +281,7 @@ def _check_on(name: str, link: Link, nt: Notation) -> Verdict:
     return verdict
 
 
-_SHARED_OPTIMA: list[dict] = []  # inside `optima_shared()`: the certified optima of every setting, by setting
+_SHARING = threading.local()  # .optima inside `optima_shared()`: {setting: (notation, certified optima)}
 
 
 @contextmanager
@@ -288,25 +289,24 @@ def optima_shared():
     """Within the block, relations read in the same setting (the same instance and draws, notation, row
     definitions and free variables) certify each optimum once: an optimum is a function of its objective
     and of that setting. `check --mutants` reads each row again for every variant of it. Outside, each
-    relation certifies its own, so a model changed between two calls (a test, a live preview) is read anew."""
-    _SHARED_OPTIMA.append(_SHARED_OPTIMA[-1] if _SHARED_OPTIMA else {})
+    relation certifies its own, so a model changed between two calls (a test, a live preview) is read anew.
+    One block per thread; a block inside a block shares the outer one's."""
+    outer = getattr(_SHARING, "optima", None)
+    _SHARING.optima = {} if outer is None else outer
     try:
         yield
     finally:
-        _SHARED_OPTIMA.pop()
+        _SHARING.optima = outer
 
 
 def _optima(name: str, nt: Notation, draws: tuple, varied: frozenset[str], link: Link, n: int) -> dict:
     """The optima a relation certifies into: its own, or inside `optima_shared()` those of its setting."""
-    if not _SHARED_OPTIMA:
+    shared = getattr(_SHARING, "optima", None)
+    if shared is None:
         return {}
     setting = (name, id(nt), draws, varied, n, tuple((k, key(v)) for k, v in link.where), link.domains,
                _indexes_latent(link, nt), _random_variables(link))
-    shared = _SHARED_OPTIMA[-1]
-    kept = shared.get(setting)
-    if kept is None or kept[0] is not nt:  # an id is reused only after its notation is gone
-        kept = shared[setting] = (nt, {})
-    return kept[1]
+    return shared.setdefault(setting, (nt, {}))[1]  # the notation is kept with it, so its id is not reused
 
 
 def _bound_and_free(link: Link) -> str | None:
