@@ -24,12 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_compare import (CHROMIUM, DECK, FLAGS, _PROBE, browser_times,  # noqa: E402
+from bench.bench_compare import (BROWSER_KEYS, CHROMIUM, DECK, FLAGS, _PROBE, browser_times,  # noqa: E402
                                  build_cmd, install_peers, plain_markdown, run, serve)
 from deckbuild.urls import deck_slug  # noqa: E402
-
-KEYS = ("dcl", "ready", "fonts", "shift", "change", "next")
-
 
 def pandoc_local(folder: Path, modules: Path) -> Path:
     """pandoc's reveal.js page of the plain deck, reveal.js 4 and KaTeX beside it."""
@@ -139,8 +136,8 @@ def _measure(site: Path, local: Path, args) -> None:
         browser.close()
     if not ours_rounds:
         return
-    ours = {k: statistics.median(r[k] for r in ours_rounds) for k in KEYS}
-    theirs = {k: statistics.median(r[k] for r in theirs_rounds) for k in KEYS}
+    ours = {k: statistics.median(r[k] for r in ours_rounds) for k in BROWSER_KEYS}
+    theirs = {k: statistics.median(r[k] for r in theirs_rounds) for k in BROWSER_KEYS}
     print(f"{'median of rounds':44} | this project | pandoc-local | ratio")
     for key, what in (("dcl", "navigation -> DOMContentLoaded"), ("ready", "navigation -> Reveal ready"),
                       ("fonts", "navigation -> fonts ready")):
@@ -149,6 +146,8 @@ def _measure(site: Path, local: Path, args) -> None:
     for key, what in (("change", "heaviest slide from the first, 2nd frame"),
                       ("next", "heaviest slide from the one before")):
         print(f"{what:44} | {ours[key]:8.0f} ms | {theirs[key]:8.0f} ms |")
+        print(f"{'  its work (script, style, layout)':44} | {ours[key + '_work']:8.1f} ms | "
+              f"{theirs[key + '_work']:8.1f} ms |")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """The deck's first view: one script to wait for, only the current slide laid out before Reveal is ready,
-its neighbours once that slide shows in its fonts."""
+its neighbours once that slide shows in its fonts, the rest of the deck while the page is idle."""
 from __future__ import annotations
 
 from deckbuild import bundle
@@ -52,10 +52,28 @@ def _settled(browser, url: str):
     return page
 
 
-def test_the_neighbours_are_laid_out_once_the_first_slide_shows_in_its_fonts(browser, server):
-    page = _settled(browser, f"{server}/dar-5-5/index.html#/4")
-    page.wait_for_function("Reveal.getConfig().viewDistance === 3")
-    assert _displayed(page) == [2, 3, 4, 5, 6]
+# Every view distance the deck sets after Reveal's 'ready', in order (configure() writes it into the config).
+_DISTANCES = """
+window.__distances = [];
+document.addEventListener('ready', () => {
+  const config = Reveal.getConfig();
+  let distance = config.viewDistance;
+  Object.defineProperty(config, 'viewDistance', {configurable: true, enumerable: true, get: () => distance,
+    set: (value) => { window.__distances.push(value); distance = value; }});
+}, true);
+"""
+
+
+def test_the_neighbours_are_laid_out_once_the_first_slide_shows_in_its_fonts_then_the_rest_of_the_deck(browser, server):
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.add_init_script(_DISTANCES)
+    page.goto(f"{server}/dar-5-5/index.html#/4")
+    page.wait_for_function("window.Reveal && Reveal.isReady()")
+    total = page.evaluate("document.querySelectorAll('.reveal .slides section').length")
+    page.wait_for_function(f"Reveal.getConfig().viewDistance >= {total}", timeout=30_000)
+    distances = page.evaluate("window.__distances")
+    assert distances == list(range(3, total + 1))  # the neighbours first, then one slide further each time
+    assert _displayed(page) == list(range(page.evaluate("Reveal.getHorizontalSlides().length")))
     page.close()
 
 

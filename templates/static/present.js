@@ -524,11 +524,16 @@
     // (the view distance the page names, `presentKit.viewDistance`; a wider one asked
     // for in the URL, ?viewDistance=…, is left as it is). Not earlier: touching
     // document.fonts makes Chromium bring style and layout up to date on the spot.
+    // Then, while the page is idle, the rest of the deck, one slide further each time:
+    // a slide change then only turns classes over, instead of laying out, in the frame
+    // that shows it, the slide that comes into the view (30 ms and more for a slide of
+    // formulas, two frames and over).
     function afterFirstView() {
       var wanted = (deck.getConfig().presentKit || {}).viewDistance;
       var then = function () {
         fitMarks();
         if (wanted > deck.getConfig().viewDistance) deck.configure({ viewDistance: wanted });
+        whenIdle(layOutTheRest);
       };
       requestAnimationFrame(function () {
         setTimeout(function () {
@@ -536,6 +541,18 @@
           else then();
         }, 0);
       });
+    }
+
+    var whenIdle = window.requestIdleCallback
+      ? function (work) { window.requestIdleCallback(work, { timeout: 2000 }); }
+      : function (work) { setTimeout(work, 50); };
+
+    function layOutTheRest() {
+      var distance = deck.getConfig().viewDistance;
+      // every slide, the appendix's (uncounted) and the vertical ones too, lies within this distance
+      if (distance >= deck.getSlidesElement().querySelectorAll('section').length) return;
+      deck.configure({ viewDistance: distance + 1 });
+      whenIdle(layOutTheRest);
     }
 
     /* -------------------------------------------------------- fullscreen */
