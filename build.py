@@ -6,15 +6,15 @@ from pathlib import Path
 OWN_PACKAGES = {"deckbuild", "latexeval", "katexbridge", "derivations", "figures"}
 
 
-def _run() -> int:
-    from deckbuild.cli import main  # imports what it needs lazily: a missing package may surface late
+def _run() -> None:
+    from deckbuild.cli import run  # imports what it needs lazily: a missing package may surface late
 
-    return main()
+    run()
 
 
 if __name__ == "__main__":
     try:
-        sys.exit(_run())
+        _run()
     except ModuleNotFoundError as exc:  # a fresh machine: say what to run, not a traceback
         if (exc.name or "").split(".")[0] in OWN_PACKAGES:
             raise

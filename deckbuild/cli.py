@@ -6,9 +6,12 @@ own modules and get the rest of the command line.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import gc
+import os
 import sys
+from typing import NoReturn
 
 from .diagnostics import BuildError
 from .options import Options, add_site_options
@@ -68,21 +71,39 @@ def _machine_fault(exc: OSError) -> int:
 
 
 @contextlib.contextmanager
-def _no_cycle_collection():
+def _no_cycle_collection(restore: bool = True):
     """Python's cycle collector paused for one build: a build is short and makes a great many small
     objects that reference counting frees, and the collector's passes over them cost some 5% of its
     time (its worker processes inherit the pause). Not for `check`, which may evaluate thousands of
-    generated formulas (--mutants), nor `serve`, which runs for hours."""
+    generated formulas (--mutants), nor `serve`, which runs for hours. `restore=False` when the process
+    ends with the build: turned back on, the collector would at once pass over every object the build
+    still holds (some 15 ms)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        if was_enabled:
+        if was_enabled and restore:
             gc.enable()
 
 
-def main(argv: list[str] | None = None) -> int:
+def run() -> NoReturn:
+    """`python build.py …`: main(), then the process ends at once.
+
+    The build has written and closed every file and ended every process it started (Node, its workers)
+    before main() returns. What Python would still do on its way out, tear every module down and free
+    the build's objects one by one (some 30 ms of a 0.3 s build), the system does in one step."""
+    code = main(process_ends=True)
+    atexit._run_exitfuncs()  # what was registered to run at exit still runs (the KaTeX process's stop)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:  # a closed pipe (`… | head`): nothing more can be said
+        code = code or 1
+    os._exit(code)
+
+
+def main(argv: list[str] | None = None, process_ends: bool = False) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in SUBCOMMANDS:
         import importlib
@@ -110,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     from .pipeline import build
 
     try:
-        with _no_cycle_collection() if not check else contextlib.nullcontext():
+        with _no_cycle_collection(restore=not process_ends) if not check else contextlib.nullcontext():
             result = build(opts)
     except BuildError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
