@@ -32,9 +32,14 @@ _STACKS = {  # as templates/static/theme.css sets them (--pk-font-title, --pk-fo
 _CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")  # a rule's selectors and body (no backtracking over the sheet)
 
 
+# What Reveal shows beside the slides from the start, in the deck's fonts: the slide number ("1 / 16",
+# in the body font). Its live region for screen readers is set in a local font (theme.css).
+CHROME = '<span class="slide-number">0123456789 /</span>'
+
+
 def first_view(slide_bodies: list[str]) -> str:
-    """The HTML of the slides laid out when the deck opens at its first slide."""
-    return "\n".join(slide_bodies[:FIRST_VIEW])
+    """The HTML shown when the deck opens at its first slide: the slides laid out, and the slide number."""
+    return "\n".join(slide_bodies[:FIRST_VIEW]) + CHROME
 
 
 def warm(modules: Path) -> None:

@@ -83,3 +83,25 @@ def test_a_wider_view_distance_asked_for_in_the_url_is_kept(browser, server):
     assert page.evaluate("Reveal.getConfig().viewDistance") == 1000
     assert len(_displayed(page)) == page.evaluate("Reveal.getHorizontalSlides().length")
     page.close()
+
+
+# The fonts fetched by the time the first view's fonts are ready (before the deck widens its view), and
+# what asked for each: a preload of the page's <head> ("link"), or a rule met in a layout ("css").
+_FETCHED_FOR_FIRST_VIEW = """
+document.addEventListener('ready', () => {
+  document.fonts.ready.then(() => {
+    window.__firstFonts = performance.getEntriesByType('resource').filter(e => e.name.endsWith('.woff2'))
+      .map(e => [e.name.split('/').pop(), e.initiatorType]);
+  });
+}, true);
+"""
+
+
+def test_every_font_the_first_view_fetches_was_preloaded(browser, server):
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.add_init_script(_FETCHED_FOR_FIRST_VIEW)
+    page.goto(f"{server}/dar-5-5/index.html")
+    page.wait_for_function("window.__firstFonts")
+    fetched = page.evaluate("window.__firstFonts")
+    assert fetched and [f for f in fetched if f[1] != "link"] == []  # nothing found late by a layout
+    page.close()
