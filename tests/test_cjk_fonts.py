@@ -64,21 +64,27 @@ Note:
 
 _PROBE = """(chars) => {
     // Each run of CJK characters in a laid-out text node gets its own span, so the fonts
-    // Chromium reports for the span are the fonts of those characters alone.
+    // Chromium reports for the span are the fonts of those characters alone. Not painted, so not
+    // probed: the MathML twin, and Reveal's live region for screen readers (clipped to nothing, in a
+    // local font: theme.css).
     const run = new RegExp(chars + '+', 'gu');
     const nodes = [];
     const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
     for (let t = walker.nextNode(); t; t = walker.nextNode()) {
         const el = t.parentElement;
         run.lastIndex = 0;
-        if (!el || !run.test(t.data) || el.closest('.katex-mathml, script, style, title, [data-cjk-probe], [data-cjk-probed]')) continue;
+        if (!el || !run.test(t.data) || el.closest('.katex-mathml, .aria-status, script, style, title, [data-cjk-probe], [data-cjk-probed]')) continue;
         if (el.getClientRects().length) nodes.push(t);
     }
     for (const t of nodes) {
         const parts = t.data.split(new RegExp('(' + chars + '+)', 'u'));
         const frag = document.createDocumentFragment();
         parts.forEach((part, i) => {
-            if (i % 2) { const s = document.createElement('span'); s.setAttribute('data-cjk-probe', ''); s.textContent = part; frag.append(s); }
+            if (i % 2) {  // in a figure's SVG text an SVG <tspan>, which is painted where an HTML <span> is not
+                const s = t.parentElement instanceof SVGElement
+                    ? document.createElementNS('http://www.w3.org/2000/svg', 'tspan') : document.createElement('span');
+                s.setAttribute('data-cjk-probe', ''); s.textContent = part; frag.append(s);
+            }
             else if (part) frag.append(part);
         });
         t.replaceWith(frag);
@@ -165,8 +171,12 @@ def slide_fonts(page) -> dict[str, list[dict]]:
                       ".forEach(f => f.classList.add('visible'))")
         page.evaluate("new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
                       ".then(() => document.fonts.ready)")
-        found.update(painted_fonts(page))
+        for text, used in painted_fonts(page).items():  # every run of the same words counts, not only the last
+            found.setdefault(text, []).extend(used or [NOT_PAINTED])
     return found
+
+
+NOT_PAINTED = {"familyName": "(no font: not painted)", "isCustomFont": False}
 
 
 def test_cjk_text_and_math_on_slides_are_painted_by_the_shipped_font(browser, origin):
