@@ -34,10 +34,16 @@ def test_the_deck_script_is_reveal_then_its_notes_plugin_then_presentkit_in_that
     assert positions == sorted(positions) and "sourceMappingURL" not in js
 
 
-def test_only_the_current_slide_is_laid_out_when_reveal_is_ready(browser, server):
+def _recording(browser, url: str, script: str):
+    """The deck at `url`, `script` run in it before the page's own scripts."""
     page = browser.new_page(viewport={"width": 1280, "height": 800})
-    page.add_init_script(_AT_READY)
-    page.goto(f"{server}/dar-5-5/index.html")
+    page.add_init_script(script)
+    page.goto(url)
+    return page
+
+
+def test_only_the_current_slide_is_laid_out_when_reveal_is_ready(browser, server):
+    page = _recording(browser, f"{server}/dar-5-5/index.html", _AT_READY)
     page.wait_for_function("window.__displayedAtReady")
     assert page.evaluate("window.__displayedAtReady") == [0]
     page.close()
@@ -65,9 +71,7 @@ document.addEventListener('ready', () => {
 
 
 def test_the_neighbours_are_laid_out_once_the_first_slide_shows_in_its_fonts_then_the_rest_of_the_deck(browser, server):
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    page.add_init_script(_DISTANCES)
-    page.goto(f"{server}/dar-5-5/index.html#/4")
+    page = _recording(browser, f"{server}/dar-5-5/index.html#/4", _DISTANCES)
     page.wait_for_function("window.Reveal && Reveal.isReady()")
     total = page.evaluate("document.querySelectorAll('.reveal .slides section').length")
     page.wait_for_function(f"Reveal.getConfig().viewDistance >= {total}", timeout=30_000)
@@ -98,9 +102,7 @@ document.addEventListener('ready', () => {
 
 
 def test_every_font_the_first_view_fetches_was_preloaded(browser, server):
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    page.add_init_script(_FETCHED_FOR_FIRST_VIEW)
-    page.goto(f"{server}/dar-5-5/index.html")
+    page = _recording(browser, f"{server}/dar-5-5/index.html", _FETCHED_FOR_FIRST_VIEW)
     page.wait_for_function("window.__firstFonts")
     fetched = page.evaluate("window.__firstFonts")
     assert fetched and [f for f in fetched if f[1] != "link"] == []  # nothing found late by a layout
