@@ -220,7 +220,9 @@ def _processes_of(pool) -> list:
 
 def _end(pool, processes: list) -> None:
     """Shut the pool down without waiting for a worker that hangs: the workers still running are killed (a worker
-    holds nothing to clean up, and a stopped or wedged one ignores a polite SIGTERM)."""
+    holds nothing to clean up, and a stopped or wedged one ignores a polite SIGTERM): those named, and any the pool
+    started since they were named."""
+    processes = list({p.pid: p for p in [*processes, *_processes_of(pool)]}.values())
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():
