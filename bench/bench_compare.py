@@ -194,6 +194,9 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+BROWSER_KEYS = ("dcl", "ready", "fonts", "shift", "change", "change_work", "next", "next_work")  # browser_times'
+
+
 def browser_times(browser, url: str, runs: int) -> dict[str, float]:
     rows = []
     for _ in range(runs):
@@ -209,9 +212,6 @@ def browser_times(browser, url: str, runs: int) -> dict[str, float]:
         rows.append(t)
         context.close()
     return {k: statistics.median(r[k] for r in rows) for k in BROWSER_KEYS}
-
-
-BROWSER_KEYS = ("dcl", "ready", "fonts", "shift", "change", "change_work", "next", "next_work")
 
 
 # ---------------------------------------------------------------- main

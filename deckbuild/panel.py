@@ -20,6 +20,7 @@ import re
 from dataclasses import asdict
 
 from .cache import Table
+from .evaluate import STRENGTHS
 from .katex import Job, KatexRenderer
 from .language import phrase
 from .model import Deck, DerivationLink
@@ -92,8 +93,7 @@ def _step(step: dict, relation: str, row_html: str, maths: dict[str, str], wrt: 
             f'{_developer_details(step, lang)}</li>')
 
 
-_STRENGTHS = {f"strength.{s}" for s in ("proved", "evaluated", "definition", "assumed", "not checked",
-                                                 "failing")}
+_STRENGTHS = {f"strength.{s}" for s in STRENGTHS}
 
 
 def how_checked(step: dict, relation: str, wrt_html: str, lang: str) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import elements, markdown
 from .diagnostics import Report
+from .evaluate import ASSUMED, DEFINITION, EVALUATED, FAILING, NOT_CHECKED
 from .cache import Table
 from .katex import LIMIT_HINT, STRICT_HINTS, Job, KatexRenderer, Result
 from .language import deck_language, phrase
@@ -270,7 +271,7 @@ class SlideRenderer:
     def claims(self, el: Element) -> bool:
         """A <slide-definition> whose formula states a claim (evaluate.py decided): shown as a formula."""
         maths = [p for p in el.body.walk() if isinstance(p, Math)] if el.body else []
-        return any(self.strengths.get(m, "definition") not in ("definition", "assumed") for m in maths)
+        return any(self.strengths.get(m, DEFINITION) not in (DEFINITION, ASSUMED) for m in maths)
 
     def derivation(self, el: Element) -> elements.DerivationView | None:
         link = self.links.get(el)
@@ -331,9 +332,9 @@ class SlideRenderer:
         return site_path
 
 
-_STRENGTH_TITLES = {"evaluated": "evaluated on the deck's models", "failing": "does not hold on the deck's models",
-                    "not checked": "not checked: the evaluator cannot read it", "definition": "a definition: not a claim",
-                    "assumed": "a hypothesis the slide assumes: not a claim, not checked"}
+_STRENGTH_TITLES = {EVALUATED: "evaluated on the deck's models", FAILING: "does not hold on the deck's models",
+                    NOT_CHECKED: "not checked: the evaluator cannot read it", DEFINITION: "a definition: not a claim",
+                    ASSUMED: "a hypothesis the slide assumes: not a claim, not checked"}
 
 
 def _strength_mark(rendered: str, strength: str | None) -> str:

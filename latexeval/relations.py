@@ -261,9 +261,10 @@ def _check_on(name: str, link: Link, nt: Notation) -> Verdict:
     if link.rel == "argmax-vars":
         return Verdict(False, "the two argmaxes are over different variables")
     varied = frozenset(nt.wrt_draws(list(link.wrt or nt.equivalent_in))) if link.rel == "<=>" else frozenset()
-    draws = _draws(name, tuple(sorted(nt.draws().items())), varied)
+    drawn = tuple(sorted(nt.draws().items()))
+    draws = _draws(name, drawn, varied)
     model, n = instance(name), BASES * MOVES if varied else DRAWS
-    optima = _optima(name, nt, tuple(sorted(nt.draws().items())), varied, link, n)
+    optima = _optima(name, nt, drawn, varied, link, n)
     lhs, rhs = [], []
     for env in _assignments(link, nt, model):
         ctx = Context(nt, model, draws, plate=_indexes_latent(link, nt), where=dict(link.where), optima=optima,
