@@ -524,16 +524,20 @@
     // (the view distance the page names, `presentKit.viewDistance`; a wider one asked
     // for in the URL, ?viewDistance=…, is left as it is). Not earlier: touching
     // document.fonts makes Chromium bring style and layout up to date on the spot.
-    // Then, while the page is idle, the rest of the deck, one slide further each time:
-    // a slide change then only turns classes over, instead of laying out, in the frame
-    // that shows it, the slide that comes into the view (30 ms and more for a slide of
-    // formulas, two frames and over).
+    // Then, while the page is idle, the rest of the deck, one slide each time, nearest
+    // first: a slide change then only turns classes over, instead of laying out, in the
+    // frame that shows it, the slide that comes into the view (30 ms and more for a
+    // slide of formulas, two frames and over). The slide is kept displayed by a class
+    // of its own (theme.css), not by a wider view distance: each Reveal.configure()
+    // runs Reveal's sync(), which rebuilds every slide's background, and would cost
+    // the whole deck once per slide. Media (data-src) still load when Reveal's own
+    // view distance reaches their slide.
     function afterFirstView() {
       var wanted = (deck.getConfig().presentKit || {}).viewDistance;
       var then = function () {
         fitMarks();
         if (wanted > deck.getConfig().viewDistance) deck.configure({ viewDistance: wanted });
-        whenIdle(layOutTheRest);
+        layOutTheRest();
       };
       requestAnimationFrame(function () {
         setTimeout(function () {
@@ -548,11 +552,21 @@
       : function (work) { setTimeout(work, 50); };
 
     function layOutTheRest() {
-      var distance = deck.getConfig().viewDistance;
-      // every slide, the appendix's (uncounted) and the vertical ones too, lies within this distance
-      if (distance >= deck.getSlidesElement().querySelectorAll('section').length) return;
-      deck.configure({ viewDistance: distance + 1 });
-      whenIdle(layOutTheRest);
+      var here = deck.getIndices().h, queue = [];
+      deck.getHorizontalSlides()
+        .map(function (slide, i) { return { slide: slide, far: Math.abs(i - here), i: i }; })
+        .sort(function (a, b) { return a.far - b.far || a.i - b.i; })
+        .forEach(function (o) {  // a vertical stack before the slides it holds
+          queue.push(o.slide);
+          queue.push.apply(queue, o.slide.querySelectorAll('section'));
+        });
+      (function next() {
+        var slide = queue.shift();
+        if (!slide) return;
+        slide.classList.add('pk-laid-out');
+        void slide.offsetHeight;  // laid out here, in the idle time, not in the next frame
+        whenIdle(next);
+      })();
     }
 
     /* -------------------------------------------------------- fullscreen */
