@@ -113,3 +113,22 @@ def test_every_font_the_first_view_fetches_was_preloaded(browser, server):
     fetched = page.evaluate("window.__firstFonts")
     assert fetched and [f for f in fetched if f[1] != "link"] == []  # nothing found late by a layout
     page.close()
+
+
+_IDLE_PERIODS = "n => new Promise(done => { const wait = k => k ? requestIdleCallback(() => wait(k - 1)) : done(); wait(n); })"
+
+
+def test_the_speaker_views_previews_lay_out_only_what_reveal_shows(browser, server):
+    page = _settled(browser, f"{server}/dar-5-5/index.html")
+    page.wait_for_function(_EVERY_SLIDE_LAID_OUT, timeout=30_000)
+    with page.expect_popup() as popup:
+        page.keyboard.press("s")
+    speaker = popup.value
+    speaker.wait_for_function("[...document.querySelectorAll('iframe')].filter(f => f.contentWindow.Reveal"
+                              " && f.contentWindow.Reveal.isReady()).length === 2", timeout=15_000)
+    previews = [f for f in speaker.frames if "receiver" in f.url]
+    assert len(previews) == 2
+    for frame in previews:  # as many idle periods as the audience screen takes to lay out every slide, and more
+        frame.evaluate(_IDLE_PERIODS, 2 * page.evaluate("document.querySelectorAll('.reveal .slides section').length"))
+        assert not frame.evaluate(_EVERY_SLIDE_LAID_OUT), frame.url
+    page.close()

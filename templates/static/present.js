@@ -531,13 +531,15 @@
     // of its own (theme.css), not by a wider view distance: each Reveal.configure()
     // runs Reveal's sync(), which rebuilds every slide's background, and would cost
     // the whole deck once per slide. Media (data-src) still load when Reveal's own
-    // view distance reaches their slide.
+    // view distance reaches their slide. Only on the audience screen: the speaker
+    // view's two small previews change slides off the projector, and laying out the
+    // deck twice more there would be the laptop's work for nothing it shows.
     function afterFirstView() {
       var wanted = (deck.getConfig().presentKit || {}).viewDistance;
       var then = function () {
         fitMarks();
         if (wanted > deck.getConfig().viewDistance) deck.configure({ viewDistance: wanted });
-        layOutTheRest();
+        if (role === 'main') layOutTheRest();
       };
       requestAnimationFrame(function () {
         setTimeout(function () {
