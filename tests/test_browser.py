@@ -351,9 +351,15 @@ def test_the_panel_speaks_the_decks_language_with_typeset_maths(browser, server)
     assert panel["katex"] > 0 and "<=>" not in panel["text"] and "theta_hat" not in panel["text"]
 
 
+# Set when the speaker view's preview says hello on the deck's channel; the deck's own listener hears it next.
+_HEARS_THE_SPEAKER = """new BroadcastChannel('present-kit').onmessage = e => {
+  if (e.data && e.data.type === 'hello') window.__speakerSaidHello = true; };"""
+
+
 def test_v_opens_the_panel_in_the_speaker_view_and_not_on_the_audience_screen(browser, server):
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
+    page.add_init_script(_HEARS_THE_SPEAKER)
     page.goto(f"{server}/dar-5-5/index.html")
     page.wait_for_function("window.Reveal && Reveal.isReady()")
     page.evaluate(f"Reveal.slide({_slide_of(page, 'em-q-decomposition')}, 0, 999)")
@@ -362,7 +368,7 @@ def test_v_opens_the_panel_in_the_speaker_view_and_not_on_the_audience_screen(br
     speaker = popup.value
     speaker.wait_for_function("""() => { const f = document.querySelector('#current-slide iframe');
         return f && f.contentWindow.Reveal && f.contentWindow.Reveal.isReady(); }""")
-    page.wait_for_timeout(500)  # the preview's hello reaches the audience window
+    page.wait_for_function("window.__speakerSaidHello")  # V goes to the speaker view once its hello is in
     page.keyboard.press("v")
     speaker.wait_for_selector(".pk-panel--docked:not([hidden])")
     docked = speaker.evaluate("document.querySelector('.pk-panel--docked').textContent")
