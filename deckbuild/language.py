@@ -31,6 +31,10 @@ PHRASES: dict[str, dict[str, str]] = {
     "status.failing": {CHINESE: "✗ 不成立", ENGLISH: "✗ failing"},
     "status.stale": {CHINESE: "? 已过期", ENGLISH: "? stale"},
     "status.unverified": {CHINESE: "未验证", ENGLISH: "unverified"},
+    # the badges on the slides (theme.css shows them; the rows' own are the status.* above)
+    "badge.derivation-unverified": {CHINESE: "推导未验证", ENGLISH: "derivation unverified"},
+    "badge.derivation-failing": {CHINESE: "✗ 推导不成立", ENGLISH: "✗ derivation failing"},
+    "badge.derivation-stale": {CHINESE: "? 推导已过期", ENGLISH: "? derivation stale"},
     "strength.proved": {CHINESE: "已证明", ENGLISH: "proved"},
     "strength.evaluated": {CHINESE: "数值验证", ENGLISH: "evaluated"},
     "strength.definition": {CHINESE: "定义", ENGLISH: "definition"},

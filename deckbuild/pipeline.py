@@ -13,6 +13,7 @@ are imported only when some deck has to be rendered.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import threading
 import time
@@ -460,7 +461,7 @@ def _render_here(sources: list[Source], opts: Options, cache: Cache, katex: _Kat
             fonts = [f"../assets/{font}" for font in preload_fonts(first_view([s.body for s in slides]), katex.modules)]
             page = site.environment().get_template("deck.html.j2").render(
                 deck=deck, slides=slides, assets="../assets", statuses=statuses[deck.slug], lang=lang,
-                panel_words=_panel_words(lang), preload_fonts=fonts, first_view=FIRST_VIEW,
+                page_words=_page_words(lang), preload_fonts=fonts, first_view=FIRST_VIEW,
                 view_distance=VIEW_DISTANCE)
             result.page = page.encode()
             result.media = {k: str(v) for k, v in media.files.items()}
@@ -504,11 +505,22 @@ def _kept_scores(results: list[DeckResult], summaries: list[DeckSummary], cache:
             summary.mutants = saved_score(cache, result.mutants_key)
 
 
-def _panel_words(lang: str) -> dict[str, str]:
-    """The details panel's own words, as data attributes of the deck's .reveal element (present.js reads them)."""
+# what each badge on a slide says (theme.css: `content: var(--pk-say-…)`), by the phrase that says it
+_BADGES = {"failing": "status.failing", "stale": "status.stale", "unverified": "status.unverified",
+           "derivation-unverified": "badge.derivation-unverified", "derivation-failing": "badge.derivation-failing",
+           "derivation-stale": "badge.derivation-stale"}
+
+
+def _page_words(lang: str) -> dict[str, str]:
+    """The words the page says by itself, in the deck's language, as attributes of its .reveal element: the
+    details panel's (data attributes present.js reads) and the badges' (custom properties the stylesheet shows,
+    inherited by every slide)."""
     from .language import phrase
 
-    return {f"data-panel-{key}": phrase(lang, f"panel.{key}") for key in ("title", "close", "empty")}
+    words = {f"data-panel-{key}": phrase(lang, f"panel.{key}") for key in ("title", "close", "empty")}
+    words["style"] = "; ".join(f"--pk-say-{name}: {json.dumps(phrase(lang, key), ensure_ascii=False)}"
+                               for name, key in _BADGES.items())  # a JSON string is a CSS string here
+    return words
 
 
 def _figures(decks: list, opts: Options, cache: Cache) -> dict[str, Path]:

@@ -347,25 +347,62 @@ def test_a_false_formula_is_marked_on_the_slide_and_the_site_still_written(tmp_p
     assert 'class="formula-check" data-strength="failing"' in html
 
 
+def _in_chromium(browser, tmp_path, script: str, screenshot: str | None = None):
+    """`script` evaluated in the deck `_deck_with` built, opened from its file once Reveal is ready."""
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    try:
+        page.goto((tmp_path / "_site" / "d" / "index.html").as_uri())
+        page.wait_for_selector(".reveal.ready")
+        value = page.evaluate(script)
+        if screenshot:
+            (ARTIFACTS / "verify").mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "verify" / screenshot))
+        return value
+    finally:
+        page.close()
+
+
 @pytest.mark.slow
 def test_a_false_formula_is_flagged_where_the_audience_sees_it_and_a_true_one_is_not(tmp_path, browser):
     """The lecturer presents from a site `python build.py` wrote despite a false formula: the slide shows it."""
     result = _deck_with(tmp_path, "wrong: $\\text{ELBO} \\ge \\sum_{i=1}^N \\log p(\\bm{x}_i; \\theta)$, right: "
                                   "$\\text{ELBO} \\le \\sum_{i=1}^N \\log p(\\bm{x}_i; \\theta)$")
     assert result.written
-    page = browser.new_page(viewport={"width": 1280, "height": 720})
-    try:
-        page.goto((tmp_path / "_site" / "d" / "index.html").as_uri())
-        page.wait_for_selector(".reveal.ready")
-        marks = page.evaluate("""[...document.querySelectorAll('.formula-check')].map(e => ({
-            strength: e.dataset.strength, outline: getComputedStyle(e).outlineStyle,
-            badge: getComputedStyle(e, '::after').content}))""")
-        (ARTIFACTS / "verify").mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "verify" / "failing-formula.png"))
-    finally:
-        page.close()
+    marks = _in_chromium(browser, tmp_path, """[...document.querySelectorAll('.formula-check')].map(e => ({
+        strength: e.dataset.strength, outline: getComputedStyle(e).outlineStyle,
+        badge: getComputedStyle(e, '::after').content}))""", screenshot="failing-formula.png")
     assert marks == [{"strength": "failing", "outline": "dashed", "badge": '"✗ failing"'},
                      {"strength": "evaluated", "outline": "none", "badge": "none"}]
+
+
+# A derivation's and its rows' marks in every state, put on the deck's first slide: the words its stylesheet shows.
+_BADGES_IN_EVERY_STATE = """() => {
+  const slide = document.querySelector('.reveal .slides > section');
+  const said = {};
+  for (const state of ['failing', 'stale', 'unverified']) {
+    const derivation = document.createElement('div');
+    derivation.className = 'slide-derivation';
+    derivation.dataset.status = state;
+    derivation.innerHTML = `<span class="katex"><span class="dv-row" data-status="${state}"><span>x</span></span></span>`;
+    slide.append(derivation);
+    said['derivation ' + state] = getComputedStyle(derivation, '::before').content;
+    said['row ' + state] = getComputedStyle(derivation.querySelector('.dv-row > :last-child'), '::after').content;
+  }
+  said.formula = getComputedStyle(document.querySelector('.formula-check[data-strength="failing"]'), '::after').content;
+  return said;
+}"""
+
+
+@pytest.mark.slow
+def test_the_marks_on_a_chinese_deck_speak_chinese(tmp_path, browser):
+    result = _deck_with(tmp_path, "这一页的公式写错了: $\\text{ELBO} \\ge \\sum_{i=1}^N \\log p(\\bm{x}_i; \\theta)$, "
+                                  "讲课时一眼就能看到。")
+    assert result.written
+    said = _in_chromium(browser, tmp_path, _BADGES_IN_EVERY_STATE)
+    assert said == {"formula": '"✗ 不成立"',
+                    "derivation failing": '"✗ 推导不成立"', "row failing": '"✗ 不成立"',
+                    "derivation stale": '"? 推导已过期"', "row stale": '"? 已过期"',
+                    "derivation unverified": '"推导未验证"', "row unverified": '"未验证"'}
 
 
 def test_a_definition_that_states_a_false_claim_fails(tmp_path):
