@@ -24,11 +24,7 @@ from . import assets
 FIRST_VIEW = 1  # Reveal's viewDistance at load: the slides laid out before it is ready (the template passes it on)
 VIEW_DISTANCE = 3  # and once the first slide shows in its fonts (present.js widens the view to it)
 
-_STACKS = {  # as templates/static/theme.css sets them (--pk-font-title, --pk-font-body, --pk-font-mono)
-    "title": ["Source Sans 3", "Noto Sans SC", "Noto Color Emoji", "Noto Sans Symbols 2"],
-    "body": ["Inter", "Noto Sans SC", "Noto Color Emoji", "Noto Sans Symbols 2"],
-    "mono": ["Noto Sans SC", "Noto Color Emoji"],  # system monospace first: only what it lacks
-}
+_STACK = re.compile(r"--pk-font-(title|body|mono):\s*([^;]+);")
 _CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")  # a rule's selectors and body (no backtracking over the sheet)
 
 
@@ -43,7 +39,8 @@ def first_view(slide_bodies: list[str]) -> str:
 
 
 def warm(modules: Path) -> None:
-    """Read the faces and KaTeX's font rules now (kept for the process), ahead of the first deck."""
+    """Read the faces, the theme's stacks and KaTeX's font rules now (kept for the process), ahead of the first deck."""
+    _stacks()
     _FaceIndex.of(modules)
     _katex_rules(modules)
 
@@ -54,7 +51,7 @@ def preload_fonts(html: str, modules: Path) -> list[str]:
     wanted: set[str] = set()
     for (stack, weight, style), chars in _text_by_font(html).items():
         for ch in chars:
-            face = index.face(_STACKS[stack], weight, style, ord(ch))
+            face = index.face(_stacks()[stack], weight, style, ord(ch))
             if face:
                 wanted.add(face)
     if 'class="katex' in html:
@@ -175,6 +172,17 @@ class _FaceIndex:
                     return path
                 at -= 1
         return None
+
+
+@functools.lru_cache(maxsize=1)
+def _stacks() -> dict[str, tuple[str, ...]]:
+    """The theme's font stacks (--pk-font-title, --pk-font-body, --pk-font-mono in theme.css), family by
+    family. The face index passes over a family the site does not ship: a system font, a generic one."""
+    from .site import static_files
+
+    css = static_files()["theme.css"].read_text(encoding="utf-8")
+    return {name: tuple(family.strip().strip("'\"") for family in value.split(","))
+            for name, value in _STACK.findall(css)}
 
 
 @functools.lru_cache(maxsize=4)
