@@ -312,13 +312,18 @@ def report_rows(link, truths: list[RowTruth], report: Report) -> None:
 
 
 def slide_contexts(deck: Deck) -> dict[int, tuple[str, tuple[str, ...]]]:
-    """For each formula (by id): its slide's title and the formulas of its own and earlier slides,
-    whose definitions (θ_i = b^{-2i/d}, R_{i,θ} := […]) a linear-algebra notation takes from the slides."""
+    """For each formula (by id): its slide's title and the formulas of its own and earlier slides, whose
+    definitions (θ_i = b^{-2i/d}, R_{i,θ} := […]) a linear-algebra notation takes from the slides, nearest
+    first: the formula itself and those before it, back to the first slide, then the rest of its slide (a
+    'where …' after it). The first definition of a name in that order is the one in effect, so a name the
+    lecture defines again means the new definition from there on, and the old one before it."""
     out, seen = {}, []
     for slide in deck.slides:
-        here = [p for p in slide.body.walk() if isinstance(p, Math)]
-        seen.extend(m.tex for m in here)
-        out.update((id(m), (slide.title, tuple(seen))) for m in here)
+        maths = [p for p in slide.body.walk() if isinstance(p, Math)]
+        here = [m.tex for m in maths]
+        for j, math in enumerate(maths):
+            out[id(math)] = (slide.title, tuple(reversed(seen + here[:j + 1])) + tuple(here[j + 1:]))
+        seen.extend(here)
     return out
 
 

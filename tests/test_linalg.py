@@ -796,3 +796,21 @@ def test_a_broken_decks_yaml_is_a_build_error_at_its_line(tmp_path, notation_fol
     result = build_into(tmp_path, tmp_path / "slides")
     (err,) = result.report.errors
     assert err.path == "latexeval/decks.yaml" and "not valid YAML" in err.message
+
+
+M_AGAIN = (r"M := Q^T", r"M := 2 Q")  # a name the lecture defines again, on a later slide
+
+
+def test_a_name_defined_again_means_the_new_definition_from_there_on(tmp_path, notation_folder):
+    from conftest import build_into, write_deck
+
+    (notation_folder / "small.yaml").write_text("vocabulary: linear-algebra\nsizes: {n: 3}\nsymbols:\n"
+                                                "  Q: {matrix: n, properties: [orthogonal]}\n", encoding="utf-8")
+    first, again = M_AGAIN
+    body = (f"<slide-section>\n\n$${first}$$\n\n$$M^T M = I$$\n\n</slide-section>\n\n"
+            f"<slide-section>\n\n$${again}$$\n\n$$M^T M = 4 I$$\n\n$$M^T M = I$$\n\n</slide-section>\n")
+    write_deck(tmp_path / "slides", "a.md", body, front='title: "T"\ndate: "2025-01-01"\nnotation: small')
+    result = build_into(tmp_path, tmp_path / "slides")
+    flagged = [(d.line, d.excerpt) for d in result.report.warnings if "does not hold" in d.message]
+    assert flagged == [(21, "M^T M = I")]  # the last: true of the first M, not of the M in effect there
+    assert result.decks[0].relations["evaluated"] == 2
