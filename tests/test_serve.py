@@ -241,6 +241,8 @@ def test_a_folder_named_like_a_deck_and_an_editor_lock_do_not_break_a_save(serve
     (slides / "x.md").mkdir()
     (slides / ".#deck.md").symlink_to("root@host.1234:1700000000")  # how Emacs marks a file being edited
     try:
+        skipped = events.next()  # the build the new folder starts (the lock starts none), before the save:
+        assert skipped["ok"], json.dumps(skipped, ensure_ascii=False)  # a save during it could be read half-written
         edit(served, DECK.replace("Euler:", "Euler, saved again:"))
         deadline = time.monotonic() + 60
         while True:
