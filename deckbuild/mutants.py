@@ -50,7 +50,7 @@ def score_deck(deck: Deck, truth: DeckTruth, quiet: bool = False) -> dict:
     relations = sum(len(truth.rows.get(link.id) or ()) for link in deck.links) + len(formulas)
     contexts = slide_contexts(deck)  # a variant is read where its formula stands: its slide's definitions
     with progress.task(f"mutants of {deck.path}", total=relations, quiet=quiet) as task, optima_shared():
-        _score_rows(deck, truth, count, task)
+        _score_rows(deck, truth, count, task, contexts)
         for check in formulas:
             slide, context = _context_for(check.truth.notation, contexts.get(id(check.math)))
             fixed = fixed_statements(check.math.tex, check.truth.notation, macros=macros)
@@ -63,9 +63,9 @@ def score_deck(deck: Deck, truth: DeckTruth, quiet: bool = False) -> dict:
     return score
 
 
-def _score_rows(deck: Deck, truth: DeckTruth, count, task) -> None:
+def _score_rows(deck: Deck, truth: DeckTruth, count, task, contexts: dict) -> None:
     """Every verified derivation row, mutated one at a time and re-read with the rows before it and the row after it
-    (whose left side is its last expression)."""
+    (whose left side is its last expression), where the build reads it: with its slide's definitions."""
     from latexeval import evaluate_derivation, fixed_statements
     from latexeval.mutate import variants
 
@@ -80,6 +80,7 @@ def _score_rows(deck: Deck, truth: DeckTruth, count, task) -> None:
             continue
         name = link.element.attrs.get("notation") or notation
         wrt = link.element.attrs.get("wrt")
+        slide, context = _context_for(name, contexts.get(id(link.math)))
         latex = [r.latex for r in link.rows]
         for k, row in enumerate(link.rows):
             if rows[k].ok is not True:
@@ -98,7 +99,8 @@ def _score_rows(deck: Deck, truth: DeckTruth, count, task) -> None:
                     continue
                 lo, hi = 0, min(len(split), k + 2)  # from the first row: row k-1 may continue the one before it
                 window = [(r.relation, r.latex) for r in split[lo:hi]]
-                result = evaluate_derivation(window, name, wrt=wrt, macros=macros, check_from=k - lo + 1)
+                result = evaluate_derivation(window, name, wrt=wrt, macros=macros, check_from=k - lo + 1,
+                                             slide=slide, context=context)
                 mine = result[k - lo:]
                 if any(_katex_rejected(r) for r in mine):
                     continue

@@ -814,3 +814,25 @@ def test_a_name_defined_again_means_the_new_definition_from_there_on(tmp_path, n
     flagged = [(d.line, d.excerpt) for d in result.report.warnings if "does not hold" in d.message]
     assert flagged == [(21, "M^T M = I")]  # the last: true of the first M, not of the M in effect there
     assert result.decks[0].relations["evaluated"] == 2
+
+
+@pytest.mark.slow
+def test_the_mutants_of_a_derivation_are_read_with_its_slide_definitions(tmp_path, notation_folder):
+    from conftest import build_into, write_deck
+
+    (notation_folder / "small.yaml").write_text("vocabulary: linear-algebra\nsizes: {n: 3}\nsymbols:\n"
+                                                "  '\\bm{x}': {vector: n}\n  '\\bm{y}': {vector: n}\n",
+                                                encoding="utf-8")
+    rows = r"\|\bm{r}\|^2 &= \bm{r}^T \bm{r} \\ &= 2 - 2 \frac{\bm{x}^T \bm{y}}{\|\bm{x}\| \|\bm{y}\|}"
+    body = (f"<slide-section>\n\n$${R_DEFINED}$$\n\n</slide-section>\n\n<slide-section>\n\n"
+            f'<slide-derivation id="r-norm">\n\n$$\n\\begin{{align*}}\n{rows}\n\\end{{align*}}\n$$\n\n'
+            "</slide-derivation>\n\n</slide-section>\n")
+    write_deck(tmp_path / "slides", "a.md", body, front='title: "T"\ndate: "2025-01-01"\nnotation: small')
+    result = build_into(tmp_path, tmp_path / "slides", mutants=True)
+    assert not result.report.errors, [d.format() for d in result.report.errors]
+    (deck,) = result.decks
+    assert deck.steps["verified"] == 2
+    score = deck.mutants
+    # a rewrite holds where the build reads the row (r defined on the slide before), so it is accepted there
+    assert score["rewrites"] > 0 and score["accepted"] == score["rewrites"], score["rejected"]
+    assert score["wrong"] > 0 and score["caught"] == score["wrong"], score["slipped"]
