@@ -48,10 +48,11 @@ def warm(modules: Path) -> None:
 def preload_fonts(html: str, modules: Path) -> list[str]:
     """Site paths below assets/ of the fonts `html` shows, sorted."""
     index = _FaceIndex.of(modules)
+    stacks = _stacks()
     wanted: set[str] = set()
     for (stack, weight, style), chars in _text_by_font(html).items():
         for ch in chars:
-            face = index.face(_stacks()[stack], weight, style, ord(ch))
+            face = index.face(stacks[stack], weight, style, ord(ch))
             if face:
                 wanted.add(face)
     if 'class="katex' in html:
@@ -174,13 +175,19 @@ class _FaceIndex:
         return None
 
 
-@functools.lru_cache(maxsize=1)
 def _stacks() -> dict[str, tuple[str, ...]]:
     """The theme's font stacks (--pk-font-title, --pk-font-body, --pk-font-mono in theme.css), family by
-    family. The face index passes over a family the site does not ship: a system font, a generic one."""
-    from .site import static_files
+    family. The face index passes over a family the site does not ship: a system font, a generic one.
+    Read again when the file changes (an edit of the theme while `serve` runs)."""
+    from .site import STATIC
 
-    css = static_files()["theme.css"].read_text(encoding="utf-8")
+    theme = STATIC / "theme.css"
+    return _stacks_in(theme, theme.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=2)
+def _stacks_in(theme: Path, mtime_ns: int) -> dict[str, tuple[str, ...]]:
+    css = theme.read_text(encoding="utf-8")
     return {name: tuple(family.strip().strip("'\"") for family in value.split(","))
             for name, value in _STACK.findall(css)}
 

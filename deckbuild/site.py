@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     import jinja2
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+STATIC = TEMPLATES / "static"  # the project's own CSS and JavaScript
 MARKER = ".deckbuild-site"  # in every site this build writes: the proof that the folder is ours to replace
 MARKER_TEXT = b"Written by deckbuild (python build.py). The next build replaces this folder whole.\n"
 LOCK_WAIT_S = 120.0  # a build holds the lock only while it writes; longer means a stuck process
@@ -71,8 +72,7 @@ def environment() -> jinja2.Environment:
 
 def static_files() -> dict[str, Path]:
     """The project's own CSS and JavaScript under templates/static/."""
-    static = TEMPLATES / "static"
-    return {p.relative_to(static).as_posix(): p for p in sorted(static.rglob("*")) if p.is_file()}
+    return {p.relative_to(STATIC).as_posix(): p for p in sorted(STATIC.rglob("*")) if p.is_file()}
 
 
 # ------------------------------------------------------------------ ownership

@@ -67,3 +67,20 @@ def test_every_preloaded_font_is_a_file_of_the_site(project_site):
     site, _ = project_site
     hrefs = {(page.parent / h).resolve() for page in sorted(site.glob("*/index.html")) for h in _preloaded(page)}
     assert hrefs and all(h.is_file() for h in hrefs)
+
+
+def test_an_edit_of_the_themes_body_stack_changes_what_latin_text_preloads(modules, tmp_path, monkeypatch):
+    import os
+
+    from deckbuild import site
+
+    theme = site.STATIC / "theme.css"
+    monkeypatch.setattr(site, "STATIC", tmp_path)  # a copy of the theme this test may edit (as during `serve`)
+    copy = tmp_path / "theme.css"
+    copy.write_text(theme.read_text(encoding="utf-8"), encoding="utf-8")
+    assert preload_fonts("<p>ab</p>", modules) == sorted(_covering(modules, "Inter", "400", "a"))
+    css = copy.read_text(encoding="utf-8")
+    copy.write_text(css.replace('--pk-font-body:    "Inter", ', "--pk-font-body:    "), encoding="utf-8")
+    os.utime(copy, ns=(copy.stat().st_atime_ns, copy.stat().st_mtime_ns + 1_000_000))  # a later save
+    fonts = preload_fonts("<p>ab</p>", modules)
+    assert fonts and set(fonts) <= _covering(modules, "Noto Sans SC", "400", "a")  # the stack's first family now
