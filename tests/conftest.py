@@ -120,7 +120,7 @@ def warm_cache(tmp_path_factory) -> Path:
     return once_per_run(tmp_path_factory, "project-cold-build", lambda tmp: _build_without_errors(tmp, ROOT / "slides")) / "cache"
 
 
-def _copy_of(cache: Path, into: Path) -> Path:
+def copy_of(cache: Path, into: Path) -> Path:
     shutil.copytree(cache, into)
     return into
 
@@ -130,14 +130,14 @@ def project_site(tmp_path_factory, warm_cache):
     """The project's own slides/, built for this process from a copy of the warm cache (a build from the cache
     gives the cold build's site: tests/test_incremental.py)."""
     tmp = tmp_path_factory.mktemp("project")
-    result = _build_without_errors(tmp, ROOT / "slides", cache_dir=_copy_of(warm_cache, tmp / "cache"))
+    result = _build_without_errors(tmp, ROOT / "slides", cache_dir=copy_of(warm_cache, tmp / "cache"))
     return tmp / "_site", result
 
 
 @pytest.fixture
 def cache_dir(tmp_path, warm_cache) -> Path:
     """A cache folder of this test's own, starting from the session's warm cache."""
-    return _copy_of(warm_cache, tmp_path / "warm-cache")
+    return copy_of(warm_cache, tmp_path / "warm-cache")
 
 
 @pytest.fixture(scope="session")
@@ -145,7 +145,7 @@ def corpus_site(tmp_path_factory, warm_cache):
     """The lecturer's corpus, drafts included, built with a copy of the warm cache: its derivation checks and
     figures are the project's, so they are not computed again."""
     tmp = tmp_path_factory.mktemp("corpus")
-    result = _build_without_errors(tmp, need_shared(CORPUS), drafts=True, cache_dir=_copy_of(warm_cache, tmp / "cache"))
+    result = _build_without_errors(tmp, need_shared(CORPUS), drafts=True, cache_dir=copy_of(warm_cache, tmp / "cache"))
     return tmp / "_site", result
 
 
@@ -170,3 +170,74 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield b
         b.close()
+
+
+class Pages:
+    """The pages and contexts one test opens in its module's browser, every one closed when the test ends. A deck
+    left open goes on drawing (Reveal animates its controls, the deck lays itself out while idle): a module's
+    pages left open would each take CPU from every later test."""
+
+    def __init__(self, browser):
+        self.browser, self._opened = browser, []
+
+    def new_page(self, **kw):
+        page = self.browser.new_page(**kw)
+        self._opened.append(page.context)
+        return page
+
+    def new_context(self, **kw):
+        context = self.browser.new_context(**kw)
+        self._opened.append(context)
+        return context
+
+    def close(self) -> None:
+        for context in self._opened:
+            context.close()
+
+
+@pytest.fixture
+def pages(browser):
+    opened = Pages(browser)
+    yield opened
+    opened.close()
+
+
+class Tab:
+    """The module's one page, lent to a test: `page`, and `on()` for the listeners the test adds to it.
+
+    A new page starts a renderer process of its own, and that costs more than the deck: about 1.3 core-seconds
+    to open the DAR deck in a new page against 0.4 in a page already open. The tests that look at what a deck
+    does, not at its first load (tests/test_first_view.py opens fresh pages), share one. Each gets it blank: on
+    about:blank (the last test's document is gone, and with it its scripts, styles and state), at the size it
+    asks for, with the last test's listeners removed and the windows it opened (a speaker view) closed."""
+
+    def __init__(self, page):
+        self.page, self._listeners = page, []
+
+    def on(self, event: str, handler) -> None:
+        self.page.on(event, handler)
+        self._listeners.append((event, handler))
+
+    def release(self) -> None:
+        for event, handler in self._listeners:
+            self.page.remove_listener(event, handler)
+        self._listeners.clear()
+        for other in self.page.context.pages:
+            if other != self.page:
+                other.close()
+        self.page.goto("about:blank")
+
+
+@pytest.fixture(scope="module")
+def _module_tab(browser):
+    context = browser.new_context()
+    yield Tab(context.new_page())
+    context.close()
+
+
+@pytest.fixture
+def tab(_module_tab):
+    """The module's page, blank, at 1280 x 800 (a test sets another size with `tab.page.set_viewport_size`)."""
+    _module_tab.page.set_viewport_size({"width": 1280, "height": 800})
+    yield _module_tab
+    _module_tab.release()

@@ -33,19 +33,20 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 class PageWatch:
     """Console errors, failed requests and any request that leaves the machine."""
 
-    def __init__(self, page, origin: str):
+    def __init__(self, on, origin: str):
+        """`on`: the page's (or a lent tab's) way to add a listener."""
         self.errors, self.failed, self.outside = [], [], []
-        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        page.on("response", lambda r: r.status >= 400 and self.failed.append(f"{r.status} {r.url}"))
-        page.on("pageerror", lambda e: self.errors.append(str(e)))
-        page.on("requestfailed", lambda r: self.failed.append(r.url))
-        page.on("request", lambda r: r.url.startswith(("http:", "https:")) and not r.url.startswith(origin)
+        on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        on("response", lambda r: r.status >= 400 and self.failed.append(f"{r.status} {r.url}"))
+        on("pageerror", lambda e: self.errors.append(str(e)))
+        on("requestfailed", lambda r: self.failed.append(r.url))
+        on("request", lambda r: r.url.startswith(("http:", "https:")) and not r.url.startswith(origin)
                 and self.outside.append(r.url))
 
 
-def open_deck(browser, url: str, origin: str):
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    watch = PageWatch(page, origin)
+def open_deck(tab, url: str, origin: str):
+    page = tab.page
+    watch = PageWatch(tab.on, origin)
     page.goto(url)
     page.wait_for_function("window.Reveal && Reveal.isReady()")
     page.add_style_tag(content=".reveal .fragment, .reveal .slides section { transition: none !important; }")
@@ -53,11 +54,11 @@ def open_deck(browser, url: str, origin: str):
     return page, watch
 
 
-def test_dar_deck_presents_offline_with_every_slide_and_fragment(browser, server):
+def test_dar_deck_presents_offline_with_every_slide_and_fragment(tab, server):
     out = ARTIFACTS / "browser"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    page, watch = open_deck(browser, f"{server}/dar-5-5/index.html", server)
+    page, watch = open_deck(tab, f"{server}/dar-5-5/index.html", server)
     total = page.evaluate("Reveal.getHorizontalSlides().length")  # the appendix is reached but not counted
     seen, fragment_steps, last = set(), 0, None
     for _ in range(400):
@@ -90,8 +91,8 @@ def _assert_math_visible(page, h):
     assert hidden == 0, f"slide {h + 1}: {hidden} formula(s) not visible"
 
 
-def test_fonts_are_self_hosted_and_loaded(browser, server):
-    page, watch = open_deck(browser, f"{server}/dar-5-5/index.html", server)
+def test_fonts_are_self_hosted_and_loaded(tab, server):
+    page, watch = open_deck(tab, f"{server}/dar-5-5/index.html", server)
     page.evaluate("Reveal.slide(5)")
     page.wait_for_timeout(300)
     page.evaluate("""Reveal.slide(Reveal.getHorizontalSlides().findIndex(s => s.textContent.includes('✅')))""")
@@ -104,11 +105,10 @@ def test_fonts_are_self_hosted_and_loaded(browser, server):
     assert watch.failed == [] and watch.outside == []
 
 
-def test_deck_opens_from_a_file_url(browser, project_site):
+def test_deck_opens_from_a_file_url(tab, project_site):
     site, _ = project_site
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    failed = []
-    page.on("requestfailed", lambda r: failed.append(r.url))
+    page, failed = tab.page, []
+    tab.on("requestfailed", lambda r: failed.append(r.url))
     page.goto((site / "dar-5-5" / "index.html").as_uri())
     page.wait_for_function("window.Reveal && Reveal.isReady()")
     assert page.evaluate("document.querySelectorAll('.katex').length") > 20
@@ -120,9 +120,9 @@ def _slide_of(page, derivation_id: str) -> int:
         document.querySelector('[data-derivation="{derivation_id}"]').closest('section'))""")
 
 
-def test_derivation_rows_carry_their_verified_marks(browser, server, project_site):
+def test_derivation_rows_carry_their_verified_marks(tab, server, project_site):
     _, result = project_site
-    page, watch = open_deck(browser, f"{server}/dar-5-5/index.html", server)
+    page, watch = open_deck(tab, f"{server}/dar-5-5/index.html", server)
     page.evaluate(f"Reveal.slide({_slide_of(page, 'em-q-decomposition')}, 0, 99)")
     marks = page.evaluate("""() => [...Reveal.getCurrentSlide().querySelectorAll('.dv-row')].map(
         r => [r.dataset.step, r.dataset.status, getComputedStyle(r.lastElementChild, '::after').content])""")
@@ -131,8 +131,8 @@ def test_derivation_rows_carry_their_verified_marks(browser, server, project_sit
     page.screenshot(path=str(ARTIFACTS / "browser" / "derivation-marks.png"))
 
 
-def test_derivation_rows_step_in_as_fragments(browser, server):
-    page, _ = open_deck(browser, f"{server}/dar-5-5/index.html", server)
+def test_derivation_rows_step_in_as_fragments(tab, server):
+    page, _ = open_deck(tab, f"{server}/dar-5-5/index.html", server)
     page.evaluate(f"Reveal.slide({_slide_of(page, 'em-q-decomposition')}, 0, -1)")
     visible = "() => [...Reveal.getCurrentSlide().querySelectorAll('.dv-row')].filter(r => getComputedStyle(r).opacity !== '0').length"
     page.wait_for_timeout(400)
@@ -147,8 +147,8 @@ def test_derivation_rows_step_in_as_fragments(browser, server):
 _ONE_LINE_CHECKED = re.compile(r"对 2 个模型的 [1-9]\d* 组随机参数逐一计算")
 
 
-def test_v_key_without_a_speaker_view_opens_the_verification_details_here(browser, server):
-    page, _ = open_deck(browser, f"{server}/dar-5-5/index.html", server)
+def test_v_key_without_a_speaker_view_opens_the_verification_details_here(tab, server):
+    page, _ = open_deck(tab, f"{server}/dar-5-5/index.html", server)
     page.evaluate(f"Reveal.slide({_slide_of(page, 'em-q-decomposition')}, 0, 99)")
     page.keyboard.press("v")
     panel = page.locator(".pk-panel")
@@ -157,16 +157,16 @@ def test_v_key_without_a_speaker_view_opens_the_verification_details_here(browse
     page.screenshot(path=str(ARTIFACTS / "browser" / "details-panel.png"))
 
 
-def test_the_developer_details_stay_one_click_away(browser, server):
-    page, _ = open_deck(browser, f"{server}/dar-5-5/index.html", server)
+def test_the_developer_details_stay_one_click_away(tab, server):
+    page, _ = open_deck(tab, f"{server}/dar-5-5/index.html", server)
     page.evaluate(f"Reveal.slide({_slide_of(page, 'em-q-decomposition')}, 0, 99)")
     page.keyboard.press("v")
     more = page.evaluate("document.querySelector('.pk-step--focus .pk-step__more').textContent")
     assert "derivations.em." in more and "holds:" in more
 
 
-def test_speaker_view_opens_offline_with_notes(browser, server):
-    page, watch = open_deck(browser, f"{server}/dar-5-5/index.html", server)
+def test_speaker_view_opens_offline_with_notes(tab, server):
+    page, watch = open_deck(tab, f"{server}/dar-5-5/index.html", server)
     page.evaluate("Reveal.slide(2)")
     with page.expect_popup() as popup:
         page.keyboard.press("s")
@@ -196,14 +196,14 @@ class _SubPathHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def test_site_works_below_a_sub_path(browser, project_site):
+def test_site_works_below_a_sub_path(tab, project_site):
     site, _ = project_site
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_SubPathHandler, directory=str(site)))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     origin = f"http://127.0.0.1:{httpd.server_address[1]}"
     try:
-        page = browser.new_page()
-        watch = PageWatch(page, origin)
+        page = tab.page
+        watch = PageWatch(tab.on, origin)
         page.goto(f"{origin}/slides/index.html")
         page.evaluate("document.fonts.ready")  # leaving mid-load would cancel the index's font requests
         page.click("text=DAR-5-5")
@@ -214,8 +214,8 @@ def test_site_works_below_a_sub_path(browser, project_site):
         httpd.shutdown()
 
 
-def test_help_overlay_lists_the_presenter_keys(browser, server):
-    page, watch = open_deck(browser, f"{server}/dar-5-5/index.html", server)
+def test_help_overlay_lists_the_presenter_keys(tab, server):
+    page, watch = open_deck(tab, f"{server}/dar-5-5/index.html", server)
     page.keyboard.press("Shift+Slash")
     help_text = page.locator(".r-overlay-help").inner_text()
     for key in ("V", "S", "F"):
@@ -250,8 +250,9 @@ _INK_OUTSIDE = """() => {
 }"""
 
 
-def test_nothing_on_any_dar_slide_leaves_the_slide_at_1280x720(browser, server):
-    page = browser.new_page(viewport={"width": 1280, "height": 720})
+def test_nothing_on_any_dar_slide_leaves_the_slide_at_1280x720(tab, server):
+    page = tab.page
+    page.set_viewport_size({"width": 1280, "height": 720})
     page.goto(f"{server}/dar-5-5/index.html")
     page.wait_for_function("window.Reveal && Reveal.isReady()")
     page.add_style_tag(content="* { transition: none !important; }")
@@ -271,23 +272,23 @@ def _number_at(page, h: int) -> str:
     return page.evaluate("document.querySelector('.reveal > .slide-number').textContent.replace(/\\s+/g, '')")
 
 
-def test_the_closing_slide_ends_the_count_and_the_progress_bar(browser, server):
-    page, _ = open_deck(browser, f"{server}/dar-5-5/index.html", server)
+def test_the_closing_slide_ends_the_count_and_the_progress_bar(tab, server):
+    page, _ = open_deck(tab, f"{server}/dar-5-5/index.html", server)
     closing = page.evaluate("Reveal.getHorizontalSlides().findIndex(s => s.classList.contains('thanks-slide'))")
     assert closing == 13
     assert _number_at(page, closing) == "14/14"
     assert page.evaluate("Reveal.getProgress()") == 1
 
 
-def test_appendix_slides_are_numbered_apart_and_reached_in_order(browser, server):
-    page, _ = open_deck(browser, f"{server}/dar-5-5/index.html", server)
+def test_appendix_slides_are_numbered_apart_and_reached_in_order(tab, server):
+    page, _ = open_deck(tab, f"{server}/dar-5-5/index.html", server)
     assert _number_at(page, 14) == "附录1/16" and _number_at(page, 29) == "附录16/16"
     page.evaluate("Reveal.slide(13, 0, 999); Reveal.next()")
     assert page.evaluate("Reveal.getIndices().h") == 14
 
 
-def test_the_closing_line_is_centred_on_the_slide(browser, server):
-    page, _ = open_deck(browser, f"{server}/dar-5-5/index.html", server)
+def test_the_closing_line_is_centred_on_the_slide(tab, server):
+    page, _ = open_deck(tab, f"{server}/dar-5-5/index.html", server)
     page.evaluate("Reveal.slide(13)")
     page.wait_for_timeout(100)
     slide, text = page.evaluate("""() => { const s = Reveal.getCurrentSlide(), r = document.createRange();
@@ -301,8 +302,8 @@ def test_the_closing_line_is_centred_on_the_slide(browser, server):
     page.screenshot(path=str(ARTIFACTS / "browser" / "closing-slide.png"))
 
 
-def _open_at_derivation(browser, server, derivation_id: str):
-    page, watch = open_deck(browser, f"{server}/dar-5-5/index.html", server)
+def _open_at_derivation(tab, server, derivation_id: str):
+    page, watch = open_deck(tab, f"{server}/dar-5-5/index.html", server)
     page.set_viewport_size({"width": 1280, "height": 720})
     page.evaluate(f"Reveal.slide({_slide_of(page, derivation_id)}, 0, 999)")
     page.wait_for_timeout(100)
@@ -325,8 +326,8 @@ _PANEL_AND_FORMULA = """() => {
 }"""
 
 
-def test_shift_v_opens_a_small_panel_beside_the_formula_not_over_it(browser, server):
-    page, watch = _open_at_derivation(browser, server, "em-q-decomposition")
+def test_shift_v_opens_a_small_panel_beside_the_formula_not_over_it(tab, server):
+    page, watch = _open_at_derivation(tab, server, "em-q-decomposition")
     page.keyboard.press("Shift+V")
     panel = page.evaluate(_PANEL_AND_FORMULA)
     page.screenshot(path=str(ARTIFACTS / "browser" / "panel-audience.png"))
@@ -334,8 +335,8 @@ def test_shift_v_opens_a_small_panel_beside_the_formula_not_over_it(browser, ser
     assert watch.errors == []
 
 
-def test_the_panel_names_and_highlights_the_row_it_explains(browser, server):
-    page, _ = _open_at_derivation(browser, server, "em-q-decomposition")
+def test_the_panel_names_and_highlights_the_row_it_explains(tab, server):
+    page, _ = _open_at_derivation(tab, server, "em-q-decomposition")
     page.keyboard.press("Shift+V")
     panel = page.evaluate(_PANEL_AND_FORMULA)
     assert panel["focused"] == ["5"] and panel["highlighted"] == ["5"] and "第 5 行" in panel["text"]
@@ -343,8 +344,8 @@ def test_the_panel_names_and_highlights_the_row_it_explains(browser, server):
     assert page.evaluate(_PANEL_AND_FORMULA)["highlighted"] == ["2"]
 
 
-def test_the_panel_speaks_the_decks_language_with_typeset_maths(browser, server):
-    page, _ = _open_at_derivation(browser, server, "em-q-decomposition")
+def test_the_panel_speaks_the_decks_language_with_typeset_maths(tab, server):
+    page, _ = _open_at_derivation(tab, server, "em-q-decomposition")
     page.keyboard.press("Shift+V")
     panel = page.evaluate(_PANEL_AND_FORMULA)
     assert "推导验证" in panel["text"] and _ONE_LINE_CHECKED.search(panel["text"])
@@ -356,8 +357,8 @@ _HEARS_THE_SPEAKER = """new BroadcastChannel('present-kit').onmessage = e => {
   if (e.data && e.data.type === 'hello') window.__speakerSaidHello = true; };"""
 
 
-def test_v_opens_the_panel_in_the_speaker_view_and_not_on_the_audience_screen(browser, server):
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
+def test_v_opens_the_panel_in_the_speaker_view_and_not_on_the_audience_screen(pages, server):
+    context = pages.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
     page.add_init_script(_HEARS_THE_SPEAKER)
     page.goto(f"{server}/dar-5-5/index.html")

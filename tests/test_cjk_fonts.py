@@ -154,8 +154,9 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def open_deck(browser, url: str):
-    page = browser.new_page(viewport={"width": 1280, "height": 720})
+def open_deck(tab, url: str):
+    page = tab.page
+    page.set_viewport_size({"width": 1280, "height": 720})
     page.goto(url)
     page.wait_for_function("window.Reveal && Reveal.isReady()")
     page.add_style_tag(content="*, *::before, *::after { transition: none !important; animation: none !important; }")
@@ -179,24 +180,22 @@ def slide_fonts(page) -> dict[str, list[dict]]:
 NOT_PAINTED = {"familyName": "(no font: not painted)", "isCustomFont": False}
 
 
-def test_cjk_text_and_math_on_slides_are_painted_by_the_shipped_font(browser, origin):
-    page = open_deck(browser, f"{origin}/cjk/index.html")
+def test_cjk_text_and_math_on_slides_are_painted_by_the_shipped_font(tab, origin):
+    page = open_deck(tab, f"{origin}/cjk/index.html")
     fonts = slide_fonts(page)
     assert {"方法", "期望最大化", "第二步"} <= set(fonts), sorted(fonts)
     assert not_shipped(fonts) == {}
-    page.close()
 
 
-def test_cjk_in_katex_text_is_painted_by_the_shipped_font(browser, origin):
-    page = open_deck(browser, f"{origin}/cjk/index.html")
+def test_cjk_in_katex_text_is_painted_by_the_shipped_font(tab, origin):
+    page = open_deck(tab, f"{origin}/cjk/index.html")
     fonts = {t: f for t, f in slide_fonts(page).items() if t in ("观测数据", "隐变量", "下界")}
     assert set(fonts) == {"观测数据", "隐变量", "下界"}
     assert not_shipped(fonts) == {}, fonts
-    page.close()
 
 
-def test_emoji_are_painted_in_colour_by_the_shipped_font(browser, origin):
-    page = open_deck(browser, f"{origin}/cjk/index.html")
+def test_emoji_are_painted_in_colour_by_the_shipped_font(tab, origin):
+    page = open_deck(tab, f"{origin}/cjk/index.html")
     page.evaluate("Reveal.slide(1)")
     page.evaluate("document.fonts.ready")
     fonts = painted_fonts(page, EMOJI)
@@ -208,13 +207,12 @@ def test_emoji_are_painted_in_colour_by_the_shipped_font(browser, origin):
     assert len(shown) == 4
     for probe in shown:
         assert colourful(probe.screenshot()) > 20, f"{probe.text_content()} is not drawn in colour"
-    page.close()
 
 
 @pytest.mark.slow
-def test_the_lecturers_deck_paints_every_cjk_character_with_the_shipped_font(browser, project_site):
+def test_the_lecturers_deck_paints_every_cjk_character_with_the_shipped_font(tab, project_site):
     site, _ = project_site
-    page = open_deck(browser, (site / "dar-5-5" / "index.html").as_uri())
+    page = open_deck(tab, (site / "dar-5-5" / "index.html").as_uri())
     fonts = slide_fonts(page)
     assert len(fonts) > 50
     assert not_shipped(fonts) == {}
@@ -224,11 +222,10 @@ def test_the_lecturers_deck_paints_every_cjk_character_with_the_shipped_font(bro
         page.evaluate(f"Reveal.slide(Reveal.getSlides().findIndex(s => s.textContent.includes('{words}')))")
         page.wait_for_timeout(300)
         page.screenshot(path=str(out / f"dar-5-5-{'math' if words != '✅' else 'emoji'}.png"))
-    page.close()
 
 
-def test_speaker_view_paints_notes_with_the_deck_fonts_and_typesets_their_math(browser, origin):
-    page = open_deck(browser, f"{origin}/cjk/index.html")
+def test_speaker_view_paints_notes_with_the_deck_fonts_and_typesets_their_math(tab, origin):
+    page = open_deck(tab, f"{origin}/cjk/index.html")
     with page.expect_popup() as popup:
         page.keyboard.press("s")
     speaker = popup.value
@@ -245,7 +242,6 @@ def test_speaker_view_paints_notes_with_the_deck_fonts_and_typesets_their_math(b
     out.mkdir(parents=True, exist_ok=True)
     speaker.screenshot(path=str(out / "speaker-view.png"))
     speaker.close()
-    page.close()
 
 
 def _pdffonts(data: bytes, tmp_path) -> list[tuple[str, bool]]:

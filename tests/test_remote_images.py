@@ -240,14 +240,14 @@ def test_every_corpus_image_paints_in_chromium_with_the_network_off(offline_corp
     site, _, counts, _, _ = offline_corpus
     out = ARTIFACTS / "corpus-images"
     out.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, offline=True)
+    page = context.new_page()  # one page for every deck: a new page is a renderer process more
+    leaving = []
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
+               else (leaving.append(route.request.url), route.abort()))
     for slug, count in counts.items():
         if not count:
             continue
-        context = browser.new_context(viewport={"width": 1280, "height": 720}, offline=True)
-        page = context.new_page()
-        leaving = []
-        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
-                   else (leaving.append(route.request.url), route.abort()))
         page.goto((site / slug / "index.html").as_uri())
         page.wait_for_function("window.Reveal && Reveal.isReady()")
         broken = page.evaluate("""async () => {
@@ -260,4 +260,4 @@ def test_every_corpus_image_paints_in_chromium_with_the_network_off(offline_corp
         page.evaluate(f"Reveal.slide({first})")
         page.wait_for_timeout(400)
         page.screenshot(path=str(out / f"{slug}.png"))
-        context.close()
+    context.close()

@@ -112,9 +112,9 @@ OFFLINE_URL = "http://offline.invalid/dar-5-5.html"
 class Offline:
     """The page served from memory; every other request is refused and remembered."""
 
-    def __init__(self, browser, html: str):
+    def __init__(self, pages, html: str):
         self.blocked, self.failed, self.errors = [], [], []
-        self.page = browser.new_page(viewport=VIEW)
+        self.page = pages.new_page(viewport=VIEW)
         self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("requestfailed", lambda r: self.failed.append(r.url))
@@ -160,9 +160,9 @@ _LOADED = """() => { const s = [];
 
 
 @pytest.mark.slow
-def test_single_file_presents_with_the_network_off(browser, single):  # noqa: F811
+def test_single_file_presents_with_the_network_off(pages, single):  # noqa: F811
     html, _, _ = single
-    off = Offline(browser, html)
+    off = Offline(pages, html)
     off.page.goto(OFFLINE_URL)
     seen, total = walk(off.page)
     assert seen == total and total >= 13
@@ -175,15 +175,15 @@ def test_single_file_presents_with_the_network_off(browser, single):  # noqa: F8
 
 
 @pytest.mark.slow
-def test_single_file_loads_every_face_the_site_loads(browser, single, project_site):  # noqa: F811
+def test_single_file_loads_every_face_the_site_loads(pages, single, project_site):  # noqa: F811
     """The real judge of the font pruning: what Chromium fetched for the folder site, the single file has."""
     html, path, _ = single
     site, _ = project_site
-    folder = browser.new_page(viewport=VIEW)
+    folder = pages.new_page(viewport=VIEW)
     folder.goto((site / PAGE).as_uri())
     walk(folder)
     wanted = {tuple(f) for f in folder.evaluate(_LOADED)}
-    one = browser.new_page(viewport=VIEW)
+    one = pages.new_page(viewport=VIEW)
     one.goto(path.as_uri())
     walk(one)
     got = {tuple(f) for f in one.evaluate(_LOADED)}
@@ -191,10 +191,10 @@ def test_single_file_loads_every_face_the_site_loads(browser, single, project_si
 
 
 @pytest.mark.slow
-def test_speaker_view_and_details_panel_work_from_the_file(browser, single):  # noqa: F811
+def test_speaker_view_and_details_panel_work_from_the_file(pages, single):  # noqa: F811
     """Opened from disk the notes plugin loads the file itself into its previews: nothing else may be asked for."""
     _, path, _ = single
-    context = browser.new_context(viewport=VIEW)
+    context = pages.new_context(viewport=VIEW)
     elsewhere, errors = [], []
     context.on("request", lambda r: r.url.split("?")[0] != path.as_uri() and not r.url.startswith("data:")
                and elsewhere.append(r.url))
@@ -214,10 +214,10 @@ def test_speaker_view_and_details_panel_work_from_the_file(browser, single):  # 
     context.close()
 
 
-def test_inlined_script_text_keeps_its_end_tags(browser):  # noqa: F811
+def test_inlined_script_text_keeps_its_end_tags(pages):  # noqa: F811
     files = {"a.js": b"window.s = '</script><!-- -->'; window.t = `</SCRIPT >`;"}
     out = inline_deck('<script src="../a.js"></script><script>window.after = 1;</script>', "d/index.html", files)
-    page = browser.new_page()
+    page = pages.new_page()
     page.set_content(out)
     assert page.evaluate("[window.s, window.t, window.after]") == ["</script><!-- -->", "</SCRIPT >", 1]
 
