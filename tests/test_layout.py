@@ -76,6 +76,12 @@ def amount(d) -> int:
     return int(re.search(r"by (\d+) px", d.message).group(1))
 
 
+@pytest.fixture(scope="module")
+def long_deck(browser_ok, tmp_path_factory) -> tuple[list, str]:
+    """The deck of three overflowing slides, built and linted once for the tests that read its findings."""
+    return lint(tmp_path_factory.mktemp("long"), LONG.replace("{derivation}", DERIVATION))
+
+
 @pytest.mark.slow
 def test_short_deck_reports_nothing(browser_ok, tmp_path):
     found, _ = lint(tmp_path, SHORT)
@@ -83,8 +89,8 @@ def test_short_deck_reports_nothing(browser_ok, tmp_path):
 
 
 @pytest.mark.slow
-def test_overflowing_slides_are_reported_at_their_line_with_a_plausible_amount(browser_ok, tmp_path):
-    found, text = lint(tmp_path, LONG.replace("{derivation}", DERIVATION))
+def test_overflowing_slides_are_reported_at_their_line_with_a_plausible_amount(long_deck):
+    found, text = long_deck
     by_line = {d.line: d for d in found}
     assert sorted(by_line) == [line_of(text, h) for h in ("## Long derivation", "## Tall picture", "## Wide formula")]
     assert all(d.path == "slides/deck.md" and d.severity == "warning" for d in found)
@@ -101,12 +107,12 @@ def test_overflowing_slides_are_reported_at_their_line_with_a_plausible_amount(b
 
 
 @pytest.mark.slow
-def test_the_suggested_factor_makes_the_slide_fit(browser_ok, tmp_path):
-    found, text = lint(tmp_path / "before", LONG.replace("{derivation}", DERIVATION))
+def test_the_suggested_factor_makes_the_slide_fit(long_deck, tmp_path):
+    found, text = long_deck
     [long] = [d for d in found if d.line == line_of(text, "## Long derivation")]
     factor = re.search(r'factor="([\d.]+)"', long.hint).group(1)
     scaled = f'<slide-scale factor="{factor}">\n\n{DERIVATION}\n\n</slide-scale>'
-    found, text = lint(tmp_path / "after", LONG.replace("{derivation}", scaled))
+    found, text = lint(tmp_path, LONG.replace("{derivation}", scaled))
     assert line_of(text, "## Long derivation") not in {d.line for d in found}, [d.format() for d in found]
 
 
@@ -126,16 +132,21 @@ data-step="1" data-status="verified"><span style="white-space: nowrap">""" + "wi
 """
 
 
+@pytest.fixture(scope="module")
+def edges_deck(browser_ok, tmp_path_factory) -> tuple[list, str]:
+    return lint(tmp_path_factory.mktemp("edges"), EDGES)
+
+
 @pytest.mark.slow
-def test_marks_past_the_right_edge_are_reported(browser_ok, tmp_path):
-    found, text = lint(tmp_path, EDGES)
+def test_marks_past_the_right_edge_are_reported(edges_deck):
+    found, text = edges_deck
     [marks] = [d for d in found if d.line == line_of(text, "## Marks at the edge")]
     assert marks.message.endswith("on the right (the derivation's check marks)"), marks.message
 
 
 @pytest.mark.slow
-def test_text_under_the_slide_number_is_reported(browser_ok, tmp_path):
-    found, text = lint(tmp_path, EDGES)
+def test_text_under_the_slide_number_is_reported(edges_deck):
+    found, text = edges_deck
     [corner] = [d for d in found if d.line == line_of(text, "## Crowded corner")]
     assert corner.message.startswith("slide 2: the block 'text in the corner' lies under the slide number")
 

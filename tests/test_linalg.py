@@ -817,7 +817,7 @@ def test_a_name_defined_again_means_the_new_definition_from_there_on(tmp_path, n
 
 
 @pytest.mark.slow
-def test_the_mutants_of_a_derivation_are_read_with_its_slide_definitions(tmp_path, notation_folder):
+def test_the_mutants_of_a_derivation_are_read_with_its_slide_definitions(tmp_path, notation_folder, cache_dir):
     from conftest import build_into, write_deck
 
     (notation_folder / "small.yaml").write_text("vocabulary: linear-algebra\nsizes: {n: 3}\nsymbols:\n"
@@ -828,7 +828,7 @@ def test_the_mutants_of_a_derivation_are_read_with_its_slide_definitions(tmp_pat
             f'<slide-derivation id="r-norm">\n\n$$\n\\begin{{align*}}\n{rows}\n\\end{{align*}}\n$$\n\n'
             "</slide-derivation>\n\n</slide-section>\n")
     write_deck(tmp_path / "slides", "a.md", body, front='title: "T"\ndate: "2025-01-01"\nnotation: small')
-    result = build_into(tmp_path, tmp_path / "slides", mutants=True)
+    result = build_into(tmp_path, tmp_path / "slides", mutants=True, cache_dir=cache_dir)
     assert not result.report.errors, [d.format() for d in result.report.errors]
     (deck,) = result.decks
     assert deck.steps["verified"] == 2

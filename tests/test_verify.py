@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import ARTIFACTS, ROOT, build_into, write_deck
+from conftest import ARTIFACTS, ROOT, copy_of, build_into, write_deck
 from deckbuild.diagnostics import Report
 from deckbuild.evaluate import EvaluationCache, evaluate_deck
 from deckbuild.parse import parse_deck
@@ -58,25 +58,35 @@ def test_check_command_passes_on_the_project(cache_dir):
                      proc.stdout)
 
 
-def _check(slides, cache, *extra):
-    """`build.py check` on a folder of decks, with a cache of the test's own (its derivation checks already run)."""
+FALSE_CLAIM = "so $\\text{ELBO} \\ge \\sum_{i=1}^N \\log p(\\bm{x}_i; \\theta)$ holds"  # the bound backwards
+DAR_FRONT = 'title: "T"\ndate: "2025-01-01"\nnotation: dar-5-5'
+
+
+@pytest.fixture(scope="module")
+def failing_check(tmp_path_factory, warm_cache):
+    """One `build.py check` (every SymPy check run again: it trusts no cache) over a folder of three decks, each
+    wrong in one way: the DAR deck with a sign flipped in a row, a new derivation whose last row is the wrong
+    variant, and a false formula outside any derivation. Each test reads its own deck's lines of the output."""
+    tmp = tmp_path_factory.mktemp("failing-check")
+    slides = tmp / "slides"
+    slides.mkdir()
+    text = DECK.read_text(encoding="utf-8")
+    assert CHAIN_ROW_5 in text
+    (slides / "DAR-5-5.md").write_text(text.replace(CHAIN_ROW_5, CHAIN_ROW_5.replace("- \\text{KL}", "+ \\text{KL}")),
+                                       encoding="utf-8")
+    write_deck(slides, "variant.md", "<slide-section>\n\n" + NEW_DERIVATION.replace(r"&\ge", r"&\le") +
+               "\n\n</slide-section>\n", DAR_FRONT)
+    write_deck(slides, "false.md", f"<slide-section>\n\n{FALSE_CLAIM}\n\n</slide-section>\n", DAR_FRONT)
     return subprocess.run([sys.executable, "build.py", "check", "--slides", str(slides),
-                           "--cache", str(cache), *extra], cwd=ROOT, capture_output=True, text=True)
+                           "--cache", str(copy_of(warm_cache, tmp / "cache"))], cwd=ROOT, capture_output=True, text=True)
 
 
 @pytest.mark.slow
-def test_a_wrong_row_fails_check_naming_line_model_draw_and_values(tmp_path, cache_dir):
-    text = DECK.read_text(encoding="utf-8")
-    assert CHAIN_ROW_5 in text
-    slides = tmp_path / "slides"
-    slides.mkdir()
-    (slides / "DAR-5-5.md").write_text(text.replace(CHAIN_ROW_5, CHAIN_ROW_5.replace("- \\text{KL}", "+ \\text{KL}")),
-                                       encoding="utf-8")
-    proc = _check(slides, cache_dir)
-    assert proc.returncode == 1
-    line = line_of(text, CHAIN_ROW_5)
+def test_a_wrong_row_fails_check_naming_line_model_draw_and_values(failing_check):
+    assert failing_check.returncode == 1
+    line = line_of(DECK.read_text(encoding="utf-8"), CHAIN_ROW_5)
     assert re.search(rf"DAR-5-5.md:{line}:\d+: error: derivation 'em-q-decomposition' row 5 does not hold: "
-                     r"on [a-z-]+ at draw \d+: lhs = \S+, rhs = \S+", proc.stderr), proc.stderr[-2000:]
+                     r"on [a-z-]+ at draw \d+: lhs = \S+, rhs = \S+", failing_check.stderr), failing_check.stderr[-2000:]
 
 
 @pytest.mark.slow
@@ -303,13 +313,10 @@ def test_a_new_derivation_with_only_its_notation_is_evaluated_without_python(tmp
 
 
 @pytest.mark.slow
-def test_the_wrong_variant_of_a_new_derivation_fails_check(tmp_path, cache_dir):
-    write_deck(tmp_path / "slides", "d.md", "<slide-section>\n\n" + NEW_DERIVATION.replace(r"&\ge", r"&\le") +
-               "\n\n</slide-section>\n", 'title: "T"\ndate: "2025-01-01"\nnotation: dar-5-5')
-    proc = _check(tmp_path / "slides", cache_dir)
-    assert proc.returncode == 1
-    assert re.search(r"d.md:16:\d+: error: derivation 'my-new-step' row 3 does not hold: on \S+ at draw \d+: "
-                     r"lhs = \S+, rhs = \S+", proc.stderr), proc.stderr[-2000:]
+def test_the_wrong_variant_of_a_new_derivation_fails_check(failing_check):
+    assert failing_check.returncode == 1
+    assert re.search(r"variant.md:16:\d+: error: derivation 'my-new-step' row 3 does not hold: on \S+ at draw \d+: "
+                     r"lhs = \S+, rhs = \S+", failing_check.stderr), failing_check.stderr[-2000:]
 
 
 def test_two_derivations_with_one_id_are_an_error_naming_both(tmp_path, cache_dir):
@@ -320,55 +327,48 @@ def test_two_derivations_with_one_id_are_an_error_naming_both(tmp_path, cache_di
 
 
 @pytest.mark.slow
-def test_a_false_formula_outside_derivations_fails_check_with_file_line_and_values(tmp_path, cache_dir):
-    write_deck(tmp_path / "slides", "d.md", "<slide-section>\n\nso $\\text{ELBO} \\ge \\sum_{i=1}^N "
-               "\\log p(\\bm{x}_i; \\theta)$ holds\n\n</slide-section>\n",
-               'title: "T"\ndate: "2025-01-01"\nnotation: dar-5-5')
-    proc = _check(tmp_path / "slides", cache_dir)
-    assert proc.returncode == 1
-    assert re.search(r"d.md:9:5: error: this formula does not hold on the deck's models \(dar-5-5\): "
-                     r"on \S+ at draw \d+: lhs = \S+, rhs = \S+", proc.stderr), proc.stderr[-2000:]
+def test_a_false_formula_outside_derivations_fails_check_with_file_line_and_values(failing_check):
+    assert failing_check.returncode == 1
+    assert re.search(r"false.md:9:5: error: this formula does not hold on the deck's models \(dar-5-5\): "
+                     r"on \S+ at draw \d+: lhs = \S+, rhs = \S+", failing_check.stderr), failing_check.stderr[-2000:]
 
 
 @pytest.mark.slow
-def test_check_counts_the_relations_of_a_deck_that_fails(tmp_path, cache_dir):
-    write_deck(tmp_path / "slides", "d.md", "<slide-section>\n\nso $\\text{ELBO} \\ge \\sum_{i=1}^N "
-               "\\log p(\\bm{x}_i; \\theta)$ holds\n\n</slide-section>\n",
-               'title: "T"\ndate: "2025-01-01"\nnotation: dar-5-5')
-    proc = _check(tmp_path / "slides", cache_dir)
-    assert proc.returncode == 1 and "checked 1 deck(s)" in proc.stdout, proc.stdout
-    assert re.search(r"relations: .*1 failing", proc.stdout), proc.stdout
+def test_check_counts_the_relations_of_decks_that_fail(failing_check):
+    out = failing_check.stdout
+    assert failing_check.returncode == 1 and "checked 3 deck(s)" in out, out
+    assert re.search(r"false.md: 1 slides, 1 formulas\n\s+relations: 0 proved, 0 evaluated, 0 definition, 0 assumed, "
+                     r"0 not checked, 1 failing", out), out
+    assert re.search(r"variant.md: .*steps: 3 linked, 2 verified, 0 stale, 1 failing", out), out
 
 
 def test_a_false_formula_is_marked_on_the_slide_and_the_site_still_written(tmp_path):
-    result = _deck_with(tmp_path, "so $\\text{ELBO} \\ge \\sum_{i=1}^N \\log p(\\bm{x}_i; \\theta)$ holds")
+    result = _deck_with(tmp_path, FALSE_CLAIM)
     assert result.written and not result.report.errors
     html = (tmp_path / "_site" / "d" / "index.html").read_text(encoding="utf-8")
     assert 'class="formula-check" data-strength="failing"' in html
 
 
-def _in_chromium(browser, tmp_path, script: str, screenshot: str | None = None):
+def _in_chromium(tab, tmp_path, script: str, screenshot: str | None = None):
     """`script` evaluated in the deck `_deck_with` built, opened from its file once Reveal is ready."""
-    page = browser.new_page(viewport={"width": 1280, "height": 720})
-    try:
-        page.goto((tmp_path / "_site" / "d" / "index.html").as_uri())
-        page.wait_for_selector(".reveal.ready")
-        value = page.evaluate(script)
-        if screenshot:
-            (ARTIFACTS / "verify").mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "verify" / screenshot))
-        return value
-    finally:
-        page.close()
+    page = tab.page
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto((tmp_path / "_site" / "d" / "index.html").as_uri())
+    page.wait_for_selector(".reveal.ready")
+    value = page.evaluate(script)
+    if screenshot:
+        (ARTIFACTS / "verify").mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "verify" / screenshot))
+    return value
 
 
 @pytest.mark.slow
-def test_a_false_formula_is_flagged_where_the_audience_sees_it_and_a_true_one_is_not(tmp_path, browser):
+def test_a_false_formula_is_flagged_where_the_audience_sees_it_and_a_true_one_is_not(tmp_path, tab):
     """The lecturer presents from a site `python build.py` wrote despite a false formula: the slide shows it."""
     result = _deck_with(tmp_path, "wrong: $\\text{ELBO} \\ge \\sum_{i=1}^N \\log p(\\bm{x}_i; \\theta)$, right: "
                                   "$\\text{ELBO} \\le \\sum_{i=1}^N \\log p(\\bm{x}_i; \\theta)$")
     assert result.written
-    marks = _in_chromium(browser, tmp_path, """[...document.querySelectorAll('.formula-check')].map(e => ({
+    marks = _in_chromium(tab, tmp_path, """[...document.querySelectorAll('.formula-check')].map(e => ({
         strength: e.dataset.strength, outline: getComputedStyle(e).outlineStyle,
         badge: getComputedStyle(e, '::after').content}))""", screenshot="failing-formula.png")
     assert marks == [{"strength": "failing", "outline": "dashed", "badge": '"✗ failing"'},
@@ -394,11 +394,11 @@ _BADGES_IN_EVERY_STATE = """() => {
 
 
 @pytest.mark.slow
-def test_the_marks_on_a_chinese_deck_speak_chinese(tmp_path, browser):
+def test_the_marks_on_a_chinese_deck_speak_chinese(tmp_path, tab):
     result = _deck_with(tmp_path, "这一页的公式写错了: $\\text{ELBO} \\ge \\sum_{i=1}^N \\log p(\\bm{x}_i; \\theta)$, "
                                   "讲课时一眼就能看到。")
     assert result.written
-    said = _in_chromium(browser, tmp_path, _BADGES_IN_EVERY_STATE)
+    said = _in_chromium(tab, tmp_path, _BADGES_IN_EVERY_STATE)
     assert said == {"formula": '"✗ 不成立"',
                     "derivation failing": '"✗ 推导不成立"', "row failing": '"✗ 不成立"',
                     "derivation stale": '"? 推导已过期"', "row stale": '"? 已过期"',
