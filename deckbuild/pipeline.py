@@ -366,15 +366,24 @@ def _render_in_processes(sources: list[Source], opts: Options, cache: Cache, mod
     from concurrent.futures import ProcessPoolExecutor
 
     global _FORKED
-    # What every deck shares is made once, here, before the processes inherit the cache.
+    # What every deck shares is made once, here, before the processes inherit the cache: the figures are
+    # drawn while the derivation checks run in their worker processes.
+    pending = None
     if any(b"<slide-derivation" in s.data for s in sources):
-        from .verify import load_checks
+        from .verify import ChecksInBackground
 
-        load_checks(cache, quiet=opts.quiet)
-    if any(b"figures/" in s.data for s in sources):
-        from .figure_cache import ensure_figures
+        pending = ChecksInBackground(cache, opts.quiet)
+    try:
+        if any(b"figures/" in s.data for s in sources):
+            from .figure_cache import ensure_figures
 
-        ensure_figures(opts.root, cache, quiet=opts.quiet)
+            ensure_figures(opts.root, cache, quiet=opts.quiet)
+        if pending is not None:
+            pending.result()
+    except BaseException:
+        if pending is not None:
+            pending.cancel()
+        raise
     import katexbridge
 
     katexbridge.shared(modules / "katex", assets.node_binary()).close()  # each process starts its own
@@ -422,11 +431,12 @@ def _render_here(sources: list[Source], opts: Options, cache: Cache, katex: _Kat
     if any(deck.links for deck in decks):
         from .verify import ChecksInBackground
 
-        pending = ChecksInBackground(cache, opts.quiet)  # while this process typesets and evaluates
+        pending = ChecksInBackground(cache, opts.quiet)  # while this process draws, typesets and evaluates
     statuses: dict[str, dict] = {}
     truths: dict = {}
     evaluations = EvaluationCache(cache)  # once for all these decks: its key hashes the evaluator's code
     try:
+        figures = _figures(decks, opts, cache)  # before the first deck waits for the checks
         for deck in decks:  # one report per deck, so that each deck's diagnostics are kept with it
             deck_statuses, deck_truths = check_derivations([deck], opts, reports[deck.slug], cache, pending, evaluations)
             statuses.update(deck_statuses)
@@ -441,7 +451,6 @@ def _render_here(sources: list[Source], opts: Options, cache: Cache, katex: _Kat
     for item in images_report.items:  # each warning with its deck; one about the project file with every deck
         for slug in [slug_by_path[item.path]] if item.path in slug_by_path else list(reports):
             reports[slug].items.append(item)
-    figures = _figures(decks, opts, cache)
     prepared = _prepared_beside_node(katex.modules)
     results = []
     for deck in decks:

@@ -6,6 +6,9 @@ a while too. Silence for a minute looks like a hang, so each of those reports
 through one `Task`: on a terminal a bar redrawn in place, elsewhere (CI, a
 pipe, a log file) plain lines, never more than about ten per task. `--quiet`
 turns every task into a no-op, so callers never test for it themselves.
+Tasks may run at once (the figures are drawn while the derivation checks run,
+from another thread): on a terminal they share its last line, each task's
+final line printed above it.
 
     with progress.task("checking derivations", total=len(ids), quiet=opts.quiet) as t:
         for did in ids:
@@ -14,12 +17,18 @@ turns every task into a no-op, so callers never test for it themselves.
 """
 from __future__ import annotations
 
+import shutil
 import sys
+import threading
 import time
 from typing import TextIO
 
 BAR_WIDTH = 24
 PLAIN_LINES = 10  # a task of any length prints at most this many progress lines when not on a terminal
+SHARED = " · "  # between the tasks that share the terminal's last line
+
+_LOCK = threading.Lock()  # one writer at a time: tasks of two threads
+_DRAWING: list["Task"] = []  # the tasks whose line is on a terminal now, in the order they started
 
 
 class Task:
@@ -35,7 +44,7 @@ class Task:
         self.tty = _isatty(self.stream) if tty is None else tty
         self.start = time.perf_counter()
         self._printed_step = 0
-        self._open_line = False
+        self._shown = ""  # what the task's part of the terminal's last line says
         self._finished = False
         if not quiet:
             self._emit(f"{what} …", final=not self.tty)
@@ -67,10 +76,13 @@ class Task:
     def fail(self) -> None:
         """Leave the terminal on a fresh line, so the error that follows is not glued to a bar."""
         self._finished = True
-        if self._open_line and not self.quiet:
-            self.stream.write("\n")
-            self.stream.flush()
-            self._open_line = False
+        if self.quiet or not self.tty:
+            return
+        with _LOCK:
+            if self in _DRAWING:
+                _DRAWING.remove(self)
+                self.stream.write("\n")
+                self.stream.flush()
 
     def __enter__(self) -> Task:
         return self
@@ -110,12 +122,29 @@ class Task:
         return False
 
     def _emit(self, text: str, final: bool) -> None:
-        if self.tty:
-            self.stream.write("\r\x1b[2K" + text + ("\n" if final else ""))
-            self._open_line = not final
-        else:
-            self.stream.write(text + "\n")
-        self.stream.flush()
+        with _LOCK:
+            if not self.tty:
+                self.stream.write(text + "\n")
+            elif final:  # its own line, above the line the tasks still running share
+                if self in _DRAWING:
+                    _DRAWING.remove(self)
+                self.stream.write("\r\x1b[2K" + text + "\n" + self._last_line())
+            else:
+                if self not in _DRAWING:
+                    _DRAWING.append(self)
+                self._shown = text
+                self.stream.write("\r\x1b[2K" + self._last_line())
+            self.stream.flush()
+
+    def _last_line(self) -> str:
+        """The running tasks' line: one task's bar, or several tasks' counts, cut to the terminal's width (a
+        wrapped line would not be redrawn in place)."""
+        running = [t for t in _DRAWING if t.stream is self.stream]
+        line = running[0]._shown if len(running) == 1 else SHARED.join(t._compact() for t in running)
+        return line[:shutil.get_terminal_size().columns - 1]
+
+    def _compact(self) -> str:
+        return f"{self.what} {self.count}/{self.total}" if self.total else f"{self.what} …"
 
 
 def task(what: str, total: int | None = None, quiet: bool = False, stream: TextIO | None = None) -> Task:

@@ -73,3 +73,35 @@ def test_a_failure_leaves_the_terminal_on_a_new_line():
     except RuntimeError:
         pass
     assert out.getvalue().endswith("\n") and "done in" not in out.getvalue()
+
+
+def _screen(output: str) -> list[str]:
+    """The lines a terminal shows for `output`: each line as its last \\r\\x1b[2K left it."""
+    return [line.rsplit("\r\x1b[2K", 1)[-1] for line in output.split("\n")]
+
+
+def test_two_tasks_at_once_share_the_terminals_last_line_and_each_ends_on_a_line_of_its_own(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    out = io.StringIO()
+    checks = progress.Task("running derivation checks", total=2, stream=out, tty=True)
+    figures = progress.Task("drawing figures", total=1, stream=out, tty=True)
+    checks.advance("em")
+    assert _screen(out.getvalue())[-1] == f"running derivation checks 1/2{progress.SHARED}drawing figures 0/1"
+    figures.advance("vae")
+    figures.done()
+    shown = _screen(out.getvalue())
+    assert shown[-2].startswith("drawing figures: 1/1 done in ")
+    assert shown[-1] == f"running derivation checks {'█' * 12}{'░' * 12} 1/2 em"
+    checks.advance("gmm")
+    checks.done()
+    shown = _screen(out.getvalue())
+    assert shown[-2].startswith("running derivation checks: 2/2 done in ") and shown[-1] == ""
+
+
+def test_the_shared_line_is_cut_to_the_terminals_width(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "40")
+    out = io.StringIO()
+    with progress.Task("running derivation checks", total=20, stream=out, tty=True) as first, \
+            progress.Task("drawing figures (training included)", total=2, stream=out, tty=True):
+        first.advance("em")
+        assert len(_screen(out.getvalue())[-1]) == 39
