@@ -78,7 +78,7 @@ def results(warm_cache):
 def test_checks_run_in_worker_processes_report_each_derivation_once_for_the_progress_bar():
     done, totals = [], []
     ids = {"gmm-density", "kl-asymmetry", "vae-e-step"}
-    out = derivations.run_all(ids, workers=2, on_done=done.append, on_total=totals.append)
+    out = _package().run_all(ids, workers=2, on_done=done.append, on_total=totals.append)
     assert sorted(done) == sorted(out) == sorted(ids) and sum(totals) == len(ids)
     assert all(r.ok for rs in out.values() for r in rs)
 
@@ -149,7 +149,7 @@ def _running(pid: int) -> bool:
         return True
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # gone before it was opened, or while it was read
         return False
     return state not in ("Z", "X")
 

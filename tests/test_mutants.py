@@ -1,4 +1,5 @@
-"""`check --mutants`: generated wrong variants are caught, generated rewrites accepted, no edit crashes."""
+"""`check --mutants` on the project: the check command passes, generated wrong variants are caught, generated
+rewrites accepted, no edit crashes."""
 from __future__ import annotations
 
 import re
@@ -167,12 +168,20 @@ def test_a_rewrite_of_a_row_after_a_continued_row_is_read_with_the_rows_before_i
 
 @pytest.fixture(scope="module")
 def mutants_command(tmp_path_factory, warm_cache):
-    """`build.py check --mutants` on the project, run once for this module: every generated edit of every formula
-    goes through the command (its derivation checks from a copy of the session's cache)."""
+    """`build.py check --mutants` on the project, run once for this module: the check command's verdict on
+    slides/ (it trusts no cache: every SymPy check is run again) and every generated edit of every formula
+    through the command. The figures come from a copy of the session's cache."""
     cache = tmp_path_factory.mktemp("mutants") / "cache"
     shutil.copytree(warm_cache, cache)
     return subprocess.run([sys.executable, "build.py", "check", "--mutants", "--cache", str(cache)], cwd=ROOT,
                           capture_output=True, text=True)
+
+
+@pytest.mark.slow
+def test_check_command_passes_on_the_project(mutants_command):
+    assert mutants_command.returncode == 0, mutants_command.stderr[-3000:]
+    assert re.search(r"slides/DAR-5-5.md: \d+ slides, \d+ formulas, steps: (\d+) linked, \1 verified, 0 stale, 0 failing",
+                     mutants_command.stdout)
 
 
 SCORE_LINE = re.compile(r"^  slides/DAR-5-5\.md: wrong caught (\d+)/(\d+) \([^)]*\), rewrites accepted (\d+)/(\d+) ", re.M)

@@ -112,9 +112,9 @@ OFFLINE_URL = "http://offline.invalid/dar-5-5.html"
 class Offline:
     """The page served from memory; every other request is refused and remembered."""
 
-    def __init__(self, pages, html: str):
+    def __init__(self, context, html: str):
         self.blocked, self.failed, self.errors = [], [], []
-        self.page = pages.new_page(viewport=VIEW)
+        self.page = context.new_page()
         self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("requestfailed", lambda r: self.failed.append(r.url))
@@ -159,35 +159,45 @@ _LOADED = """() => { const s = [];
     return s; }"""
 
 
-@pytest.mark.slow
-def test_single_file_presents_with_the_network_off(pages, single):  # noqa: F811
+@pytest.fixture(scope="module")
+def offline_walk(browser, single):
+    """The single file walked once, slide by slide and step by step, with every request refused: what it showed
+    and which font faces it loaded. The page is closed before the module's next test."""
     html, _, _ = single
-    off = Offline(pages, html)
-    off.page.goto(OFFLINE_URL)
-    seen, total = walk(off.page)
-    assert seen == total and total >= 13
-    loaded = {f[0] for f in off.page.evaluate(_LOADED)}
+    context = browser.new_context(viewport=VIEW)
+    try:
+        off = Offline(context, html)
+        off.page.goto(OFFLINE_URL)
+        seen, total = walk(off.page)
+        (ARTIFACTS / "single-file").mkdir(parents=True, exist_ok=True)
+        off.page.screenshot(path=str(ARTIFACTS / "single-file" / "last-slide.png"))
+        return {"seen": seen, "total": total, "loaded": {tuple(f) for f in off.page.evaluate(_LOADED)},
+                "formulas": off.page.evaluate("document.querySelectorAll('.katex').length"),
+                "blocked": off.blocked, "failed": off.failed, "errors": off.errors}
+    finally:
+        context.close()
+
+
+@pytest.mark.slow
+def test_single_file_presents_with_the_network_off(offline_walk):
+    assert offline_walk["seen"] == offline_walk["total"] >= 13
+    loaded = {f[0] for f in offline_walk["loaded"]}
     for family in ("KaTeX_Main", "KaTeX_Math", "Noto Sans SC", "Inter", "Source Sans 3"):
         assert family in loaded, f"{family} not loaded: {sorted(loaded)}"
-    assert off.page.evaluate("document.querySelectorAll('.katex').length") > 20
-    assert off.blocked == [] and off.failed == [] and off.errors == []
-    off.page.screenshot(path=str(ARTIFACTS / "single-file" / "last-slide.png"))
+    assert offline_walk["formulas"] > 20
+    assert offline_walk["blocked"] == [] and offline_walk["failed"] == [] and offline_walk["errors"] == []
 
 
 @pytest.mark.slow
-def test_single_file_loads_every_face_the_site_loads(pages, single, project_site):  # noqa: F811
-    """The real judge of the font pruning: what Chromium fetched for the folder site, the single file has."""
-    html, path, _ = single
+def test_single_file_loads_every_face_the_site_loads(pages, offline_walk, project_site):
+    """The real judge of the font pruning: what Chromium fetched for the folder site, the single file (with the
+    network off) has."""
     site, _ = project_site
     folder = pages.new_page(viewport=VIEW)
     folder.goto((site / PAGE).as_uri())
     walk(folder)
     wanted = {tuple(f) for f in folder.evaluate(_LOADED)}
-    one = pages.new_page(viewport=VIEW)
-    one.goto(path.as_uri())
-    walk(one)
-    got = {tuple(f) for f in one.evaluate(_LOADED)}
-    assert len({f[0] for f in wanted}) >= 6 and wanted <= got, sorted(wanted - got)
+    assert len({f[0] for f in wanted}) >= 6 and wanted <= offline_walk["loaded"], sorted(wanted - offline_walk["loaded"])
 
 
 @pytest.mark.slow
