@@ -368,22 +368,15 @@ def _render_in_processes(sources: list[Source], opts: Options, cache: Cache, mod
     global _FORKED
     # What every deck shares is made once, here, before the processes inherit the cache: the figures are
     # drawn while the derivation checks run in their worker processes.
-    pending = None
-    if any(b"<slide-derivation" in s.data for s in sources):
-        from .verify import ChecksInBackground
+    from .verify import checks_meanwhile
 
-        pending = ChecksInBackground(cache, opts.quiet)
-    try:
+    with checks_meanwhile(cache, opts.quiet, any(b"<slide-derivation" in s.data for s in sources)) as pending:
         if any(b"figures/" in s.data for s in sources):
             from .figure_cache import ensure_figures
 
             ensure_figures(opts.root, cache, quiet=opts.quiet)
         if pending is not None:
             pending.result()
-    except BaseException:
-        if pending is not None:
-            pending.cancel()
-        raise
     import katexbridge
 
     katexbridge.shared(modules / "katex", assets.node_binary()).close()  # each process starts its own
@@ -421,30 +414,23 @@ def _render_here(sources: list[Source], opts: Options, cache: Cache, katex: _Kat
     from .panel import derivation_panels
     from .preload import FIRST_VIEW, VIEW_DISTANCE, first_view, preload_fonts
     from .render import Media, SlideRenderer, typeset
+    from .verify import checks_meanwhile
 
     reports = {s.slug: Report(strict=opts.strict) for s in sources}
     parsed = [(s, parse_source(s, reports[s.slug])) for s in sources]
     unreadable = [DeckResult(s.slug, s.shown, {}, [d.to_dict() for d in reports[s.slug].items]) for s, d in parsed if d is None]
     decks = [d for _, d in parsed if d is not None]
     formulas = formula_table(cache)
-    pending = None
-    if any(deck.links for deck in decks):
-        from .verify import ChecksInBackground
-
-        pending = ChecksInBackground(cache, opts.quiet)  # while this process draws, typesets and evaluates
     statuses: dict[str, dict] = {}
     truths: dict = {}
     evaluations = EvaluationCache(cache)  # once for all these decks: its key hashes the evaluator's code
-    try:
+    # the checks run while this process draws, typesets and evaluates
+    with checks_meanwhile(cache, opts.quiet, any(deck.links for deck in decks)) as pending:
         figures = _figures(decks, opts, cache)  # before the first deck waits for the checks
         for deck in decks:  # one report per deck, so that each deck's diagnostics are kept with it
             deck_statuses, deck_truths = check_derivations([deck], opts, reports[deck.slug], cache, pending, evaluations)
             statuses.update(deck_statuses)
             truths.update(deck_truths)
-    except BaseException:  # a deck that stops the build (an error, an interrupt) ends the checks' workers too
-        if pending is not None:
-            pending.cancel()
-        raise
     images_report = Report(strict=opts.strict)
     kept_images = keep_remote_images(decks, opts, images_report, cache)
     slug_by_path = {s.shown: s.slug for s in sources}

@@ -31,10 +31,12 @@ hash of everything in derivations/ and the versions of the libraries it uses.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -135,8 +137,9 @@ def load_checks(cache: Cache, quiet: bool = True, stop=None) -> dict:
 
 
 class ChecksInBackground:
-    """`load_checks` started at once on a thread of its own: the SymPy work runs in worker processes, so the
-    evaluation of the slides' own formulas in this process overlaps it instead of waiting for it."""
+    """`load_checks` started at once on a thread of its own: the SymPy work runs in worker processes, so what
+    this process does meanwhile (drawing the figures, evaluating the slides' own formulas) overlaps it instead
+    of waiting for it. Started by `checks_meanwhile`."""
 
     def __init__(self, cache: Cache, quiet: bool = True):
         self._value, self._error = None, None
@@ -161,6 +164,19 @@ class ChecksInBackground:
         if self._error is not None:
             raise self._error
         return self._value
+
+
+@contextlib.contextmanager
+def checks_meanwhile(cache: Cache, quiet: bool, needed: bool) -> Iterator[ChecksInBackground | None]:
+    """The derivation checks running in the background while the block works (None when not `needed`); a block
+    that fails (an error, an interrupt) ends their workers before the failure goes on: none outlives the build."""
+    pending = ChecksInBackground(cache, quiet) if needed else None
+    try:
+        yield pending
+    except BaseException:
+        if pending is not None:
+            pending.cancel()
+        raise
 
 
 def verify_links(deck: Deck, checks: dict, report: Report, truths: dict | None = None, *,
