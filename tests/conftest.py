@@ -205,8 +205,8 @@ def pages(browser):
 class Tab:
     """The module's one page, lent to a test: `page`, and `on()` for the listeners the test adds to it.
 
-    A new page starts a renderer process of its own, and that costs more than the deck: about 1.3 core-seconds
-    to open the DAR deck in a new page against 0.4 in a page already open. The tests that look at what a deck
+    A new page starts a renderer process of its own, and that costs more than the deck: about 1.8 core-seconds
+    to open the DAR deck in a new page against 0.5 in a page already open (by way of about:blank). The tests that look at what a deck
     does, not at its first load (tests/test_first_view.py opens fresh pages), share one. Each gets it blank: on
     about:blank (the last test's document is gone, and with it its scripts, styles and state), at the size it
     asks for, with the last test's listeners removed and the windows it opened (a speaker view) closed."""
