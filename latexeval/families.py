@@ -113,6 +113,8 @@ class MultivariateNormal:
 
     def log_pdf(self, x):
         diff = [np.asarray(xa, dtype=float) - np.asarray(ma, dtype=float) for xa, ma in zip(x, self.mean)]
+        if len(diff) == 2:
+            return self._log_pdf_2d(*diff)
         shape = np.broadcast_shapes(*(np.shape(e) for e in diff), *(np.shape(c) for row in self.cov for c in row))
         d = np.stack([np.broadcast_to(e, shape) for e in diff], axis=-1)
         cov = np.stack([np.stack([np.broadcast_to(c, shape) for c in row], axis=-1) for row in self.cov], axis=-2)
@@ -122,6 +124,17 @@ class MultivariateNormal:
         except np.linalg.LinAlgError:  # a singular "covariance" (a formula's, say): no density
             return np.full(shape, np.nan)
         return np.where(sign > 0, -(quad + logdet + len(diff) * math.log(2 * math.pi)) / 2, np.nan)
+
+    def _log_pdf_2d(self, u, v):
+        """d = 2 by cofactors: per draw, a 2×2 determinant and inverse are a few products, where building the
+        stacked (…, 2, 2) arrays np.linalg needs costs most of the time of a full-covariance row. A draw whose
+        covariance has no positive determinant has no density (NaN), as with slogdet's sign."""
+        (a, b), (c, e) = ([np.asarray(entry, dtype=float) for entry in row] for row in self.cov)
+        det = a * e - b * c
+        with np.errstate(divide="ignore", invalid="ignore"):
+            quad = (u * (e * u - b * v) + v * (a * v - c * u)) / det
+            value = -(quad + np.log(det) + 2 * math.log(2 * math.pi)) / 2
+        return np.where(det > 0, value, np.nan)
 
     def pdf(self, x):
         return np.exp(self.log_pdf(x))

@@ -119,3 +119,29 @@ def test_q_with_every_data_point_at_once_is_q_point_by_point():
     at_once = model.expected_complete_loglik(draws["theta"], draws["theta_hat"])
     by_point = F.Mixture.expected_complete_loglik(model.family, model.x, draws["theta"], draws["theta_hat"])
     np.testing.assert_allclose(at_once, by_point, rtol=1e-12)
+
+
+def _batch_of_covariances(seed: int, n: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(n, 2, 2))
+    return a @ a.transpose(0, 2, 1) + 0.05 * np.eye(2)
+
+
+def test_the_two_dimensional_density_is_scipys_normal_density_draw_by_draw():
+    from scipy.stats import multivariate_normal
+
+    cov = _batch_of_covariances(seed=5, n=40)
+    rng = np.random.default_rng(6)
+    x, mean = rng.normal(size=(40, 2)), rng.normal(size=(40, 2))
+    density = F.MultivariateNormal([mean[:, 0], mean[:, 1]], [[cov[:, 0, 0], cov[:, 0, 1]], [cov[:, 1, 0], cov[:, 1, 1]]])
+    expected = [multivariate_normal(mean[j], cov[j]).logpdf(x[j]) for j in range(40)]
+    np.testing.assert_allclose(density.log_pdf([x[:, 0], x[:, 1]]), expected, rtol=1e-12)
+
+
+def test_a_two_dimensional_covariance_without_a_positive_determinant_has_no_density_in_that_draw_only():
+    cov = _batch_of_covariances(seed=7, n=3)
+    cov[1] = [[1.0, 2.0], [2.0, 1.0]]  # determinant -3
+    cov[2] = [[1.0, 1.0], [1.0, 1.0]]  # singular
+    entries = [[cov[:, 0, 0], cov[:, 0, 1]], [cov[:, 1, 0], cov[:, 1, 1]]]
+    values = F.MultivariateNormal([0.0, 0.0], entries).log_pdf([np.zeros(3), np.ones(3)])
+    assert np.isfinite(values[0]) and np.isnan(values[1]) and np.isnan(values[2])
