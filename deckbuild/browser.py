@@ -65,6 +65,12 @@ def chromium() -> Iterator[object]:
             browser.close()
 
 
+def launched(browser=None) -> contextlib.AbstractContextManager:
+    """`browser` when the caller already has one running (a test run's, or a caller printing several sites), else
+    a Chromium of our own, closed on exit: one launch costs more CPU than laying out or printing a short deck."""
+    return contextlib.nullcontext(browser) if browser is not None else chromium()
+
+
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args) -> None:  # a request log would drown the command's own output
         pass

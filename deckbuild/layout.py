@@ -378,10 +378,11 @@ def measure_deck(browser, url: str) -> list[SlideBox]:
         page.close()
 
 
-def lint_layout(site_dir: Path, decks: list[tuple[str, str | Path]]) -> list[Diagnostic]:
-    """One warning per slide of the built site whose content overflows; decks are (slug, source path) pairs."""
+def lint_layout(site_dir: Path, decks: list[tuple[str, str | Path]], browser=None) -> list[Diagnostic]:
+    """One warning per slide of the built site whose content overflows; decks are (slug, source path) pairs.
+    `browser`: a Playwright Browser already running, else one is started for the call."""
     found: list[Diagnostic] = []
-    with chromium_browser.chromium() as browser, chromium_browser.serve(site_dir) as origin:
+    with chromium_browser.launched(browser) as browser, chromium_browser.serve(site_dir) as origin:
         for slug, source in decks:
             for box in measure_deck(browser, f"{origin}/{slug}/index.html"):
                 found.extend(diagnose(Path(source).as_posix(), box))

@@ -151,11 +151,11 @@ class Handout:
 
 
 def export(site_dir: Path, slugs: Iterable[str], cache_dir: Path, mode: str = "slides",
-           quiet: bool = True) -> list[Handout]:
+           quiet: bool = True, browser=None) -> list[Handout]:
     """One PDF per deck of a built site, printed only when its cache entry is missing.
 
     Chromium is started only when some deck has to be printed, so an all-cached
-    run needs no browser at all.
+    run needs no browser at all; `browser`, a Playwright Browser already running, is used instead of starting one.
     """
     slugs = list(slugs)
     files = site_files(site_dir)
@@ -171,7 +171,7 @@ def export(site_dir: Path, slugs: Iterable[str], cache_dir: Path, mode: str = "s
             todo.append((slug, key))
     try:
         if todo:
-            done += _print_all(site_dir, todo, cache, mode, quiet)
+            done += _print_all(site_dir, todo, cache, mode, quiet, browser)
     finally:
         cache.save()
     if cache.problems:
@@ -179,10 +179,11 @@ def export(site_dir: Path, slugs: Iterable[str], cache_dir: Path, mode: str = "s
     return sorted(done, key=lambda h: slugs.index(h.slug))
 
 
-def _print_all(site_dir: Path, todo: list[tuple[str, str]], cache: Cache, mode: str, quiet: bool) -> list[Handout]:
+def _print_all(site_dir: Path, todo: list[tuple[str, str]], cache: Cache, mode: str, quiet: bool,
+               browser=None) -> list[Handout]:
     out = []
     with (progress.task(f"printing {mode} PDFs", total=len(todo), quiet=quiet) as job,
-          chromium_browser.chromium() as browser, chromium_browser.serve(site_dir) as origin):
+          chromium_browser.launched(browser) as browser, chromium_browser.serve(site_dir) as origin):
         for slug, key in todo:
             start = time.perf_counter()
             data = print_deck(browser, f"{origin}/{slug}/index.html", mode)

@@ -5,6 +5,7 @@ import hashlib
 import os
 import shutil
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ WORKERS = 2  # the machine's two cores (README): the suite runs on both unless t
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config):
     """`python -m pytest` runs on both cores through pytest-xdist: `-n N` chooses, `-n 0` or `-p no:xdist` runs in
-    this one process. Tests sharing a module's browser, server or build are sent to one worker (`--dist loadgroup`
+    this one process. Tests sharing a module's page, server or build are sent to one worker (`--dist loadgroup`
     with the module's `xdist_group`); a run's expensive session folders are shared through `once_per_run`."""
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:  # a worker parses the command line, not the choice made here: it is told
@@ -46,8 +47,8 @@ def pytest_configure_node(node):
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's worker reads the groups
 def pytest_collection_modifyitems(config, items):
-    """A test that uses a module-scoped fixture (a browser, a server, a module's build or command) runs in the worker
-    of its module's other such tests, so that the fixture is made once per run, not once per worker."""
+    """A test that uses a module-scoped fixture (a shared page, a server, a module's build or command) runs in the
+    worker of its module's other such tests, so that the fixture is made once per run, not once per worker."""
     for item in items:
         info = getattr(item, "_fixtureinfo", None)
         if info and any(defs[-1].scope == "module" for defs in info.name2fixturedefs.values()):
@@ -154,12 +155,12 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run
                   "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
-    """Debian's Chromium driven by Playwright; required on CI, skipped elsewhere when absent.
-
-    Module-scoped: Playwright's sync API allows one instance per thread at a time, and the
-    PDF and layout code starts its own."""
+    """Debian's Chromium driven by Playwright, one per worker process for the whole run (a launch costs about two
+    core-seconds); required on CI, skipped elsewhere when absent. Its pages are closed by the tests that open them
+    (`pages`, `tab`). Playwright's sync API allows one instance per thread at a time: a test that lets the PDF or
+    layout code start a Chromium of its own calls it through `in_thread`."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail("Debian's chromium is not installed (.ci/run installs it)")
@@ -172,8 +173,27 @@ def browser():
         b.close()
 
 
+def in_thread(call, *args, **kwargs):
+    """`call(*args, **kwargs)` in a thread of its own, where it may start Playwright beside this worker's browser;
+    its result, or its exception raised here."""
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["value"] = call(*args, **kwargs)
+        except BaseException as exc:  # handed to the test's thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, name="own-playwright")
+    worker.start()
+    worker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
 class Pages:
-    """The pages and contexts one test opens in its module's browser, every one closed when the test ends. A deck
+    """The pages and contexts one test opens in the run's browser, every one closed when the test ends. A deck
     left open goes on drawing (Reveal animates its controls, the deck lays itself out while idle): a module's
     pages left open would each take CPU from every later test."""
 

@@ -34,24 +34,23 @@ def test_the_deck_script_is_reveal_then_its_notes_plugin_then_presentkit_in_that
     assert positions == sorted(positions) and "sourceMappingURL" not in js
 
 
-def _recording(browser, url: str, script: str):
-    """The deck at `url`, `script` run in it before the page's own scripts."""
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
+def _recording(pages, url: str, script: str):
+    """The deck at `url` in a new page, `script` run in it before the page's own scripts."""
+    page = pages.new_page(viewport={"width": 1280, "height": 800})
     page.add_init_script(script)
     page.goto(url)
     return page
 
 
-def test_only_the_current_slide_is_laid_out_when_reveal_is_ready(browser, server):
-    page = _recording(browser, f"{server}/dar-5-5/index.html", _AT_READY)
+def test_only_the_current_slide_is_laid_out_when_reveal_is_ready(pages, server):
+    page = _recording(pages, f"{server}/dar-5-5/index.html", _AT_READY)
     page.wait_for_function("window.__displayedAtReady")
     assert page.evaluate("window.__displayedAtReady") == [0]
-    page.close()
 
 
-def _settled(browser, url: str):
-    """The deck at `url` once Reveal is ready and the first slide's fonts are in."""
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
+def _settled(pages, url: str):
+    """The deck at `url` in a new page, once Reveal is ready and the first slide's fonts are in."""
+    page = pages.new_page(viewport={"width": 1280, "height": 800})
     page.goto(url)
     page.wait_for_function("window.Reveal && Reveal.isReady()")
     page.evaluate("document.fonts.ready")
@@ -74,8 +73,8 @@ _EVERY_SLIDE_LAID_OUT = """[...document.querySelectorAll('.reveal .slides sectio
     .every(s => getComputedStyle(s).display !== 'none')"""
 
 
-def test_the_neighbours_are_laid_out_once_the_first_slide_shows_in_its_fonts_then_the_rest_of_the_deck(browser, server):
-    page = _recording(browser, f"{server}/dar-5-5/index.html#/4", _DISTANCES)
+def test_the_neighbours_are_laid_out_once_the_first_slide_shows_in_its_fonts_then_the_rest_of_the_deck(pages, server):
+    page = _recording(pages, f"{server}/dar-5-5/index.html#/4", _DISTANCES)
     page.wait_for_function("window.Reveal && Reveal.isReady()")
     assert not page.evaluate(_EVERY_SLIDE_LAID_OUT)
     page.wait_for_function(_EVERY_SLIDE_LAID_OUT, timeout=30_000)
@@ -84,15 +83,13 @@ def test_the_neighbours_are_laid_out_once_the_first_slide_shows_in_its_fonts_the
     assert page.evaluate("Reveal.getConfig().viewDistance") == 3
     page.keyboard.press("ArrowRight")  # Reveal hides what lies beyond its view distance again: still laid out
     assert page.evaluate(_EVERY_SLIDE_LAID_OUT)
-    page.close()
 
 
-def test_a_wider_view_distance_asked_for_in_the_url_is_kept(browser, server):
-    page = _settled(browser, f"{server}/dar-5-5/index.html?viewDistance=1000")
+def test_a_wider_view_distance_asked_for_in_the_url_is_kept(pages, server):
+    page = _settled(pages, f"{server}/dar-5-5/index.html?viewDistance=1000")
     page.wait_for_timeout(200)
     assert page.evaluate("Reveal.getConfig().viewDistance") == 1000
     assert len(_displayed(page)) == page.evaluate("Reveal.getHorizontalSlides().length")
-    page.close()
 
 
 # The fonts fetched by the time the first view's fonts are ready (before the deck widens its view), and
@@ -107,19 +104,18 @@ document.addEventListener('ready', () => {
 """
 
 
-def test_every_font_the_first_view_fetches_was_preloaded(browser, server):
-    page = _recording(browser, f"{server}/dar-5-5/index.html", _FETCHED_FOR_FIRST_VIEW)
+def test_every_font_the_first_view_fetches_was_preloaded(pages, server):
+    page = _recording(pages, f"{server}/dar-5-5/index.html", _FETCHED_FOR_FIRST_VIEW)
     page.wait_for_function("window.__firstFonts")
     fetched = page.evaluate("window.__firstFonts")
     assert fetched and [f for f in fetched if f[1] != "link"] == []  # nothing found late by a layout
-    page.close()
 
 
 _IDLE_PERIODS = "n => new Promise(done => { const wait = k => k ? requestIdleCallback(() => wait(k - 1)) : done(); wait(n); })"
 
 
-def test_the_speaker_views_previews_lay_out_only_what_reveal_shows(browser, server):
-    page = _settled(browser, f"{server}/dar-5-5/index.html")
+def test_the_speaker_views_previews_lay_out_only_what_reveal_shows(pages, server):
+    page = _settled(pages, f"{server}/dar-5-5/index.html")
     page.wait_for_function(_EVERY_SLIDE_LAID_OUT, timeout=30_000)
     with page.expect_popup() as popup:
         page.keyboard.press("s")
@@ -131,4 +127,3 @@ def test_the_speaker_views_previews_lay_out_only_what_reveal_shows(browser, serv
     for frame in previews:  # as many idle periods as the audience screen takes to lay out every slide, and more
         frame.evaluate(_IDLE_PERIODS, 2 * page.evaluate("document.querySelectorAll('.reveal .slides section').length"))
         assert not frame.evaluate(_EVERY_SLIDE_LAID_OUT), frame.url
-    page.close()

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conftest import build_into, write_deck
+from conftest import build_into, in_thread, write_deck
 from deckbuild import layout
 from deckbuild.browser import find_chromium
 from deckbuild.diagnostics import BuildError
@@ -57,12 +57,12 @@ def browser_ok():
         pytest.skip(exc.message)
 
 
-def lint(tmp, body: str) -> tuple[list, str]:
-    """Build one deck from `body` and lint it; (diagnostics, the deck's text)."""
+def lint(browser, tmp, body: str) -> tuple[list, str]:
+    """Build one deck from `body` and lint it in the run's browser; (diagnostics, the deck's text)."""
     path = write_deck(tmp / "slides", "deck.md", body)
     result = build_into(tmp, tmp / "slides")
     assert not result.report.errors, [d.format() for d in result.report.errors]
-    return layout.lint_layout(tmp / "_site", [("deck", "slides/deck.md")]), path.read_text(encoding="utf-8")
+    return layout.lint_layout(tmp / "_site", [("deck", "slides/deck.md")], browser), path.read_text(encoding="utf-8")
 
 
 def line_of(text: str, heading: str) -> int:
@@ -77,14 +77,14 @@ def amount(d) -> int:
 
 
 @pytest.fixture(scope="module")
-def long_deck(browser_ok, tmp_path_factory) -> tuple[list, str]:
+def long_deck(browser, tmp_path_factory) -> tuple[list, str]:
     """The deck of three overflowing slides, built and linted once for the tests that read its findings."""
-    return lint(tmp_path_factory.mktemp("long"), LONG.replace("{derivation}", DERIVATION))
+    return lint(browser, tmp_path_factory.mktemp("long"), LONG.replace("{derivation}", DERIVATION))
 
 
 @pytest.mark.slow
-def test_short_deck_reports_nothing(browser_ok, tmp_path):
-    found, _ = lint(tmp_path, SHORT)
+def test_short_deck_reports_nothing(browser, tmp_path):
+    found, _ = lint(browser, tmp_path, SHORT)
     assert found == []
 
 
@@ -107,12 +107,12 @@ def test_overflowing_slides_are_reported_at_their_line_with_a_plausible_amount(l
 
 
 @pytest.mark.slow
-def test_the_suggested_factor_makes_the_slide_fit(long_deck, tmp_path):
+def test_the_suggested_factor_makes_the_slide_fit(long_deck, browser, tmp_path):
     found, text = long_deck
     [long] = [d for d in found if d.line == line_of(text, "## Long derivation")]
     factor = re.search(r'factor="([\d.]+)"', long.hint).group(1)
     scaled = f'<slide-scale factor="{factor}">\n\n{DERIVATION}\n\n</slide-scale>'
-    found, text = lint(tmp_path, LONG.replace("{derivation}", scaled))
+    found, text = lint(browser, tmp_path, LONG.replace("{derivation}", scaled))
     assert line_of(text, "## Long derivation") not in {d.line for d in found}, [d.format() for d in found]
 
 
@@ -133,8 +133,8 @@ data-step="1" data-status="verified"><span style="white-space: nowrap">""" + "wi
 
 
 @pytest.fixture(scope="module")
-def edges_deck(browser_ok, tmp_path_factory) -> tuple[list, str]:
-    return lint(tmp_path_factory.mktemp("edges"), EDGES)
+def edges_deck(browser, tmp_path_factory) -> tuple[list, str]:
+    return lint(browser, tmp_path_factory.mktemp("edges"), EDGES)
 
 
 @pytest.mark.slow
@@ -153,11 +153,12 @@ def test_text_under_the_slide_number_is_reported(edges_deck):
 
 @pytest.mark.slow
 def test_every_deck_in_slides_is_checked(browser_ok, project_site):
-    """Every slide of the lecture decks fits its box: an overflow here is a finding for the lecturer, not a test to loosen."""
+    """Every slide of the lecture decks fits its box: an overflow here is a finding for the lecturer, not a test to loosen.
+    The lint starts its own Chromium here, as `check --layout` does."""
     site, result = project_site
     decks = [(d.slug, d.path) for d in result.decks if not d.draft]
     assert [slug for slug, _ in decks] == ["dar-5-5"]
-    found = layout.lint_layout(site, decks)
+    found = in_thread(layout.lint_layout, site, decks)
     findings = [f"{d.path}:{d.line}: {d.message}" for d in found]
     assert findings == EXPECTED_IN_SLIDES, "\n".join(d.format() for d in found)
 

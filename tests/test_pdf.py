@@ -13,7 +13,7 @@ import zlib
 
 import pytest
 
-from conftest import ROOT, build_into, write_deck
+from conftest import ROOT, build_into, in_thread, write_deck
 from deckbuild import handouts, pdf
 from deckbuild.cache import SUPERSEDED_GRACE_S, Cache
 from deckbuild.browser import find_chromium
@@ -164,8 +164,8 @@ def _squeeze(text: str) -> str:
 
 @pytest.mark.slow
 def test_handout_has_one_page_per_slide_at_slide_size_with_math_as_text(chromium, deck_dir, tmp_path):
-    out, cache = tmp_path / "_site", tmp_path / "cache"
-    assert pdf.main(["--slides", str(deck_dir), "--out", str(out), "--cache", str(cache), "--quiet"]) == 0
+    out, cache = tmp_path / "_site", tmp_path / "cache"  # the command, with the Chromium it starts itself
+    assert in_thread(pdf.main, ["--slides", str(deck_dir), "--out", str(out), "--cache", str(cache), "--quiet"]) == 0
     data = (out / "frag" / "frag.pdf").read_bytes()
     assert pdf.page_count(data) == SLIDES
     # Chromium sizes pages in 1/300 in: 1100 × 700 px (825 × 525 pt) comes out as 824.88 × 525.12 pt.
@@ -185,7 +185,7 @@ def test_handout_has_one_page_per_slide_at_slide_size_with_math_as_text(chromium
 def test_second_run_takes_the_pdf_from_the_cache_without_a_browser(chromium, deck_dir, tmp_path, monkeypatch, capsys):
     out, cache = tmp_path / "_site", tmp_path / "cache"
     args = ["--slides", str(deck_dir), "--out", str(out), "--cache", str(cache)]
-    assert pdf.main(args) == 0
+    assert in_thread(pdf.main, args) == 0
     [cached] = (cache / "pdf").glob("frag-slides-*.pdf")
     stamp = cached.stat().st_mtime_ns
     capsys.readouterr()
@@ -197,8 +197,8 @@ def test_second_run_takes_the_pdf_from_the_cache_without_a_browser(chromium, dec
 
 
 @pytest.mark.slow
-def test_steps_give_one_page_per_fragment_step(chromium, site, tmp_path):
-    [handout] = pdf.export(site, ["frag"], tmp_path, "steps")
+def test_steps_give_one_page_per_fragment_step(browser, site, tmp_path):
+    [handout] = pdf.export(site, ["frag"], tmp_path, "steps", browser=browser)
     assert handout.printed and handout.pages == STEPS
     pages = pages_text(handout.path.read_bytes())
     assert len(pages) == STEPS
@@ -212,13 +212,13 @@ def test_steps_give_one_page_per_fragment_step(chromium, site, tmp_path):
 
 
 @pytest.mark.slow
-def test_notes_pages_follow_the_last_step_of_their_slide(chromium, site, tmp_path):
-    [handout] = pdf.export(site, ["frag"], tmp_path, "steps-notes")
+def test_notes_pages_follow_the_last_step_of_their_slide(browser, site, tmp_path):
+    [handout] = pdf.export(site, ["frag"], tmp_path, "steps-notes", browser=browser)
     pages = pages_text(handout.path.read_bytes())
     assert len(pages) == handout.pages == STEPS + NOTES
     assert "second step" in pages[2] and "Say why the bound holds" in pages[3]
     assert "No fragments here" in pages[7] and "Closing notes" in pages[8]
-    [plain] = pdf.export(site, ["frag"], tmp_path, "notes")
+    [plain] = pdf.export(site, ["frag"], tmp_path, "notes", browser=browser)
     assert plain.pages == SLIDES + NOTES
 
 
@@ -228,10 +228,10 @@ def test_unknown_deck_is_an_error(deck_dir, tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_the_lecture_deck_prints_one_page_per_slide(chromium, project_site, tmp_path):
+def test_the_lecture_deck_prints_one_page_per_slide(browser, project_site, tmp_path):
     site, result = project_site
     [deck] = [d for d in result.decks if d.slug == "dar-5-5"]
-    [handout] = pdf.export(site, ["dar-5-5"], tmp_path)
+    [handout] = pdf.export(site, ["dar-5-5"], tmp_path, browser=browser)
     assert handout.pages == deck.slides
     assert "变分自编码" in _squeeze(pages_text(handout.path.read_bytes())[0])
 

@@ -234,13 +234,13 @@ def test_every_corpus_image_is_kept_by_one_online_build(offline_corpus):
 
 
 @pytest.mark.slow
-def test_every_corpus_image_paints_in_chromium_with_the_network_off(offline_corpus, browser):
+def test_every_corpus_image_paints_in_chromium_with_the_network_off(offline_corpus, pages):
     from conftest import ARTIFACTS
 
     site, _, counts, _, _ = offline_corpus
     out = ARTIFACTS / "corpus-images"
     out.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport={"width": 1280, "height": 720}, offline=True)
+    context = pages.new_context(viewport={"width": 1280, "height": 720}, offline=True)
     page = context.new_page()  # one page for every deck: a new page is a renderer process more
     leaving = []
     page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
@@ -260,4 +260,3 @@ def test_every_corpus_image_paints_in_chromium_with_the_network_off(offline_corp
         page.evaluate(f"Reveal.slide({first})")
         page.wait_for_timeout(400)
         page.screenshot(path=str(out / f"{slug}.png"))
-    context.close()
