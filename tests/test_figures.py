@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import copy_of
 from deckbuild import figure_cache
 from deckbuild.cache import Cache
 from deckbuild.figure_cache import ensure_figures
@@ -22,22 +23,28 @@ ROOT = Path(__file__).resolve().parents[1]
 SVG = "{http://www.w3.org/2000/svg}"
 FIGURE_MODULES = (em_loop, vae_digits)
 
-# Renders every figure in a fresh interpreter with another hash seed, so that
-# anything depending on the process (set order, id(), a global RNG) shows up.
+# Renders every figure twice in a fresh interpreter with another hash seed, so that anything depending on the
+# process (set order, id(), a global RNG) shows up, and keeps the model it trained for the tests of the VAE.
 _RENDER_IN_CHILD = """
 import sys
 from pathlib import Path
+import numpy as np
 sys.path.insert(0, sys.argv[1])
 from figures import em_loop, vae_digits
-for module in (em_loop, vae_digits):
-    for name, data in module.render().items():
-        (Path(sys.argv[2]) / name).write_bytes(data)
+out = Path(sys.argv[2])
+for round in ("first", "again"):
+    (out / round).mkdir()
+    for module in (em_loop, vae_digits):
+        for name, data in module.render().items():
+            (out / round / name).write_bytes(data)
+trained, _, _ = vae_digits.trained_model()
+np.savez(out / "model.npz", elbo_history=trained.elbo_history, **trained.params)
 """
 
 
 @pytest.fixture(scope="module")
 def child_render(tmp_path_factory):
-    """Start the fresh-process render now, so it trains alongside this process."""
+    """Start the fresh-process render now, so it trains while this process reads the build's figures."""
     out = tmp_path_factory.mktemp("child-render")
     env = dict(os.environ, PYTHONHASHSEED="12345")
     proc = subprocess.Popen([sys.executable, "-c", _RENDER_IN_CHILD, str(ROOT), str(out)], env=env,
@@ -49,17 +56,35 @@ def child_render(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def rendered(child_render) -> dict[str, bytes]:
-    """Every figure, rendered once in this process (the VAE is trained here once)."""
-    out: dict[str, bytes] = {}
-    for module in FIGURE_MODULES:
-        out.update(module.render())
+def child_done(child_render) -> Path:
+    """The child's folder once it has finished: `first/` and `again/` (two renders), `model.npz`."""
+    proc, out = child_render
+    log, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0, log.decode(errors="replace")
     return out
 
 
 @pytest.fixture(scope="module")
-def model():
-    return vae_digits.trained_model()
+def rendered(child_render, warm_cache, tmp_path_factory) -> dict[str, bytes]:
+    """Every figure as the run's cold build of slides/ drew it (in a test worker), read from its cache: the VAE is
+    trained once there and once in the child, not a third time here."""
+    cache = Cache(copy_of(warm_cache, tmp_path_factory.mktemp("figures") / "cache"))
+    return {name: path.read_bytes() for name, path in ensure_figures(ROOT, cache).items()}
+
+
+@pytest.fixture(scope="module")
+def model(child_done):
+    """The child's trained VAE with the data it learned from (pixels, labels)."""
+    saved = np.load(child_done / "model.npz")
+    trained = vae.TrainedVAE(params={name: saved[name] for name in vae.PARAM_NAMES}, config=vae.VAEConfig(),
+                             elbo_history=saved["elbo_history"])
+    return (trained, *vae.load_digit_pixels())
+
+
+@pytest.fixture
+def vae_figures_from_the_build(monkeypatch, rendered):
+    """vae_digits.render() gives the build's figures: the cache tests count and place renders, they do not train."""
+    monkeypatch.setattr(vae_digits, "render", lambda: {name: rendered[name] for name in vae_digits.OUTPUTS})
 
 
 # ---------------------------------------------------------------- the SVGs
@@ -119,21 +144,16 @@ def test_pipeline_labels_and_parts(rendered):
     assert all(str(digit) in text.split() for digit in range(10))
 
 
-def test_rendering_twice_is_byte_identical(rendered):
-    assert set(rendered) == {"em-loop.svg", "vae-pipeline.svg", "vae-latent-grid.svg", "vae-latent-scatter.svg"}
-    for module in FIGURE_MODULES:
-        again = module.render()
-        assert set(again) == set(module.OUTPUTS)
-        assert all(again[name] == rendered[name] for name in module.OUTPUTS)
+def test_rendering_twice_is_byte_identical(child_done):
+    first, again = ({path.name: path.read_bytes() for path in (child_done / r).iterdir()} for r in ("first", "again"))
+    assert set(first) == {"em-loop.svg", "vae-pipeline.svg", "vae-latent-grid.svg", "vae-latent-scatter.svg"}
+    assert again == first
 
 
 @pytest.mark.slow
-def test_a_fresh_process_renders_the_same_bytes(rendered, child_render):
-    proc, out = child_render
-    log, _ = proc.communicate(timeout=120)
-    assert proc.returncode == 0, log.decode(errors="replace")
+def test_a_fresh_process_renders_the_same_bytes(rendered, child_done):
     for name, data in rendered.items():
-        assert (out / name).read_bytes() == data, f"{name} differs between processes"
+        assert (child_done / "first" / name).read_bytes() == data, f"{name} differs between processes"
 
 
 # ---------------------------------------------------------------- the VAE
@@ -212,7 +232,7 @@ def _mtimes(paths):
     return {name: path.stat().st_mtime_ns for name, path in paths.items()}
 
 
-def test_cache_renders_once_then_serves(tmp_path, monkeypatch, rendered):
+def test_cache_renders_once_then_serves(tmp_path, monkeypatch, rendered, vae_figures_from_the_build):
     calls: list[str] = []
     for module in FIGURE_MODULES:
         original = module.render
@@ -254,7 +274,7 @@ def test_a_cache_disk_that_refuses_writes_still_gives_every_figure(rendered, tmp
     assert cache.problems and "cannot write the cache" in cache.problems[0]
 
 
-def test_fresh_figures_are_found_without_importing_numpy(rendered, tmp_path):
+def test_fresh_figures_are_found_without_importing_numpy(rendered, tmp_path, vae_figures_from_the_build):
     """The build asks whether figures are current on every run; knowing it must not cost numpy's import."""
     folder = tmp_path / "cache"
     cache = Cache(folder)
@@ -268,7 +288,7 @@ def test_fresh_figures_are_found_without_importing_numpy(rendered, tmp_path):
     assert out.split() == [str(len(rendered)), "False"]
 
 
-def test_a_tampered_figure_is_redrawn(rendered, tmp_path):
+def test_a_tampered_figure_is_redrawn(rendered, tmp_path, vae_figures_from_the_build):
     folder = tmp_path / "cache"
     cache = Cache(folder)
     paths = ensure_figures(ROOT, cache)
