@@ -32,6 +32,7 @@ from types import ModuleType
 
 from . import progress
 from .cache import Cache, key as cache_key, versions_of
+from .imports import forget_package
 
 PACKAGE = "figures"
 # Bump to invalidate every cached figure when the stamp's meaning changes.
@@ -136,8 +137,7 @@ def _import_figure_modules(root: Path, package_dir: Path, sources: Mapping[str, 
             raise RuntimeError(f"another {PACKAGE!r} package is already imported, from {loaded_dir}")
         # A package someone else imported is taken as matching the disk.
         if _imported_digest.get(package_dir, combined) != combined:
-            for name in [m for m in sys.modules if m == PACKAGE or m.startswith(PACKAGE + ".")]:
-                del sys.modules[name]
+            forget_package(PACKAGE)
             importlib.invalidate_caches()
     sys.meta_path.insert(0, _FROM_SOURCE)
     try:

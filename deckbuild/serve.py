@@ -34,6 +34,7 @@ import watchfiles
 from .options import add_site_options
 from . import assets
 from .diagnostics import BuildError, Diagnostic
+from .imports import forget_package
 from .katex import KatexRenderer
 from .options import Options
 from .pipeline import BuildResult, build, open_cache
@@ -233,7 +234,7 @@ class Rebuilder:
     def build(self, changed: Sequence[Path] = ()) -> dict:
         """The state to publish; never raises for a problem in the sources or in the builder."""
         if any(p.is_relative_to(self.opts.root / "derivations") for p in changed):
-            _forget_modules("derivations")
+            forget_package("derivations")  # else this long-lived process would run the old checks under the new hash
         try:
             result = build(self.opts, self._katex(), self.cache)
         except BuildError as exc:
@@ -266,13 +267,6 @@ class Rebuilder:
         build_id = f"{self.token}-{self.written}" if self.written else ""
         return {"build": build_id, "ok": ok, "seconds": round(seconds, 3), "diagnostics": diagnostics,
                 "changed": [_shown(p, self.opts.root) for p in changed]}
-
-
-def _forget_modules(package: str) -> None:
-    """The build imports derivations/ into this process; without a fresh import after an edit,
-    a long-lived server would run the old checks and record their results under the new code hash."""
-    for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
-        del sys.modules[name]
 
 
 def _print_result(result: BuildResult) -> None:

@@ -34,7 +34,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -45,6 +44,7 @@ from .cache import Cache, key as cache_key, versions_of
 from .diagnostics import BuildError, Report
 from .evaluate import ASSUMED, DEFINITION, EVALUATED, FAILING, NOT_CHECKED, PROVED, failure_text
 from .explain import explain_failure
+from .imports import forget_package
 from .model import Deck, DerivationLink
 
 RELATION_TEX = {"=": "=", "<=>": "\\Leftrightarrow", "<=": "\\le", ">=": "\\ge"}
@@ -102,8 +102,7 @@ def run_all_checks(quiet: bool = True, stop=None) -> dict:
     The package is imported afresh, so a long-lived process (the live preview)
     never runs old check code under the hash of new code.
     """
-    for name in [m for m in sys.modules if m == "derivations" or m.startswith("derivations.")]:
-        del sys.modules[name]
+    forget_package("derivations")
     import derivations
 
     try:
