@@ -106,7 +106,8 @@ class Normal:
 class MultivariateNormal:
     """N(μ, Σ) in d dimensions; μ as d entries, Σ as d×d entries, each a number or a batch of draws.
 
-    numpy only: the log-determinant and the solve are taken per draw (np.linalg broadcasts)."""
+    numpy only: the log-determinant and the solve are taken per draw (np.linalg broadcasts; in d = 2 by
+    cofactors). A draw whose Σ has no positive determinant has no density: NaN in that draw."""
 
     def __init__(self, mean, cov):
         self.mean, self.cov = list(mean), [list(row) for row in cov]
@@ -119,11 +120,10 @@ class MultivariateNormal:
         d = np.stack([np.broadcast_to(e, shape) for e in diff], axis=-1)
         cov = np.stack([np.stack([np.broadcast_to(c, shape) for c in row], axis=-1) for row in self.cov], axis=-2)
         sign, logdet = np.linalg.slogdet(cov)
-        try:
-            quad = np.einsum("...i,...i->...", d, np.linalg.solve(cov, d[..., None])[..., 0])
-        except np.linalg.LinAlgError:  # a singular "covariance" (a formula's, say): no density
-            return np.full(shape, np.nan)
-        return np.where(sign > 0, -(quad + logdet + len(diff) * math.log(2 * math.pi)) / 2, np.nan)
+        none = ~(sign > 0)  # a singular or indefinite "covariance" (a formula's, say): solved as I, then NaN
+        cov = np.where(none[..., None, None], np.eye(len(diff)), cov)
+        quad = np.einsum("...i,...i->...", d, np.linalg.solve(cov, d[..., None])[..., 0])
+        return np.where(none, np.nan, -(quad + logdet + len(diff) * math.log(2 * math.pi)) / 2)
 
     def _log_pdf_2d(self, u, v):
         """d = 2 by cofactors: per draw, a 2×2 determinant and inverse are a few products, where building the

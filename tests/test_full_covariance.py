@@ -145,3 +145,13 @@ def test_a_two_dimensional_covariance_without_a_positive_determinant_has_no_dens
     entries = [[cov[:, 0, 0], cov[:, 0, 1]], [cov[:, 1, 0], cov[:, 1, 1]]]
     values = F.MultivariateNormal([0.0, 0.0], entries).log_pdf([np.zeros(3), np.ones(3)])
     assert np.isfinite(values[0]) and np.isnan(values[1]) and np.isnan(values[2])
+
+
+def test_a_three_dimensional_covariance_that_is_singular_has_no_density_in_that_draw_only():
+    rng = np.random.default_rng(8)
+    a = rng.normal(size=(3, 3, 3))
+    cov = a @ a.transpose(0, 2, 1) + 0.05 * np.eye(3)
+    cov[1] = np.ones((3, 3))
+    entries = [[cov[:, i, j] for j in range(3)] for i in range(3)]
+    values = F.MultivariateNormal([0.0, 0.0, 0.0], entries).log_pdf([np.zeros(3), np.ones(3), np.zeros(3)])
+    assert np.isfinite(values[0]) and np.isnan(values[1]) and np.isfinite(values[2])
