@@ -32,7 +32,7 @@ from types import ModuleType
 
 from . import progress
 from .cache import Cache, key as cache_key, versions_of
-from .imports import forget_package
+from .imports import ahead, forget_package
 
 PACKAGE = "figures"
 # Bump to invalidate every cached figure when the stamp's meaning changes.
@@ -139,14 +139,10 @@ def _import_figure_modules(root: Path, package_dir: Path, sources: Mapping[str, 
         if _imported_digest.get(package_dir, combined) != combined:
             forget_package(PACKAGE)
             importlib.invalidate_caches()
-    sys.meta_path.insert(0, _FROM_SOURCE)
-    try:
+    with ahead("meta_path", _FROM_SOURCE):
         if PACKAGE not in sys.modules:
-            sys.path.insert(0, str(root))
-            try:
+            with ahead("path", str(root)):
                 importlib.import_module(PACKAGE)
-            finally:
-                sys.path.remove(str(root))
         _imported_digest[package_dir] = combined
 
         modules = {}
@@ -156,8 +152,6 @@ def _import_figure_modules(root: Path, package_dir: Path, sources: Mapping[str, 
             module = importlib.import_module(f"{PACKAGE}.{name}")
             if hasattr(module, "OUTPUTS") and callable(getattr(module, "render", None)):
                 modules[name] = module
-    finally:
-        sys.meta_path.remove(_FROM_SOURCE)
     return modules
 
 

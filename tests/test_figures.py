@@ -370,6 +370,30 @@ def _figures(root: Path, folder: Path) -> dict[str, Path]:
     return found
 
 
+_IN_PLACE = ("insert", "remove", "append", "extend", "pop", "clear", "__delitem__", "__setitem__", "__iadd__")
+
+
+def _watched(items: list, edits: list) -> list:
+    """A copy of `items` that notes in `edits` every edit made to it in place."""
+    def noting(name):
+        def edit(self, *args, **kwargs):
+            edits.append(name)
+            return getattr(list, name)(self, *args, **kwargs)
+        return edit
+
+    return type("Watched", (list,), {name: noting(name) for name in _IN_PLACE})(items)
+
+
+def test_importing_the_figures_edits_neither_the_import_path_nor_the_finders_in_place(fake_root, tmp_path, monkeypatch):
+    """The derivation checks import in a thread of their own while the figures are drawn: a finder list or import
+    path edited under that import's walk could make it skip what it needs. New lists are put in their place."""
+    edits: list[str] = []
+    monkeypatch.setattr(sys, "meta_path", _watched(sys.meta_path, edits))
+    monkeypatch.setattr(sys, "path", _watched(sys.path, edits))
+    found = _figures(fake_root, tmp_path / "cache")
+    assert set(found) == {"alpha.svg", "beta.svg"} and edits == []
+
+
 def test_cache_follows_source_changes(fake_root, tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     package = fake_root / "figures"

@@ -7,7 +7,7 @@ import threading
 import time
 import types
 
-from deckbuild.imports import forget_package
+from deckbuild.imports import ahead, forget_package
 
 
 def test_forgetting_a_package_drops_it_and_its_submodules_only():
@@ -48,3 +48,22 @@ def test_a_package_is_forgotten_while_another_thread_imports():
         sys.setswitchinterval(interval)
         for name in churned:
             sys.modules.pop(name, None)
+
+
+def test_an_entry_put_ahead_goes_on_a_new_list_and_leaves_the_walked_one_whole():
+    before, finder = sys.meta_path, object()
+    with ahead("meta_path", finder):
+        assert sys.meta_path[0] is finder and sys.meta_path[1:] == before
+        assert finder not in before, "the list another thread may be walking is not edited"
+        during = sys.meta_path
+    assert sys.meta_path == before and finder not in sys.meta_path
+    assert during[0] is finder, "nor is the list of the block edited when it ends"
+
+
+def test_an_equal_path_already_there_stays_when_the_entry_put_ahead_goes():
+    mine = "/no/such/folder/for/figures"
+    with ahead("path", mine):
+        with ahead("path", "".join(["/no/such/folder", "/for/figures"])):  # equal, another object
+            assert sys.path[:2] == [mine, mine]
+        assert sys.path[0] is mine
+    assert mine not in sys.path
