@@ -1,9 +1,9 @@
 """One script for a deck page, joined from the site's front-end scripts.
 
-A deck cannot start Reveal before its scripts are in: three scripts are three
-requests on that path, and over HTTP/1.1 they queue behind the stylesheets and
-the font preloads (six connections a host). Joined, the page waits for one. The
-parts stay in the site as they are. Order is the order of evaluation.
+A deck cannot start Reveal before its scripts are in: each script is a request
+on that path, and over HTTP/1.1 they queue behind the stylesheets and the font
+preloads (six connections a host). Joined, the page waits for one. The parts
+stay in the site as they are. Order is the order of evaluation.
 
 (The stylesheets stay apart: printed from one joined stylesheet, Chromium now and
 then put a handout's pages out with every web-font text missing.)
@@ -14,8 +14,9 @@ import re
 from pathlib import Path
 
 DECK_JS = "assets/deck.js"
-# Reveal first (the plugins use it), then its speaker-notes plugin, then PresentKit.
-JS_PARTS = ["assets/reveal/reveal.js", "assets/reveal/plugin/notes.js", "assets/present.js"]
+# Reveal first (PresentKit uses it). Reveal's speaker-notes plugin is not a part:
+# the page carries it for PresentKit to run when the speaker view is wanted.
+JS_PARTS = ["assets/reveal/reveal.js", "assets/present.js"]
 
 _SOURCE_MAP = re.compile(r"^//# sourceMappingURL=.*$", re.M)  # a part's map is not shipped, nor is the bundle's
 

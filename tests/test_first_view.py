@@ -1,5 +1,6 @@
 """The deck's first view: one script to wait for, only the current slide laid out before Reveal is ready,
-its neighbours once that slide shows in its fonts, the rest of the deck while the page is idle."""
+its neighbours once that slide shows in its fonts, the rest of the deck while the page is idle; the speaker
+notes plugin run when the speaker view is wanted or the page is idle, never before the first slide."""
 from __future__ import annotations
 
 from deckbuild import bundle
@@ -26,10 +27,10 @@ def test_the_deck_page_waits_for_one_script(project_site):
     assert page.count("<script src=") == 1 and 'src="../assets/deck.js"' in page
 
 
-def test_the_deck_script_is_reveal_then_its_notes_plugin_then_presentkit_in_that_order():
+def test_the_deck_script_is_reveal_then_presentkit_in_that_order():
     files = {part: f"/* {part} */\n//# sourceMappingURL=x.map\n".encode() for part in bundle.JS_PARTS}
     js = bundle.deck_bundles(files)[bundle.DECK_JS].decode()
-    order = [next(part for part in bundle.JS_PARTS if key in part) for key in ("reveal.js", "notes", "present")]
+    order = [next(part for part in bundle.JS_PARTS if key in part) for key in ("reveal.js", "present")]
     positions = [js.index(f"/* {part} */") for part in order]  # the order a deck needs, written out here
     assert positions == sorted(positions) and "sourceMappingURL" not in js
 
@@ -127,3 +128,66 @@ def test_the_speaker_views_previews_lay_out_only_what_reveal_shows(pages, server
     for frame in previews:  # as many idle periods as the audience screen takes to lay out every slide, and more
         frame.evaluate(_IDLE_PERIODS, 2 * page.evaluate("document.querySelectorAll('.reveal .slides section').length"))
         assert not frame.evaluate(_EVERY_SLIDE_LAID_OUT), frame.url
+
+
+# ---- Reveal's notes plugin (most of it a Markdown parser) runs when the speaker view is wanted, not at load.
+
+# Whether the notes plugin was fetched or run by Reveal's 'ready', recorded before the deck's own scripts run.
+_NOTES_AT_READY = """
+document.addEventListener('ready', () => {
+  window.__notesAtReady = {run: typeof window.RevealNotes !== 'undefined' || Reveal.hasPlugin('notes'),
+    fetched: performance.getEntriesByType('resource').some(e => e.name.endsWith('/notes.js'))};
+}, true);
+"""
+
+# A page whose idle time never comes: what loads the notes plugin early is then only what asks for it.
+_NO_IDLE_TIME = "window.requestIdleCallback = () => 0;"
+
+_SPEAKER_VIEW_READY = ("[...document.querySelectorAll('iframe')].filter(f => f.contentWindow.Reveal"
+                       " && f.contentWindow.Reveal.isReady()).length === 2")
+
+
+def test_the_notes_plugin_is_neither_fetched_nor_run_before_reveal_is_ready(pages, server):
+    page = _recording(pages, f"{server}/dar-5-5/index.html", _NOTES_AT_READY)
+    page.wait_for_function("window.__notesAtReady")
+    assert page.evaluate("window.__notesAtReady") == {"run": False, "fetched": False}
+
+
+def test_the_notes_plugin_loads_in_the_idle_time_after_the_first_view(pages, server):
+    page = _settled(pages, f"{server}/dar-5-5/index.html")
+    page.wait_for_function("Reveal.hasPlugin('notes')", timeout=10_000)
+    assert page.evaluate("typeof Reveal.getPlugin('notes').open") == "function"
+
+
+def test_S_opens_the_speaker_view_before_the_notes_plugin_has_loaded(pages, server):
+    page = _recording(pages, f"{server}/dar-5-5/index.html", _NO_IDLE_TIME)
+    page.wait_for_function("window.Reveal && Reveal.isReady()")
+    assert not page.evaluate("Reveal.hasPlugin('notes')")
+    with page.expect_popup() as popup:
+        page.keyboard.press("s")
+    popup.value.wait_for_function(_SPEAKER_VIEW_READY, timeout=15_000)
+    assert popup.value.locator(".speaker-controls-notes").count() == 1
+
+
+def test_notes_in_the_url_opens_the_speaker_view_at_load(pages, server):
+    page = pages.new_page(viewport={"width": 1280, "height": 800})
+    page.add_init_script(_NO_IDLE_TIME)
+    with page.expect_popup(timeout=15_000) as popup:
+        page.goto(f"{server}/dar-5-5/index.html?notes")
+    popup.value.wait_for_function(_SPEAKER_VIEW_READY, timeout=15_000)
+    assert popup.value.locator(".speaker-controls-notes").count() == 1
+
+
+def test_a_reloaded_deck_reconnects_to_its_speaker_window_without_idle_time(pages, server):
+    page = _recording(pages, f"{server}/dar-5-5/index.html", _NO_IDLE_TIME)
+    page.wait_for_function("window.Reveal && Reveal.isReady()")
+    with page.expect_popup() as popup:
+        page.keyboard.press("s")
+    speaker = popup.value
+    speaker.wait_for_function(_SPEAKER_VIEW_READY, timeout=15_000)
+    page.reload()
+    page.wait_for_function("window.Reveal && Reveal.isReady()")
+    page.wait_for_function("Reveal.hasPlugin('notes')", timeout=5_000)  # the speaker window beats once a second
+    page.evaluate("Reveal.slide(3)")
+    current = next(f for f in speaker.frames if "postMessageEvents=true" in f.url)  # the current-slide preview
+    current.wait_for_function("Reveal.getIndices().h === 3", timeout=5_000)

@@ -76,6 +76,13 @@ def test_deck_file_is_self_contained_and_deterministic(single, capsys):
               + ", ".join(f"{f} {n}" for f, n in sorted(per_family.items())))
 
 
+def test_deck_file_carries_the_notes_plugin_inert_as_text(single):
+    html, _, files = single
+    plugin = files["assets/reveal/plugin/notes.js"].read_text(encoding="utf-8")
+    holder = re.search(r'<script type="text/x-on-demand" data-reveal-plugin="notes">\n(.*?)\n</script>', html, re.S)
+    assert holder and holder.group(1) == plugin.replace("</script", "<\\/script")
+
+
 def test_deck_file_drops_the_font_preloads_of_the_page(single):
     html, _, files = single
     assert "data-font-preload" in files[PAGE].read_text(encoding="utf-8")
@@ -210,8 +217,10 @@ def test_speaker_view_and_details_panel_work_from_the_file(pages, single):  # no
                and elsewhere.append(r.url))
     context.on("weberror", lambda e: errors.append(str(e.error)))
     page = context.new_page()
+    page.add_init_script("window.requestIdleCallback = () => 0;")  # S, not the idle time, runs the notes plugin
     page.goto(path.as_uri())
     page.wait_for_function("window.Reveal && Reveal.isReady()")
+    assert not page.evaluate("Reveal.hasPlugin('notes')")
     page.evaluate("Reveal.slide(2)")
     with page.expect_popup() as popup:
         page.keyboard.press("s")

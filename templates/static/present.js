@@ -1,7 +1,7 @@
 /*!
  * PresentKit — presenter helpers for the lecture deck (a reveal.js 6 plugin).
  *
- *   Reveal.initialize({ …, plugins: [RevealNotes, PresentKit] })
+ *   Reveal.initialize({ …, plugins: [PresentKit] })
  *
  * - Fullscreen button (top right) using the Fullscreen API.
  * - Laser pointer: Alt+O or Ctrl/Cmd+O toggles a red dot that follows the
@@ -540,6 +540,7 @@
         fitMarks();
         if (wanted > deck.getConfig().viewDistance) deck.configure({ viewDistance: wanted });
         if (role === 'main') layOutTheRest();
+        if (notesHolder) whenIdle(function () { loadNotes(notesHolder); });
       };
       requestAnimationFrame(function () {
         setTimeout(function () {
@@ -640,6 +641,60 @@
       doc.body.classList.add('pk-speaker-view');
     }
 
+    // Reveal's notes plugin is 68 KB, most of it a Markdown parser for notes, and
+    // nothing a deck needs to open: evaluated with the deck's own scripts it held
+    // the first slide back by about 40 ms. The page carries it inert (a script of
+    // type text/x-on-demand, whose src the single-file page turns into its text)
+    // and it runs here: in the idle time after the first slide shows, or at once
+    // when the speaker view is wanted sooner (S, ?notes in the URL, or the speaker
+    // window of the page's previous load asking to reconnect). Registered late,
+    // the plugin starts as it would have at load: it binds S in place of the
+    // binding here, and opens the speaker window itself for ?notes.
+    var notesHolder = null, notesPlugin = null;
+
+    function setupSpeakerNotes() {
+      var holder = document.querySelector('script[type="text/x-on-demand"][data-reveal-plugin="notes"]');
+      if (!holder || deck.hasPlugin('notes')) return;
+      notesHolder = holder;
+      if (/(\?|&)notes/i.test(location.search)) { onDeck('ready', function () { loadNotes(holder); }); return; }
+      bindKey({ keyCode: 83, key: 'S', description: 'Speaker notes view' }, function () {
+        loadNotes(holder).then(function (notes) { notes.open(); });
+      });
+      var heartbeat = function (event) {
+        var said = null;
+        try { said = typeof event.data === 'string' && JSON.parse(event.data); } catch (e) { /* not ours */ }
+        if (!said || said.namespace !== 'reveal-notes' || said.type !== 'heartbeat') return;
+        window.removeEventListener('message', heartbeat);
+        loadNotes(holder).then(function () {  // the plugin hears this beat, not only the next one
+          window.dispatchEvent(new MessageEvent('message', { data: event.data, origin: event.origin, source: event.source }));
+        });
+      };
+      listen(window, 'message', heartbeat);
+    }
+
+    function loadNotes(holder) {
+      if (!notesPlugin) {
+        notesPlugin = new Promise(function (resolve, reject) {
+          var script = document.createElement('script');
+          var src = holder.getAttribute('src');
+          if (src) {
+            script.onload = resolve;
+            script.onerror = function () { reject(new Error('the speaker notes plugin did not load: ' + src)); };
+            script.src = src;
+          } else {
+            script.text = holder.text;
+          }
+          document.head.appendChild(script);
+          if (!src) resolve();
+        }).then(function () {
+          if (!deck.hasPlugin('notes')) deck.registerPlugin(global.RevealNotes());
+          return deck.getPlugin('notes');
+        });
+        notesPlugin.catch(function () { notesPlugin = null; });  // S tries again
+      }
+      return notesPlugin;
+    }
+
     /* ------------------------------------------------------------ plugin */
 
     function destroy() {
@@ -669,7 +724,10 @@
         setupKeys();
         onDeck('ready', function () { fitMarks(); afterFirstView(); });
         onDeck('slidechanged', function () { fitMarks(); });
-        if (role === 'main') setupSpeakerView();
+        if (role === 'main') {
+          setupSpeakerView();
+          setupSpeakerNotes();
+        }
         if (role !== 'preview') {
           setupLaser();
           setupSync();
