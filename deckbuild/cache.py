@@ -31,6 +31,7 @@ import os
 import re
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -191,14 +192,17 @@ class Cache:
         self.today = int((time.time() if now is None else now) // DAY)
         self.problems: list[str] = []
         self._tables: dict[str, Table] = {}
+        self._opening = threading.Lock()  # the derivation checks open tables in a thread beside the build's
         self._swept: set[str] = set()  # kinds whose superseded files the next save() sweeps
 
     def table(self, name: str, shape: Shape | None) -> Table:
-        if name not in self._tables:
-            self._tables[name] = Table(self, name, shape, self.blob_bytes if name == "blobs" else self.table_bytes)
-        elif self._tables[name].shape is None:
-            self._tables[name].shape = shape
-        return self._tables[name]
+        """The one table of that name: two threads opening it at once get the same, or one's writes were lost."""
+        with self._opening:
+            if name not in self._tables:
+                self._tables[name] = Table(self, name, shape, self.blob_bytes if name == "blobs" else self.table_bytes)
+            elif self._tables[name].shape is None:
+                self._tables[name].shape = shape
+            return self._tables[name]
 
     def additions(self) -> dict[str, dict[str, dict]]:
         """Every entry this process added, by table: a worker process returns them to the build's cache."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 
 from conftest import build_into, write_deck
@@ -45,6 +46,23 @@ def test_a_torn_table_file_is_an_empty_table(tmp_path):
     path = _stored(tmp_path)
     path.write_text(path.read_text()[:20])
     assert Cache(tmp_path).table("t", _is_int).get("k") is None
+
+
+def test_two_threads_opening_a_table_at_once_get_the_same_table(tmp_path, monkeypatch):
+    _stored(tmp_path)
+    read = cache_module._read_json
+    monkeypatch.setattr(cache_module, "_read_json", lambda path: (time.sleep(0.05), read(path))[1])  # a slow disk
+    cache, opened, start = Cache(tmp_path), [], threading.Barrier(2)
+
+    def open_it():
+        start.wait()
+        opened.append(cache.table("t", _is_int))
+    threads = [threading.Thread(target=open_it) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(opened) == 2 and opened[0] is opened[1]
 
 
 def test_reading_can_be_switched_off(tmp_path):
