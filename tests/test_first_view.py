@@ -147,26 +147,12 @@ _SPEAKER_VIEW_READY = ("[...document.querySelectorAll('iframe')].filter(f => f.c
                        " && f.contentWindow.Reveal.isReady()).length === 2")
 
 
-def test_the_notes_plugin_is_neither_fetched_nor_run_before_reveal_is_ready(pages, server):
+def test_the_notes_plugin_is_neither_fetched_nor_run_before_reveal_is_ready_then_runs_in_idle_time(pages, server):
     page = _recording(pages, f"{server}/dar-5-5/index.html", _NOTES_AT_READY)
     page.wait_for_function("window.__notesAtReady")
     assert page.evaluate("window.__notesAtReady") == {"run": False, "fetched": False}
-
-
-def test_the_notes_plugin_loads_in_the_idle_time_after_the_first_view(pages, server):
-    page = _settled(pages, f"{server}/dar-5-5/index.html")
     page.wait_for_function("Reveal.hasPlugin('notes')", timeout=10_000)
     assert page.evaluate("typeof Reveal.getPlugin('notes').open") == "function"
-
-
-def test_S_opens_the_speaker_view_before_the_notes_plugin_has_loaded(pages, server):
-    page = _recording(pages, f"{server}/dar-5-5/index.html", _NO_IDLE_TIME)
-    page.wait_for_function("window.Reveal && Reveal.isReady()")
-    assert not page.evaluate("Reveal.hasPlugin('notes')")
-    with page.expect_popup() as popup:
-        page.keyboard.press("s")
-    popup.value.wait_for_function(_SPEAKER_VIEW_READY, timeout=15_000)
-    assert popup.value.locator(".speaker-controls-notes").count() == 1
 
 
 def test_notes_in_the_url_opens_the_speaker_view_at_load(pages, server):
@@ -178,14 +164,16 @@ def test_notes_in_the_url_opens_the_speaker_view_at_load(pages, server):
     assert popup.value.locator(".speaker-controls-notes").count() == 1
 
 
-def test_a_reloaded_deck_reconnects_to_its_speaker_window_without_idle_time(pages, server):
+def test_S_opens_the_speaker_view_before_the_notes_plugin_has_loaded_and_it_reconnects_after_a_reload(pages, server):
     page = _recording(pages, f"{server}/dar-5-5/index.html", _NO_IDLE_TIME)
     page.wait_for_function("window.Reveal && Reveal.isReady()")
+    assert not page.evaluate("Reveal.hasPlugin('notes')")
     with page.expect_popup() as popup:
         page.keyboard.press("s")
     speaker = popup.value
     speaker.wait_for_function(_SPEAKER_VIEW_READY, timeout=15_000)
-    page.reload()
+    assert speaker.locator(".speaker-controls-notes").count() == 1
+    page.reload()  # no idle time here either: the speaker window's heartbeat is what runs the plugin
     page.wait_for_function("window.Reveal && Reveal.isReady()")
     page.wait_for_function("Reveal.hasPlugin('notes')", timeout=5_000)  # the speaker window beats once a second
     page.evaluate("Reveal.slide(3)")
