@@ -643,7 +643,8 @@
 
     // Reveal's notes plugin is 68 KB, most of it a Markdown parser for notes, and
     // nothing a deck needs to open: evaluated with the deck's own scripts it held
-    // the first slide back by about 40 ms. The page carries it inert (a script of
+    // Reveal's ready back by 13 ms (median of alternating loads of the two pages;
+    // 40 ms and more in some runs). The page carries it inert (a script of
     // type text/x-on-demand, whose src the single-file page turns into its text)
     // and it runs here: in the idle time after the first slide shows, or at once
     // when the speaker view is wanted sooner (S, ?notes in the URL, or the speaker
