@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from . import limits
 from .errors import NotEvaluable
 from .evaluate import Undefined
@@ -52,6 +54,14 @@ class FormulaEvaluation:
 TOO_DEEP = "a formula over the depth limit"
 
 
+def _quiet_numpy() -> np.errstate:
+    """No numpy warnings while formulas are evaluated. A value outside a function's domain (the log of a
+    negative variance in a wrong formula, 0 to a negative power) is NaN or inf, and every relation refuses
+    a draw that is not finite: numpy's RuntimeWarning would only be noise in the build's output. It holds
+    for the thread that enters it; the derivation checks' thread enters its own."""
+    return np.errstate(all="ignore")
+
+
 def evaluate_derivation(rows: list[tuple[str, str]], notation_name: str, *, wrt: list[str] | str | None = None,
                         macros: dict[str, str] | None = None, slide: str | None = None,
                         context: Sequence[str] = (), check_from: int = 1) -> list[RowEvaluation]:
@@ -60,8 +70,9 @@ def evaluate_derivation(rows: list[tuple[str, str]], notation_name: str, *, wrt:
     `check_from` (1-based): the rows before it are read, for the expression a later row continues from, but
     not checked (ok None): `check --mutants` edits one row and needs the verdicts from there on only."""
     try:
-        return _evaluate_derivation(rows, notation_name, wrt=wrt, macros=macros, slide=slide, context=context,
-                                    check_from=check_from)
+        with _quiet_numpy():
+            return _evaluate_derivation(rows, notation_name, wrt=wrt, macros=macros, slide=slide, context=context,
+                                        check_from=check_from)
     except RecursionError:
         return [RowEvaluation(i, None, _too_deep(), TOO_DEEP) for i in range(1, len(rows) + 1)]
 
@@ -123,7 +134,8 @@ def evaluate_formula(latex: str, notation_name: str, *, wrt: list[str] | str | N
                      context: Sequence[str] = ()) -> FormulaEvaluation:
     """Evaluate every relation a display formula states (an align* is evaluated row by row)."""
     try:
-        return _evaluate_formula(latex, notation_name, wrt=wrt, macros=macros, slide=slide, context=context)
+        with _quiet_numpy():
+            return _evaluate_formula(latex, notation_name, wrt=wrt, macros=macros, slide=slide, context=context)
     except RecursionError:
         return FormulaEvaluation(None, _too_deep(), TOO_DEEP)
 
@@ -169,6 +181,16 @@ def _summary(rows: list[RowEvaluation]) -> FormulaEvaluation:
     if all(r.ok is None for r in rows):
         return FormulaEvaluation(None, "states no relation", None, None, tuple(rows))
     return FormulaEvaluation(True, "; ".join(r.detail for r in rows), None, None, tuple(rows))
+
+
+def _defines(stmt: Node, nt: Notation, defined) -> str | None:
+    """The name a statement after a formula's first defines (", t = σ_1²/σ_2²"): a letter the notation does
+    not know, and the formula has not defined yet. A second "t = …" is a claim about the t defined before
+    it, checked: taken as a redefinition, it would pass whatever either side said."""
+    if isinstance(stmt, Chain) and stmt.rels == ("=",) and isinstance(stmt.exprs[0], Sym) \
+            and not nt.knows(stmt.exprs[0]) and stmt.exprs[0].key() not in defined:
+        return stmt.exprs[0].key()
+    return None
 
 
 class _Rows:
@@ -236,9 +258,9 @@ class _Rows:
                 raise NotEvaluable(f"the values stated for {name} are none ({domains[name].text(name)})", stmt.pos)
         kept, where = claims[:1], {}
         for stmt in claims[1:]:
-            if isinstance(stmt, Chain) and stmt.rels == ("=",) and isinstance(stmt.exprs[0], Sym) \
-                    and not self.nt.knows(stmt.exprs[0]):
-                where[stmt.exprs[0].key()] = stmt.exprs[1]
+            name = _defines(stmt, self.nt, where)
+            if name is not None:
+                where[name] = stmt.exprs[1]
             else:
                 kept.append(stmt)
         return kept, tuple(where.items()), tuple(sorted(domains.items()))
@@ -337,15 +359,16 @@ def fixed_statements(latex: str, notation_name: str, *, row: bool = False,
         statements = nt.grammar.statements(rows[0])
     except (NotEvaluable, RecursionError):
         return set()
-    fixed = set()
+    fixed, defined = set(), set()
     for k, stmt in enumerate(statements):
         bounds = (isinstance(stmt, Quantified) or k > 0) and domain_statement(stmt, nt.knows) is not None
         named = stmt.name if isinstance(stmt, Labelled) else \
             stmt.exprs[0] if isinstance(stmt, Chain) and stmt.rels[0] == ":=" else None
         names = isinstance(named, Sym) and not nt.knows(named)  # a known name's ":=" is checked as "="
-        defines = k > 0 and isinstance(stmt, Chain) and stmt.rels == ("=",) and isinstance(stmt.exprs[0], Sym) \
-            and not nt.knows(stmt.exprs[0])
-        if bounds or names or defines:
+        defines = _defines(stmt, nt, defined) if k > 0 and not bounds else None
+        if defines is not None:
+            defined.add(defines)
+        if bounds or names or defines is not None:
             fixed.add(k)
     return fixed
 

@@ -237,15 +237,13 @@ def power(a, b):
         raise Undefined(f"a power of a {_shape_text(a)} matrix")
     if isinstance(a, Density):
         return Density(a.log * real(b))
-    with np.errstate(divide="ignore", invalid="ignore"):  # 0 to a negative power inf, a negative's root NaN (as log)
-        return np.power(real(a), real(b))
+    return np.power(real(a), real(b))
 
 
 def log(a):
     if isinstance(a, Density):
         return a.log
-    with np.errstate(divide="ignore", invalid="ignore"):  # log 0 = -inf, log of a negative NaN: a relation needs finite
-        return np.log(real(a))
+    return np.log(real(a))
 
 
 def exp(a):

@@ -3,6 +3,8 @@ or every distribution (a random variable under a bare \mathbb{E}), on no model; 
 domain the letter stays unknown and the formula is not checked."""
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
 from latexeval import evaluate_formula
@@ -52,6 +54,12 @@ def test_a_failing_bound_names_the_value_of_t_where_it_fails():
 
 def test_a_bound_that_needs_a_domain_it_does_not_state_fails():
     assert verdict(r"t - 1 - \log t \ge 0, \; \forall t < 0").ok is False  # \log t of a negative t
+
+
+def test_a_log_of_a_negative_number_fails_the_formula_without_a_numpy_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the build's output would show it
+        assert verdict(r"t - 1 - \log t \ge 0, \; \forall t < 0").ok is False
 
 
 def test_a_bound_on_a_bounded_domain_is_tried_inside_it_only():
@@ -128,3 +136,16 @@ def test_every_formula_of_the_lecture_that_states_a_relation_is_checked():
     unchecked = [(f.math.tex, f.reason) for f in truth.formulas if f.strength == NOT_CHECKED]
     unchecked += [(lid, r.not_evaluable) for lid, rows in truth.rows.items() for r in rows if r.not_evaluable]
     assert unchecked == []
+
+
+# A name defined after the claim (", w = t^2 + 1") and again in the same formula: the second is a claim about it.
+def test_a_second_definition_of_a_name_that_disagrees_with_the_first_fails():
+    assert verdict(r"w \ge 1, \; w = t^2 + 1, \; w = t^2 - 5, \; \forall t > 0").ok is False
+
+
+def test_a_wrong_first_definition_of_a_name_is_not_hidden_by_a_second():
+    assert verdict(r"w \ge 1, \; w = t^2 - 5, \; w = t^2 + 1, \; \forall t > 0").ok is False
+
+
+def test_a_second_definition_of_a_name_that_rewrites_the_first_holds():
+    assert verdict(r"w \ge 1, \; w = t^2 + 1, \; w = 1 + t^2, \; \forall t > 0").ok is True

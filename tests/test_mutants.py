@@ -112,6 +112,11 @@ def test_a_row_s_own_definition_gets_no_wrong_variant():
     assert fixed == {1} and wrong and all(r"t = \frac{\sigma_1^2}{\sigma_2^2}" in w for w in wrong)
 
 
+def test_a_second_definition_of_a_name_is_a_claim_that_gets_wrong_variants():
+    latex = r"w \ge 1, \; w = t^2 + 1, \; w = 1 + t^2, \; \forall t > 0"
+    assert fixed_statements(latex, "dar-5-5") == {1, 3}
+
+
 def test_a_name_the_notation_knows_is_no_definition_to_leave_alone():
     assert fixed_statements(r"\text{ELBO} \le 0, \; \text{ELBO} = \text{ELBO}(\phi, \theta)", "dar-5-5") == set()
 
