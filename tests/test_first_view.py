@@ -115,21 +115,6 @@ def test_every_font_the_first_view_fetches_was_preloaded(pages, server):
 _IDLE_PERIODS = "n => new Promise(done => { const wait = k => k ? requestIdleCallback(() => wait(k - 1)) : done(); wait(n); })"
 
 
-def test_the_speaker_views_previews_lay_out_only_what_reveal_shows(pages, server):
-    page = _settled(pages, f"{server}/dar-5-5/index.html")
-    page.wait_for_function(_EVERY_SLIDE_LAID_OUT, timeout=30_000)
-    with page.expect_popup() as popup:
-        page.keyboard.press("s")
-    speaker = popup.value
-    speaker.wait_for_function("[...document.querySelectorAll('iframe')].filter(f => f.contentWindow.Reveal"
-                              " && f.contentWindow.Reveal.isReady()).length === 2", timeout=15_000)
-    previews = [f for f in speaker.frames if "receiver" in f.url]
-    assert len(previews) == 2
-    for frame in previews:  # as many idle periods as the audience screen takes to lay out every slide, and more
-        frame.evaluate(_IDLE_PERIODS, 2 * page.evaluate("document.querySelectorAll('.reveal .slides section').length"))
-        assert not frame.evaluate(_EVERY_SLIDE_LAID_OUT), frame.url
-
-
 # ---- Reveal's notes plugin (most of it a Markdown parser) runs when the speaker view is wanted, not at load.
 
 # Whether the notes plugin was fetched or run by Reveal's 'ready', recorded before the deck's own scripts run.
@@ -155,13 +140,19 @@ def test_the_notes_plugin_is_neither_fetched_nor_run_before_reveal_is_ready_then
     assert page.evaluate("typeof Reveal.getPlugin('notes').open") == "function"
 
 
-def test_notes_in_the_url_opens_the_speaker_view_at_load(pages, server):
+def test_notes_in_the_url_opens_the_speaker_view_at_load_and_its_previews_lay_out_only_what_reveal_shows(pages, server):
     page = pages.new_page(viewport={"width": 1280, "height": 800})
-    page.add_init_script(_NO_IDLE_TIME)
     with page.expect_popup(timeout=15_000) as popup:
         page.goto(f"{server}/dar-5-5/index.html?notes")
-    popup.value.wait_for_function(_SPEAKER_VIEW_READY, timeout=15_000)
-    assert popup.value.locator(".speaker-controls-notes").count() == 1
+    speaker = popup.value
+    speaker.wait_for_function(_SPEAKER_VIEW_READY, timeout=15_000)
+    assert speaker.locator(".speaker-controls-notes").count() == 1
+    page.wait_for_function(_EVERY_SLIDE_LAID_OUT, timeout=30_000)
+    previews = [f for f in speaker.frames if "receiver" in f.url]
+    assert len(previews) == 2
+    for frame in previews:  # as many idle periods as the audience screen takes to lay out every slide, and more
+        frame.evaluate(_IDLE_PERIODS, 2 * page.evaluate("document.querySelectorAll('.reveal .slides section').length"))
+        assert not frame.evaluate(_EVERY_SLIDE_LAID_OUT), frame.url
 
 
 def test_S_opens_the_speaker_view_before_the_notes_plugin_has_loaded_and_it_reconnects_after_a_reload(pages, server):
