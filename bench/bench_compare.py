@@ -214,6 +214,16 @@ def browser_times(browser, url: str, runs: int) -> dict[str, float]:
     return {k: statistics.median(r[k] for r in rows) for k in BROWSER_KEYS}
 
 
+def alternating(browser, urls: list[str], runs: int) -> list[dict[str, float]]:
+    """browser_times of each page, loaded in turn one at a time: the machine's speed drifts over a
+    run, and pages measured one after the other would each get a different machine. Medians of `runs`."""
+    loads: list[list[dict]] = [[] for _ in urls]
+    for _ in range(runs):
+        for mine, url in zip(loads, urls):
+            mine.append(browser_times(browser, url, 1))
+    return [{k: statistics.median(load[k] for load in mine) for k in BROWSER_KEYS} for mine in loads]
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -286,8 +296,8 @@ def _browser_rows(rows, tmp: Path, local: Path, marp_site: Path, runs: int) -> N
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         with serve(tmp / "out-0") as ours_url, serve(local) as local_url, serve(marp_site) as marp_url:
-            ours = browser_times(browser, f"{ours_url}/{deck_slug(DECK)[0]}/index.html", runs)
-            theirs = browser_times(browser, f"{local_url}/index.html", runs)
+            ours, theirs = alternating(browser, [f"{ours_url}/{deck_slug(DECK)[0]}/index.html",
+                                                 f"{local_url}/index.html"], runs)
             marp = _marp_time(browser, f"{marp_url}/index.html", runs)
         browser.close()
     rows.append(("browser, navigation -> Reveal ready (127.0.0.1)",
