@@ -3,7 +3,7 @@
     python bench/bench_browser.py [--rounds N] [--runs N] [--site DIR] [--trace FILE]
 
 Builds the lecturer's DAR_5_5.md (or takes an already built `--site`), makes
-pandoc-local as bench_compare does, and measures both in alternating rounds in
+pandoc-local as bench_compare does, and loads the two in turn (bench_compare.alternating) in
 one Chromium, so a machine loaded by other work slows both alike: the ratios
 are what to read. `--trace FILE` also records one Chromium performance trace of
 this project's page load (open it in chrome://tracing or Perfetto) and prints
@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_compare import (BROWSER_KEYS, CHROMIUM, DECK, FLAGS, _PROBE, browser_times,  # noqa: E402
+from bench.bench_compare import (BROWSER_KEYS, CHROMIUM, DECK, FLAGS, _PROBE, alternating,  # noqa: E402
                                  build_cmd, install_peers, plain_markdown, run, serve)
 from deckbuild.urls import deck_slug  # noqa: E402
 
@@ -100,8 +100,8 @@ def _renderer_main(events) -> tuple[int, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (each: ours, then pandoc-local)")
-    parser.add_argument("--runs", type=int, default=5, help="page loads per side per round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds, each printed")
+    parser.add_argument("--runs", type=int, default=5, help="page loads per side per round, ours and pandoc-local in turn")
     parser.add_argument("--site", type=Path, help="an already built site of DAR_5_5.md (else built here)")
     parser.add_argument("--peers", type=Path, default=ROOT / ".cache" / "bench-peers")
     parser.add_argument("--trace", type=Path, help="also write one trace of this project's load here")
@@ -125,9 +125,9 @@ def _measure(site: Path, local: Path, args) -> None:
         with serve(site) as ours_url, serve(local) as local_url:
             deck_url = f"{ours_url}/{deck_slug(DECK)[0]}/index.html"
             for _ in range(args.rounds):
-                ours_rounds.append(browser_times(browser, deck_url, args.runs))
-                theirs_rounds.append(browser_times(browser, f"{local_url}/index.html", args.runs))
-                o, t = ours_rounds[-1], theirs_rounds[-1]
+                o, t = alternating(browser, [deck_url, f"{local_url}/index.html"], args.runs)
+                ours_rounds.append(o)
+                theirs_rounds.append(t)
                 print(f"round: ours ready {o['ready']:.0f} fonts {o['fonts']:.0f} | pandoc-local ready "
                       f"{t['ready']:.0f} fonts {t['fonts']:.0f} | ratios {o['ready'] / t['ready']:.2f} "
                       f"{o['fonts'] / t['fonts']:.2f}", flush=True)

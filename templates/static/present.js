@@ -540,7 +540,7 @@
         fitMarks();
         if (wanted > deck.getConfig().viewDistance) deck.configure({ viewDistance: wanted });
         if (role === 'main') layOutTheRest();
-        if (notesHolder) whenIdle(function () { loadNotes(notesHolder); });
+        if (notesHolder) whenIdle(loadNotes);
       };
       requestAnimationFrame(function () {
         setTimeout(function () {
@@ -657,33 +657,33 @@
       var holder = document.querySelector('script[type="text/x-on-demand"][data-reveal-plugin="notes"]');
       if (!holder || deck.hasPlugin('notes')) return;
       notesHolder = holder;
-      if (/(\?|&)notes/i.test(location.search)) { onDeck('ready', function () { loadNotes(holder); }); return; }
+      if (/(\?|&)notes/i.test(location.search)) { onDeck('ready', loadNotes); return; }
       bindKey({ keyCode: 83, key: 'S', description: 'Speaker notes view' }, function () {
-        loadNotes(holder).then(function (notes) { notes.open(); });
+        loadNotes().then(function (notes) { notes.open(); });
       });
       var heartbeat = function (event) {
         var said = null;
         try { said = typeof event.data === 'string' && JSON.parse(event.data); } catch (e) { /* not ours */ }
         if (!said || said.namespace !== 'reveal-notes' || said.type !== 'heartbeat') return;
         window.removeEventListener('message', heartbeat);
-        loadNotes(holder).then(function () {  // the plugin hears this beat, not only the next one
+        loadNotes().then(function () {  // the plugin hears this beat, not only the next one
           window.dispatchEvent(new MessageEvent('message', { data: event.data, origin: event.origin, source: event.source }));
         });
       };
       listen(window, 'message', heartbeat);
     }
 
-    function loadNotes(holder) {
+    function loadNotes() {
       if (!notesPlugin) {
         notesPlugin = new Promise(function (resolve, reject) {
           var script = document.createElement('script');
-          var src = holder.getAttribute('src');
+          var src = notesHolder.getAttribute('src');
           if (src) {
             script.onload = resolve;
             script.onerror = function () { reject(new Error('the speaker notes plugin did not load: ' + src)); };
             script.src = src;
           } else {
-            script.text = holder.text;
+            script.text = notesHolder.text;
           }
           document.head.appendChild(script);
           if (!src) resolve();
