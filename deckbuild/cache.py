@@ -8,7 +8,9 @@ able to lie, so:
 - every entry is validated when it is read: a JSON value must hash to the
   digest stored beside it and have the shape its table expects; a file
   (blob) must hash to the digest recorded when it was stored. Anything else
-  counts as a miss and is made afresh;
+  counts as a miss and is made afresh. A long-lived process (`serve`) checks a
+  value once, until it is replaced, and hashes a file again when its stat
+  changes (`file_sha`);
 - entries are evicted: one not used for `max_age_days`, and the least
   recently used ones once a table or the blobs exceed their size bound;
 - `check` opens the cache with `read=False`: it trusts nothing cached and
@@ -88,6 +90,36 @@ def _normalised(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+RACY_S = 2.0  # a file changed this recently may change again within one tick of the clock, unseen by stat
+_file_shas: dict[str, tuple[tuple[int, ...], str]] = {}
+
+
+def file_sha(path: str | Path) -> str | None:
+    """The sha256 of a file's bytes (None: unreadable), read once per process while its stat is unchanged.
+
+    A live preview asks for the digest of every image and kept page at every save; rereading them
+    was most of a rebuild. The stat (size, modification and change times, inode, device) is trusted
+    only for a file that had been left alone for RACY_S when it was read: a write within the same
+    clock tick as that read could leave all of it unchanged (git's "racily clean" files)."""
+    name = os.fspath(path)
+    try:
+        st = os.stat(name)
+    except OSError:
+        return None
+    seen = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+    known = _file_shas.get(name)
+    if known is not None and known[0] == seen:
+        return known[1]
+    try:
+        with open(name, "rb") as handle:
+            digest = hashlib.sha256(handle.read()).hexdigest()
+    except OSError:
+        return None
+    if time.time() - max(st.st_mtime, st.st_ctime) > RACY_S:
+        _file_shas[name] = (seen, digest)
+    return digest
+
+
 def _value_sha(value) -> tuple[str, int]:
     text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest(), len(text)
@@ -117,6 +149,9 @@ class Table:
         self.dirty = False
         self.added: set[str] = set()  # keys put by this process (what a worker process hands back)
         self.entries: dict[str, dict] = {}
+        # Entries already validated in this process: a live preview reads every deck's at every save, and
+        # hashing their JSON again was a third of a rebuild. An entry replaced or merged is checked anew.
+        self.checked: set[str] = set()
         if self.path is not None and (cache.read or name in cache.always_read or name == "blobs" and cache.always_read):
             saved = _read_json(self.path)
             if isinstance(saved, dict) and saved.get("format") == FORMAT and isinstance(saved.get("entries"), dict):
@@ -126,6 +161,8 @@ class Table:
         entry = self.entries.get(k)
         if entry is None:
             return None
+        if k in self.checked:
+            return self._used(entry)
         try:
             value = entry["value"]
             valid = entry["sha"] == _value_sha(value)[0] and self.shape(value)
@@ -135,15 +172,20 @@ class Table:
             del self.entries[k]
             self.dirty = True
             return None
+        self.checked.add(k)
+        return self._used(entry)
+
+    def _used(self, entry: dict):
         today = self.cache.today
         if entry.get("used") != today:
             entry["used"] = today
             self.dirty = True
-        return value
+        return entry["value"]
 
     def put(self, k: str, value) -> None:
         sha, size = _value_sha(value)
         self.entries[k] = {"sha": sha, "used": self.cache.today, "size": size, "value": value}
+        self.checked.discard(k)  # the caller may still change the value it handed in
         self.added.add(k)
         self.dirty = True
 
@@ -217,6 +259,7 @@ class Cache:
         for name, entries in additions.items():
             table = self.table(name, None)  # the shape is set by whoever reads the table
             table.entries.update(entries)
+            table.checked -= set(entries)
             table.dirty = True
 
     # ------------------------------------------------------------ files
@@ -232,11 +275,7 @@ class Cache:
         if entry is None:
             return None
         path = self.root / kind / entry["file"]
-        try:
-            ok = hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha"]
-        except OSError:
-            ok = False
-        if not ok:
+        if file_sha(path) != entry["sha"]:
             self._blobs().entries.pop(f"{kind}/{k}", None)
             self._blobs().dirty = True
             return None

@@ -20,7 +20,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .cache import Cache, Table, installed_versions, key
+from .cache import Cache, Table, file_sha, installed_versions, key
 
 # Folders of the project whose files shape every page (relative to the project root).
 CODE_FOLDERS = ("deckbuild", "katexbridge", "templates", "latexeval", "derivations", "figures")
@@ -65,13 +65,6 @@ class DeckResult:
     chars: str = ""  # every character the deck's page and files show (for the font subsets)
     final: bool = True  # False: it lacked something that may appear (a remote image not kept), never reused
     mutants_key: str = ""  # where `check --mutants` keeps the score of the deck's formulas (mutants.py)
-
-
-def file_sha(path: str | Path) -> str | None:
-    try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except OSError:
-        return None
 
 
 def _result_shape(value) -> bool:

@@ -21,9 +21,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import assets, bundle, handouts, remote_images, site
-from .cache import Cache, key as cache_key
+from .cache import Cache, file_sha, key as cache_key
 from .diagnostics import BuildError, Diagnostic, Report
-from .incremental import DeckResult, DeckResults, code_digest, deck_key, file_sha
+from .incremental import DeckResult, DeckResults, code_digest, deck_key
 from .options import ROOT, Options
 
 __all__ = ["ROOT", "Options", "BuildResult", "DeckSummary", "build", "index_page"]
@@ -104,7 +104,7 @@ def deck_files(slides_dir: Path, root: Path, report: Report) -> list[Path]:
             report.warning(_shown(path, root), 1, 1, f"{path.name} is {what}, not a deck: skipped",
                            "rename it so that it does not end in .md")
             continue
-        if not path.resolve().is_relative_to(inside):  # the same confinement as the decks' images
+        if path.is_symlink() and not path.resolve().is_relative_to(inside):  # the confinement of the images
             report.error(_shown(path, root), 1, 1, f"{path.name} links to a file outside {slides_dir}: not read",
                          f"copy the deck into {slides_dir}, or point --slides at the folder that holds it")
             continue
@@ -122,8 +122,9 @@ def read_sources(opts: Options, report: Report) -> list[Source]:
     if not files and not report.errors:
         raise BuildError(f"no decks found: {opts.slides_dir} has no .md files")
     sources, slugs = [], {}
+    folder, root = opts.slides_dir.resolve(), opts.root.resolve()  # once, not per deck: 200 decks, 200 resolves
     for path in files:
-        shown = _shown(path, opts.root)
+        shown = _shown_in(folder, path.name, root, path)
         slug, problem = deck_slug(path)
         if problem:
             report.error(shown, 1, 1, problem, "rename the file")
@@ -188,10 +189,16 @@ def keep_remote_images(decks: list, opts: Options, report: Report, cache: Cache)
 
 
 def _shown(path: Path, root: Path) -> str:
-    try:  # the folder resolved, not the file: a linked deck is named where it is linked, a link loop is no error
-        return (path.parent.resolve() / path.name).relative_to(root.resolve()).as_posix()
+    # the folder resolved, not the file: a linked deck is named where it is linked, a link loop is no error
+    return _shown_in(path.parent.resolve(), path.name, root.resolve(), path)
+
+
+def _shown_in(folder: Path, name: str, root: Path, given: Path) -> str:
+    """`given`, named `name` in the resolved `folder`, relative to the resolved project `root` (else as given)."""
+    try:
+        return (folder / name).relative_to(root).as_posix()
     except ValueError:
-        return path.as_posix()
+        return given.as_posix()
 
 
 def check_derivations(decks: list, opts: Options, report: Report, cache: Cache,
@@ -238,7 +245,11 @@ def open_cache(opts: Options) -> Cache:
     return Cache(opts.cache_dir, read=opts.check_cache, always_read=("figures",))
 
 
-def build(opts: Options, renderer=None, cache: Cache | None = None) -> BuildResult:
+def build(opts: Options, renderer=None, cache: Cache | None = None, spare: site.Spare | None = None,
+          keep_cache: bool = True) -> BuildResult:
+    """Build (or with opts.write False, check) every deck. A long-lived caller passes its KaTeX renderer,
+    its cache, a `site.Spare` to make each site out of the one before, and keep_cache=False to save the cache
+    itself (`keep`) once the pages have reloaded: writing a catalogue's formula table was a third of a rebuild."""
     start = time.perf_counter()
     report = Report(strict=opts.strict)
     _check_cache_place(opts)
@@ -267,7 +278,7 @@ def build(opts: Options, renderer=None, cache: Cache | None = None) -> BuildResu
             report.items.extend(Diagnostic(**d) for d in result.diagnostics)
         if any(r.links for r in ordered):
             check_all_used(ordered, opts, report, cache)
-        summaries = [DeckSummary(**r.summary) for r in ordered if r.summary]
+        summaries = [_summary_of(r) for r in ordered if r.summary]
         _kept_scores(ordered, summaries, cache)
         checked = list(summaries)  # `check` reports every deck, a broken one too; the site lists what it holds
         # A deck's key says nothing of the images it shows; their digests are in its result.
@@ -279,18 +290,26 @@ def build(opts: Options, renderer=None, cache: Cache | None = None) -> BuildResu
             _link_written_files(summaries, opts)
         else:
             files = _site_files(ordered, summaries, opts, modules, cache, broken or [])
-        _keep(cache, opts, report)
+        if keep_cache:
+            keep(cache, opts, report)
         # One broken deck does not stop the others: they are written, it keeps its last good pages.
         written = opts.write and (not report.errors or broken is not None and len(broken) < len(ordered))
         if written and not unchanged:
-            contents = site.write_site(opts.out_dir, files, _read_folders(opts), _written_contents(cache, opts.out_dir))
+            contents = site.write_site(opts.out_dir, files, _read_folders(opts), _written_contents(cache, opts.out_dir),
+                                       spare)
             _remember_site(cache, opts.out_dir, site_key, contents)
-            _keep(cache, opts, report)
+            if keep_cache:
+                keep(cache, opts, report)
         return BuildResult(report, summaries if opts.write else checked, written, time.perf_counter() - start,
                            katex.started,
                            sorted(broken or ()))
     finally:
         katex.close()
+
+
+def _summary_of(result: DeckResult) -> DeckSummary:
+    """A copy (its fields are flat): the index adds handouts to a summary, and a kept result must stay as stored."""
+    return DeckSummary(**{k: v.copy() if isinstance(v, (dict, list)) else v for k, v in result.summary.items()})
 
 
 class _Katex:
@@ -594,7 +613,8 @@ def index_page(env, listed: list[DeckSummary]) -> bytes:
     return env.get_template("index.html.j2").render(decks=listed, assets="assets", lang=lang, words=words).encode()
 
 
-def _keep(cache: Cache, opts: Options, report: Report) -> None:
+def keep(cache: Cache, opts: Options, report: Report) -> None:
+    """Save the cache; a problem writing it is a warning (the build goes on without it)."""
     cache.save()
     for problem in cache.problems:
         report.warning(_shown(opts.cache_dir, opts.root), 1, 1, problem,

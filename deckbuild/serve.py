@@ -2,9 +2,10 @@
 
 Why it is shaped this way:
 
-- One process keeps one KatexRenderer and one open cache for its whole life, so
-  a rebuild after a text edit starts no Node, reads no cache file and stays
-  near 0.1 s.
+- One process keeps one KatexRenderer, one open cache and the site before the
+  current one (a spare to make the next out of) for its whole life, so a
+  rebuild after a text edit starts no Node, reads no cache file, makes no
+  folder, and saves the cache only after the pages have their reload.
 - Builds run on the main thread inside the watch loop: Ctrl-C interrupts
   whatever runs (even a figure being trained) and cleanup happens in one place.
 - The pipeline swaps _site/ in only after a clean build, so the server keeps
@@ -32,12 +33,12 @@ from urllib.parse import unquote
 import watchfiles
 
 from .options import add_site_options
-from . import assets
-from .diagnostics import BuildError, Diagnostic
+from . import assets, site
+from .diagnostics import BuildError, Diagnostic, Report
 from .imports import forget_package
 from .katex import KatexRenderer
 from .options import Options
-from .pipeline import BuildResult, build, open_cache
+from .pipeline import BuildResult, build, keep, open_cache
 
 EVENTS = "/__events"
 SCRIPT = "/__livereload.js"
@@ -222,12 +223,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 class Rebuilder:
-    """Builds with one long-lived KaTeX renderer and numbers the builds that were written."""
+    """Builds with one long-lived KaTeX renderer, cache and spare site, and numbers the builds that were written.
+
+    The cache is saved by `keep_cache`, called once the build's state is published: a save's cost is
+    not part of the time from the lecturer's save to the reload."""
 
     def __init__(self, opts: Options):
         self.opts = opts
         self.renderer: KatexRenderer | None = None
         self.cache = open_cache(opts)
+        self.spare = site.Spare()
         self.token = secrets.token_hex(4)  # a restarted server must not reuse the ids of the last one
         self.written = 0
 
@@ -236,7 +241,7 @@ class Rebuilder:
         if any(p.is_relative_to(self.opts.root / "derivations") for p in changed):
             forget_package("derivations")  # else this long-lived process would run the old checks under the new hash
         try:
-            result = build(self.opts, self._katex(), self.cache)
+            result = build(self.opts, self._katex(), self.cache, self.spare, keep_cache=False)
         except BuildError as exc:
             return self._failed(exc.message, changed)
         except Exception as exc:  # a bug in one stage must not end the preview of a lecture
@@ -247,8 +252,21 @@ class Rebuilder:
         diagnostics = [d.to_dict() for d in result.report.sorted()]
         return self._state(result.written, diagnostics, result.seconds, changed)
 
+    def keep_cache(self) -> None:
+        """Save the cache; never raises (a cache that cannot be written costs speed, not the preview)."""
+        report = Report()
+        try:
+            keep(self.cache, self.opts, report)
+        except Exception:
+            traceback.print_exc()
+            print("error: internal error while saving the cache (traceback above); the preview goes on",
+                  file=sys.stderr, flush=True)
+        for d in report.sorted():
+            print(d.format(), file=sys.stderr, flush=True)
+
     def close(self) -> None:
-        self.cache.save()
+        self.keep_cache()
+        self.spare.discard()
         if self.renderer is not None:
             self.renderer.close()
 
@@ -366,6 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     serving = False
     try:
         server.hub.publish(rebuilder.build())
+        rebuilder.keep_cache()
         threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
         serving = True
         _announce(server, opts, args.host)
@@ -373,6 +392,7 @@ def main(argv: list[str] | None = None) -> int:
             changed = sorted({Path(path) for _, path in changes})
             print(f"{_now()} changed: {_describe(changed, opts.root)}", flush=True)
             server.hub.publish(rebuilder.build(changed))
+            rebuilder.keep_cache()
     except KeyboardInterrupt:
         pass
     finally:

@@ -22,6 +22,12 @@ Why it is shaped this way:
   after one deck's edit costs one page, not the whole catalogue. The previous
   site is deleted right after the swap, so the link is the file's only name
   again and nothing outside the output shares it.
+- A long-lived builder (`serve`) keeps the previous site instead, as a `Spare`,
+  and makes the next site out of it: only the files that differ are replaced,
+  so a rebuild makes no folders (a folder per deck was most of a 200-deck
+  rebuild). Every file of the spare is checked against the record of what it
+  holds before it is kept; anything else in it is removed. The spare is
+  deleted when the builder ends, or by the next build of another process.
 """
 from __future__ import annotations
 
@@ -33,10 +39,12 @@ import hashlib
 import os
 import shutil
 import socket
+import stat
 import sys
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -123,12 +131,26 @@ def _is_unmarked_site(out: Path, entries: list[str]) -> bool:
 Contents = dict[str, list]  # site path -> [content identity, size, mtime_ns, inode] as written
 
 
+@dataclass
+class Spare:
+    """The site before the current one, kept beside the output by a builder that writes it again and again."""
+
+    path: Path | None = None
+    contents: Contents = field(default_factory=dict)  # what `path` holds, as written
+
+    def discard(self) -> None:
+        if self.path is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
+        self.path, self.contents = None, {}
+
+
 def write_site(out_dir: Path, files: dict[str, bytes | Path], protected: Iterable[Path] = (),
-               previous: Contents | None = None) -> Contents:
+               previous: Contents | None = None, spare: Spare | None = None) -> Contents:
     """Write every file into a new folder beside `out_dir`, then swap it in for `out_dir` in one step.
 
     `previous` is what the last call returned for this folder: its untouched files whose content
     is unchanged are linked rather than written. Returns the same record for the new site.
+    With a `spare`, the new folder is made from the spare's, and the replaced site becomes the spare.
     BuildError (with the output untouched) when the folder is not the build's, is
     locked past the wait, or the disk refuses (read-only, full)."""
     out = out_dir.resolve()
@@ -138,8 +160,9 @@ def write_site(out_dir: Path, files: dict[str, bytes | Path], protected: Iterabl
         out.parent.mkdir(parents=True, exist_ok=True)
         with output_lock(out):
             check_owned(out, protected)  # another build may have changed it while this one waited
-            clean_leftovers(out)
-            return _write_and_swap(out, files, previous or {})
+            kept = spare.path if spare is not None and spare.path is not None and spare.path.is_dir() else None
+            clean_leftovers(out, keep=kept)
+            return _write_and_swap(out, files, previous or {}, spare, kept)
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
         raise BuildError(f"cannot write the site into {out_dir}: {exc.strerror or exc}{where}; "
@@ -148,18 +171,25 @@ def write_site(out_dir: Path, files: dict[str, bytes | Path], protected: Iterabl
                          ) from None
 
 
-def _write_and_swap(out: Path, files: dict[str, bytes | Path], previous: Contents) -> Contents:
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+def _write_and_swap(out: Path, files: dict[str, bytes | Path], previous: Contents, spare: Spare | None,
+                    kept: Path | None) -> Contents:
+    identities = {rel: content_identity(content) for rel, content in files.items()}
+    staging = kept or Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     written: Contents = {}
+    swapped = False
     try:
-        made: set[Path] = set()
+        have = _prune_spare(kept, identities, spare.contents) if kept is not None else {}
+        made: set[Path] = {staging}
         for rel in sorted(files):
             target = staging / rel
+            identity = identities[rel]
+            if rel in have:
+                written[rel] = have[rel]
+                continue
             if target.parent not in made:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 made.add(target.parent)
             content = files[rel]
-            identity = content_identity(content)
             if not _link_unchanged(out / rel, target, identity, previous.get(rel)):
                 if isinstance(content, Path):
                     copy_file(content, target)
@@ -170,9 +200,46 @@ def _write_and_swap(out: Path, files: dict[str, bytes | Path], previous: Content
         (staging / MARKER).write_bytes(MARKER_TEXT)
         os.chmod(staging, 0o755)
         swap(staging, out)
+        swapped = True
     finally:
-        shutil.rmtree(staging, ignore_errors=True)  # after an exchange it holds the previous site
+        if spare is not None and swapped and staging.is_dir():
+            spare.path, spare.contents = staging, previous  # it holds the site just replaced
+        else:
+            if spare is not None:
+                spare.path, spare.contents = None, {}
+            shutil.rmtree(staging, ignore_errors=True)  # after an exchange it holds the previous site
     return written
+
+
+def _prune_spare(folder: Path, identities: dict[str, str], contents: Contents) -> Contents:
+    """Empty `folder` of everything but the files the new site holds as they are: same content as
+    recorded when written, and untouched since (same size, modification time, inode).
+
+    Returns the record of the files kept. The spare's files share their inodes with the output's,
+    so none is ever written in place: a file to replace is unlinked first."""
+    kept: Contents = {}
+    for dirpath, dirnames, filenames in os.walk(folder, topdown=False):
+        rel_dir = os.path.relpath(dirpath, folder)
+        for name in filenames:
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            path = os.path.join(dirpath, name)
+            record = contents.get(rel)
+            if record is not None and identities.get(rel) == record[0]:
+                try:
+                    st = os.lstat(path)
+                    if [st.st_size, st.st_mtime_ns, st.st_ino] == record[1:] and stat.S_ISREG(st.st_mode):
+                        kept[rel] = record
+                        continue
+                except OSError:
+                    pass
+            os.unlink(path)
+        for name in dirnames:
+            path = os.path.join(dirpath, name)
+            if os.path.islink(path):
+                os.unlink(path)
+            elif not os.listdir(path):
+                os.rmdir(path)
+    return kept
 
 
 def content_identity(content: bytes | Path) -> str:
@@ -257,11 +324,13 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(b))
 
 
-def clean_leftovers(out: Path) -> None:
-    """Remove what a killed build left beside the output; first put back a site a kill left unnamed.
+def clean_leftovers(out: Path, keep: Path | None = None) -> None:
+    """Remove what a killed build left beside the output (but `keep`, this builder's spare site); first put
+    back a site a kill left unnamed.
 
     Called under the lock, so no other build is writing any of these."""
     leftovers = sorted(out.parent.glob(f".{out.name}.old-*")) + sorted(out.parent.glob(f".{out.name}.new-*"))
+    leftovers = [p for p in leftovers if p != keep]
     if not out.exists():
         previous = [p for p in leftovers if ".old-" in p.name and (p / MARKER).is_file()]
         if previous:

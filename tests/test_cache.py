@@ -48,6 +48,46 @@ def test_a_torn_table_file_is_an_empty_table(tmp_path):
     assert Cache(tmp_path).table("t", _is_int).get("k") is None
 
 
+def _dict_shape(value) -> bool:
+    return isinstance(value, dict)
+
+
+def test_a_value_changed_after_it_was_stored_is_a_miss(tmp_path):
+    table = Cache(tmp_path).table("t", _dict_shape)
+    value = {"pdfs": {}}
+    table.put("k", value)
+    value["pdfs"]["slides"] = "a.pdf"  # a caller that changed what it handed in
+    assert table.get("k") is None
+
+
+def test_an_entry_merged_from_a_worker_is_checked_when_read(tmp_path):
+    cache = Cache(tmp_path)
+    table = cache.table("t", _is_int)
+    table.put("k", 7)
+    assert table.get("k") == 7
+    cache.merge({"t": {"k": {"sha": "0" * 64, "used": cache.today, "size": 1, "value": 8}}})
+    assert table.get("k") is None
+
+
+def test_a_file_rewritten_with_its_size_and_modification_time_gets_a_new_digest(tmp_path, monkeypatch):
+    monkeypatch.setattr(cache_module, "RACY_S", -1.0)  # remember digests of files changed just now, too
+    path = tmp_path / "pic.svg"
+    path.write_bytes(b"<svg>one</svg>")
+    first = cache_module.file_sha(path)
+    st = path.stat()
+    path.write_bytes(b"<svg>two</svg>")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # only the change time tells
+    assert cache_module.file_sha(path) != first
+
+
+def test_a_file_changed_moments_ago_is_hashed_again_at_every_read(tmp_path):
+    """Its stat may not change at its next write, in the same tick of the clock: it is not remembered."""
+    path = tmp_path / "pic.svg"
+    path.write_bytes(b"<svg>one</svg>")
+    cache_module.file_sha(path)
+    assert str(path) not in cache_module._file_shas
+
+
 def test_two_threads_opening_a_table_at_once_get_the_same_table(tmp_path, monkeypatch):
     _stored(tmp_path)
     read = cache_module._read_json

@@ -144,3 +144,79 @@ def test_decks_rendered_in_worker_processes_give_the_same_site(tmp_path):
 def test_a_build_from_a_warm_cache_gives_the_cold_builds_site(project_site, warm_cache):
     """What lets every test read a site built from the session's cache as if it were built cold."""
     assert site_digest(project_site[0]) == site_digest(warm_cache.parent / "_site")
+
+
+def test_a_deck_with_a_printed_handout_is_not_rendered_again(tmp_path, rendered):
+    """Listing a handout on the index must not alter the deck's kept result (else it never matches again)."""
+    from deckbuild import handouts, pdf
+    from deckbuild.cache import Cache
+
+    slides = tmp_path / "slides"
+    _small_decks(slides)
+    build_into(tmp_path, slides)
+    files = pdf.site_files(tmp_path / "_site")
+    page = files["alpha/index.html"].read_bytes()
+    cache = Cache(tmp_path / "cache")
+    handouts.store(cache, "alpha", pdf.pdf_key(page, pdf.assets_digest(files, "alpha"), "slides"), b"%PDF-1.4 printed")
+    cache.save()
+    build_into(tmp_path, slides)
+    assert (tmp_path / "_site" / "alpha" / "alpha.pdf").read_bytes() == b"%PDF-1.4 printed"
+    (slides / "beta.md").write_text((slides / "beta.md").read_text().replace("Beta", "Beta two"))
+    build_into(tmp_path, slides)  # rendering beta again writes the decks' table, alpha's entry with it
+    build_into(tmp_path, slides)
+    assert rendered == [["alpha", "beta"], ["beta"]]
+
+
+@pytest.fixture
+def rebuilder(tmp_path):
+    """serve's builder over the small decks, as a live preview keeps it: one cache, one spare site."""
+    from deckbuild.options import Options
+    from deckbuild.serve import Rebuilder
+
+    _small_decks(tmp_path / "slides")
+    live = Rebuilder(Options(slides_dir=tmp_path / "slides", out_dir=tmp_path / "_site", cache_dir=tmp_path / "cache",
+                             quiet=True, offline=True))
+    yield live
+    live.close()
+
+
+def _rebuilt(live) -> None:
+    state = live.build([live.opts.slides_dir / "alpha.md"])
+    assert state["ok"] and state["build"], state
+    live.keep_cache()
+
+
+def test_serves_rebuilds_from_its_spare_site_give_the_full_builds_site(tmp_path, rebuilder):
+    slides = tmp_path / "slides"
+    _rebuilt(rebuilder)
+    (slides / "alpha.md").write_text((slides / "alpha.md").read_text().replace("Alpha", "Alpha, edited $c$"))
+    _rebuilt(rebuilder)
+    assert rebuilder.spare.path is not None and rebuilder.spare.path.parent == tmp_path
+    write_deck(slides, "gamma.md", "<slide-section>\n\n## Gamma $g$\n\n</slide-section>\n")
+    (slides / "pic.svg").write_text(SVG.format("two"), encoding="utf-8")
+    _rebuilt(rebuilder)
+    (slides / "beta.md").unlink()
+    _rebuilt(rebuilder)
+    (slides / "alpha.md").write_text((slides / "alpha.md").read_text().replace("edited", "edited twice"))
+    _rebuilt(rebuilder)
+    assert sorted(p.name for p in (tmp_path / "_site").iterdir() if p.is_dir()) == ["alpha", "assets", "gamma"]
+    full = build_into(tmp_path / "full", slides)
+    assert full.written and site_digest(tmp_path / "_site") == site_digest(tmp_path / "full" / "_site")
+
+
+def test_what_was_changed_in_the_spare_or_the_site_does_not_reach_the_next_site(tmp_path, rebuilder):
+    """The spare shares its unchanged files' inodes with the site: an edit in place shows in both."""
+    slides = tmp_path / "slides"
+    _rebuilt(rebuilder)
+    (slides / "alpha.md").write_text((slides / "alpha.md").read_text().replace("Alpha", "Alpha one"))
+    _rebuilt(rebuilder)  # the spare now holds the first site
+    spare = rebuilder.spare.path
+    (spare / "alpha" / "index.html").write_bytes(b"edited in the spare")
+    (spare / "beta" / "stray.html").write_bytes(b"not the build's")
+    (spare / "assets" / "theme.css").unlink()
+    with open(tmp_path / "_site" / "index.html", "r+b") as shared:  # in place: the spare's link sees it too
+        shared.write(b"<!-- by hand -->")
+    (slides / "alpha.md").write_text((slides / "alpha.md").read_text().replace("Alpha", "Alpha two"))
+    _rebuilt(rebuilder)
+    full = build_into(tmp_path / "full", slides)
+    assert full.written and site_digest(tmp_path / "_site") == site_digest(tmp_path / "full" / "_site")

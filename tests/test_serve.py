@@ -279,3 +279,4 @@ def test_a_server_started_on_a_failing_build_recovers_and_ctrl_c_stops_it_cleanl
     time.sleep(0.1)  # the reader threads take the last lines
     assert "stopped" in "".join(server.stdout)
     assert "Traceback" not in "".join(server.stderr)
+    assert not list(tmp_path.glob(".out.new-*")), "the spare site the server kept beside the output is gone"
