@@ -220,3 +220,18 @@ def test_what_was_changed_in_the_spare_or_the_site_does_not_reach_the_next_site(
     _rebuilt(rebuilder)
     full = build_into(tmp_path / "full", slides)
     assert full.written and site_digest(tmp_path / "_site") == site_digest(tmp_path / "full" / "_site")
+
+
+def test_a_build_beside_serve_may_remove_its_spare_and_serve_goes_on(tmp_path, rebuilder):
+    slides = tmp_path / "slides"
+    _rebuilt(rebuilder)
+    (slides / "alpha.md").write_text((slides / "alpha.md").read_text().replace("Alpha", "Alpha one"))
+    _rebuilt(rebuilder)
+    spare = rebuilder.spare.path
+    (slides / "beta.md").write_text((slides / "beta.md").read_text().replace("Beta", "Beta one"))
+    build_into(tmp_path, slides)  # a command beside the preview: it removes what it takes for a leftover
+    assert not spare.exists()
+    (slides / "alpha.md").write_text((slides / "alpha.md").read_text().replace("one", "two"))
+    _rebuilt(rebuilder)
+    full = build_into(tmp_path / "full", slides)
+    assert site_digest(tmp_path / "_site") == site_digest(tmp_path / "full" / "_site")
