@@ -25,6 +25,7 @@ rebuild that changed no formula starts no Node process.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -41,6 +42,10 @@ _LATEXEVAL = Path(__file__).resolve().parent.parent / "latexeval"
 PROVED, EVALUATED, DEFINITION, NOT_CHECKED, FAILING = "proved", "evaluated", "definition", "not checked", "failing"
 ASSUMED = "assumed"  # a hypothesis the slide states (a theorem's condition): neither a name nor a checked claim
 STRENGTHS = (PROVED, EVALUATED, DEFINITION, ASSUMED, NOT_CHECKED, FAILING)
+GENERAL = "general"  # the notation of a deck that names none (latexeval/notations/general.yaml)
+# Some relation in a formula's LaTeX (a cheap test, before reading it): = < > and their commands
+_RELATION = re.compile(r"[=<>]|\\(?:le|ge|leq|geq|lt|gt|ne|neq|leqslant|geqslant|approx|equiv|triangleq|coloneqq|"
+                       r"Leftrightarrow|iff|propto|sim|simeq|cong|in)(?![a-zA-Z])")
 
 
 @dataclass
@@ -124,10 +129,11 @@ def known_notations() -> list[str]:
 def evaluate_deck(deck: Deck, cache: EvaluationCache, report: Report, *, failing_is_error: bool = False) -> DeckTruth:
     """Truth of every derivation row (by link id) and of every other formula; problems reported here."""
     out = DeckTruth()
-    notation = deck.meta.get("notation") or attached_notation(deck, report)
-    if not notation:
-        return out
+    named = deck.meta.get("notation") or attached_notation(deck, report)
+    notation = named or GENERAL
     known = known_notations()
+    if notation not in known and not named:
+        return out
     hint = f"notations are latexeval/notations/<name>.yaml; known: {', '.join(known)}"
     if notation not in known:
         report.error(deck.path, 1, 1, f"front matter names an unknown notation '{notation}'", hint)
@@ -137,14 +143,31 @@ def evaluate_deck(deck: Deck, cache: EvaluationCache, report: Report, *, failing
 
     try:
         with optima_shared():  # the deck's rows and formulas certify each optimum they share once
-            _evaluate(deck, notation, known, hint, cache, report, failing_is_error, out)
+            _evaluate(deck, notation, known, hint, cache, report, failing_is_error, out, one_warning=not named)
     except NotationError as exc:  # a mistake in the notation file itself
         report.error(exc.path, exc.line, 1, exc.message, exc.hint)
+    if not named:
+        _report_unnamed(deck, out, report)
     return out
 
 
+def _report_unnamed(deck: Deck, out: DeckTruth, report: Report) -> None:
+    """A deck that names no notation: one warning for all it leaves unchecked, not one per formula
+    (the reason is the same for each: no letter of the deck means anything yet)."""
+    unchecked = [c for c in out.formulas if c.strength == NOT_CHECKED]
+    if not unchecked:
+        return
+    first = unchecked[0].math
+    report.warning(first.path, *first.locate(0),
+                   f"{len(unchecked)} of the {len(out.formulas)} formulas with a relation are not checked (the first "
+                   "is here): the deck names no notation, so only what a formula says by itself is evaluated (a free "
+                   "variable with its domain, as in t - 1 - \\log t \\ge 0, \\; \\forall t > 0; numbers)",
+                   "write a notation saying what the deck's letters are (docs/notations.md) and name it: "
+                   "'notation: <name>' in the front matter, or a line in latexeval/decks.yaml")
+
+
 def _evaluate(deck: Deck, notation: str, known: list[str], hint: str, cache: EvaluationCache, report: Report,
-              failing_is_error: bool, out: DeckTruth) -> None:
+              failing_is_error: bool, out: DeckTruth, one_warning: bool = False) -> None:
     from latexeval.errors import NotEvaluable
 
     macros = deck.meta.get("macros") or {}
@@ -172,12 +195,15 @@ def _evaluate(deck: Deck, notation: str, known: list[str], hint: str, cache: Eva
                             if any(lk.element is el for el in slide.body.walk())] for slide in deck.slides}
     for slide in deck.slides:
         for math, definition in formulas_outside_derivations(slide):
+            if one_warning and not _RELATION.search(math.tex):
+                continue  # prose math of a deck with no notation ($\\textcircled{1}$): no claim to count as unchecked
             order = [n for n in on_slide[id(slide)] if n in readings] + readings
             check = _formula_check(math, definition, list(dict.fromkeys(order)), macros, cache,
                                    contexts.get(id(math)))
             if check is not None:
                 out.formulas.append(check)
-                _report_formula(check, report, failing_is_error)
+                if not (one_warning and check.strength == NOT_CHECKED):
+                    _report_formula(check, report, failing_is_error)
 
 
 def _formula_check(math: Math, definition: Element | None, readings: list[str], macros: dict,

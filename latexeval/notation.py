@@ -96,8 +96,8 @@ class Notation:
         if data:
             self.data, self.index = self.symbol_key(data["symbol"]), self.symbol_key(data["index"])
             self.counts[self.symbol_key(data["count"])] = "data"
-        latent = spec["latent"]
-        self.latent = self.symbol_key(latent["symbol"])
+        latent = spec.get("latent") or {}  # none: a notation of no model (general.yaml)
+        self.latent = self.symbol_key(latent["symbol"]) if latent.get("symbol") else None
         # a continuous latent's vocabulary (the VAE's): its dimension J and coordinate index j, the
         # identity I of its space and the standard normal noise ε of the reparameterisation
         self.latent_index, self.identity, self.noise = (
@@ -112,7 +112,7 @@ class Notation:
         if any(f.of is None for f in self.fields.values()):
             raise ValueError(f"notation {self.name}: every field names the parameter it is 'of'")
         self.parameters = {}
-        for latex, v in spec["parameters"].items():
+        for latex, v in (spec.get("parameters") or {}).items():
             key = self.symbol_key(latex)
             self.parameters[key] = Parameter(key, v["family"], v["draw"], bool(v.get("optimised")))
         self.equivalent_in = [self.symbol_key(k) for k in spec.get("equivalent_in", [])]

@@ -1,0 +1,58 @@
+r"""A deck that names no notation is still checked for what its formulas say by themselves
+(latexeval/notations/general.yaml): a free variable with its stated domain, numbers. What that leaves
+unchecked is one warning for the deck, not one per formula."""
+from __future__ import annotations
+
+import re
+
+from conftest import build_into, write_deck
+
+LOG_BOUND = r"t - 1 - \log t \ge 0, \; \forall t > 0"
+WRONG_BOUND = r"t - 1 - \log t \le 0, \; \forall t > 0"
+MODEL_FORMULA = r"p(\bm{x}; \theta) = \sum_{k=1}^K \alpha_k \mathcal{N}(\bm{x}; \bm{\mu}_k, \sigma_k^2)"
+
+
+def _build(tmp_path, *formulas: str, prose: str = "", **kw):
+    body = "<slide-section>\n\n## Bounds\n\n" + prose + "".join(f"$$\n{f}\n$$\n\n" for f in formulas) + \
+           "</slide-section>\n"
+    write_deck(tmp_path / "slides", "lecture.md", body)
+    return build_into(tmp_path, tmp_path / "slides", **kw)
+
+
+def _strengths(tmp_path) -> list[str]:
+    page = (tmp_path / "_site" / "lecture" / "index.html").read_text(encoding="utf-8")
+    return re.findall(r'class="formula-check"[^>]*data-strength="([^"]*)"', page) or \
+        re.findall(r'data-strength="([^"]*)"', page)
+
+
+def test_a_claim_about_a_free_variable_is_evaluated_in_a_deck_that_names_no_notation(tmp_path):
+    result = _build(tmp_path, LOG_BOUND)
+    assert result.decks[0].relations["evaluated"] == 1 and not result.report.items
+    assert _strengths(tmp_path) == ["evaluated"]
+
+
+def test_a_false_claim_in_a_deck_that_names_no_notation_is_flagged_at_its_line(tmp_path):
+    result = _build(tmp_path, WRONG_BOUND)
+    assert result.written and result.decks[0].relations["failing"] == 1
+    (warning,) = result.report.warnings
+    assert warning.line == 10 and "does not hold" in warning.message
+    assert _strengths(tmp_path) == ["failing"]
+
+
+def test_what_a_deck_without_notation_leaves_unchecked_is_one_warning_naming_the_remedy(tmp_path):
+    result = _build(tmp_path, LOG_BOUND, MODEL_FORMULA, r"\bm{\mu}_k = \bm{x}_k",
+                    prose=r"The $\textcircled{\small 1}$ step, and $\mathcal{L}(\theta)$ in prose." "\n\n")
+    (warning,) = [d for d in result.report.warnings if "not checked" in d.message]
+    assert warning.message.startswith("2 of the 3 formulas with a relation are not checked")
+    assert warning.line == 16 and "notation: <name>" in warning.hint and "decks.yaml" in warning.hint
+    assert result.decks[0].relations["evaluated"] == 1 and result.decks[0].relations["not checked"] == 2
+
+
+def test_strict_makes_the_unchecked_formulas_of_a_deck_without_notation_an_error(tmp_path):
+    result = _build(tmp_path, MODEL_FORMULA, strict=True)
+    assert not result.written and any("not checked" in e.message for e in result.report.errors)
+
+
+def test_a_deck_with_no_formula_that_states_a_relation_gets_no_warning(tmp_path):
+    result = _build(tmp_path, prose=r"$\textcircled{\small 1}$ and $\mathcal{L}(\theta)$." "\n\n")
+    assert not [d for d in result.report.items if "not checked" in d.message]
