@@ -66,6 +66,8 @@ class Domain:
 
 
 def _constant(node: Node) -> float | None:
+    if isinstance(node, Sym) and node.key() == "\\infty":
+        return math.inf
     if isinstance(node, Num):
         return float(node.value)
     if isinstance(node, Neg):
@@ -83,8 +85,8 @@ def domain_statement(stmt: Node, known) -> tuple[str, Domain] | None:
     chain = stmt.chain if isinstance(stmt, Quantified) else stmt
     if not isinstance(chain, Chain) or any(rel not in _ORDER for rel in chain.rels) or None in chain.exprs:
         return None
-    letters = [e for e in chain.exprs if isinstance(e, Sym)]
     consts = [_constant(e) for e in chain.exprs]
+    letters = [e for e, c in zip(chain.exprs, consts) if isinstance(e, Sym) and c is None]
     if len(letters) != 1 or consts.count(None) != 1 or known(letters[0]) or letters[0].sub is not None \
             or letters[0].sup is not None:
         return None
@@ -102,6 +104,10 @@ def domain_statement(stmt: Node, known) -> tuple[str, Domain] | None:
             domain = domain.meet(Domain(hi=bound, hi_closed=closed) if ascending else Domain(lo=bound, lo_closed=closed))
         else:
             return None  # 0 < 1 < t: a chain of numbers besides the letter
+    if domain.lo is not None and math.isinf(domain.lo):  # -∞ < t: no bound (t ∈ ℝ)
+        domain = Domain(None, domain.hi, False, domain.hi_closed)
+    if domain.hi is not None and math.isinf(domain.hi):
+        domain = Domain(domain.lo, None, domain.lo_closed, False)
     return name, domain
 
 

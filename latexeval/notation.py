@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from .errors import NotEvaluable
-from .expr import Call, Draw, Mul, Node, Optimum, Sym
+from .expr import Call, Draw, Mul, Node, Num, Optimum, Sym
 from .katex import KatexError, shared_parser
 from .syntax import Grammar
 
@@ -182,6 +182,10 @@ class Notation:
 
     def parameter(self, key: str) -> Parameter | None:
         return self.parameters.get(key)
+
+    def constants(self) -> set[str]:
+        """The letters the notation abbreviates to a number (general.yaml: e, π)."""
+        return {k for k, body in self.abbreviations.items() if isinstance(body, Num)}
 
     def knows(self, sym: Sym) -> bool:
         """Does the notation give the symbol (or its letter) a meaning? A row may define one it does not."""

@@ -166,7 +166,7 @@ def check(link: Link, nt: Notation) -> Verdict:
 
 
 def _check(link: Link, nt: Notation) -> Verdict:
-    if link.domains and _model_free(link):
+    if (link.domains or not nt.instances) and _model_free(link, nt):  # no instances: a notation of no model
         return _check_free(link, nt)
     verdicts, skipped = [], []
     for name in nt.instances:
@@ -327,9 +327,10 @@ def _random_variables(link: Link) -> frozenset[str]:
                      if isinstance(node, Expect) and node.under is None for k in freevars.letters(node.body) if k in names)
 
 
-def _model_free(link: Link) -> bool:
-    """Does the link speak of its free variables and numbers alone (no density, parameter or count)?"""
-    names = {k for k, _ in link.domains}
+def _model_free(link: Link, nt: Notation) -> bool:
+    """Does the link speak of its free variables, numbers and named constants (e, π) alone (no density,
+    parameter or count)?"""
+    names = {k for k, _ in link.domains} | nt.constants()
     sides = (link.lhs, link.rhs)
     if any(k not in names for side in sides for k in freevars.letters(side)):
         return False
@@ -347,7 +348,8 @@ def _check_free(link: Link, nt: Notation) -> Verdict:
     n = DRAWS if random else 1
     ctx = Context(nt, _NO_MODEL, {}, plate=False, where=dict(link.where), domains=dict(link.domains),
                   random=random, n_draws=n)
-    entries = _entries(_side(link.lhs, ctx, "lhs", {}), _side(link.rhs, ctx, "rhs", {}), n)
+    lhs, rhs = _side(link.lhs, ctx, "lhs", {}), _side(link.rhs, ctx, "rhs", {})
+    entries = _entries(lhs, rhs, n)
     if isinstance(entries, Verdict):
         return entries
     a, b = entries
@@ -356,18 +358,47 @@ def _check_free(link: Link, nt: Notation) -> Verdict:
     said = [domains[k].text(k) for k in scalars]
     said += [f"every random variable {domains[k].text(k)} ({n} random distributions of {freevars.SUPPORT} values, "
              "one a constant)" for k in sorted(random)]
-    claim = f"for {'; '.join(said)}"
-    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+    claim = f"for {'; '.join(said)}" if said else "between numbers"
+    finite = np.isfinite(a) & np.isfinite(b)
+    overflow = _overflow(a, b, finite, lhs, rhs, ctx, scalars, n)
+    if not (finite | overflow).all() or not finite.any():
         return Verdict(False, f"{claim}: a side is not finite (a log of a non-positive number?)")
+    beyond = ""
+    if overflow.any():  # e^t at t = 900: not a number of the floats, so not a value the claim was checked at
+        a, b = np.where(overflow, 0.0, a), np.where(overflow, 0.0, b)
+        beyond = (f" (not at the {int(overflow[:, 0].sum())} values beyond |{'|, |'.join(scalars)}| = "
+                  f"{OVERFLOW_FROM:g} where a side overflows the floats)")
     bad = _bad(a, b, link.rel)
     if bad.any():
         k = np.unravel_index(int(np.argmax(np.where(bad, np.abs(a - b), -1))), a.shape)
         at = [f"{name} = {_value_at(ctx, name, k[0]):.6g}" for name in scalars]
         at += [f"distribution {k[-1] + 1} of {name}" for name in sorted(random)]
         failure = {"draw": int(k[-1]) + 1, "lhs": float(a[k]), "rhs": float(b[k])}
-        return Verdict(False, f"{claim}: lhs = {a[k]:.6g}, rhs = {b[k]:.6g} at {', '.join(at)}", n, failure=failure)
-    values = f" at {a.shape[0]} values of {', '.join(scalars)}" if scalars and a.shape[0] > 1 else ""
+        where = f" at {', '.join(at)}" if at else ""
+        return Verdict(False, f"{claim}: lhs = {a[k]:.6g}, rhs = {b[k]:.6g}{where}", n, failure=failure)
+    kept = a.shape[0] - int(overflow[:, 0].sum())
+    values = f" at {kept} values of {', '.join(scalars)}{beyond}" if scalars and a.shape[0] > 1 else ""
     return Verdict(True, f"{link.rel} holds {claim}{values} (no model needed)", n)
+
+
+OVERFLOW_FROM = 20.0  # below this, an infinite side is an error of the formula (1/0), never the floats' limit
+
+
+def _overflow(a, b, finite, lhs, rhs, ctx: Context, scalars: list[str], n: int) -> np.ndarray:
+    """The points where a side is ±∞ (not NaN: that is a log of a negative number, 0/0, ∞ − ∞) and some free
+    scalar is beyond ±OVERFLOW_FROM: e^t overflowed there. Such points are left out, never counted as holding."""
+    none = np.zeros(a.shape, dtype=bool)
+    if finite.all() or not scalars or isinstance(lhs, VectorVal) or isinstance(rhs, VectorVal):
+        return none
+    try:
+        shape = np.broadcast_shapes(np.shape(lhs), np.shape(rhs), (n,))
+        large = np.zeros(shape, dtype=bool)
+        for name in scalars:
+            large |= np.abs(np.broadcast_to(ctx.free_scalar(name), shape)) > OVERFLOW_FROM
+    except ValueError:
+        return none
+    infinite = (np.isinf(a) | np.isinf(b)) & ~np.isnan(a) & ~np.isnan(b)
+    return infinite & large.reshape(-1, n)
 
 
 def _value_at(ctx: Context, name: str, point: int) -> float:

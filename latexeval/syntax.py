@@ -29,7 +29,10 @@ OPENING = {"(": ")", "[": "]", "\\{": "\\}", "\\lbrace": "\\rbrace", "\\lbrack":
 CLOSING = set(OPENING.values())
 BARS = {"|": "|", "\\mid": "|", "\\vert": "|", "\\|": "\\|", "\\Vert": "\\|"}
 SEPARATORS = {",": ",", ";": ";"}
-FUNCTIONS = {"\\log": "log", "\\ln": "log", "\\exp": "exp"}
+FUNCTIONS = {"\\log": "log", "\\ln": "log", "\\exp": "exp",
+             # elementary functions a formula may state facts of (sin² t + cos² t = 1); not sinh and cosh,
+             # whose identities cancel numbers too large for floats (cosh² 30 − sinh² 30 is not 1 in them)
+             "\\sin": "sin", "\\cos": "cos", "\\tan": "tan", "\\tanh": "tanh", "\\arctan": "arctan"}
 OPTIMA = {"\\max": "max", "\\min": "min", "argmax": "argmax", "argmin": "argmin", "max": "max", "min": "min"}
 BIG = {"\\sum": "sum", "\\prod": "prod", "\\int": "int"}
 BOLD = {"boldsymbol", "bm", "mathbf", "bold", "mathit", "mathnormal", "textbf", "pmb"}
@@ -39,7 +42,7 @@ DROPPED = {"spacing", "kern", "phantom", "hphantom", "vphantom", "internal", "ru
 TRANSPOSE = {"T", "\\top", "\\intercal"}
 # Read only with a linear-algebra notation, where a bar is a norm and a matrix a value:
 LINEAR_RELATIONS = {**RELATIONS, ">": ">", "<": "<", "\\gt": ">", "\\lt": "<", "\\in": "in"}
-LINEAR_FUNCTIONS = {**FUNCTIONS, "\\cos": "cos", "\\sin": "sin", "\\tan": "tan", "\\tanh": "tanh", "\\det": "det"}
+LINEAR_FUNCTIONS = {**FUNCTIONS, "\\det": "det"}
 # diag(σ²) of a diagonal Gaussian's covariance is read by the scalar evaluator too
 SCALAR_OPERATOR_NAMES = {"diag": "diag"}
 OPERATOR_NAMES = {"softmax": "softmax", "tr": "tr", "Tr": "tr", "trace": "tr", "diag": "diag", "det": "det",
@@ -230,6 +233,9 @@ class Grammar:
             if other is not None:
                 raise NotEvaluable(f"a script on the far side of {base['label']}", position(node))
             return self._read_brace(base)
+        if not self.linear and base and base["type"] == "font" and base["font"] == "mathbb" \
+                and _text_of(base["body"]) == "R":  # ℝ_+: a free variable's domain (ℝ^d is a linear notation's)
+            return [Operand(Sym(_positive_reals(sub, sup, position(node)), pos=position(node)))]
         items = self.read(base) if base else []
         if not items:
             raise NotEvaluable("a script without a base", position(node))
@@ -448,18 +454,63 @@ class Grammar:
         if self.linear:
             parts = self._ranges(parts)
         else:
-            parts = [self._quantified(p) for p in parts]
+            parts = [self._quantified(p) for p in self._letter_lists(parts)]
         return [p if isinstance(p, Node) else self.statement(p) for p in parts
                 if isinstance(p, Node) or p and not _is_word(p)]
 
+    def _letter_lists(self, parts: list[list]) -> list[list]:
+        """'\\forall a, b > 0' and 'x, \\mu \\in \\mathbb{R}' (split at their commas): the bound of the last letter
+        stated for each letter of the list, as '\\forall a > 0, \\forall b > 0'."""
+        out: list[list] = []
+        for part in parts:
+            forall = bool(part) and _is_token(part[0], "forall")
+            body = part[1:] if forall else part
+            bounded = len(body) > 2 and _is_letter(body[0]) and _is_token(body[1], "rel") and \
+                _relation_text(body[1]) in _BOUNDS
+            if bounded and not forall:
+                first = len(out)
+                while first > 0 and _is_letter_part(out[first - 1]):
+                    first -= 1
+                    if _is_token(out[first][0], "forall"):
+                        break  # the list starts at its quantifier
+                listed = out[first:]
+                if listed:
+                    quantifier = [listed[0][0]] if _is_token(listed[0][0], "forall") else []
+                    out[first:] = [quantifier + [p[-1]] + body[1:] for p in listed]
+                    part = quantifier + body
+            out.append(part)
+        return out
+
     def _quantified(self, part: list):
         """'\\forall t > 0' -> Quantified: the domain of a free variable, stated for the formula's other relations."""
+        member = self._membership(part)
+        if member is not None:
+            return member
         if not (part and _is_token(part[0], "forall")):
             return part
         chain = self.statement(part[1:]) if len(part) > 1 else None
         if not isinstance(chain, Chain) or chain.exprs[0] is None:
             raise NotEvaluable("\\forall without a range (\\forall t > 0)", part[0].pos)
         return Quantified(chain, pos=part[0].pos)
+
+    def _membership(self, part: list):
+        """'t \\in \\mathbb{R}' (and ℝ_+, ℝ_{\\ge 0}), with or without \\forall: the bounds of the set as a chain
+        (-∞ < t < ∞, 0 < t, 0 ≤ t), the domain of a free variable; None for anything else."""
+        forall = bool(part) and _is_token(part[0], "forall")
+        body = part[1:] if forall else part
+        if not (len(body) == 3 and _is_letter(body[0]) and _is_token(body[1], "rel", "\\in")
+                and isinstance(body[2], Operand) and isinstance(body[2].node, Sym)):
+            return None
+        bounds = _REAL_SETS.get(body[2].node.key())
+        if bounds is None:
+            raise NotEvaluable(f"the set {body[2].node.key()} (a free variable's domain is ℝ, ℝ_+, ℝ_{{\\ge 0}} or "
+                               "bounds: \\forall t > 0)", body[2].node.pos)
+        letter, pos = body[0].node, _first_pos(part)
+        infinity = Sym("\\infty", pos=pos)
+        chain = {"reals": Chain((Neg(infinity, pos=pos), letter, infinity), ("<", "<"), pos=pos),
+                 "positive": Chain((Num(0.0, pos=pos), letter), ("<",), pos=pos),
+                 "nonnegative": Chain((Num(0.0, pos=pos), letter), ("<=",), pos=pos)}[bounds]
+        return Quantified(chain, pos=pos) if forall else chain
 
     def _ranges(self, parts: list[list]) -> list:
         """'i, j = 0, 1, \\ldots, L-1' and '\\forall m = 0, \\ldots, L-1' (split at their commas) -> one Range."""
@@ -598,9 +649,10 @@ class Grammar:
             after = items[k + 1]
             if self.linear and isinstance(after, Group) and after.sub is not None:  # softmax(s)_i: an entry of it
                 value = Func(op.kind, self._group_value(replace(after, sub=None, sup=None)), pos=op.pos)
-                return self._power(Index(value, self._script(after.sub), pos=op.pos), after), k + 2
+                return self._function_scripts(op, self._power(Index(value, self._script(after.sub), pos=op.pos),
+                                                              after)), k + 2
             arg, nxt = self.factor(items, k + 1)
-            return Func(op.kind, arg, pos=op.pos), nxt
+            return self._function_scripts(op, Func(op.kind, arg, pos=op.pos)), nxt
         if op.kind in ("sum", "prod"):
             return self._sum(op, self.term(items[k + 1:]) if k + 1 < len(items) else None), len(items)
         if op.kind == "int":
@@ -749,6 +801,21 @@ class Grammar:
                 raise NotEvaluable("a norm other than \\|·\\|, \\|·\\|_1, \\|·\\|_2, \\|·\\|_F, \\|·\\|_\\infty", group.pos)
         return Norm(self.expr(group.items), kind, pos=group.pos)
 
+    def _function_scripts(self, op: Op, value: Node) -> Node:
+        """The scripts on a function's name: \\log_2 x is log x / log 2, \\sin^2 t is (sin t)^2; f^{-1} (the
+        inverse, or the reciprocal?) and any other subscript are not read, never dropped."""
+        if op.sub is not None:
+            if op.kind != "log":
+                raise NotEvaluable(f"a subscript on \\{op.kind}", op.pos)
+            value = Div(value, Func("log", self._script(op.sub), pos=op.pos), pos=op.pos)
+        if op.sup is None:
+            return value
+        power = self._script(op.sup)
+        if not (isinstance(power, Num) and power.value > 0):
+            raise NotEvaluable(f"\\{op.kind} with the power {key(power)} on its name (the inverse function, or a "
+                               f"power?): write it out, as (\\{op.kind} x)^{{…}} or \\arc…", op.pos)
+        return Pow(value, power, pos=op.pos)
+
     def _power(self, node: Node, group: Group) -> Node:
         return node if group.sup is None else self._superscript(node, group.sup, group.pos)
 
@@ -762,6 +829,39 @@ def _op_body_name(body: list) -> str | None:
     if len(body) == 1 and body[0]["type"] == "op":
         return body[0].get("name")
     return None
+
+
+_BOUNDS = {"<", ">", "\\lt", "\\gt", "\\le", "\\ge", "\\leq", "\\geq", "\\leqslant", "\\geqslant", "\\in"}
+_REAL_SETS = {"\\mathbb{R}": "reals", "\\mathbb{R}_{>0}": "positive", "\\mathbb{R}_{\\ge 0}": "nonnegative"}
+
+
+def _positive_reals(sub, sup, pos: Pos) -> str:
+    """ℝ with a script, by what it says: ℝ_+, ℝ^+, ℝ_{>0}, ℝ_{++} are the positive reals, ℝ_{\\ge 0} the rest."""
+    if sub is not None and sup is not None:
+        raise NotEvaluable("\\mathbb{R} with two scripts", pos)
+    script = _text_of(sub if sub is not None else sup).replace(" ", "")
+    if script in ("+", "++", ">0"):
+        return "\\mathbb{R}_{>0}"
+    if script in ("\\ge0", "\\geq0", "\\geqslant0", "\\geq0+"):
+        return "\\mathbb{R}_{\\ge 0}"
+    if sup is not None and script.isdigit() or sup is not None and script.isalpha():
+        raise NotEvaluable(f"\\mathbb{{R}}^{{{script}}}: a space of vectors (a notation of vectors and matrices "
+                           "reads it)", pos)
+    raise NotEvaluable(f"\\mathbb{{R}} with the script {script}", pos)
+
+
+def _is_letter(item) -> bool:
+    return isinstance(item, Operand) and isinstance(item.node, Sym) and item.node.sub is None and item.node.sup is None
+
+
+def _is_letter_part(part: list) -> bool:
+    """A lone letter between commas (after \\forall, or not): perhaps the start of a list 'a, b > 0'."""
+    body = part[1:] if part and _is_token(part[0], "forall") else part
+    return len(body) == 1 and _is_letter(body[0])
+
+
+def _relation_text(item) -> str:
+    return item.text
 
 
 def _is_token(item, kind: str, text: str | None = None) -> bool:

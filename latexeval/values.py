@@ -294,4 +294,17 @@ def flattened(value) -> VectorVal:
     return VectorVal(tuple(entries), tuple(shapes))
 
 
-FUNCTIONS = {"log": log, "exp": exp, "sqrt": sqrt, "transpose": transpose, "diag": diag}
+def _elementary(f):
+    """An elementary function of a number, entry by entry of a vector (as σ²_φ(x) is)."""
+    def apply(a):
+        a = _scalar(a)
+        if isinstance(a, MatrixVal) and a.shape[1] == 1:
+            return a.map(apply)
+        if isinstance(a, MatrixVal):
+            raise Undefined(f"{f.__name__} of a {_shape_text(a)} matrix")
+        return f(real(a))
+    return apply
+
+
+FUNCTIONS = {"log": log, "exp": exp, "sqrt": sqrt, "transpose": transpose, "diag": diag,
+             **{name: _elementary(getattr(np, name)) for name in ("sin", "cos", "tan", "tanh", "arctan")}}

@@ -149,3 +149,94 @@ def test_a_wrong_first_definition_of_a_name_is_not_hidden_by_a_second():
 
 def test_a_second_definition_of_a_name_that_rewrites_the_first_holds():
     assert verdict(r"w \ge 1, \; w = t^2 + 1, \; w = 1 + t^2, \; \forall t > 0").ok is True
+
+
+# The notation of a deck that names none (general.yaml): only the formula's own free variables, numbers, e and π.
+def general(latex: str):
+    return evaluate_formula(latex, "general")
+
+
+def test_a_power_on_a_function_name_is_a_power_of_its_value():
+    assert general(r"\log^2 t = (\log t)^2, \; \forall t > 0").ok is True
+
+
+def test_a_power_on_a_function_name_is_not_dropped():
+    assert general(r"\log^2 t = \log t, \; \forall t > 0").ok is False
+
+
+def test_a_log_with_a_base_divides_by_the_log_of_the_base():
+    assert general(r"\log_2 t = \frac{\log t}{\log 2}, \; \forall t > 0").ok is True
+
+
+def test_a_log_with_a_base_is_not_the_natural_log():
+    assert general(r"\log_2 t = \log t, \; \forall t > 0").ok is False
+
+
+def test_an_inverse_written_as_a_power_on_the_name_is_not_guessed():
+    assert general(r"\sin^{-1} t = 1, \; \forall t > 0").ok is None
+
+
+def test_sine_squared_and_cosine_squared_add_to_one():
+    assert general(r"\sin^2 t + \cos^2 t = 1, \; \forall t \in \mathbb{R}").ok is True
+
+
+@pytest.mark.parametrize("wrong", [r"\sin^2 t - \cos^2 t = 1", r"\sin^2 t + \cos t = 1", r"\sin t + \cos t = 1"])
+def test_a_wrong_trigonometric_identity_fails(wrong):
+    assert general(wrong + r", \; \forall t \in \mathbb{R}").ok is False
+
+
+def test_a_hyperbolic_identity_is_not_checked_rather_than_failed_by_cancelling_floats():
+    assert general(r"\cosh^2 t - \sinh^2 t = 1, \; \forall t \in \mathbb{R}").ok is None
+
+
+def test_e_is_eulers_number_and_pi_is_pi():
+    assert general(r"e^{\log t} = t, \; \forall t > 0").ok is True and general(r"3 < \pi < 3.2").ok is True
+
+
+def test_a_relation_between_numbers_is_evaluated_and_a_false_one_fails():
+    assert general(r"\log 2 < 1").ok is True and general(r"\pi < 3").ok is False
+
+
+def test_a_domain_may_be_the_real_line():
+    assert general(r"e^{x} \ge 1 + x, \; \forall x \in \mathbb{R}").ok is True
+
+
+def test_the_real_line_includes_negative_values():
+    assert general(r"e^{x} \ge 1, \; \forall x \in \mathbb{R}").ok is False
+
+
+@pytest.mark.parametrize("positive", [r"\mathbb{R}_+", r"\mathbb{R}^+", r"\mathbb{R}_{>0}"])
+def test_the_positive_reals_are_a_domain(positive):
+    assert general(rf"\log x \le x - 1, \; x \in {positive}").ok is True
+
+
+def test_the_positive_reals_leave_zero_out_and_the_nonnegative_reals_take_it_in():
+    assert general(r"x > 0, \; \forall x \in \mathbb{R}_+").ok is True
+    assert general(r"x > 0, \; \forall x \in \mathbb{R}_{\ge 0}").ok is False
+
+
+def test_a_vector_space_is_not_a_free_variables_domain():
+    assert general(r"x^2 \ge 0, \; x \in \mathbb{R}^d").ok is None
+
+
+def test_one_bound_for_a_list_of_letters_bounds_each():
+    assert general(r"\frac{a + b}{2} \ge \sqrt{ab}, \; \forall a, b > 0").ok is True
+    assert general(r"(x + y)^2 \le 2 x^2 + 2 y^2, \; x, y \in \mathbb{R}").ok is True
+
+
+def test_a_list_of_letters_is_tried_on_every_pair_of_values():
+    assert general(r"\frac{a + b}{2} \le \sqrt{ab}, \; \forall a, b > 0").ok is False
+    assert general(r"a \ge b, \; \forall a, b > 0").ok is False
+
+
+def test_a_side_that_overflows_the_floats_far_out_is_left_out_and_said():
+    result = general(r"\exp(t) \ge 1 + t, \; \forall t > 0")
+    assert result.ok is True and "overflows the floats" in result.detail
+
+
+def test_a_side_that_is_infinite_near_the_origin_fails():
+    assert general(r"\frac{1}{(t - 1)^2} > 0, \; \forall t > 0").ok is False  # at t = 1, one of the values
+
+
+def test_a_side_that_is_undefined_far_out_fails():
+    assert general(r"\sqrt{50 - t} \ge 0, \; \forall t > 0").ok is False  # a NaN is never left out
