@@ -301,9 +301,16 @@ def free_formulas(deck: Deck) -> list[Math]:
     return [m for slide in deck.slides for m, definition in formulas_outside_derivations(slide) if definition is None]
 
 
+def _on_no_model(truth: RowTruth) -> bool:
+    """A failure of a claim about free variables alone (its values, on no model instance)."""
+    return truth.failure is not None and "lhs" in truth.failure and "instance" not in truth.failure
+
+
 def failure_text(truth: RowTruth) -> str:
     """'on gmm at draw 5: lhs = -3.21, rhs = -2.87' — the model, the draw and both values."""
     f = truth.failure or {}
+    if _on_no_model(truth):
+        return truth.detail  # the detail names the values of the free variables where it fails
     if "lhs" in f:
         return f"on {f.get('instance', '?')} at draw {f['draw']}: lhs = {f['lhs']:.6g}, rhs = {f['rhs']:.6g}"
     if "spread" in f:
@@ -318,7 +325,8 @@ def _report_formula(check: FormulaCheck, report: Report, failing_is_error: bool)
     if check.strength == FAILING:
         say = report.error if failing_is_error else report.warning
         what = "this \"definition\" states a claim, and it" if check.in_definition else "this formula"
-        say(math.path, *where, f"{what} does not hold on the deck's models ({truth.notation}): {failure_text(truth)}",
+        on = "for the values it states" if _on_no_model(truth) else f"on the deck's models ({truth.notation})"
+        say(math.path, *where, f"{what} does not hold {on}: {failure_text(truth)}",
             "fix the formula; a definition introduces a name (:=, \\triangleq, or a symbol the notation does not know)",
             excerpt=math.tex.strip())
     elif check.strength == NOT_CHECKED:

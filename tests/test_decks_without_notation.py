@@ -35,7 +35,8 @@ def test_a_false_claim_in_a_deck_that_names_no_notation_is_flagged_at_its_line(t
     result = _build(tmp_path, WRONG_BOUND)
     assert result.written and result.decks[0].relations["failing"] == 1
     (warning,) = result.report.warnings
-    assert warning.line == 10 and "does not hold" in warning.message
+    assert warning.line == 10 and "does not hold for the values it states" in warning.message
+    assert "at t = " in warning.message and "on ?" not in warning.message  # where it fails, not a model's draw
     assert _strengths(tmp_path) == ["failing"]
 
 
