@@ -36,6 +36,11 @@ def test_kl_arguments_are_swapped():
     assert swapped == [r"\text{KL}(q \| p)"]
 
 
+def test_sine_becomes_cosine_and_cosine_sine():
+    ops = _operators(r"\sin^2 t + \cos^2 t = 1", "wrong")
+    assert ops["sin → cos"] == [r"\cos^2 t + \cos^2 t = 1"] and ops["cos → sin"] == [r"\sin^2 t + \sin^2 t = 1"]
+
+
 def test_theta_becomes_theta_hat():
     assert r"p(x; \hat{\theta})" in _operators(r"p(x; \theta)", "wrong")["θ → θ̂"]
 
