@@ -139,7 +139,7 @@ def evaluate_deck(deck: Deck, cache: EvaluationCache, report: Report, *, failing
         report.error(deck.path, 1, 1, f"front matter names an unknown notation '{notation}'", hint)
         return out
     from latexeval import optima_shared
-    from latexeval.linnotation import NotationError
+    from latexeval.errors import NotationError
 
     try:
         with optima_shared():  # the deck's rows and formulas certify each optimum they share once

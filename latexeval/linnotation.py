@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import NotEvaluable
+from .errors import NotationError, NotEvaluable
 from .expr import Neg, Node, Num, Sym, Vector
 from .katex import KatexError, shared_parser
 from .syntax import Grammar
@@ -34,17 +34,6 @@ SYMBOL_KEYS = set(KINDS) | {"properties", "index", "distribution", "mean", "cova
 SCOPE_KEYS = {"symbols", "indices", "abbreviations", "conditions", "limit"}
 TOP_KEYS = {"vocabulary", "instances", "first-index", "sizes", "slides"} | SCOPE_KEYS
 GUIDE = "docs/notations.md"
-
-
-class NotationError(Exception):
-    """A mistake in a notation file: where, what, and how to put it right."""
-
-    def __init__(self, path: str, line: int, message: str, hint: str):
-        super().__init__(message)
-        self.path, self.line, self.message, self.hint = path, line, message, hint
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: error: {self.message}\n  hint: {self.hint}"
 
 
 # --------------------------------------------------------------------------- #

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import NotEvaluable
+from .errors import NotationError, NotEvaluable
 from .expr import Call, Draw, Mul, Node, Num, Optimum, Sym
 from .katex import KatexError, shared_parser
 from .syntax import Grammar
@@ -291,4 +291,22 @@ def load(name: str):
         from .linnotation import load_file
 
         return load_file(path, name, shown=f"latexeval/notations/{path.name}")
-    return Notation(name, _spec(name))
+    shown = f"latexeval/notations/{path.name}"
+    try:
+        nt = Notation(name, _spec(name))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise NotationError(shown, mark.line + 1 if mark else 1, f"not valid YAML: {exc}",
+                            "compare with a notation beside it, e.g. latexeval/notations/gmm-em.yaml") from None
+    except (KeyError, TypeError, ValueError, AttributeError, NotEvaluable) as exc:
+        what = f"the entry {exc} is missing" if isinstance(exc, KeyError) else str(exc)
+        raise NotationError(shown, 1, f"notation '{name}' cannot be read: {what}",
+                            "each parameter names its family and draw; compare with latexeval/notations/dar-5-5.yaml") \
+            from None
+    from .models import INSTANCES
+
+    unknown = [i for i in nt.instances if i not in INSTANCES] if isinstance(nt.instances, list) else [nt.instances]
+    if unknown:
+        raise NotationError(shown, 1, f"instances: {unknown[0]!r} is not a model instance",
+                            f"instances: a list of latexeval/models.py's: {', '.join(sorted(INSTANCES))}")
+    return nt

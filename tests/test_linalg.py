@@ -10,7 +10,8 @@ import textwrap
 import pytest
 
 from latexeval.linapi import evaluate_formula
-from latexeval.linnotation import NotationError, load_file
+from latexeval.errors import NotationError
+from latexeval.linnotation import load_file
 
 BASICS = r"""
 vocabulary: linear-algebra
@@ -747,6 +748,23 @@ def test_a_mistake_in_a_notation_is_a_build_error_at_its_line(tmp_path, notation
     (err,) = [d for d in result.report.errors]
     assert (err.path, err.line) == ("latexeval/notations/broken.yaml", 4)
     assert "unknown property 'orthonormal'" in err.message and "orthogonal" in err.hint
+
+
+@pytest.mark.parametrize("text, line, says", [
+    ('instances: [linear-gaussian]\nparameters:\n  "\\\\theta": {draw: model}\n', 1, "'family' is missing"),
+    ("instances: [linear-gaussian\n", 2, "not valid YAML"),
+    ("instances: [no-such-instance]\n", 1, "'no-such-instance' is not a model instance"),
+    ("instances: 5\n", 1, "5 is not a model instance"),
+])
+def test_a_mistake_in_a_model_notation_is_a_build_error_not_a_traceback(tmp_path, notation_folder, text, line, says):
+    from conftest import build_into, write_deck
+
+    (notation_folder / "broken.yaml").write_text(text, encoding="utf-8")
+    write_deck(tmp_path / "slides", "a.md", "<slide-section>\n\n$$\\log 2 < 1$$\n\n</slide-section>\n",
+               front='title: "T"\ndate: "2025-01-01"\nnotation: broken')
+    result = build_into(tmp_path, tmp_path / "slides")
+    (err,) = result.report.errors
+    assert (err.path, err.line) == ("latexeval/notations/broken.yaml", line) and says in err.message and err.hint
 
 
 def test_decks_yaml_attaches_a_notation_to_a_deck_by_its_file_name(tmp_path, notation_folder):
