@@ -86,7 +86,8 @@ class Notation:
         for section in ("densities", "functions", "distributions"):
             for latex, entry in (spec.get(section) or {}).items():
                 self._add_pattern(latex, entry, section)
-        self.grammar = self._parse.grammar = Grammar(frozenset(self.patterns) | BUILTIN_HEADS)
+        self.grammar = self._parse.grammar = Grammar(frozenset(self.patterns) | BUILTIN_HEADS,
+                                                     absolute_bars=not self.instances)
         self._read_shorthands(spec)
 
     def _read_symbols(self, spec: dict) -> None:

@@ -371,7 +371,7 @@ def _check_free(link: Link, nt: Notation) -> Verdict:
     bad = _bad(a, b, link.rel)
     if bad.any():
         k = np.unravel_index(int(np.argmax(np.where(bad, np.abs(a - b), -1))), a.shape)
-        at = [f"{name} = {_value_at(ctx, name, k[0]):.6g}" for name in scalars]
+        at = [f"{name} = {_value_at(ctx, name, k, lhs, rhs, n):.6g}" for name in scalars]
         at += [f"distribution {k[-1] + 1} of {name}" for name in sorted(random)]
         failure = {"draw": int(k[-1]) + 1, "lhs": float(a[k]), "rhs": float(b[k])}
         where = f" at {', '.join(at)}" if at else ""
@@ -401,10 +401,18 @@ def _overflow(a, b, finite, lhs, rhs, ctx: Context, scalars: list[str], n: int) 
     return infinite & large.reshape(-1, n)
 
 
-def _value_at(ctx: Context, name: str, point: int) -> float:
-    """A free scalar's value at one point of the flattened free axes (its own axis is the outermost one)."""
-    values = np.asarray(ctx.free_scalar(name)).reshape(-1)
-    return float(values[point % values.size])
+def _value_at(ctx: Context, name: str, k: tuple[int, int], lhs, rhs, n: int) -> float:
+    """A free scalar's value at point k of the sides as _entries flattens them (each scalar on an axis of its
+    own: with two, the point's index is not the index into either one's values)."""
+    values = np.asarray(ctx.free_scalar(name))
+    if not isinstance(lhs, VectorVal):
+        try:
+            shape = np.broadcast_shapes(np.shape(lhs), np.shape(rhs), (n,))
+            return float(np.broadcast_to(values, shape).reshape(-1, n)[k])
+        except ValueError:
+            pass
+    flat = values.reshape(-1)
+    return float(flat[k[0] % flat.size])
 
 
 def _side(node: Node, ctx: Context, side: str, env: dict):

@@ -139,9 +139,10 @@ class Grammar:
     \\langle…\\rangle an inner product, an array a matrix, and \\\\ separates rows of a formula.
     """
 
-    def __init__(self, heads: frozenset[str] | None, linear: bool = False):
+    def __init__(self, heads: frozenset[str] | None, linear: bool = False, absolute_bars: bool = False):
         self.heads = heads
         self.linear = linear
+        self.absolute_bars = absolute_bars  # a notation of no model has no p(z | x): |x| is the absolute value
         self.relations = LINEAR_RELATIONS if linear else RELATIONS
         self.functions = LINEAR_FUNCTIONS if linear else FUNCTIONS
         self._readers = {
@@ -211,7 +212,7 @@ class Grammar:
 
     def _bar(self, text: str, pos: Pos):
         """A bar: a separator (p(z | x), KL(p \\| q)), or with vectors one side of a norm or |·|."""
-        return Delim("bar", text, pos) if self.linear else Token("bar", text, pos)
+        return Delim("bar", text, pos) if self.linear or self.absolute_bars and text == "|" else Token("bar", text, pos)
 
     def _read_op(self, node: dict) -> list:
         pos = position(node)
@@ -776,6 +777,10 @@ class Grammar:
             if not all(isinstance(b, Chain) and b.rels == ("=",) and isinstance(b.exprs[0], Sym) for b in bindings):
                 raise NotEvaluable("a substitution other than 'symbol = value'", group.pos)
             return EvalAt(self.expr(group.items), tuple((b.exprs[0], b.exprs[1]) for b in bindings), pos=group.pos)
+        if self.absolute_bars and group.open == group.close == "|":
+            if group.sub is not None:
+                raise NotEvaluable("a subscript on |…|", group.pos)
+            return self._power(Func("abs", self.expr(group.items), pos=group.pos), group)
         if group.open not in OPENING or OPENING[group.open] != group.close:
             raise NotEvaluable(f"the delimiters {group.open} … {group.close}", group.pos)
         if group.sub is not None:

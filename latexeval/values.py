@@ -307,4 +307,5 @@ def _elementary(f):
 
 
 FUNCTIONS = {"log": log, "exp": exp, "sqrt": sqrt, "transpose": transpose, "diag": diag,
-             **{name: _elementary(getattr(np, name)) for name in ("sin", "cos", "tan", "tanh", "arctan")}}
+             **{name: _elementary(getattr(np, name)) for name in ("sin", "cos", "tan", "tanh", "arctan")},
+             "abs": _elementary(np.abs)}

@@ -3,6 +3,7 @@ or every distribution (a random variable under a bare \mathbb{E}), on no model; 
 domain the letter stays unknown and the formula is not checked."""
 from __future__ import annotations
 
+import re
 import warnings
 
 import pytest
@@ -240,3 +241,19 @@ def test_a_side_that_is_infinite_near_the_origin_fails():
 
 def test_a_side_that_is_undefined_far_out_fails():
     assert general(r"\sqrt{50 - t} \ge 0, \; \forall t > 0").ok is False  # a NaN is never left out
+
+
+def test_a_failure_of_two_letters_names_the_value_of_each_where_it_fails():
+    detail = general(r"a \ge b, \; \forall a, b > 0").detail
+    found = re.search(r"lhs = (\S+), rhs = (\S+) at a = (\S+), b = (\S+)$", detail)
+    assert found and found.group(1) == found.group(3).rstrip(",") and found.group(2) == found.group(4)
+
+
+def test_bars_are_the_absolute_value_in_a_deck_of_no_model():
+    assert general(r"|a + b| \le |a| + |b|, \; \forall a, b \in \mathbb{R}").ok is True
+    assert general(r"\sqrt{x^2} = \left| x \right|, \; \forall x \in \mathbb{R}").ok is True
+
+
+@pytest.mark.parametrize("wrong", [r"|a + b| \ge |a| + |b|", r"|a - b| = |a| - |b|", r"|a| = a"])
+def test_a_wrong_claim_about_absolute_values_fails(wrong):
+    assert general(wrong + r", \; \forall a, b \in \mathbb{R}").ok is False
