@@ -57,3 +57,18 @@ def test_strict_makes_the_unchecked_formulas_of_a_deck_without_notation_an_error
 def test_a_deck_with_no_formula_that_states_a_relation_gets_no_warning(tmp_path):
     result = _build(tmp_path, prose=r"$\textcircled{\small 1}$ and $\mathcal{L}(\theta)$." "\n\n")
     assert not [d for d in result.report.items if "not checked" in d.message]
+
+
+def test_the_lectures_own_files_are_read_with_its_notation_by_their_title(tmp_path):
+    """latexeval/decks.yaml attaches dar-5-5 to the title DAR-5-5: the lecturer's current file and the old one."""
+    import shutil
+
+    from conftest import CORPUS, SEED, need_shared
+
+    slides = tmp_path / "slides"
+    slides.mkdir()
+    shutil.copy(need_shared(CORPUS / "DAR_5_5.md"), slides)
+    shutil.copy(need_shared(SEED), slides)
+    result = build_into(tmp_path, slides, drafts=True)
+    counts = {d.path.split("/")[-1]: d.relations for d in result.decks}
+    assert all(c["evaluated"] >= 14 and c["failing"] == 0 for c in counts.values()) and len(counts) == 2
