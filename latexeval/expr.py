@@ -152,6 +152,14 @@ class Func(Node):
 
 
 @dataclass(frozen=True)
+class Deriv(Node):
+    """\\frac{\\mathrm{d}}{\\mathrm{d} x} body (or ∂/∂x): the derivative in x, at the value x has (a free variable)."""
+
+    var: Sym
+    body: Node
+
+
+@dataclass(frozen=True)
 class Sum(Node):
     """\\sum_{var=lo}^{hi} body (or \\prod when product is True)."""
 

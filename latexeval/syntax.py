@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from .errors import NotEvaluable
-from .expr import (Add, Call, Chain, Div, Dots, Draw, EvalAt, Expect, Func, Hadamard, Index, Inner, Integral, Label,
+from .expr import (Add, Call, Chain, Deriv, Div, Dots, Draw, EvalAt, Expect, Func, Hadamard, Index, Inner, Integral, Label,
                    Labelled, Matrix, Mul, Neg, Node, Norm, Num, Optimum, Placeholder, Pos, Pow, Quantified, Range, Stack,
                    Sum, Sym, Vector, Words, key)
 
@@ -291,6 +291,9 @@ class Grammar:
     def _read_frac(self, node: dict) -> list:
         if not node.get("hasBarLine", True) or node.get("leftDelim") or node.get("rightDelim"):
             raise NotEvaluable("\\binom or a fraction without a bar", position(node))
+        var = self._derivative_in(node)
+        if var is not None:
+            return [Op("deriv", position(node), sub=var)]
         return [Operand(Div(self._script(node["numer"]), self._script(node["denom"]), pos=position(node)))]
 
     def _read_leftright(self, node: dict) -> list:
@@ -656,6 +659,10 @@ class Grammar:
             return self._function_scripts(op, Func(op.kind, arg, pos=op.pos)), nxt
         if op.kind in ("sum", "prod"):
             return self._sum(op, self.term(items[k + 1:]) if k + 1 < len(items) else None), len(items)
+        if op.kind == "deriv":  # of the rest of the term, as \sum takes it
+            if k + 1 >= len(items):
+                raise NotEvaluable("a derivative of nothing", op.pos)
+            return Deriv(op.sub, self.term(items[k + 1:]), pos=op.pos), len(items)
         if op.kind == "int":
             end = self._differential(items, k)
             if end == k + 3:  # \int_z \mathrm{d}z f(z): the integrand is the rest of the term
@@ -806,6 +813,16 @@ class Grammar:
                 raise NotEvaluable("a norm other than \\|·\\|, \\|·\\|_1, \\|·\\|_2, \\|·\\|_F, \\|·\\|_\\infty", group.pos)
         return Norm(self.expr(group.items), kind, pos=group.pos)
 
+    def _derivative_in(self, node: dict) -> Sym | None:
+        """x of \\frac{\\mathrm{d}}{\\mathrm{d} x} or \\frac{\\partial}{\\partial x}, an operator on what follows it; else None."""
+        numer, denom = self.read(node["numer"]), self.read(node["denom"])
+        marks = [_differential_mark(i) for i in (numer[:1] + denom[:1])]
+        if len(numer) != 1 or len(denom) != 2 or not all(marks) or marks[0] != marks[1]:
+            return None
+        if not (isinstance(denom[1], Operand) and isinstance(denom[1].node, Sym)):
+            raise NotEvaluable("a derivative in something other than one letter", position(node))
+        return denom[1].node
+
     def _function_scripts(self, op: Op, value: Node) -> Node:
         """The scripts on a function's name: \\log_2 x is log x / log 2, \\sin^2 t is (sin t)^2; f^{-1} (the
         inverse, or the reciprocal?) and any other subscript are not read, never dropped."""
@@ -853,6 +870,15 @@ def _positive_reals(sub, sup, pos: Pos) -> str:
         raise NotEvaluable(f"\\mathbb{{R}}^{{{script}}}: a space of vectors (a notation of vectors and matrices "
                            "reads it)", pos)
     raise NotEvaluable(f"\\mathbb{{R}} with the script {script}", pos)
+
+
+def _differential_mark(item) -> str | None:
+    """'d' for \\mathrm{d}, '∂' for \\partial, else None."""
+    if isinstance(item, Token) and item.kind == "diff":
+        return "d"
+    if isinstance(item, Operand) and isinstance(item.node, Sym) and item.node.key() == "\\partial":
+        return "∂"
+    return None
 
 
 def _is_letter(item) -> bool:

@@ -257,3 +257,36 @@ def test_bars_are_the_absolute_value_in_a_deck_of_no_model():
 @pytest.mark.parametrize("wrong", [r"|a + b| \ge |a| + |b|", r"|a - b| = |a| - |b|", r"|a| = a"])
 def test_a_wrong_claim_about_absolute_values_fails(wrong):
     assert general(wrong + r", \; \forall a, b \in \mathbb{R}").ok is False
+
+
+def test_a_derivative_in_a_free_variable_is_evaluated():
+    assert general(r"\frac{\mathrm{d}}{\mathrm{d} x} \log(1 + e^{x}) = \frac{1}{1 + e^{-x}}, \; \forall x \in \mathbb{R}").ok
+    assert general(r"\frac{\partial}{\partial w} \frac{1}{2} (y - w x)^2 = -(y - w x) x, \; \forall w, x, y \in \mathbb{R}").ok
+
+
+@pytest.mark.parametrize("wrong", [
+    r"\frac{\mathrm{d}}{\mathrm{d} x} x^2 = x, \; \forall x \in \mathbb{R}",                      # the factor 2
+    r"\frac{\partial}{\partial w} \frac{1}{2} (y - w x)^2 = (y - w x) x, \; \forall w, x, y \in \mathbb{R}",  # a sign
+    r"\frac{\mathrm{d}}{\mathrm{d} t} t^3 = 3 t^2 + 0.001, \; \forall t > 0",                    # a small offset
+    r"\frac{\mathrm{d}}{\mathrm{d} t} \log(1 - t) = \frac{1}{1 - t}, \; 0 < t < 1",               # a sign, near t = 1
+])
+def test_a_wrong_derivative_fails(wrong):
+    assert general(wrong).ok is False
+
+
+@pytest.mark.parametrize("right", [
+    r"\frac{\mathrm{d}}{\mathrm{d} t} \log t = \frac{1}{t}, \; \forall t > 0",          # near 0, where 1/t is large
+    r"\frac{\mathrm{d}}{\mathrm{d} t} \log(1 - t) = -\frac{1}{1 - t}, \; 0 < t < 1",     # near the bound 1
+    r"\frac{\mathrm{d}}{\mathrm{d} t} \sin t = \cos t, \; \forall t \in \mathbb{R}",     # far out, where sin turns fast
+    r"\frac{\mathrm{d}}{\mathrm{d} t} e^{t} = e^{t}, \; \forall t \in \mathbb{R}",       # overflowing far out
+])
+def test_a_right_derivative_holds_where_differences_are_delicate(right):
+    assert general(right).ok is True
+
+
+def test_a_derivative_at_a_closed_end_of_its_domain_is_not_guessed():
+    assert general(r"\frac{\mathrm{d}}{\mathrm{d} t} t^{1.5} = 1.5 t^{0.5}, \; \forall t \ge 0").ok is None
+
+
+def test_a_derivative_in_a_letter_without_a_domain_is_not_checked():
+    assert general(r"\frac{\mathrm{d}}{\mathrm{d} x} x^2 = 2 x").ok is None
