@@ -155,6 +155,10 @@ class Evaluator:
     def _Func(self, node, env):
         return FUNCTIONS[node.name](self.value(node.arg, env))
 
+    def _Extremum(self, node, env):
+        values = [real(self.value(arg, env)) for arg in node.args]
+        return (np.maximum if node.kind == "max" else np.minimum).reduce(np.broadcast_arrays(*values))
+
     def _Deriv(self, node, env):
         """The derivative in a free variable, by central differences at two steps, extrapolated (Richardson):
         an error of the order of step⁴, far below the relations' tolerance for a smooth function. The step is

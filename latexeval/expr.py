@@ -152,6 +152,14 @@ class Func(Node):
 
 
 @dataclass(frozen=True)
+class Extremum(Node):
+    """\\max(a, b, …) or \\min(…) of numbers (an optimum over a variable is Optimum)."""
+
+    kind: str  # "max" or "min"
+    args: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
 class Deriv(Node):
     """\\frac{\\mathrm{d}}{\\mathrm{d} x} body (or ∂/∂x): the derivative in x, at the value x has (a free variable)."""
 

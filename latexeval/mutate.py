@@ -16,7 +16,7 @@ wrong (should fail)                         rewrites (should still hold)
     index swaps (x_i ↔ x_j, R_{j−i} → R_{i−j},
       R_m → R_{−m}), a sum over another index
     index and bound shifts, coefficient changes
-    sin ↔ cos
+    sin ↔ cos, max(a, b) ↔ min(a, b)
 
 One vocabulary for every deck: the probabilistic decks' slips and those of vectors and
 matrices (tests/test_linalg_mutants.py) come from the same `variants`.
@@ -266,8 +266,8 @@ def _symbol_edits(e: _Edits, k: int, t: str, depths: list[int]) -> None:
     elif t == "\\log":
         if not _weakens(toks, k, _operand_end(toks, nxt), depths):
             e.add("wrong", "dropped log", k, nxt, "")
-    elif t in ("\\sin", "\\cos"):
-        other = "\\cos" if t == "\\sin" else "\\sin"
+    elif t in ("\\sin", "\\cos") or t in ("\\max", "\\min") and after == "(":
+        other = {"\\sin": "\\cos", "\\cos": "\\sin", "\\max": "\\min", "\\min": "\\max"}[t]
         e.add("wrong", f"{t[1:]} → {other[1:]}", k, k + 1, other)
     elif t == "^":
         _script_edits(e, k, nxt, after)

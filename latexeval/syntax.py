@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from .errors import NotEvaluable
-from .expr import (Add, Call, Chain, Deriv, Div, Dots, Draw, EvalAt, Expect, Func, Hadamard, Index, Inner, Integral, Label,
-                   Labelled, Matrix, Mul, Neg, Node, Norm, Num, Optimum, Placeholder, Pos, Pow, Quantified, Range, Stack,
-                   Sum, Sym, Vector, Words, key)
+from .expr import (Add, Call, Chain, Deriv, Div, Dots, Draw, EvalAt, Expect, Extremum, Func, Hadamard, Index, Inner,
+                   Integral, Label, Labelled, Matrix, Mul, Neg, Node, Norm, Num, Optimum, Placeholder, Pos, Pow,
+                   Quantified, Range, Stack, Sum, Sym, Vector, Words, key)
 
 RELATIONS = {
     "=": "=", ":=": ":=", "\\le": "<=", "\\leq": "<=", "\\leqslant": "<=", "\\ge": ">=", "\\geq": ">=",
@@ -573,7 +573,8 @@ class Grammar:
     def expr(self, items: list) -> Node:
         if not items:
             raise NotEvaluable("an empty expression")
-        if isinstance(items[0], Op) and items[0].kind in ("max", "min", "argmax", "argmin"):
+        if isinstance(items[0], Op) and items[0].kind in ("max", "min", "argmax", "argmin") \
+                and self._of_a_list(items, 0) is None:
             return self._optimum(items[0], self.expr(items[1:]))
         terms, sign, current = [], 1, []
         k = 0
@@ -674,7 +675,23 @@ class Grammar:
                 # \mathbb{E}[Y]^2 is (\mathbb{E}[Y])^2: the power is on the expectation, not inside it
                 return self._power(Expect(self._under(op), self.expr(nxt.items), pos=op.pos), nxt), k + 2
             return Expect(self._under(op), self.term(items[k + 1:]), pos=op.pos), len(items)
+        listed = self._of_a_list(items, k)
+        if listed is not None:
+            return self._power(Extremum(op.kind, listed, pos=op.pos), items[k + 1]), k + 2
         return self._optimum(op, self.term(items[k + 1:])), len(items)
+
+    def _of_a_list(self, items: list, k: int) -> tuple[Node, ...] | None:
+        """The entries of \\max(a, b, …) or \\min(…): the larger or smaller of numbers, not an optimum over a
+        variable under it; None for anything else."""
+        op = items[k]
+        after = items[k + 1] if k + 1 < len(items) else None
+        if op.kind not in ("max", "min") or op.sub is not None or not isinstance(after, Group) \
+                or after.open != "(" or after.sub is not None:
+            return None
+        _, parts = _split(after.items, {","})
+        if len(parts) < 2 or not all(parts):
+            return None
+        return tuple(self.expr(part) for part in parts)
 
     def _differential(self, items: list, k: int) -> int:
         """Index just after the \\mathrm{d}<var> closing the integral at items[k] (nested ones pair inside out)."""

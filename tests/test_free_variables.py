@@ -290,3 +290,13 @@ def test_a_derivative_at_a_closed_end_of_its_domain_is_not_guessed():
 
 def test_a_derivative_in_a_letter_without_a_domain_is_not_checked():
     assert general(r"\frac{\mathrm{d}}{\mathrm{d} x} x^2 = 2 x").ok is None
+
+
+def test_the_larger_of_two_numbers_is_their_max():
+    assert general(r"\max(a, b) = \frac{a + b + |a - b|}{2}, \; \forall a, b \in \mathbb{R}").ok is True
+    assert general(r"\log(e^{a} + e^{b}) \ge \max(a, b), \; \forall a, b \in \mathbb{R}").ok is True
+
+
+@pytest.mark.parametrize("wrong", [r"\max(a, b) = \frac{a + b - |a - b|}{2}", r"\min(a, b) \ge \frac{a + b}{2}"])
+def test_a_wrong_claim_about_max_and_min_fails(wrong):
+    assert general(wrong + r", \; \forall a, b \in \mathbb{R}").ok is False

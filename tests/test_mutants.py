@@ -41,6 +41,10 @@ def test_sine_becomes_cosine_and_cosine_sine():
     assert ops["sin → cos"] == [r"\cos^2 t + \cos^2 t = 1"] and ops["cos → sin"] == [r"\sin^2 t + \sin^2 t = 1"]
 
 
+def test_the_max_of_numbers_becomes_their_min():
+    assert _operators(r"\max(a, b) \ge a", "wrong")["max → min"] == [r"\min(a, b) \ge a"]
+
+
 def test_theta_becomes_theta_hat():
     assert r"p(x; \hat{\theta})" in _operators(r"p(x; \theta)", "wrong")["θ → θ̂"]
 
