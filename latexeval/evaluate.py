@@ -393,7 +393,9 @@ class Evaluator:
     # binders: sums, integrals, expectations, substitution
 
     def _Sum(self, node: Sum, env):
-        lo, hi = self._index(node.lo, env), self._index(node.hi, env)
+        lo, hi = self._index(node.lo, env), self._bound(node.hi, env)
+        if isinstance(hi, np.ndarray):
+            return self._sum_to_free(node, lo, hi, env)
         over_data = self._over_data(node)
         total = None  # the first term as it is: a sum of vectors starts from a vector, not from 0
         for k in range(lo, hi + 1):
@@ -403,6 +405,29 @@ class Evaluator:
         if total is None:
             return 1.0 if node.product else 0.0
         return total if isinstance(total, (MatrixVal, Density)) else real(total)
+
+    def _bound(self, node: Node, env):
+        """A sum's upper bound: an index, or the values of a free integer (\\sum_{k=1}^{n}, n ∈ ℕ)."""
+        value = self.value(node, env)
+        if isinstance(value, np.ndarray) and value.size and np.all(value == np.round(value)):
+            return value
+        return self._index(node, env)
+
+    MAX_TERMS = 5000  # a sum up to a free integer adds this many terms at most
+
+    def _sum_to_free(self, node: Sum, lo: int, hi: np.ndarray, env):
+        """Σ_{k=lo}^{n} at every value of n at once: each term counted where k ≤ n (a product: 1 elsewhere)."""
+        top = int(hi.max())
+        if top - lo + 1 > self.MAX_TERMS:
+            raise NotEvaluable(f"a sum of more than {self.MAX_TERMS} terms", node.pos)
+        total = np.ones(hi.shape) if node.product else np.zeros(hi.shape)
+        for k in range(lo, top + 1):
+            term = real(self.value(node.body, {**env, node.var.key(): k}))
+            if isinstance(term, MatrixVal):
+                raise NotEvaluable("a sum of vectors up to a free integer", node.pos)
+            counted = k <= hi
+            total = total * np.where(counted, term, 1.0) if node.product else total + np.where(counted, term, 0.0)
+        return total
 
     def _over_data(self, node: Sum) -> bool:
         """A sum over the data: up to N, or indexing x with its variable."""

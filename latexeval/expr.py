@@ -240,6 +240,17 @@ class Quantified(Node):
 
 
 @dataclass(frozen=True)
+class Member(Node):
+    """'x \\in \\mathbb{R}_+', 'n \\in \\mathbb{N}': a letter's domain named as a set: its lower bound (None: none)
+    and whether it holds integers only."""
+
+    letter: Sym
+    lo: float | None
+    lo_closed: bool
+    integer: bool
+
+
+@dataclass(frozen=True)
 class Labelled(Node):
     """\\text{ELBO:} body: the deck naming a quantity (read as NAME := body)."""
 
@@ -255,7 +266,8 @@ def free_symbols(node: Node, bound: frozenset[str] = frozenset()) -> dict[str, S
     substitution are not.
     """
     if isinstance(node, Sym):
-        out = {} if node.key() in bound else {node.key(): node}
+        power = isinstance(node.sup, Num) and node.sub is None  # k^2 of a bound k is k squared: bound (θ^t is not)
+        out = {} if node.key() in bound or power and replace(node, sup=None).key() in bound else {node.key(): node}
         for script in (node.sub, node.sup):
             if script is not None:
                 out.update(free_symbols(script, bound))

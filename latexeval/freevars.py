@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .expr import Chain, Div, Neg, Node, Num, Quantified, Sym, free_symbols
+from .expr import Chain, Div, Member, Neg, Node, Num, Quantified, Sym, free_symbols
 
 VALUES = 64  # values of a free scalar (on an axis of their own)
 SUPPORT = 5  # values of a random variable in one of its random distributions
@@ -38,13 +38,14 @@ class Domain:
     hi: float | None = None
     lo_closed: bool = False
     hi_closed: bool = False
+    integer: bool = False  # n ∈ ℕ: the integers of the interval only
 
     def meet(self, other: "Domain") -> "Domain":
         lo, lo_closed = max(((self.lo, self.lo_closed), (other.lo, other.lo_closed)),
                             key=lambda b: (-math.inf if b[0] is None else b[0], not b[1]))
         hi, hi_closed = min(((self.hi, self.hi_closed), (other.hi, other.hi_closed)),
                             key=lambda b: (math.inf if b[0] is None else b[0], b[1]))
-        return Domain(lo, hi, lo_closed, hi_closed)
+        return Domain(lo, hi, lo_closed, hi_closed, self.integer or other.integer)
 
     def empty(self) -> bool:
         if self.lo is None or self.hi is None:
@@ -54,7 +55,8 @@ class Domain:
     def text(self, name: str) -> str:
         lo = "" if self.lo is None else f"{self.lo:g} {'≤' if self.lo_closed else '<'} "
         hi = "" if self.hi is None else f" {'≤' if self.hi_closed else '<'} {self.hi:g}"
-        return f"{lo}{name}{hi}" if lo or hi else f"{name} real"
+        kind = "an integer" if self.integer else "real"
+        return f"{lo}{name}{hi}" + (f", {kind}" if self.integer else "") if lo or hi else f"{name} {kind}"
 
     def contains(self, values: np.ndarray) -> np.ndarray:
         ok = np.ones(np.shape(values), dtype=bool)
@@ -81,8 +83,13 @@ def _constant(node: Node) -> float | None:
 
 def domain_statement(stmt: Node, known) -> tuple[str, Domain] | None:
     """(key, domain) when the statement bounds one letter the notation does not know by numbers
-    (`t > 0`, `0 < t \\le 1`, `\\forall t > 0`), else None. `known(sym)`: does the notation know it?"""
+    (`t > 0`, `0 < t \\le 1`, `\\forall t > 0`) or names its set (`x \\in \\mathbb{R}`, `n \\in \\mathbb{N}`),
+    else None. `known(sym)`: does the notation know it?"""
     chain = stmt.chain if isinstance(stmt, Quantified) else stmt
+    if isinstance(chain, Member):
+        if known(chain.letter):
+            return None
+        return chain.letter.key(), Domain(chain.lo, None, chain.lo_closed, False, chain.integer)
     if not isinstance(chain, Chain) or any(rel not in _ORDER for rel in chain.rels) or None in chain.exprs:
         return None
     consts = [_constant(e) for e in chain.exprs]
@@ -127,7 +134,10 @@ def _spread(rng, n: int) -> np.ndarray:
 
 
 def points(name: str, domain: Domain, n: int, what: str = "values") -> np.ndarray:
-    """n values spread over the domain (fixed seed per name), the special points 0 and 1 first where inside."""
+    """n values spread over the domain (fixed seed per name), the special points 0 and 1 first where inside;
+    of an integer domain, its first integers and then ever larger ones."""
+    if domain.integer:
+        return _integers(domain, n)
     rng = _rng(name, what)
     if domain.lo is not None and domain.hi is not None:
         width = domain.hi - domain.lo
@@ -142,6 +152,26 @@ def points(name: str, domain: Domain, n: int, what: str = "values") -> np.ndarra
         values = _spread(rng, n) * rng.choice([-1.0, 1.0], n)
     special = [s for s in (1.0, 0.0) if domain.contains(np.array(s))]
     values[:len(special)] = special[:n]
+    return values
+
+
+def _integers(domain: Domain, n: int) -> np.ndarray:
+    """n integers of the domain: the 3n/4 nearest its lower end (or nearest 0, both signs, without one), then
+    some up to about a thousand away: a claim that fails only from some n on is found there."""
+    first = 0 if domain.lo is None else math.floor(domain.lo) + 1 if not domain.lo_closed or domain.lo % 1 else \
+        int(domain.lo)
+    near = 3 * n // 4
+    if domain.lo is None:
+        values = np.array([(k + 1) // 2 * (1 if k % 2 else -1) for k in range(near)], dtype=float)  # 0, 1, -1, 2, …
+    else:
+        values = first + np.arange(near, dtype=float)
+    far = np.round(np.geomspace(near + 1, 1000, n - near))
+    for k in range(1, len(far)):
+        far[k] = max(far[k], far[k - 1] + 1)  # distinct
+    values = np.concatenate([values, far + (0 if domain.lo is None else first)])
+    if domain.hi is not None:  # fewer integers than n: each of them, some twice (the axis has n places)
+        inside = values[domain.contains(values)]
+        values = np.resize(inside, n) if inside.size else inside
     return values
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from .errors import NotEvaluable
 from .expr import (Add, Call, Chain, Deriv, Div, Dots, Draw, EvalAt, Expect, Extremum, Func, Hadamard, Index, Inner,
-                   Integral, Label, Labelled, Matrix, Mul, Neg, Node, Norm, Num, Optimum, Placeholder, Pos, Pow,
+                   Integral, Label, Labelled, Matrix, Member, Mul, Neg, Node, Norm, Num, Optimum, Placeholder, Pos, Pow,
                    Quantified, Range, Stack, Sum, Sym, Vector, Words, key)
 
 RELATIONS = {
@@ -281,7 +281,7 @@ class Grammar:
         items = self.group(self.read(raw))
         if len(items) == 1 and isinstance(items[0], Token) and items[0].text in MARKS:
             return Sym(items[0].text, pos=items[0].pos)  # q^*, x': a mark, not an operation
-        if self.linear and len(items) == 1 and isinstance(items[0], Token) and items[0].text in "+-":
+        if len(items) == 1 and isinstance(items[0], Token) and items[0].text in "+-":
             return Sym(items[0].text, pos=items[0].pos)  # \\mathbb{N}_+: a mark
         seps, parts = _split(items, {","})
         if self.linear and len(parts) > 1 and all(parts):  # R_{i, \\theta}: several indices
@@ -505,16 +505,13 @@ class Grammar:
         if not (len(body) == 3 and _is_letter(body[0]) and _is_token(body[1], "rel", "\\in")
                 and isinstance(body[2], Operand) and isinstance(body[2].node, Sym)):
             return None
-        bounds = _REAL_SETS.get(body[2].node.key())
+        bounds = _SETS.get(body[2].node.key())
         if bounds is None:
-            raise NotEvaluable(f"the set {body[2].node.key()} (a free variable's domain is ℝ, ℝ_+, ℝ_{{\\ge 0}} or "
-                               "bounds: \\forall t > 0)", body[2].node.pos)
-        letter, pos = body[0].node, _first_pos(part)
-        infinity = Sym("\\infty", pos=pos)
-        chain = {"reals": Chain((Neg(infinity, pos=pos), letter, infinity), ("<", "<"), pos=pos),
-                 "positive": Chain((Num(0.0, pos=pos), letter), ("<",), pos=pos),
-                 "nonnegative": Chain((Num(0.0, pos=pos), letter), ("<=",), pos=pos)}[bounds]
-        return Quantified(chain, pos=pos) if forall else chain
+            raise NotEvaluable(f"the set {body[2].node.key()} (a free variable's domain is ℝ, ℝ_+, ℝ_{{\\ge 0}}, ℕ, "
+                               "ℕ_+, ℤ or bounds: \\forall t > 0)", body[2].node.pos)
+        pos = _first_pos(part)
+        member = Member(body[0].node, *bounds, pos=pos)
+        return Quantified(member, pos=pos) if forall else member
 
     def _ranges(self, parts: list[list]) -> list:
         """'i, j = 0, 1, \\ldots, L-1' and '\\forall m = 0, \\ldots, L-1' (split at their commas) -> one Range."""
@@ -871,7 +868,11 @@ def _op_body_name(body: list) -> str | None:
 
 
 _BOUNDS = {"<", ">", "\\lt", "\\gt", "\\le", "\\ge", "\\leq", "\\geq", "\\leqslant", "\\geqslant", "\\in"}
-_REAL_SETS = {"\\mathbb{R}": "reals", "\\mathbb{R}_{>0}": "positive", "\\mathbb{R}_{\\ge 0}": "nonnegative"}
+# A set as (lower bound, closed, integers only). ℕ holds 0, as ISO 80000-2 and GB 3102.11 write it; ℕ_+ does not.
+_SETS = {"\\mathbb{R}": (None, False, False), "\\mathbb{R}_{>0}": (0.0, False, False),
+         "\\mathbb{R}_{\\ge 0}": (0.0, True, False), "\\mathbb{N}": (0.0, True, True), "\\mathbb{N}_{+}": (1.0, True, True),
+         "\\mathbb{N}^{+}": (1.0, True, True), "\\mathbb{N}^{*}": (1.0, True, True), "\\mathbb{Z}_{+}": (1.0, True, True),
+         "\\mathbb{Z}": (None, False, True)}
 
 
 def _positive_reals(sub, sup, pos: Pos) -> str:

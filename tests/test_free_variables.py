@@ -300,3 +300,36 @@ def test_the_larger_of_two_numbers_is_their_max():
 @pytest.mark.parametrize("wrong", [r"\max(a, b) = \frac{a + b - |a - b|}{2}", r"\min(a, b) \ge \frac{a + b}{2}"])
 def test_a_wrong_claim_about_max_and_min_fails(wrong):
     assert general(wrong + r", \; \forall a, b \in \mathbb{R}").ok is False
+
+
+def test_a_sum_up_to_a_free_integer_is_evaluated_at_each_of_its_values():
+    assert general(r"\sum_{k=1}^{n} k^2 = \frac{n (n + 1) (2n + 1)}{6}, \; \forall n \in \mathbb{N}").ok is True
+    assert general(r"\prod_{k=1}^{n} \frac{k + 1}{k} = n + 1, \; \forall n \in \mathbb{N}_+").ok is True
+
+
+@pytest.mark.parametrize("wrong", [
+    r"\sum_{k=1}^{n} k = \frac{n (n - 1)}{2}, \; \forall n \in \mathbb{N}",
+    r"\sum_{k=1}^{n} k^2 = \frac{n (n + 1) (2n - 1)}{6}, \; \forall n \in \mathbb{N}",
+    r"\sum_{k=0}^{n} 2^k = 2^{n + 1}, \; \forall n \in \mathbb{N}",
+])
+def test_a_wrong_closed_form_of_a_sum_fails(wrong):
+    assert general(wrong).ok is False
+
+
+def test_the_natural_numbers_hold_zero_and_the_positive_ones_do_not():
+    assert general(r"n^2 > n - 1, \; \forall n \in \mathbb{N}").ok is True
+    assert general(r"\frac{1}{n} \le 1, \; \forall n \in \mathbb{N}").ok is False  # n = 0
+    assert general(r"\frac{1}{n} \le 1, \; \forall n \in \mathbb{N}_+").ok is True
+
+
+def test_the_integers_take_negative_values_too():
+    assert general(r"(-1)^{2n} = 1, \; \forall n \in \mathbb{Z}").ok is True
+    assert general(r"2^n \ge 1, \; \forall n \in \mathbb{Z}").ok is False
+
+
+def test_a_claim_that_fails_only_for_large_n_fails():
+    assert general(r"2^n \le 100 n, \; \forall n \in \mathbb{N}_+").ok is False  # from n = 10 on
+
+
+def test_a_power_of_a_summation_index_is_the_index_squared_not_a_free_letter():
+    assert general(r"\sum_{k=1}^{3} k^2 = 14").ok is True
