@@ -151,6 +151,24 @@ def evaluate_deck(deck: Deck, cache: EvaluationCache, report: Report, *, failing
     return out
 
 
+_READ = re.compile(r"[=<>]|\\(?:leq?|geq?|leqslant|geqslant|lt|gt|Leftrightarrow|Longleftrightarrow|iff|in)(?![a-zA-Z])")
+_COMMAND = re.compile(r"\\(?:text|mathrm|operatorname)\{[^{}]*\}|\\[a-zA-Z]+")  # words and commands: no letters
+_BOUND_INDEX = re.compile(r"\\(?:sum|prod)\s*_\s*\{?\s*([a-zA-Z])\s*=")
+_DOMAIN = re.compile(r"\\forall|\\in(?![a-zA-Z])|,[^,]*(?:<|>|\\[lg]eq?(?![a-zA-Z])|\\[lg]t(?![a-zA-Z]))")
+
+
+def says_by_itself(tex: str) -> bool:
+    """Might a formula mean something with no notation (general.yaml)? Only if it states a domain (\\forall,
+    \\in, a trailing bound) or its letters are summation indices and e. A cheap test on the LaTeX: when it says
+    no, the evaluator would only find a letter no notation gives a meaning (it may say yes and find that)."""
+    if not _READ.search(tex):
+        return False  # its relations are ones the evaluator does not read (≈, ∝, ∼)
+    if _DOMAIN.search(tex):
+        return True
+    letters = set(re.findall(r"[a-zA-Z]", _COMMAND.sub(" ", tex)))
+    return letters <= {"e"} | set(_BOUND_INDEX.findall(tex))
+
+
 def _report_unnamed(deck: Deck, out: DeckTruth, report: Report) -> None:
     """A deck that names no notation: one warning for all it leaves unchecked, not one per formula
     (the reason is the same for each: no letter of the deck means anything yet)."""
@@ -197,6 +215,10 @@ def _evaluate(deck: Deck, notation: str, known: list[str], hint: str, cache: Eva
         for math, definition in formulas_outside_derivations(slide):
             if one_warning and not _RELATION.search(math.tex):
                 continue  # prose math of a deck with no notation ($\\textcircled{1}$): no claim to count as unchecked
+            if one_warning and definition is None and not says_by_itself(math.tex):
+                out.formulas.append(FormulaCheck(math, NOT_CHECKED, "not evaluable: a letter the deck gives no meaning "
+                                                 "(it names no notation, and the formula states no domain for it)"))
+                continue  # the evaluator could say no more, and a catalogue of such decks need not load it
             order = [n for n in on_slide[id(slide)] if n in readings] + readings
             check = _formula_check(math, definition, list(dict.fromkeys(order)), macros, cache,
                                    contexts.get(id(math)))

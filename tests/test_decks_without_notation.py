@@ -72,3 +72,24 @@ def test_the_lectures_own_files_are_read_with_its_notation_by_their_title(tmp_pa
     result = build_into(tmp_path, slides, drafts=True)
     counts = {d.path.split("/")[-1]: d.relations for d in result.decks}
     assert all(c["evaluated"] >= 14 and c["failing"] == 0 for c in counts.values()) and len(counts) == 2
+
+
+EVALUABLE = [LOG_BOUND, WRONG_BOUND, r"\log 2 < 1", r"3 < \pi", r"e^{\log 2} = 2", r"\sum_{k=1}^{3} k^2 = 14",
+             r"\prod_{k=1}^{4} k = 24", r"x^2 \ge 0, \; x \in \mathbb{R}", r"\frac{a + b}{2} \ge \sqrt{ab}, \; \forall a, b > 0",
+             r"\frac{\mathrm{d}}{\mathrm{d} x} x^2 = 2 x, \; \forall x \in \mathbb{R}",
+             r"\mathbb{E}[\log Y] \le \log \mathbb{E}[Y], \; Y > 0", r"\max(0, x) \ge x, \; x \in \mathbb{R}"]
+
+
+def test_every_formula_the_general_notation_reads_passes_the_cheap_test_before_it():
+    """The test only spares the evaluator formulas it could not read: none it can read is left unchecked."""
+    from deckbuild.evaluate import says_by_itself
+    from latexeval import evaluate_formula
+
+    assert all(evaluate_formula(f, "general").ok is not None for f in EVALUABLE)
+    assert all(says_by_itself(f) for f in EVALUABLE)
+
+
+def test_a_formula_with_a_letter_of_no_domain_or_only_an_unread_relation_is_spared_the_evaluator():
+    from deckbuild.evaluate import says_by_itself
+
+    assert not says_by_itself(MODEL_FORMULA) and not says_by_itself(r"\textcircled{1} \approx \textcircled{2}")
