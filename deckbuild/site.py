@@ -160,7 +160,8 @@ def write_site(out_dir: Path, files: dict[str, bytes | Path], protected: Iterabl
         out.parent.mkdir(parents=True, exist_ok=True)
         with output_lock(out):
             check_owned(out, protected)  # another build may have changed it while this one waited
-            kept = spare.path if spare is not None and spare.path is not None and spare.path.is_dir() else None
+            kept = spare.path if spare is not None and spare.path is not None and spare.path.is_dir() \
+                and not spare.path.is_symlink() else None  # a link put in its place could lead anywhere
             clean_leftovers(out, keep=kept)
             return _write_and_swap(out, files, previous or {}, spare, kept)
     except OSError as exc:

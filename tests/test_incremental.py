@@ -235,3 +235,22 @@ def test_a_build_beside_serve_may_remove_its_spare_and_serve_goes_on(tmp_path, r
     _rebuilt(rebuilder)
     full = build_into(tmp_path / "full", slides)
     assert site_digest(tmp_path / "_site") == site_digest(tmp_path / "full" / "_site")
+
+
+def test_a_link_put_in_place_of_the_spare_is_never_followed(tmp_path, rebuilder):
+    """Nothing outside the output is deleted, even when the spare's name leads elsewhere."""
+    import shutil as sh
+
+    slides = tmp_path / "slides"
+    _rebuilt(rebuilder)
+    (slides / "alpha.md").write_text((slides / "alpha.md").read_text().replace("Alpha", "Alpha one"))
+    _rebuilt(rebuilder)
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "alpha").mkdir(parents=True)
+    (elsewhere / "alpha" / "index.html").write_text("a file of someone else's")
+    sh.rmtree(rebuilder.spare.path)
+    rebuilder.spare.path.symlink_to(elsewhere, target_is_directory=True)
+    (slides / "alpha.md").write_text((slides / "alpha.md").read_text().replace("one", "two"))
+    _rebuilt(rebuilder)
+    assert (elsewhere / "alpha" / "index.html").read_text() == "a file of someone else's"
+    assert "Alpha two" in (tmp_path / "_site" / "alpha" / "index.html").read_text(encoding="utf-8")
