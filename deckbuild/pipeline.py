@@ -74,6 +74,7 @@ class BuildResult:
     seconds: float
     katex_started: int = 0
     broken: list[str] = field(default_factory=list)  # decks with errors: their last good pages were kept
+    rendered: list[str] = field(default_factory=list)  # the decks (as diagnostics name them) rendered, not reused
 
 
 def slug_of(path: Path) -> str:
@@ -302,7 +303,7 @@ def build(opts: Options, renderer=None, cache: Cache | None = None, spare: site.
                 keep(cache, opts, report)
         return BuildResult(report, summaries if opts.write else checked, written, time.perf_counter() - start,
                            katex.started,
-                           sorted(broken or ()))
+                           sorted(broken or ()), [s.shown for s in todo])
     finally:
         katex.close()
 

@@ -235,6 +235,7 @@ class Rebuilder:
         self.spare = site.Spare()
         self.token = secrets.token_hex(4)  # a restarted server must not reuse the ids of the last one
         self.written = 0
+        self.told = False  # the first build's warnings are printed in full, later ones only for what changed
 
     def build(self, changed: Sequence[Path] = ()) -> dict:
         """The state to publish; never raises for a problem in the sources or in the builder."""
@@ -248,7 +249,8 @@ class Rebuilder:
             traceback.print_exc()
             return self._failed(f"internal error: {exc!r} (traceback in the terminal)", changed)
         self.written += result.written
-        _print_result(result)
+        _print_result(result, everything=not self.told)
+        self.told = True
         diagnostics = [d.to_dict() for d in result.report.sorted()]
         return self._state(result.written, diagnostics, result.seconds, changed)
 
@@ -287,9 +289,17 @@ class Rebuilder:
                 "changed": [_shown(p, self.opts.root) for p in changed]}
 
 
-def _print_result(result: BuildResult) -> None:
-    for d in result.report.sorted():
+def _print_result(result: BuildResult, everything: bool = True) -> None:
+    """The build's diagnostics; after the first build, a warning only for a deck rendered again (a catalogue's
+    unchanged decks would repeat theirs at every save), and how many the others still have."""
+    decks = {d.path for d in result.decks}
+    again = [d for d in result.report.sorted()
+             if everything or d.severity == "error" or d.path in result.rendered or d.path not in decks]
+    for d in again:
         print(d.format(), file=sys.stderr)
+    unchanged = len(result.report.items) - len(again)
+    if unchanged:
+        print(f"({unchanged} warning(s) of unchanged decks, printed when the server started)", file=sys.stderr)
     errors = len(result.report.errors)
     if result.written:
         print(f"{_now()} built {len(result.decks)} deck(s) in {result.seconds:.2f} s", flush=True)

@@ -254,3 +254,24 @@ def test_a_link_put_in_place_of_the_spare_is_never_followed(tmp_path, rebuilder)
     _rebuilt(rebuilder)
     assert (elsewhere / "alpha" / "index.html").read_text() == "a file of someone else's"
     assert "Alpha two" in (tmp_path / "_site" / "alpha" / "index.html").read_text(encoding="utf-8")
+
+
+def test_serve_prints_again_only_the_warnings_of_the_decks_it_rendered_again(tmp_path, capsys):
+    from deckbuild.options import Options
+    from deckbuild.serve import Rebuilder
+
+    slides = tmp_path / "slides"
+    write_deck(slides, "alpha.md", WARNED)
+    beta = write_deck(slides, "beta.md", WARNED.replace("观测", "隐变量"))
+    live = Rebuilder(Options(slides_dir=slides, out_dir=tmp_path / "_site", cache_dir=tmp_path / "cache",
+                             quiet=True, offline=True))
+    try:
+        live.build()
+        first = capsys.readouterr().err
+        beta.write_text(beta.read_text(encoding="utf-8").replace("隐变量", "隐变量 z"), encoding="utf-8")
+        live.build([beta])
+        second = capsys.readouterr().err
+    finally:
+        live.close()
+    assert "alpha.md" in first and "beta.md" in first
+    assert "beta.md" in second and "alpha.md" not in second and "1 warning(s) of unchanged decks" in second
