@@ -211,7 +211,7 @@ class Evaluator:
             return ParamVal(param.family, self.ctx.draws[param.draw])
         if full in nt.maximisers:
             return self.value(nt.maximisers[full], env)
-        if full in nt.abbreviations:
+        if full in nt.abbreviations and not (full in self.ctx.domains and full in nt.constants()):
             return self.value(nt.abbreviations[full], self._at_data_point(env))
         if full in nt.fields:
             field = nt.fields[full]

@@ -189,8 +189,9 @@ class Notation:
         return {k for k, body in self.abbreviations.items() if isinstance(body, Num)}
 
     def knows(self, sym: Sym) -> bool:
-        """Does the notation give the symbol (or its letter) a meaning? A row may define one it does not."""
-        named = (set(self.parameters) | set(self.maximisers) | set(self.abbreviations) | set(self.indexed)
+        """Does the notation give the symbol (or its letter) a meaning? A row may define one it does not; a
+        constant (e, π) it only lends: a slide may name a letter e, or take it as a free variable."""
+        named = (set(self.parameters) | set(self.maximisers) | set(self.abbreviations) - self.constants() | set(self.indexed)
                  | set(self.fields) | set(self.components) | set(self.counts) | set(self.patterns)
                  | {self.data, self.index, self.latent, self.component_index, self.identity, self.noise})
         return sym.key() in named or sym.base().key() in named

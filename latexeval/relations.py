@@ -30,7 +30,7 @@ import numpy as np
 from .errors import NotApplicable, NotEvaluable
 from .evaluate import Context, Undefined, evaluate
 from . import freevars
-from .expr import (Call, Chain, EvalAt, Expect, Integral, Mul, Node, Optimum, Sum, Sym, Vector, free_symbols, key,
+from .expr import (Call, Chain, EvalAt, Expect, Integral, Mul, Neg, Node, Num, Optimum, Sum, Sym, Vector, free_symbols, key,
                    renamed)
 from .freevars import Domain
 from .models import INSTANCES, SEED, Instance
@@ -166,6 +166,10 @@ def check(link: Link, nt: Notation) -> Verdict:
 
 
 def _check(link: Link, nt: Notation) -> Verdict:
+    named = _value_for_a_constant(link, nt)
+    if named is not None:
+        raise NotEvaluable(f"{named} = a number: a value given to a letter {named} of the slide (\\bm{{e}} = \\bm{{0}}), "
+                           f"not a claim about the constant {named}", link.lhs.pos)
     if (link.domains or not nt.instances) and _model_free(link, nt):  # no instances: a notation of no model
         return _check_free(link, nt)
     verdicts, skipped = [], []
@@ -325,6 +329,18 @@ def _random_variables(link: Link) -> frozenset[str]:
     names = {k for k, _ in link.domains}
     return frozenset(k for side in (link.lhs, link.rhs) for node in side.walk()
                      if isinstance(node, Expect) and node.under is None for k in freevars.letters(node.body) if k in names)
+
+
+def _value_for_a_constant(link: Link, nt: Notation) -> str | None:
+    """e or π alone on one side of '=' and a number on the other: the slide naming a value (an embedding e = 0,
+    a mixing weight π = 0.3), which as a claim about Euler's number would fail. The letter, or None."""
+    if link.rel not in ("=", ":="):
+        return None
+    for one, other in ((link.lhs, link.rhs), (link.rhs, link.lhs)):
+        number = other.arg if isinstance(other, Neg) else other
+        if isinstance(one, Sym) and one.key() in nt.constants() and isinstance(number, Num):
+            return one.key()
+    return None
 
 
 def _model_free(link: Link, nt: Notation) -> bool:

@@ -333,3 +333,17 @@ def test_a_claim_that_fails_only_for_large_n_fails():
 
 def test_a_power_of_a_summation_index_is_the_index_squared_not_a_free_letter():
     assert general(r"\sum_{k=1}^{3} k^2 = 14").ok is True
+
+
+@pytest.mark.parametrize("named", [r"\bm{e} = \bm{0}", r"\pi = 0.3", r"e = -1"])
+def test_a_letter_e_or_pi_given_a_value_is_not_a_false_claim_about_the_constant(named):
+    assert general(named).ok is None  # an embedding e = 0, a mixing weight π = 0.3: never ✗ on the slide
+
+
+def test_a_slide_may_define_pi_after_its_claim():
+    assert general(r"x^2 \ge \pi, \; \forall x > 2, \; \pi = 0.3").ok is True
+    assert general(r"x^2 \ge \pi, \; \forall x > 1, \; \pi = 3").ok is False
+
+
+def test_a_slide_may_take_e_as_a_free_variable():
+    assert general(r"e \ge 1, \; \forall e \in \mathbb{R}").ok is False  # every e, not Euler's number
