@@ -152,20 +152,33 @@ def evaluate_deck(deck: Deck, cache: EvaluationCache, report: Report, *, failing
 
 
 _READ = re.compile(r"[=<>]|\\(?:leq?|geq?|leqslant|geqslant|lt|gt|Leftrightarrow|Longleftrightarrow|iff|in)(?![a-zA-Z])")
-_COMMAND = re.compile(r"\\(?:text|mathrm|operatorname)\{[^{}]*\}|\\[a-zA-Z]+")  # words and commands: no letters
+_MARKUP = re.compile(r"\\mathrm\{d\}|\\(?:textcolor|color)\{[^{}]*\}")  # a differential, a colour's name: no letters
+_COMMAND = re.compile(r"\\([a-zA-Z]+)")
+# Commands that are no letter of the slide: functions and operators the evaluator reads, spacing, sizes, fonts.
+_NOT_LETTERS = frozenset("""log ln exp sqrt frac dfrac tfrac sin cos tan tanh arctan max min sum prod left right big
+    Big bigg Bigg bigl bigr Bigl Bigr cdot times le ge leq geq lt gt leqslant geqslant Leftrightarrow
+    Longleftrightarrow iff in forall mathbb bm mathbf boldsymbol quad qquad infty partial displaystyle textstyle
+    small tiny large normalsize mid vert lvert rvert approx propto sim pi""".split())
 _BOUND_INDEX = re.compile(r"\\(?:sum|prod)\s*_\s*\{?\s*([a-zA-Z])\s*=")
-_DOMAIN = re.compile(r"\\forall|\\in(?![a-zA-Z])|,[^,]*(?:<|>|\\[lg]eq?(?![a-zA-Z])|\\[lg]t(?![a-zA-Z]))")
+_BOUND = r"(?:<|>|\\[lg]eq?(?![a-zA-Z])|\\[lg]t(?![a-zA-Z])|\\[lg]eqslant)"
+_SPACE = r"(?:\s|\\[;,:!]|\\quad|\\qquad|~)*"
+# a stated domain: \forall, \in, or after a comma "t > 0", "0 < t" (a letter bounded by a number)
+_DOMAIN = re.compile(rf"\\forall|\\in(?![a-zA-Z])|,{_SPACE}(?:[a-zA-Z]\s*{_BOUND}|-?[0-9.]+\s*{_BOUND}\s*[a-zA-Z])")
 
 
 def says_by_itself(tex: str) -> bool:
     """Might a formula mean something with no notation (general.yaml)? Only if it states a domain (\\forall,
-    \\in, a trailing bound) or its letters are summation indices and e. A cheap test on the LaTeX: when it says
-    no, the evaluator would only find a letter no notation gives a meaning (it may say yes and find that)."""
+    \\in, a trailing bound) or its letters are summation indices, e and π, and it relates something. A cheap
+    test on the LaTeX: when it says no, the evaluator would only find a letter no notation gives a meaning (a
+    Greek letter counts: \\hat{\\theta} = \\theta is such a formula); it may say yes and the evaluator find that."""
     if not _READ.search(tex):
         return False  # its relations are ones the evaluator does not read (≈, ∝, ∼)
     if _DOMAIN.search(tex):
         return True
-    letters = set(re.findall(r"[a-zA-Z]", _COMMAND.sub(" ", tex)))
+    plain = _MARKUP.sub(" ", tex)
+    letters = set(re.findall(r"[a-zA-Z]", _COMMAND.sub(" ", plain))) | (set(_COMMAND.findall(plain)) - _NOT_LETTERS)
+    if not letters and not re.search(r"[0-9]", plain):
+        return False  # a relation between nothing: a lone \\Leftrightarrow of the prose
     return letters <= {"e"} | set(_BOUND_INDEX.findall(tex))
 
 

@@ -93,3 +93,5 @@ def test_a_formula_with_a_letter_of_no_domain_or_only_an_unread_relation_is_spar
     from deckbuild.evaluate import says_by_itself
 
     assert not says_by_itself(MODEL_FORMULA) and not says_by_itself(r"\textcircled{1} \approx \textcircled{2}")
+    assert not says_by_itself(r"\hat{\theta} = \theta")  # a Greek letter is a letter, if a command
+    assert not says_by_itself(r"\Leftrightarrow") and not says_by_itself(r"f(\theta, \hat{\theta}) \Leftrightarrow g")
