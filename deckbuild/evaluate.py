@@ -43,9 +43,11 @@ PROVED, EVALUATED, DEFINITION, NOT_CHECKED, FAILING = "proved", "evaluated", "de
 ASSUMED = "assumed"  # a hypothesis the slide states (a theorem's condition): neither a name nor a checked claim
 STRENGTHS = (PROVED, EVALUATED, DEFINITION, ASSUMED, NOT_CHECKED, FAILING)
 GENERAL = "general"  # the notation of a deck that names none (latexeval/notations/general.yaml)
-# Some relation in a formula's LaTeX (a cheap test, before reading it): = < > and their commands
-_RELATION = re.compile(r"[=<>]|\\(?:le|ge|leq|geq|lt|gt|ne|neq|leqslant|geqslant|approx|equiv|triangleq|coloneqq|"
-                       r"Leftrightarrow|iff|propto|sim|simeq|cong|in)(?![a-zA-Z])")
+# Relations in a formula's LaTeX, for cheap tests before reading it: those the evaluator reads, and any at all
+_READ_COMMANDS = "leq?|geq?|leqslant|geqslant|lt|gt|Leftrightarrow|Longleftrightarrow|iff|in"
+_READ = re.compile(rf"[=<>]|\\(?:{_READ_COMMANDS})(?![a-zA-Z])")
+_RELATION = re.compile(rf"[=<>]|\\(?:{_READ_COMMANDS}|neq?|approx|equiv|triangleq|coloneqq|propto|sim|simeq|cong)"
+                       r"(?![a-zA-Z])")
 
 
 @dataclass
@@ -151,7 +153,6 @@ def evaluate_deck(deck: Deck, cache: EvaluationCache, report: Report, *, failing
     return out
 
 
-_READ = re.compile(r"[=<>]|\\(?:leq?|geq?|leqslant|geqslant|lt|gt|Leftrightarrow|Longleftrightarrow|iff|in)(?![a-zA-Z])")
 _MARKUP = re.compile(r"\\mathrm\{d\}|\\(?:textcolor|color)\{[^{}]*\}")  # a differential, a colour's name: no letters
 _COMMAND = re.compile(r"\\([a-zA-Z]+)")
 # Commands that are no letter of the slide: functions and operators the evaluator reads, spacing, sizes, fonts.

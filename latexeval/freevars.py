@@ -50,13 +50,16 @@ class Domain:
     def empty(self) -> bool:
         if self.lo is None or self.hi is None:
             return False
+        if self.integer:  # 1.2 < n < 1.8 holds no integer
+            return not self.contains(np.arange(math.floor(self.lo), math.ceil(self.hi) + 1, dtype=float)).any()
         return self.lo > self.hi or self.lo == self.hi and not (self.lo_closed and self.hi_closed)
 
     def text(self, name: str) -> str:
         lo = "" if self.lo is None else f"{self.lo:g} {'≤' if self.lo_closed else '<'} "
         hi = "" if self.hi is None else f" {'≤' if self.hi_closed else '<'} {self.hi:g}"
-        kind = "an integer" if self.integer else "real"
-        return f"{lo}{name}{hi}" + (f", {kind}" if self.integer else "") if lo or hi else f"{name} {kind}"
+        if not (lo or hi):
+            return f"{name} {'an integer' if self.integer else 'real'}"
+        return f"{lo}{name}{hi}" + (", an integer" if self.integer else "")
 
     def contains(self, values: np.ndarray) -> np.ndarray:
         ok = np.ones(np.shape(values), dtype=bool)
@@ -158,17 +161,17 @@ def points(name: str, domain: Domain, n: int, what: str = "values") -> np.ndarra
 def _integers(domain: Domain, n: int) -> np.ndarray:
     """n integers of the domain: the 3n/4 nearest its lower end (or nearest 0, both signs, without one), then
     some up to about a thousand away: a claim that fails only from some n on is found there."""
-    first = 0 if domain.lo is None else math.floor(domain.lo) + 1 if not domain.lo_closed or domain.lo % 1 else \
-        int(domain.lo)
     near = 3 * n // 4
-    if domain.lo is None:
-        values = np.array([(k + 1) // 2 * (1 if k % 2 else -1) for k in range(near)], dtype=float)  # 0, 1, -1, 2, …
-    else:
-        values = first + np.arange(near, dtype=float)
     far = np.round(np.geomspace(near + 1, 1000, n - near))
     for k in range(1, len(far)):
         far[k] = max(far[k], far[k - 1] + 1)  # distinct
-    values = np.concatenate([values, far + (0 if domain.lo is None else first)])
+    if domain.lo is None:
+        values = np.array([(k + 1) // 2 * (1 if k % 2 else -1) for k in range(near)], dtype=float)  # 0, 1, -1, 2, …
+        far = far * np.where(np.arange(len(far)) % 2, -1.0, 1.0)  # far out on both sides
+    else:
+        first = math.floor(domain.lo) + 1 if not domain.lo_closed or domain.lo % 1 else int(domain.lo)
+        values, far = first + np.arange(near, dtype=float), far + first
+    values = np.concatenate([values, far])
     if domain.hi is not None:  # fewer integers than n: each of them, some twice (the axis has n places)
         inside = values[domain.contains(values)]
         values = np.resize(inside, n) if inside.size else inside

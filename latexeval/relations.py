@@ -375,8 +375,9 @@ def _check_free(link: Link, nt: Notation) -> Verdict:
     said += [f"every random variable {domains[k].text(k)} ({n} random distributions of {freevars.SUPPORT} values, "
              "one a constant)" for k in sorted(random)]
     claim = f"for {'; '.join(said)}" if said else "between numbers"
+    at_points = _scalars_at_points(lhs, rhs, ctx, scalars, n)
     finite = np.isfinite(a) & np.isfinite(b)
-    overflow = _overflow(a, b, finite, lhs, rhs, ctx, scalars, n)
+    overflow = _overflow(a, b, finite, at_points)
     if not (finite | overflow).all() or not finite.any():
         return Verdict(False, f"{claim}: a side is not finite (a log of a non-positive number?)")
     beyond = ""
@@ -387,12 +388,13 @@ def _check_free(link: Link, nt: Notation) -> Verdict:
     bad = _bad(a, b, link.rel)
     if bad.any():
         k = np.unravel_index(int(np.argmax(np.where(bad, np.abs(a - b), -1))), a.shape)
-        at = [f"{name} = {_value_at(ctx, name, k, lhs, rhs, n):.6g}" for name in scalars]
+        at = [f"{name} = {_value_at(ctx, name, k, at_points):.6g}" for name in scalars]
         at += [f"distribution {k[-1] + 1} of {name}" for name in sorted(random)]
         failure = {"draw": int(k[-1]) + 1, "lhs": float(a[k]), "rhs": float(b[k])}
         where = f" at {', '.join(at)}" if at else ""
         return Verdict(False, f"{claim}: lhs = {a[k]:.6g}, rhs = {b[k]:.6g}{where}", n, failure=failure)
-    kept = a.shape[0] - int(overflow[:, 0].sum())
+    integer = any(domains[name].integer for name in scalars)  # only they repeat values (1 ≤ n ≤ 5 on 64 places)
+    kept = _distinct_points(at_points, ~overflow[:, 0]) if integer else int((~overflow[:, 0]).sum())
     values = f" at {kept} values of {', '.join(scalars)}{beyond}" if scalars and a.shape[0] > 1 else ""
     return Verdict(True, f"{link.rel} holds {claim}{values} (no model needed)", n)
 
@@ -400,35 +402,44 @@ def _check_free(link: Link, nt: Notation) -> Verdict:
 OVERFLOW_FROM = 20.0  # below this, an infinite side is an error of the formula (1/0), never the floats' limit
 
 
-def _overflow(a, b, finite, lhs, rhs, ctx: Context, scalars: list[str], n: int) -> np.ndarray:
-    """The points where a side is ±∞ (not NaN: that is a log of a negative number, 0/0, ∞ − ∞) and some free
-    scalar is beyond ±OVERFLOW_FROM: e^t overflowed there. Such points are left out, never counted as holding."""
-    none = np.zeros(a.shape, dtype=bool)
-    if finite.all() or not scalars or isinstance(lhs, VectorVal) or isinstance(rhs, VectorVal):
-        return none
+def _scalars_at_points(lhs, rhs, ctx: Context, scalars: list[str], n: int) -> dict[str, np.ndarray] | None:
+    """Each free scalar's value at every point of the sides as _entries flattens them, (points, draws) (each
+    scalar is on an axis of its own: with two, a point's index is an index into neither one's values); None
+    for sides that are columns."""
+    if isinstance(lhs, VectorVal) or isinstance(rhs, VectorVal):
+        return None
     try:
         shape = np.broadcast_shapes(np.shape(lhs), np.shape(rhs), (n,))
-        large = np.zeros(shape, dtype=bool)
-        for name in scalars:
-            large |= np.abs(np.broadcast_to(ctx.free_scalar(name), shape)) > OVERFLOW_FROM
+        return {name: np.broadcast_to(ctx.free_scalar(name), shape).reshape(-1, n) for name in scalars}
     except ValueError:
-        return none
+        return None
+
+
+def _overflow(a, b, finite, at_points: dict[str, np.ndarray] | None) -> np.ndarray:
+    """The points where a side is ±∞ (not NaN: that is a log of a negative number, 0/0, ∞ − ∞) and some free
+    scalar is beyond ±OVERFLOW_FROM: e^t overflowed there. Such points are left out, never counted as holding."""
+    if finite.all() or not at_points:
+        return np.zeros(a.shape, dtype=bool)
+    large = np.logical_or.reduce([np.abs(v) > OVERFLOW_FROM for v in at_points.values()])
     infinite = (np.isinf(a) | np.isinf(b)) & ~np.isnan(a) & ~np.isnan(b)
-    return infinite & large.reshape(-1, n)
+    return infinite & large
 
 
-def _value_at(ctx: Context, name: str, k: tuple[int, int], lhs, rhs, n: int) -> float:
-    """A free scalar's value at point k of the sides as _entries flattens them (each scalar on an axis of its
-    own: with two, the point's index is not the index into either one's values)."""
-    values = np.asarray(ctx.free_scalar(name))
-    if not isinstance(lhs, VectorVal):
-        try:
-            shape = np.broadcast_shapes(np.shape(lhs), np.shape(rhs), (n,))
-            return float(np.broadcast_to(values, shape).reshape(-1, n)[k])
-        except ValueError:
-            pass
-    flat = values.reshape(-1)
+def _value_at(ctx: Context, name: str, k: tuple[int, int], at_points: dict[str, np.ndarray] | None) -> float:
+    """A free scalar's value at point k of the flattened sides."""
+    if at_points is not None:
+        return float(at_points[name][k])
+    flat = np.asarray(ctx.free_scalar(name)).reshape(-1)
     return float(flat[k[0] % flat.size])
+
+
+def _distinct_points(at_points: dict[str, np.ndarray] | None, kept: np.ndarray) -> int:
+    """How many different values (pairs, triples) of the scalars the claim was evaluated at, at the points kept:
+    an integer domain with fewer integers than an axis has places repeats some (1 ≤ n ≤ 5 is five values, not 64)."""
+    if not at_points:
+        return int(kept.sum())
+    columns = np.stack([v[:, 0] for v in at_points.values()], axis=1)[kept]
+    return len(np.unique(columns, axis=0))
 
 
 def _side(node: Node, ctx: Context, side: str, env: dict):

@@ -236,7 +236,7 @@ class Grammar:
             return self._read_brace(base)
         if not self.linear and base and base["type"] == "font" and base["font"] == "mathbb" \
                 and _text_of(base["body"]) == "R":  # ℝ_+: a free variable's domain (ℝ^d is a linear notation's)
-            return [Operand(Sym(_positive_reals(sub, sup, position(node)), pos=position(node)))]
+            return [Operand(Sym(_real_set(sub, sup, position(node)), pos=position(node)))]
         items = self.read(base) if base else []
         if not items:
             raise NotEvaluable("a script without a base", position(node))
@@ -469,8 +469,7 @@ class Grammar:
         for part in parts:
             forall = bool(part) and _is_token(part[0], "forall")
             body = part[1:] if forall else part
-            bounded = len(body) > 2 and _is_letter(body[0]) and _is_token(body[1], "rel") and \
-                _relation_text(body[1]) in _BOUNDS
+            bounded = len(body) > 2 and _is_letter(body[0]) and _is_token(body[1], "rel") and body[1].text in _BOUNDS
             if bounded and not forall:
                 first = len(out)
                 while first > 0 and _is_letter_part(out[first - 1]):
@@ -498,8 +497,8 @@ class Grammar:
         return Quantified(chain, pos=part[0].pos)
 
     def _membership(self, part: list):
-        """'t \\in \\mathbb{R}' (and ℝ_+, ℝ_{\\ge 0}), with or without \\forall: the bounds of the set as a chain
-        (-∞ < t < ∞, 0 < t, 0 ≤ t), the domain of a free variable; None for anything else."""
+        """'t \\in \\mathbb{R}' (ℝ_+, ℕ, ℤ …, _SETS), with or without \\forall: a Member, the domain of a free
+        variable; None for anything else."""
         forall = bool(part) and _is_token(part[0], "forall")
         body = part[1:] if forall else part
         if not (len(body) == 3 and _is_letter(body[0]) and _is_token(body[1], "rel", "\\in")
@@ -875,8 +874,9 @@ _SETS = {"\\mathbb{R}": (None, False, False), "\\mathbb{R}_{>0}": (0.0, False, F
          "\\mathbb{Z}": (None, False, True)}
 
 
-def _positive_reals(sub, sup, pos: Pos) -> str:
-    """ℝ with a script, by what it says: ℝ_+, ℝ^+, ℝ_{>0}, ℝ_{++} are the positive reals, ℝ_{\\ge 0} the rest."""
+def _real_set(sub, sup, pos: Pos) -> str:
+    """The key of ℝ with a script, by what it says: ℝ_+, ℝ^+, ℝ_{>0}, ℝ_{++} are the positive reals, ℝ_{\\ge 0} the
+    non-negative ones (_SETS); ℝ^d is a space of vectors."""
     if sub is not None and sup is not None:
         raise NotEvaluable("\\mathbb{R} with two scripts", pos)
     script = _text_of(sub if sub is not None else sup).replace(" ", "")
@@ -907,10 +907,6 @@ def _is_letter_part(part: list) -> bool:
     """A lone letter between commas (after \\forall, or not): perhaps the start of a list 'a, b > 0'."""
     body = part[1:] if part and _is_token(part[0], "forall") else part
     return len(body) == 1 and _is_letter(body[0])
-
-
-def _relation_text(item) -> str:
-    return item.text
 
 
 def _is_token(item, kind: str, text: str | None = None) -> bool:

@@ -347,3 +347,15 @@ def test_a_slide_may_define_pi_after_its_claim():
 
 def test_a_slide_may_take_e_as_a_free_variable():
     assert general(r"e \ge 1, \; \forall e \in \mathbb{R}").ok is False  # every e, not Euler's number
+
+
+def test_an_integer_domain_with_no_integer_in_it_is_not_evaluable_not_false():
+    assert general(r"n \ge 0, \; 1.2 < n < 1.8, \; \forall n \in \mathbb{N}").ok is None
+
+
+def test_a_bounded_integer_domain_says_how_few_values_it_was_evaluated_at():
+    assert "at 5 values of n" in general(r"n^2 \ge n, \; n \le 5, \; \forall n \in \mathbb{N}_+").detail
+
+
+def test_the_integers_reach_far_out_on_the_negative_side_too():
+    assert general(r"n \ge -30, \; \forall n \in \mathbb{Z}").ok is False  # beyond the 48 nearest 0

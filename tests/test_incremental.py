@@ -167,15 +167,19 @@ def test_a_deck_with_a_printed_handout_is_not_rendered_again(tmp_path, rendered)
     assert rendered == [["alpha", "beta"], ["beta"]]
 
 
-@pytest.fixture
-def rebuilder(tmp_path):
-    """serve's builder over the small decks, as a live preview keeps it: one cache, one spare site."""
+def _live(slides: Path, tmp_path: Path):
+    """serve's builder, as a live preview keeps it: one cache, one spare site."""
     from deckbuild.options import Options
     from deckbuild.serve import Rebuilder
 
-    _small_decks(tmp_path / "slides")
-    live = Rebuilder(Options(slides_dir=tmp_path / "slides", out_dir=tmp_path / "_site", cache_dir=tmp_path / "cache",
+    return Rebuilder(Options(slides_dir=slides, out_dir=tmp_path / "_site", cache_dir=tmp_path / "cache",
                              quiet=True, offline=True))
+
+
+@pytest.fixture
+def rebuilder(tmp_path):
+    _small_decks(tmp_path / "slides")
+    live = _live(tmp_path / "slides", tmp_path)
     yield live
     live.close()
 
@@ -186,89 +190,87 @@ def _rebuilt(live) -> None:
     live.keep_cache()
 
 
+def _edit(deck: Path, old: str, new: str) -> None:
+    deck.write_text(deck.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+
+
+def _spare_of_a_first_site(live) -> Path:
+    """Two builds with an edit between: the spare then holds the first site."""
+    _rebuilt(live)
+    _edit(live.opts.slides_dir / "alpha.md", "Alpha", "Alpha one")
+    _rebuilt(live)
+    return live.spare.path
+
+
+def _is_the_full_builds_site(tmp_path: Path) -> bool:
+    full = build_into(tmp_path / "full", tmp_path / "slides")
+    return full.written and site_digest(tmp_path / "_site") == site_digest(tmp_path / "full" / "_site")
+
+
 def test_serves_rebuilds_from_its_spare_site_give_the_full_builds_site(tmp_path, rebuilder):
     slides = tmp_path / "slides"
-    _rebuilt(rebuilder)
-    (slides / "alpha.md").write_text((slides / "alpha.md").read_text().replace("Alpha", "Alpha, edited $c$"))
-    _rebuilt(rebuilder)
-    assert rebuilder.spare.path is not None and rebuilder.spare.path.parent == tmp_path
+    spare = _spare_of_a_first_site(rebuilder)
+    assert spare is not None and spare.parent == tmp_path
     write_deck(slides, "gamma.md", "<slide-section>\n\n## Gamma $g$\n\n</slide-section>\n")
     (slides / "pic.svg").write_text(SVG.format("two"), encoding="utf-8")
     _rebuilt(rebuilder)
     (slides / "beta.md").unlink()
     _rebuilt(rebuilder)
-    (slides / "alpha.md").write_text((slides / "alpha.md").read_text().replace("edited", "edited twice"))
+    _edit(slides / "alpha.md", "one", "one, edited $c$")
     _rebuilt(rebuilder)
     assert sorted(p.name for p in (tmp_path / "_site").iterdir() if p.is_dir()) == ["alpha", "assets", "gamma"]
-    full = build_into(tmp_path / "full", slides)
-    assert full.written and site_digest(tmp_path / "_site") == site_digest(tmp_path / "full" / "_site")
+    assert _is_the_full_builds_site(tmp_path)
 
 
 def test_what_was_changed_in_the_spare_or_the_site_does_not_reach_the_next_site(tmp_path, rebuilder):
     """The spare shares its unchanged files' inodes with the site: an edit in place shows in both."""
-    slides = tmp_path / "slides"
-    _rebuilt(rebuilder)
-    (slides / "alpha.md").write_text((slides / "alpha.md").read_text().replace("Alpha", "Alpha one"))
-    _rebuilt(rebuilder)  # the spare now holds the first site
-    spare = rebuilder.spare.path
+    spare = _spare_of_a_first_site(rebuilder)
     (spare / "alpha" / "index.html").write_bytes(b"edited in the spare")
     (spare / "beta" / "stray.html").write_bytes(b"not the build's")
     (spare / "assets" / "theme.css").unlink()
     with open(tmp_path / "_site" / "index.html", "r+b") as shared:  # in place: the spare's link sees it too
         shared.write(b"<!-- by hand -->")
-    (slides / "alpha.md").write_text((slides / "alpha.md").read_text().replace("Alpha", "Alpha two"))
+    _edit(tmp_path / "slides" / "alpha.md", "one", "two")
     _rebuilt(rebuilder)
-    full = build_into(tmp_path / "full", slides)
-    assert full.written and site_digest(tmp_path / "_site") == site_digest(tmp_path / "full" / "_site")
+    assert _is_the_full_builds_site(tmp_path)
 
 
 def test_a_build_beside_serve_may_remove_its_spare_and_serve_goes_on(tmp_path, rebuilder):
     slides = tmp_path / "slides"
-    _rebuilt(rebuilder)
-    (slides / "alpha.md").write_text((slides / "alpha.md").read_text().replace("Alpha", "Alpha one"))
-    _rebuilt(rebuilder)
-    spare = rebuilder.spare.path
-    (slides / "beta.md").write_text((slides / "beta.md").read_text().replace("Beta", "Beta one"))
+    spare = _spare_of_a_first_site(rebuilder)
+    _edit(slides / "beta.md", "Beta", "Beta one")
     build_into(tmp_path, slides)  # a command beside the preview: it removes what it takes for a leftover
     assert not spare.exists()
-    (slides / "alpha.md").write_text((slides / "alpha.md").read_text().replace("one", "two"))
+    _edit(slides / "alpha.md", "one", "two")
     _rebuilt(rebuilder)
-    full = build_into(tmp_path / "full", slides)
-    assert site_digest(tmp_path / "_site") == site_digest(tmp_path / "full" / "_site")
+    assert _is_the_full_builds_site(tmp_path)
 
 
 def test_a_link_put_in_place_of_the_spare_is_never_followed(tmp_path, rebuilder):
     """Nothing outside the output is deleted, even when the spare's name leads elsewhere."""
     import shutil as sh
 
-    slides = tmp_path / "slides"
-    _rebuilt(rebuilder)
-    (slides / "alpha.md").write_text((slides / "alpha.md").read_text().replace("Alpha", "Alpha one"))
-    _rebuilt(rebuilder)
+    spare = _spare_of_a_first_site(rebuilder)
     elsewhere = tmp_path / "elsewhere"
     (elsewhere / "alpha").mkdir(parents=True)
     (elsewhere / "alpha" / "index.html").write_text("a file of someone else's")
-    sh.rmtree(rebuilder.spare.path)
-    rebuilder.spare.path.symlink_to(elsewhere, target_is_directory=True)
-    (slides / "alpha.md").write_text((slides / "alpha.md").read_text().replace("one", "two"))
+    sh.rmtree(spare)
+    spare.symlink_to(elsewhere, target_is_directory=True)
+    _edit(tmp_path / "slides" / "alpha.md", "one", "two")
     _rebuilt(rebuilder)
     assert (elsewhere / "alpha" / "index.html").read_text() == "a file of someone else's"
     assert "Alpha two" in (tmp_path / "_site" / "alpha" / "index.html").read_text(encoding="utf-8")
 
 
 def test_serve_prints_again_only_the_warnings_of_the_decks_it_rendered_again(tmp_path, capsys):
-    from deckbuild.options import Options
-    from deckbuild.serve import Rebuilder
-
     slides = tmp_path / "slides"
     write_deck(slides, "alpha.md", WARNED)
     beta = write_deck(slides, "beta.md", WARNED.replace("观测", "隐变量"))
-    live = Rebuilder(Options(slides_dir=slides, out_dir=tmp_path / "_site", cache_dir=tmp_path / "cache",
-                             quiet=True, offline=True))
+    live = _live(slides, tmp_path)
     try:
         live.build()
         first = capsys.readouterr().err
-        beta.write_text(beta.read_text(encoding="utf-8").replace("隐变量", "隐变量 z"), encoding="utf-8")
+        _edit(beta, "隐变量", "隐变量 z")
         live.build([beta])
         second = capsys.readouterr().err
     finally:
