@@ -156,11 +156,13 @@ def evaluate_deck(deck: Deck, cache: EvaluationCache, report: Report, *, failing
 _MARKUP = re.compile(r"\\mathrm\{d\}|\\(?:textcolor|color)\{[^{}]*\}")  # a differential, a colour's name: no letters
 _COMMAND = re.compile(r"\\([a-zA-Z]+)")
 # Commands that are no letter of the slide: functions and operators the evaluator reads, spacing, sizes, fonts.
-_NOT_LETTERS = frozenset("""log ln exp sqrt frac dfrac tfrac sin cos tan tanh arctan max min sum prod left right big
+_NOT_LETTERS = frozenset("""log ln exp sqrt frac dfrac tfrac sin cos tan tanh arctan arcsin arccos max min sum prod
+    int binom dbinom tbinom choose lfloor rfloor lceil rceil left right big
     Big bigg Bigg bigl bigr Bigl Bigr cdot times le ge leq geq lt gt leqslant geqslant Leftrightarrow
     Longleftrightarrow iff in forall mathbb bm mathbf boldsymbol quad qquad infty partial displaystyle textstyle
     small tiny large normalsize mid vert lvert rvert approx propto sim pi""".split())
 _BOUND_INDEX = re.compile(r"\\(?:sum|prod)\s*_\s*\{?\s*([a-zA-Z])\s*=")
+_INTEGRATION_VARIABLE = re.compile(r"\\mathrm\{d\}\s*\{?\s*([a-zA-Z])")
 _BOUND = r"(?:<|>|\\[lg]eq?(?![a-zA-Z])|\\[lg]t(?![a-zA-Z])|\\[lg]eqslant)"
 _SPACE = r"(?:\s|\\[;,:!]|\\quad|\\qquad|~)*"
 # a stated domain: \forall, \in, or after a comma "t > 0", "0 < t" (a letter bounded by a number)
@@ -169,9 +171,10 @@ _DOMAIN = re.compile(rf"\\forall|\\in(?![a-zA-Z])|,{_SPACE}(?:[a-zA-Z]\s*{_BOUND
 
 def says_by_itself(tex: str) -> bool:
     """Might a formula mean something with no notation (general.yaml)? Only if it states a domain (\\forall,
-    \\in, a trailing bound) or its letters are summation indices, e and π, and it relates something. A cheap
-    test on the LaTeX: when it says no, the evaluator would only find a letter no notation gives a meaning (a
-    Greek letter counts: \\hat{\\theta} = \\theta is such a formula); it may say yes and the evaluator find that."""
+    \\in, a trailing bound) or its letters are summation indices, integration variables, e and π, and it
+    relates something. A cheap test on the LaTeX: when it says no, the evaluator would only find a letter no
+    notation gives a meaning (a Greek letter counts: \\hat{\\theta} = \\theta is such a formula); it may say yes
+    and the evaluator find that."""
     if not _READ.search(tex):
         return False  # its relations are ones the evaluator does not read (≈, ∝, ∼)
     if _DOMAIN.search(tex):
@@ -180,7 +183,7 @@ def says_by_itself(tex: str) -> bool:
     letters = set(re.findall(r"[a-zA-Z]", _COMMAND.sub(" ", plain))) | (set(_COMMAND.findall(plain)) - _NOT_LETTERS)
     if not letters and not re.search(r"[0-9]", plain):
         return False  # a relation between nothing: a lone \\Leftrightarrow of the prose
-    return letters <= {"e"} | set(_BOUND_INDEX.findall(tex))
+    return letters <= {"e"} | set(_BOUND_INDEX.findall(tex)) | set(_INTEGRATION_VARIABLE.findall(tex))
 
 
 def _report_unnamed(deck: Deck, out: DeckTruth, report: Report) -> None:

@@ -19,13 +19,13 @@ from dataclasses import replace
 
 import numpy as np
 
-from . import freevars, limits
+from . import freevars, limits, quadrature
 from .errors import NotApplicable, NotEvaluable, Undefined
 from .freevars import Domain
-from .expr import Call, Chain, Draw, Mul, Node, Optimum, Sum, Sym, free_symbols, key
+from .expr import Call, Chain, Draw, Integral, Mul, Neg, Node, Optimum, Sum, Sym, free_symbols, key
 from .notation import Component, Notation
 from .values import (FUNCTIONS, DataVal, Density, LatentVal, MatrixVal, ParamVal, Plate, VectorVal, add, as_density,
-                     div, flattened, hadamard, integrate, mul, neg, on_axis, power, real)
+                     binomial, div, flattened, hadamard, integrate, mul, neg, on_axis, power, real)
 
 DATA_POINT = "#data"  # env key: the data point (1-based) of the innermost sum over the data
 PLACEHOLDER = "\\cdot"
@@ -154,6 +154,9 @@ class Evaluator:
 
     def _Func(self, node, env):
         return FUNCTIONS[node.name](self.value(node.arg, env))
+
+    def _Binomial(self, node, env):
+        return binomial(real(self.value(node.n, env)), real(self.value(node.k, env)))
 
     def _Extremum(self, node, env):
         values = [real(self.value(arg, env)) for arg in node.args]
@@ -437,6 +440,8 @@ class Evaluator:
                    for s in node.body.walk())
 
     def _Integral(self, node, env):
+        if node.upper is not None:
+            return self._definite(node, env)
         var = node.var.key()
         if var == self.nt.latent:
             axis, v, weights = self._latent_axis()
@@ -447,6 +452,38 @@ class Evaluator:
         else:
             raise NotEvaluable(f"\\int over {var}: only over the latent variable or the data", node.pos)
         return self.ctx.done(integrate(self.value(node.body, {**env, var: v}), weights, axis), weights)
+
+    FAR_OUT = 1e6  # an integrand that is NaN beyond this on an infinite end overflowed there
+
+    def _definite(self, node: Integral, env):
+        """\\int_a^b f(x) \\mathrm{d}x (quadrature.py): a and b numbers, ±\\infty or a free variable's values."""
+        lower, upper = self._end(node.lower, env), self._end(node.upper, env)
+        try:
+            rule = quadrature.rule(lower, upper)
+            axis = self.ctx.new_axis(len(rule.weights))
+            along = lambda v: on_axis(v, axis)  # noqa: E731
+            x = rule.nodes(lower, upper, along)
+            f = real(self.value(node.body, {**env, node.var.key(): x}))
+            if isinstance(f, MatrixVal):
+                raise NotEvaluable("an integral of a vector or matrix", node.pos)
+            terms = f * along(rule.weights) * rule.factor(lower, upper)
+            shape = np.broadcast_shapes(np.shape(terms), np.shape(x))
+            inside = np.broadcast_to((x != lower) & (x != upper), shape)
+            far = np.broadcast_to(along(rule.reach > self.FAR_OUT) & (rule.kind != "finite"), shape)
+            value = quadrature.integral(np.broadcast_to(terms, shape), inside, far, -(axis + 2))
+        except quadrature.Unsettled as exc:
+            raise NotEvaluable(f"\\int_a^b: {exc}", node.pos) from None
+        return self.ctx.done(value, rule.weights)
+
+    def _end(self, node: Node, env):
+        """An integral's bound: ±\\infty, or its value."""
+        sign, inner = (-1.0, node.arg) if isinstance(node, Neg) else (1.0, node)
+        if isinstance(inner, Sym) and inner.key() == "\\infty":
+            return sign * np.inf
+        value = real(self.value(node, env))
+        if isinstance(value, MatrixVal):
+            raise NotEvaluable("a bound of an integral that is not a number", node.pos)
+        return value
 
     def _Expect(self, node, env):
         under = node.under

@@ -160,6 +160,14 @@ class Extremum(Node):
 
 
 @dataclass(frozen=True)
+class Binomial(Node):
+    """\\binom{n}{k}: n choose k, of natural numbers (0 when k > n)."""
+
+    n: Node
+    k: Node
+
+
+@dataclass(frozen=True)
 class Deriv(Node):
     """\\frac{\\mathrm{d}}{\\mathrm{d} x} body (or ∂/∂x): the derivative in x, at the value x has (a free variable)."""
 
@@ -180,8 +188,13 @@ class Sum(Node):
 
 @dataclass(frozen=True)
 class Integral(Node):
+    """\\int … \\mathrm{d}x over a model's latent variable or data space, or with its bounds from lower to upper
+    (numbers, ±\\infty, free variables: quadrature.py)."""
+
     var: Sym
     body: Node
+    lower: Node | None = None
+    upper: Node | None = None
 
 
 @dataclass(frozen=True)
@@ -266,7 +279,11 @@ def free_symbols(node: Node, bound: frozenset[str] = frozenset()) -> dict[str, S
     substitution are not.
     """
     if isinstance(node, Sym):
-        power = isinstance(node.sup, Num) and node.sub is None  # k^2 of a bound k is k squared: bound (θ^t is not)
+        if node.name == "\\infty" and node.sub is None and node.sup is None:
+            return {}  # a bound, never a variable
+        # k^2 (or x^{-1}) of a bound k is k squared: bound (θ^t is not)
+        power = (isinstance(node.sup, Num) or isinstance(node.sup, Neg) and isinstance(node.sup.arg, Num)) \
+            and node.sub is None
         out = {} if node.key() in bound or power and replace(node, sup=None).key() in bound else {node.key(): node}
         for script in (node.sub, node.sup):
             if script is not None:
@@ -276,7 +293,8 @@ def free_symbols(node: Node, bound: frozenset[str] = frozenset()) -> dict[str, S
     if isinstance(node, Sum):
         scoped = [(b, bound) for b in (node.lo, node.hi) if b is not None] + [(node.body, bound | {node.var.key()})]
     elif isinstance(node, Integral):
-        scoped = [(node.body, bound | {node.var.key()})]
+        scoped = [(b, bound) for b in (node.lower, node.upper) if b is not None] + \
+            [(node.body, bound | {node.var.key()})]
     elif isinstance(node, Optimum):
         scoped = [(node.body, bound | {v.key() for v in node.vars})]
     elif isinstance(node, Expect) and isinstance(node.under, Draw):

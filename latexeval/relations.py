@@ -350,7 +350,8 @@ def _model_free(link: Link, nt: Notation) -> bool:
     sides = (link.lhs, link.rhs)
     if any(k not in names for side in sides for k in freevars.letters(side)):
         return False
-    return not any(isinstance(node, (Call, Integral, Optimum, EvalAt, Vector)) or
+    return not any(isinstance(node, (Call, Optimum, EvalAt, Vector)) or
+                   isinstance(node, Integral) and node.upper is None or  # over a model's variable
                    isinstance(node, Expect) and node.under is not None for side in sides for node in side.walk())
 
 
@@ -387,7 +388,7 @@ def _check_free(link: Link, nt: Notation) -> Verdict:
                   f"{OVERFLOW_FROM:g} where a side overflows the floats)")
     bad = _bad(a, b, link.rel)
     if bad.any():
-        k = np.unravel_index(int(np.argmax(np.where(bad, np.abs(a - b), -1))), a.shape)
+        k = _simplest_failure(a, b, bad, at_points)
         at = [f"{name} = {_value_at(ctx, name, k, at_points):.6g}" for name in scalars]
         at += [f"distribution {k[-1] + 1} of {name}" for name in sorted(random)]
         failure = {"draw": int(k[-1]) + 1, "lhs": float(a[k]), "rhs": float(b[k])}
@@ -423,6 +424,17 @@ def _overflow(a, b, finite, at_points: dict[str, np.ndarray] | None) -> np.ndarr
     large = np.logical_or.reduce([np.abs(v) > OVERFLOW_FROM for v in at_points.values()])
     infinite = (np.isinf(a) | np.isinf(b)) & ~np.isnan(a) & ~np.isnan(b)
     return infinite & large
+
+
+def _simplest_failure(a, b, bad, at_points: dict[str, np.ndarray] | None) -> tuple[int, ...]:
+    """The point to say a claim fails at: among those where it fails by at least a tenth as much (relatively) as
+    at the worst, the one nearest 0 in its free scalars: 'lhs = 1, rhs = 2 at n = 0' says more than at n = 1000."""
+    gap = np.where(bad, np.abs(a - b) / np.maximum(1.0, np.maximum(np.abs(a), np.abs(b))), -1.0)
+    if not at_points or any(v.shape != a.shape for v in at_points.values()):
+        return np.unravel_index(int(np.argmax(gap)), a.shape)
+    size = np.max(np.abs(np.stack(list(at_points.values()))), axis=0)
+    clear = gap >= 0.1 * gap.max()
+    return np.unravel_index(int(np.argmin(np.where(clear, size, np.inf))), a.shape)
 
 
 def _value_at(ctx: Context, name: str, k: tuple[int, int], at_points: dict[str, np.ndarray] | None) -> float:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from .errors import NotEvaluable
-from .expr import (Add, Call, Chain, Deriv, Div, Dots, Draw, EvalAt, Expect, Extremum, Func, Hadamard, Index, Inner,
+from .expr import (Add, Binomial, Call, Chain, Deriv, Div, Dots, Draw, EvalAt, Expect, Extremum, Func, Hadamard, Index, Inner,
                    Integral, Label, Labelled, Matrix, Member, Mul, Neg, Node, Norm, Num, Optimum, Placeholder, Pos, Pow,
                    Quantified, Range, Stack, Sum, Sym, Vector, Words, key)
 
@@ -25,14 +25,17 @@ RELATIONS = {
     "\\geqslant": ">=", "\\Leftrightarrow": "<=>", "\\Longleftrightarrow": "<=>", "\\iff": "<=>",
     "\\rightarrow": "->", "\\to": "->", "\\longrightarrow": "->", "<": "<", ">": ">", "\\lt": "<", "\\gt": ">",
 }
-OPENING = {"(": ")", "[": "]", "\\{": "\\}", "\\lbrace": "\\rbrace", "\\lbrack": "\\rbrack", "\\langle": "\\rangle"}
+OPENING = {"(": ")", "[": "]", "\\{": "\\}", "\\lbrace": "\\rbrace", "\\lbrack": "\\rbrack", "\\langle": "\\rangle",
+           "\\lfloor": "\\rfloor", "\\lceil": "\\rceil"}
+ROUNDING = {"\\lfloor": "floor", "\\lceil": "ceil"}  # ⌊x⌋ and ⌈x⌉: brackets that round what they hold
 CLOSING = set(OPENING.values())
 BARS = {"|": "|", "\\mid": "|", "\\vert": "|", "\\|": "\\|", "\\Vert": "\\|"}
 SEPARATORS = {",": ",", ";": ";"}
 FUNCTIONS = {"\\log": "log", "\\ln": "log", "\\exp": "exp",
              # elementary functions a formula may state facts of (sin² t + cos² t = 1); not sinh and cosh,
              # whose identities cancel numbers too large for floats (cosh² 30 − sinh² 30 is not 1 in them)
-             "\\sin": "sin", "\\cos": "cos", "\\tan": "tan", "\\tanh": "tanh", "\\arctan": "arctan"}
+             "\\sin": "sin", "\\cos": "cos", "\\tan": "tan", "\\tanh": "tanh", "\\arctan": "arctan",
+             "\\arcsin": "arcsin", "\\arccos": "arccos"}
 OPTIMA = {"\\max": "max", "\\min": "min", "argmax": "argmax", "argmin": "argmin", "max": "max", "min": "min"}
 BIG = {"\\sum": "sum", "\\prod": "prod", "\\int": "int"}
 BOLD = {"boldsymbol", "bm", "mathbf", "bold", "mathit", "mathnormal", "textbf", "pmb"}
@@ -202,6 +205,8 @@ class Grammar:
             return [self._bar(BARS[text], pos)] if text in BARS else [Token("rel", text, pos)]
         if family == "bin":
             return [Token("bin", text, pos)]
+        if text == "!":  # n!: a factorial (KaTeX sets it as a closing symbol)
+            return [Token("postfix", text, pos)]
         if family in ("open", "close"):
             return [Delim(family, text, pos)]
         if family == "punct":
@@ -289,8 +294,11 @@ class Grammar:
         return self.expr(items)
 
     def _read_frac(self, node: dict) -> list:
+        if not node.get("hasBarLine", True) and (node.get("leftDelim"), node.get("rightDelim")) == ("(", ")"):
+            # \binom{n}{k}, \dbinom, {n \choose k}
+            return [Operand(Binomial(self._script(node["numer"]), self._script(node["denom"]), pos=position(node)))]
         if not node.get("hasBarLine", True) or node.get("leftDelim") or node.get("rightDelim"):
-            raise NotEvaluable("\\binom or a fraction without a bar", position(node))
+            raise NotEvaluable("a fraction without a bar, or in delimiters", position(node))
         var = self._derivative_in(node)
         if var is not None:
             return [Op("deriv", position(node), sub=var)]
@@ -452,6 +460,9 @@ class Grammar:
             if isinstance(item, Token) and item.kind == "punct" and item.text == ",":
                 parts.append(current)
                 current = []
+            elif _is_token(item, "forall") and current:  # x^2 \ge 0 \quad \forall x: a quantifier after a space
+                parts.append(current)
+                current = [item]
             else:
                 current.append(item)
         parts.append(current)
@@ -608,6 +619,9 @@ class Grammar:
                 if not slash:
                     continue
             node, k = self.factor(items, k)
+            while k < len(items) and _is_token(items[k], "postfix"):  # 2n! is 2 (n!), (n - k)! a factorial too
+                node = Func("factorial", node, pos=items[k].pos)
+                k += 1
             if slash:
                 node = (Div if item.text == "/" else Hadamard)(factors.pop(), node, pos=item.pos)
             factors.append(node)
@@ -703,7 +717,8 @@ class Grammar:
         raise NotEvaluable("\\int without its \\mathrm{d}", items[k].pos)
 
     def _integral_var(self, op: Op) -> Sym | None:
-        if op.sub is None:
+        """The variable \\int_z names (None: a differential closes it, or it has bounds \\int_0^1)."""
+        if op.sub is None or op.sup is not None:
             return None
         var = self._script(op.sub)
         if not isinstance(var, Sym):
@@ -715,6 +730,10 @@ class Grammar:
         written = self._integral_var(op)
         if written is not None and written.key() != var.key():
             raise NotEvaluable(f"\\int_{{{written.key()}}} closed by d{var.key()}", op.pos)
+        if op.sup is not None:
+            if op.sub is None:
+                raise NotEvaluable("\\int^{b} without its lower bound", op.pos)
+            return Integral(var, body, self._script(op.sub), self._script(op.sup), pos=op.pos)
         return Integral(var, body, pos=op.pos)
 
     def _sum(self, op: Op, body: Node | None) -> Sum:
@@ -803,6 +822,10 @@ class Grammar:
             return self._power(Func("abs", self.expr(group.items), pos=group.pos), group)
         if group.open not in OPENING or OPENING[group.open] != group.close:
             raise NotEvaluable(f"the delimiters {group.open} … {group.close}", group.pos)
+        if group.open in ROUNDING:
+            if group.sub is not None:
+                raise NotEvaluable(f"a subscript on {group.open} … {group.close}", group.pos)
+            return self._power(Func(ROUNDING[group.open], self.expr(group.items), pos=group.pos), group)
         if group.sub is not None:
             raise NotEvaluable("a subscript on a bracket", group.pos)
         return self._power(self.expr(group.items), group)

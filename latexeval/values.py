@@ -17,6 +17,7 @@ integral that is mathematically fine.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -306,6 +307,44 @@ def _elementary(f):
     return apply
 
 
+def factorial(x):
+    """n!, of natural numbers only: Γ(x + 1) of any other x is not what n! on a slide says. A letter with no
+    stated domain is real, and n! of it is not read (state n ∈ ℕ) rather than false."""
+    return np.vectorize(lambda n: _exactly(math.factorial, math.lgamma(n + 1), n), otypes=[float])(_naturals(x, "n!"))
+
+
+def binomial(n, k):
+    """n choose k of natural numbers, 0 when k > n (Σ_k \\binom{n}{k} reaches past n in some sums)."""
+    n, k = _naturals(n, "\\binom{n}{k}"), _naturals(k, "\\binom{n}{k}")
+
+    def choose(a: float, b: float) -> float:
+        size = math.lgamma(a + 1) - math.lgamma(b + 1) - math.lgamma(a - b + 1) if b <= a else 0.0
+        return _exactly(math.comb, size, a, b)
+    return np.vectorize(choose, otypes=[float])(n, k)
+
+
+def _naturals(x, what: str) -> np.ndarray:
+    x = np.asarray(x, dtype=float)
+    whole = np.round(x)
+    if not np.all(~np.isfinite(x) | (whole >= 0) & (np.abs(x - whole) <= 1e-9 * np.maximum(1.0, np.abs(x)))):
+        raise NotEvaluable(f"{what} of a number that is not a natural number (state its domain: n \\in \\mathbb{{N}})")
+    return whole
+
+
+def _exactly(f, log_size: float, *args: float) -> float:
+    """f of whole numbers, in exact integers, as a float: inf past the largest float, told by the log of its
+    size before the integer is made (10⁶! has five million digits); NaN stays NaN."""
+    if not all(math.isfinite(a) for a in args):
+        return math.nan if any(math.isnan(a) for a in args) else math.inf
+    if log_size > _LOG_LARGEST:
+        return math.inf
+    return float(f(*(int(a) for a in args)))
+
+
+_LOG_LARGEST = math.log(np.finfo(float).max) - 1e-6  # lgamma's rounding: 170! is the largest float factorial
+
+
 FUNCTIONS = {"log": log, "exp": exp, "sqrt": sqrt, "transpose": transpose, "diag": diag,
-             **{name: _elementary(getattr(np, name)) for name in ("sin", "cos", "tan", "tanh", "arctan")},
-             "abs": _elementary(np.abs)}
+             **{name: _elementary(getattr(np, name)) for name in ("sin", "cos", "tan", "tanh", "arctan", "arcsin",
+                                                                     "arccos", "floor", "ceil")},
+             "abs": _elementary(np.abs), "factorial": _elementary(factorial)}

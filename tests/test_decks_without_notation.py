@@ -77,7 +77,10 @@ def test_the_lectures_own_files_are_read_with_its_notation_by_their_title(tmp_pa
 EVALUABLE = [LOG_BOUND, WRONG_BOUND, r"\log 2 < 1", r"3 < \pi", r"e^{\log 2} = 2", r"\sum_{k=1}^{3} k^2 = 14",
              r"\prod_{k=1}^{4} k = 24", r"x^2 \ge 0, \; x \in \mathbb{R}", r"\frac{a + b}{2} \ge \sqrt{ab}, \; \forall a, b > 0",
              r"\frac{\mathrm{d}}{\mathrm{d} x} x^2 = 2 x, \; \forall x \in \mathbb{R}",
-             r"\mathbb{E}[\log Y] \le \log \mathbb{E}[Y], \; Y > 0", r"\max(0, x) \ge x, \; x \in \mathbb{R}"]
+             r"\mathbb{E}[\log Y] \le \log \mathbb{E}[Y], \; Y > 0", r"\max(0, x) \ge x, \; x \in \mathbb{R}",
+             r"\int_0^1 x^2 \, \mathrm{d}x = \frac{1}{3}", r"\int_0^{\infty} e^{-x} \, \mathrm{d} x = 1",
+             r"\binom{4}{2} = 6", r"4! = 24", r"\lfloor 2.5 \rfloor = 2", r"\arcsin 1 = \frac{\pi}{2}",
+             r"x^2 \ge 0 \quad \forall x \in \mathbb{R}"]
 
 
 def test_every_formula_the_general_notation_reads_passes_the_cheap_test_before_it():

@@ -359,3 +359,109 @@ def test_a_bounded_integer_domain_says_how_few_values_it_was_evaluated_at():
 
 def test_the_integers_reach_far_out_on_the_negative_side_too():
     assert general(r"n \ge -30, \; \forall n \in \mathbb{Z}").ok is False  # beyond the 48 nearest 0
+
+
+def test_a_quantifier_after_a_space_and_no_comma_is_read():
+    assert general(r"t - 1 - \log t \ge 0 \quad \forall t > 0").ok is True
+
+
+def test_a_wrong_bound_with_its_quantifier_after_a_space_fails():
+    assert general(r"t - 1 - \log t \le 0 \qquad \forall t > 0").ok is False
+
+
+def test_a_failure_is_shown_at_the_simplest_value_where_it_clearly_fails():
+    detail = general(r"\sum_{k=1}^n k = \frac{n(n+3)}{2}, \; \forall n \in \mathbb{N}").detail
+    assert "at n = 1" in detail and "lhs = 1, rhs = 2" in detail
+
+
+def test_the_factorial_of_a_natural_number_is_read():
+    assert general(r"n! = n (n - 1)!, \; \forall n \in \mathbb{N}_+").ok is True
+
+
+@pytest.mark.parametrize("wrong", [
+    r"n! = (n + 1)!, \; \forall n \in \mathbb{N}_+",
+    r"n! \ge 2^{n}, \; \forall n \in \mathbb{N}_+",   # false at n = 1, 2, 3
+    r"2n! = (2n)!, \; \forall n \in \mathbb{N}_+",    # 2n! is 2 (n!)
+])
+def test_a_wrong_claim_about_factorials_fails(wrong):
+    assert general(wrong).ok is False
+
+
+def test_the_factorial_of_a_letter_that_may_not_be_whole_is_not_read():
+    result = general(r"n! \ge 2^{n-1}, \; \forall n > 0")
+    assert result.ok is None and "natural number" in result.not_evaluable
+
+
+def test_a_factorial_too_large_for_the_floats_is_left_out_and_said():
+    result = general(r"n! \ge 2^{n-1}, \; \forall n \in \mathbb{N}_+")
+    assert result.ok is True and "overflows" in result.detail
+
+
+def test_a_binomial_coefficient_is_n_choose_k():
+    assert general(r"\binom{n}{2} = \frac{n(n-1)}{2}, \; \forall n \in \mathbb{N}").ok is True
+
+
+def test_a_binomial_coefficient_past_its_top_is_zero():
+    assert general(r"\sum_{k=0}^{n+2} \binom{n}{k} = 2^n, \; \forall n \in \mathbb{N}").ok is True
+
+
+@pytest.mark.parametrize("wrong", [
+    r"\binom{n}{2} = \frac{n(n+1)}{2}, \; \forall n \in \mathbb{N}",
+    r"\sum_{k=0}^{n} {n \choose k} = 2^{n+1}, \; \forall n \in \mathbb{N}",
+    r"\dbinom{n}{1} = n + 1, \; \forall n \in \mathbb{N}",
+])
+def test_a_wrong_claim_about_binomial_coefficients_fails(wrong):
+    assert general(wrong).ok is False
+
+
+def test_floor_and_ceiling_bracket_a_number():
+    assert general(r"\lfloor x \rfloor \le x \le \lceil x \rceil, \; \forall x \in \mathbb{R}").ok is True
+
+
+@pytest.mark.parametrize("wrong", [
+    r"\lceil x \rceil \le x, \; \forall x \in \mathbb{R}",
+    r"x < \lfloor x \rfloor + 1 \le x, \; \forall x \in \mathbb{R}",
+])
+def test_a_wrong_claim_about_floor_and_ceiling_fails(wrong):
+    assert general(wrong).ok is False
+
+
+def test_a_definite_integral_between_numbers_is_evaluated():
+    assert general(r"\int_0^1 x^2 \, \mathrm{d}x = \frac{1}{3}").ok is True
+
+
+def test_a_wrong_definite_integral_between_numbers_fails():
+    assert general(r"\int_0^1 x^2 \, \mathrm{d}x = \frac{1}{2}").ok is False
+
+
+def test_an_integral_up_to_a_free_variable_is_evaluated_at_each_of_its_values():
+    assert general(r"\int_0^t s \, \mathrm{d}s = \frac{t^2}{2}, \; \forall t > 0").ok is True
+
+
+def test_a_wrong_integral_up_to_a_free_variable_fails():
+    assert general(r"\int_0^t s \, \mathrm{d}s = \frac{t^2}{3}, \; \forall t > 0").ok is False
+
+
+def test_an_integral_to_infinity_is_evaluated_for_every_rate():
+    assert general(r"\int_0^{\infty} e^{-\lambda x} \, \mathrm{d}x = \frac{1}{\lambda}, \; \forall \lambda > 0").ok
+
+
+def test_the_gaussian_integral_over_the_line_holds_and_a_wrong_constant_fails():
+    assert general(r"\int_{-\infty}^{\infty} e^{-x^2/2} \, \mathrm{d}x = \sqrt{2\pi}").ok is True
+    assert general(r"\int_{-\infty}^{\infty} e^{-x^2} \, \mathrm{d}x = \sqrt{2\pi}").ok is False
+
+
+def test_an_integrable_singularity_at_an_end_at_zero_is_integrated():
+    assert general(r"\int_0^1 \frac{1}{\sqrt{x}} \, \mathrm{d}x = 2").ok is True
+    assert general(r"\int_0^1 \log x \, \mathrm{d}x = -1").ok is True
+
+
+@pytest.mark.parametrize("unsettled", [
+    r"\int_{-1}^{1} |x| \, \mathrm{d}x = 1",              # a kink inside: the two steps disagree
+    r"\int_0^1 \frac{1}{x} \, \mathrm{d}x = 1",            # divergent
+    r"\int_1^{\infty} x^{-1.5} \, \mathrm{d}x = 2",        # decays too slowly for the cut at infinity
+    r"\int_1^2 (x - 1)^{-0.9} \, \mathrm{d}x = 10",        # a singularity the floats cannot approach
+])
+def test_an_integral_the_quadrature_cannot_vouch_for_is_not_read_rather_than_compared(unsettled):
+    result = general(unsettled)
+    assert result.ok is None and "\\int_a^b" in result.not_evaluable
