@@ -470,7 +470,8 @@ class Evaluator:
             shape = np.broadcast_shapes(np.shape(terms), np.shape(x))
             inside = np.broadcast_to((x != lower) & (x != upper), shape)
             far = np.broadcast_to(along(rule.reach > self.FAR_OUT) & (rule.kind != "finite"), shape)
-            value = quadrature.integral(np.broadcast_to(terms, shape), inside, far, -(axis + 2))
+            value = quadrature.integral(np.broadcast_to(terms, shape), inside, far, np.equal(lower, upper),
+                                        -(axis + 2))
         except quadrature.Unsettled as exc:
             raise NotEvaluable(f"\\int_a^b: {exc}", node.pos) from None
         return self.ctx.done(value, rule.weights)
