@@ -156,7 +156,7 @@ def evaluate_deck(deck: Deck, cache: EvaluationCache, report: Report, *, failing
 _MARKUP = re.compile(r"\\mathrm\{d\}|\\(?:textcolor|color)\{[^{}]*\}")  # a differential, a colour's name: no letters
 _COMMAND = re.compile(r"\\([a-zA-Z]+)")
 # Commands that are no letter of the slide: functions and operators the evaluator reads, spacing, sizes, fonts.
-_NOT_LETTERS = frozenset("""log ln exp sqrt frac dfrac tfrac sin cos tan tanh arctan arcsin arccos max min sum prod
+_NOT_LETTERS = frozenset("""log ln exp sqrt frac dfrac tfrac sin cos tan tanh sinh cosh arctan arcsin arccos max min sum prod
     int binom dbinom tbinom choose lfloor rfloor lceil rceil left right big
     Big bigg Bigg bigl bigr Bigl Bigr cdot times le ge leq geq lt gt leqslant geqslant Leftrightarrow
     Longleftrightarrow iff in forall mathbb bm mathbf boldsymbol quad qquad infty partial displaystyle textstyle

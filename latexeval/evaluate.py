@@ -22,7 +22,7 @@ import numpy as np
 from . import freevars, limits, quadrature
 from .errors import NotApplicable, NotEvaluable, Undefined
 from .freevars import Domain
-from .expr import Call, Chain, Draw, Integral, Mul, Neg, Node, Optimum, Sum, Sym, free_symbols, key
+from .expr import Add, Call, Chain, Div, Draw, Integral, Mul, Neg, Node, Optimum, Sum, Sym, free_symbols, key
 from .notation import Component, Notation
 from .values import (FUNCTIONS, DataVal, Density, LatentVal, MatrixVal, ParamVal, Plate, VectorVal, add, as_density,
                      binomial, div, flattened, hadamard, integrate, mul, neg, on_axis, power, real)
@@ -704,6 +704,44 @@ def _argument(value):
     if isinstance(value, Density):
         return real(value)
     return value
+
+
+def magnitude(node: Node, ctx: Context):
+    """How large the numbers the floats added on the way to a side's value were, at each point: Σ|terms| of
+    its sums, through products and quotients ((a - b) c is worth (|a| + |b|) |c|); of any other node, its own
+    |value|. The value's rounding error is about this times the floats' epsilon: where that outgrows the
+    relations' tolerance (cosh² x - sinh² x at x = 30, whose terms are 10²⁵), the floats cannot tell whether
+    the claim holds. None for a side that is not numbers (a vector)."""
+    evaluator = Evaluator(ctx)
+
+    def size(n: Node):
+        if isinstance(n, Add):
+            return sum(size(t) for t in n.terms)
+        if isinstance(n, Neg):
+            return size(n.arg)
+        if isinstance(n, Mul):
+            out = 1.0
+            for factor in n.factors:
+                out = out * size(factor)
+            return out
+        if isinstance(n, Div):
+            return size(n.num) / np.abs(_number(evaluator.value(n.den, {})))
+        return np.abs(_number(evaluator.value(n, {})))
+
+    try:
+        return size(node)
+    except _NotNumbers:
+        return None
+
+
+class _NotNumbers(Exception):
+    pass
+
+
+def _number(value):
+    if isinstance(value, (MatrixVal, VectorVal, ParamVal, LatentVal, DataVal, Plate)):
+        raise _NotNumbers
+    return real(value)
 
 
 def evaluate(node: Node, ctx: Context, env: dict | None = None):

@@ -28,7 +28,7 @@ from functools import lru_cache
 import numpy as np
 
 from .errors import NotApplicable, NotEvaluable
-from .evaluate import Context, Undefined, evaluate
+from .evaluate import Context, Undefined, evaluate, magnitude
 from . import freevars
 from .expr import (Call, Chain, EvalAt, Expect, Integral, Mul, Neg, Node, Num, Optimum, Sum, Sym, Vector, free_symbols, key,
                    renamed)
@@ -378,14 +378,23 @@ def _check_free(link: Link, nt: Notation) -> Verdict:
     claim = f"for {'; '.join(said)}" if said else "between numbers"
     at_points = _scalars_at_points(lhs, rhs, ctx, scalars, n)
     finite = np.isfinite(a) & np.isfinite(b)
-    overflow = _overflow(a, b, finite, at_points)
+    sizes = _sizes(link, ctx, lhs, rhs, n)
+    overflow = _overflow(a, b, finite, at_points, sizes)
+    cancelled = _cancelled(a, b, finite, sizes)
     if not (finite | overflow).all() or not finite.any():
         return Verdict(False, f"{claim}: a side is not finite (a log of a non-positive number?)")
+    if (overflow | cancelled).all():
+        raise NotEvaluable("the floats cannot tell at any value: its terms overflow or cancel beyond their "
+                           "precision everywhere", link.lhs.pos)
     beyond = ""
     if overflow.any():  # e^t at t = 900: not a number of the floats, so not a value the claim was checked at
-        a, b = np.where(overflow, 0.0, a), np.where(overflow, 0.0, b)
         beyond = (f" (not at the {int(overflow[:, 0].sum())} values beyond |{'|, |'.join(scalars)}| = "
                   f"{OVERFLOW_FROM:g} where a side overflows the floats)")
+    if cancelled.any():
+        beyond += (f" (not at the {int((cancelled & ~overflow)[:, 0].sum())} values where its terms cancel beyond "
+                   "the floats' precision)")
+    overflow = overflow | cancelled
+    a, b = np.where(overflow, 0.0, a), np.where(overflow, 0.0, b)
     bad = _bad(a, b, link.rel)
     if bad.any():
         k = _simplest_failure(a, b, bad, at_points)
@@ -416,14 +425,49 @@ def _scalars_at_points(lhs, rhs, ctx: Context, scalars: list[str], n: int) -> di
         return None
 
 
-def _overflow(a, b, finite, at_points: dict[str, np.ndarray] | None) -> np.ndarray:
-    """The points where a side is ±∞ (not NaN: that is a log of a negative number, 0/0, ∞ − ∞) and some free
-    scalar is beyond ±OVERFLOW_FROM: e^t overflowed there. Such points are left out, never counted as holding."""
+def _overflow(a, b, finite, at_points: dict[str, np.ndarray] | None, sizes) -> np.ndarray:
+    """The points where some free scalar is beyond ±OVERFLOW_FROM and a side is ±∞, or NaN made of terms that
+    overflowed (∞ - ∞ of cosh² x - sinh² x; a NaN of finite terms is a log of a negative number, 0/0): e^t
+    overflowed there. Such points are left out, never counted as holding."""
     if finite.all() or not at_points:
         return np.zeros(a.shape, dtype=bool)
     large = np.logical_or.reduce([np.abs(v) > OVERFLOW_FROM for v in at_points.values()])
     infinite = (np.isinf(a) | np.isinf(b)) & ~np.isnan(a) & ~np.isnan(b)
+    if sizes is not None:
+        infinite |= np.isinf(sizes[0] + sizes[1]) & ~finite
     return infinite & large
+
+
+def _sizes(link: Link, ctx: Context, lhs, rhs, n: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each side's `magnitude`, laid out as _entries lays out the sides; None for sides that are not numbers."""
+    if isinstance(lhs, VectorVal) or isinstance(rhs, VectorVal):
+        return None
+    shape = np.broadcast_shapes(np.shape(lhs), np.shape(rhs), (n,))
+    out = []
+    for side in (link.lhs, link.rhs):
+        m = magnitude(side, ctx)
+        if m is None:
+            return None
+        m = np.asarray(m, dtype=float)
+        extra = m.ndim - len(shape)  # an integral taken again keeps its axis, at size 1
+        if extra > 0 and any(d != 1 for d in m.shape[:extra]):
+            return None
+        out.append(np.broadcast_to(m.reshape(m.shape[max(extra, 0):]), shape).reshape(-1, n))
+    return out[0], out[1]
+
+
+CANCEL_ULPS = 64.0  # roundings a value's error may gather, in units of the floats' epsilon times its terms' size
+
+
+def _cancelled(a, b, finite, sizes) -> np.ndarray:
+    """The points where both sides are numbers but made of terms so large that their rounding exceeds the
+    relations' tolerance (`magnitude`): there the floats cannot tell, and the point is left out and said."""
+    if sizes is None:
+        return np.zeros(a.shape, dtype=bool)
+    with np.errstate(invalid="ignore", over="ignore"):
+        total = sizes[0] + sizes[1]
+        error = CANCEL_ULPS * np.finfo(float).eps * total
+        return finite & np.isfinite(total) & (error > RTOL * (1.0 + np.abs(a) + np.abs(b)))
 
 
 def _simplest_failure(a, b, bad, at_points: dict[str, np.ndarray] | None) -> tuple[int, ...]:

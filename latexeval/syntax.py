@@ -32,10 +32,10 @@ CLOSING = set(OPENING.values())
 BARS = {"|": "|", "\\mid": "|", "\\vert": "|", "\\|": "\\|", "\\Vert": "\\|"}
 SEPARATORS = {",": ",", ";": ";"}
 FUNCTIONS = {"\\log": "log", "\\ln": "log", "\\exp": "exp",
-             # elementary functions a formula may state facts of (sin² t + cos² t = 1); not sinh and cosh,
-             # whose identities cancel numbers too large for floats (cosh² 30 − sinh² 30 is not 1 in them)
+             # elementary functions a formula may state facts of (sin² t + cos² t = 1; cosh² 30 - sinh² 30, whose
+             # terms cancel beyond the floats' precision, is left out where it does: relations._cancelled)
              "\\sin": "sin", "\\cos": "cos", "\\tan": "tan", "\\tanh": "tanh", "\\arctan": "arctan",
-             "\\arcsin": "arcsin", "\\arccos": "arccos"}
+             "\\arcsin": "arcsin", "\\arccos": "arccos", "\\sinh": "sinh", "\\cosh": "cosh"}
 OPTIMA = {"\\max": "max", "\\min": "min", "argmax": "argmax", "argmin": "argmin", "max": "max", "min": "min"}
 BIG = {"\\sum": "sum", "\\prod": "prod", "\\int": "int"}
 BOLD = {"boldsymbol", "bm", "mathbf", "bold", "mathit", "mathnormal", "textbf", "pmb"}

@@ -346,5 +346,5 @@ _LOG_LARGEST = math.log(np.finfo(float).max) - 1e-6  # lgamma's rounding: 170! i
 
 FUNCTIONS = {"log": log, "exp": exp, "sqrt": sqrt, "transpose": transpose, "diag": diag,
              **{name: _elementary(getattr(np, name)) for name in ("sin", "cos", "tan", "tanh", "arctan", "arcsin",
-                                                                     "arccos", "floor", "ceil")},
+                                                                     "arccos", "sinh", "cosh", "floor", "ceil")},
              "abs": _elementary(np.abs), "factorial": _elementary(factorial)}
