@@ -22,7 +22,7 @@ import numpy as np
 from . import freevars, limits, quadrature
 from .errors import NotApplicable, NotEvaluable, Undefined
 from .freevars import Domain
-from .expr import Add, Call, Chain, Div, Draw, Integral, Mul, Neg, Node, Optimum, Sum, Sym, free_symbols, key
+from .expr import Add, Call, Chain, Deriv, Div, Draw, Integral, Mul, Neg, Node, Optimum, Sum, Sym, free_symbols, key
 from .notation import Component, Notation
 from .values import (FUNCTIONS, DataVal, Density, LatentVal, MatrixVal, ParamVal, Plate, VectorVal, add, as_density,
                      binomial, div, flattened, hadamard, integrate, mul, neg, on_axis, power, real)
@@ -172,6 +172,19 @@ class Evaluator:
         if name not in self.ctx.domains or name in self.ctx.random:
             raise NotEvaluable(f"a derivative in {name}, which is not a free variable with a stated domain "
                                f"(\\forall {name} \\in \\mathbb{{R}})", node.pos)
+        x = env[name] if name in env else self.ctx.free_scalar(name)  # inside another derivative: where it is
+        step = self.derivative_step(node)
+
+        def slope(h):
+            ahead, behind = (real(self.value(node.body, {**env, name: x + s * h})) for s in (1.0, -1.0))
+            return (ahead - behind) / (2.0 * h), np.isinf(ahead) | np.isinf(behind)
+
+        (fine, over_fine), (coarse, over_coarse) = slope(step / 2.0), slope(step)
+        return np.where(over_fine | over_coarse, np.inf, (4.0 * fine - coarse) / 3.0)  # e^t far out: ∞, not ∞ − ∞
+
+    def derivative_step(self, node) -> np.ndarray:
+        """The step of the derivative `node` at each value of its variable (see _Deriv)."""
+        name = node.var.key()
         x, domain = self.ctx.free_scalar(name), self.ctx.domains[name]
         if domain.lo is not None and domain.lo_closed or domain.hi is not None and domain.hi_closed:
             raise NotEvaluable(f"a derivative at a closed end of its domain ({domain.text(name)}): only one side of "
@@ -180,13 +193,7 @@ class Evaluator:
         for bound in (domain.lo, domain.hi):
             if bound is not None:
                 step = np.minimum(step, np.abs(x - bound) / 100.0)
-
-        def slope(h):
-            ahead, behind = (real(self.value(node.body, {**env, name: x + s * h})) for s in (1.0, -1.0))
-            return (ahead - behind) / (2.0 * h), np.isinf(ahead) | np.isinf(behind)
-
-        (fine, over_fine), (coarse, over_coarse) = slope(step / 2.0), slope(step)
-        return np.where(over_fine | over_coarse, np.inf, (4.0 * fine - coarse) / 3.0)  # e^t far out: ∞, not ∞ − ∞
+        return step
 
     # ----------------------------------------------------------------------- #
     # symbols
@@ -708,8 +715,8 @@ def _argument(value):
 
 def magnitude(node: Node, ctx: Context):
     """How large the numbers the floats added on the way to a side's value were, at each point: Σ|terms| of
-    its sums, through products and quotients ((a - b) c is worth (|a| + |b|) |c|); of any other node, its own
-    |value|. The value's rounding error is about this times the floats' epsilon: where that outgrows the
+    its sums, through products and quotients ((a - b) c is worth (|a| + |b|) |c|) and derivatives (a difference
+    over a step of 10⁻³); of any other node, its own |value|. The value's rounding error is about this times the floats' epsilon: where that outgrows the
     relations' tolerance (cosh² x - sinh² x at x = 30, whose terms are 10²⁵), the floats cannot tell whether
     the claim holds. None for a side that is not numbers (a vector)."""
     evaluator = Evaluator(ctx)
@@ -726,6 +733,8 @@ def magnitude(node: Node, ctx: Context):
             return out
         if isinstance(n, Div):
             return size(n.num) / np.abs(_number(evaluator.value(n.den, {})))
+        if isinstance(n, Deriv):  # a difference of values a step apart, over the step: its rounding grows by 1/step
+            return size(n.body) / (evaluator.derivative_step(n) / 2.0)
         return np.abs(_number(evaluator.value(n, {})))
 
     try:

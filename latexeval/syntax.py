@@ -299,9 +299,9 @@ class Grammar:
             return [Operand(Binomial(self._script(node["numer"]), self._script(node["denom"]), pos=position(node)))]
         if not node.get("hasBarLine", True) or node.get("leftDelim") or node.get("rightDelim"):
             raise NotEvaluable("a fraction without a bar, or in delimiters", position(node))
-        var = self._derivative_in(node)
-        if var is not None:
-            return [Op("deriv", position(node), sub=var)]
+        variables = self._derivative_in(node)
+        if variables is not None:
+            return [Op("deriv", position(node), sub=variables)]
         return [Operand(Div(self._script(node["numer"]), self._script(node["denom"]), pos=position(node)))]
 
     def _read_leftright(self, node: dict) -> list:
@@ -673,7 +673,10 @@ class Grammar:
         if op.kind == "deriv":  # of the rest of the term, as \sum takes it
             if k + 1 >= len(items):
                 raise NotEvaluable("a derivative of nothing", op.pos)
-            return Deriv(op.sub, self.term(items[k + 1:]), pos=op.pos), len(items)
+            body = self.term(items[k + 1:])
+            for var in reversed(op.sub):  # ∂²/∂x∂y: in y, then in x
+                body = Deriv(var, body, pos=op.pos)
+            return body, len(items)
         if op.kind == "int":
             end = self._differential(items, k)
             if end == k + 3:  # \int_z \mathrm{d}z f(z): the integrand is the rest of the term
@@ -849,15 +852,30 @@ class Grammar:
                 raise NotEvaluable("a norm other than \\|·\\|, \\|·\\|_1, \\|·\\|_2, \\|·\\|_F, \\|·\\|_\\infty", group.pos)
         return Norm(self.expr(group.items), kind, pos=group.pos)
 
-    def _derivative_in(self, node: dict) -> Sym | None:
-        """x of \\frac{\\mathrm{d}}{\\mathrm{d} x} or \\frac{\\partial}{\\partial x}, an operator on what follows it; else None."""
-        numer, denom = self.read(node["numer"]), self.read(node["denom"])
-        marks = [_differential_mark(i) for i in (numer[:1] + denom[:1])]
-        if len(numer) != 1 or len(denom) != 2 or not all(marks) or marks[0] != marks[1]:
+    def _derivative_in(self, node: dict) -> tuple[Sym, ...] | None:
+        """The variables of \\frac{\\mathrm{d}}{\\mathrm{d} x}, \\frac{\\partial}{\\partial x}, \\frac{\\mathrm{d}^2}{\\mathrm{d} x^2} or
+        \\frac{\\partial^2}{\\partial x \\partial y} (one per order), an operator on what follows it; else None."""
+        numer = _nodes_of(node["numer"])
+        if len(numer) != 1:
             return None
-        if not (isinstance(denom[1], Operand) and isinstance(denom[1].node, Sym)):
-            raise NotEvaluable("a derivative in something other than one letter", position(node))
-        return denom[1].node
+        base, order = _ordered(numer[0])
+        marks = self.read(base)
+        mark = _differential_mark(marks[0]) if len(marks) == 1 else None
+        denom = [n for n in _nodes_of(node["denom"]) if n.get("type") not in DROPPED]  # ∂x \, ∂y
+        if mark is None or not denom or [_differential_mark(i) for i in self.read(denom[0])] != [mark]:
+            return None
+        variables: list[Sym] = []
+        for k in range(0, len(denom), 2):
+            base, power = _ordered(denom[k + 1]) if k + 1 < len(denom) else (None, 0)
+            letter = self.read(base) if base is not None else []
+            if [_differential_mark(i) for i in self.read(denom[k])] != [mark] or len(letter) != 1 \
+                    or not (isinstance(letter[0], Operand) and isinstance(letter[0].node, Sym)):
+                raise NotEvaluable("a derivative in something other than letters", position(node))
+            variables += [letter[0].node] * power
+        if len(variables) != order:
+            raise NotEvaluable(f"a derivative of order {order} in {len(variables)} variables: the powers below "
+                               "the bar add up to the one above it", position(node))
+        return tuple(variables)
 
     def _function_scripts(self, op: Op, value: Node) -> Node:
         """The scripts on a function's name: \\log_2 x is log x / log 2, \\sin^2 t is (sin t)^2; f^{-1} (the
@@ -911,6 +929,20 @@ def _real_set(sub, sup, pos: Pos) -> str:
         raise NotEvaluable(f"\\mathbb{{R}}^{{{script}}}: a space of vectors (a notation of vectors and matrices "
                            "reads it)", pos)
     raise NotEvaluable(f"\\mathbb{{R}} with the script {script}", pos)
+
+
+def _nodes_of(raw) -> list:
+    """A script's KaTeX nodes: an ordgroup's body, or the one node."""
+    return raw["body"] if isinstance(raw, dict) and raw.get("type") == "ordgroup" else [raw]
+
+
+def _ordered(raw) -> tuple[dict, int]:
+    """(\\mathrm{d}, 2) of \\mathrm{d}^2, (x, 2) of x^2, (node, 1) of anything else: a derivative's orders."""
+    if raw.get("type") == "supsub" and raw.get("sub") is None and raw.get("base") is not None:
+        power = _text_of(_nodes_of(raw["sup"]))
+        if power.isdigit() and int(power) > 0:
+            return raw["base"], int(power)
+    return raw, 1
 
 
 def _differential_mark(item) -> str | None:

@@ -492,3 +492,29 @@ def test_terms_that_overflow_into_infinity_minus_infinity_far_out_are_left_out_n
 
 def test_a_not_a_number_made_of_finite_terms_still_fails():
     assert general(r"\log(e^{x} - 2 e^{x}) = x, \; \forall x \in \mathbb{R}").ok is False
+
+
+def test_a_derivative_of_a_derivative_is_taken_where_the_outer_one_moves_its_variable():
+    assert general(r"\frac{\mathrm{d}}{\mathrm{d}x} \frac{\mathrm{d}}{\mathrm{d}x} x^3 = 0, \; \forall x \in \mathbb{R}").ok is False
+
+
+def test_a_second_derivative_is_read():
+    assert general(r"\frac{\mathrm{d}^2}{\mathrm{d}x^2} x^3 = 6x, \; \forall x \in \mathbb{R}").ok is True
+
+
+def test_a_wrong_second_derivative_fails():
+    assert general(r"\frac{\mathrm{d}^2}{\mathrm{d}x^2} x^3 = 3x, \; \forall x \in \mathbb{R}").ok is False
+
+
+def test_a_mixed_partial_derivative_is_read():
+    assert general(r"\frac{\partial^2}{\partial x \, \partial y} x^2 y^2 = 4xy, \; \forall x, y \in \mathbb{R}").ok
+
+
+def test_a_second_derivative_leaves_out_where_its_differences_drown_in_rounding():
+    detail = general(r"\frac{\mathrm{d}^2}{\mathrm{d}x^2} x^3 = 6x, \; \forall x \in \mathbb{R}").detail
+    assert "cancel beyond the floats' precision" in detail
+
+
+def test_a_derivative_whose_orders_do_not_add_up_is_not_read():
+    result = general(r"\frac{\partial^2}{\partial x} x^2 = 2, \; \forall x \in \mathbb{R}")
+    assert result.ok is None and "order 2" in result.not_evaluable
