@@ -455,6 +455,7 @@ class Grammar:
         """What a row states: relation chains, split at top-level commas; a trailing '.' is prose."""
         while items and isinstance(items[-1], Token) and items[-1].kind == "punct" and items[-1].text in ".,":
             items = items[:-1]
+        items = _domain_in_parentheses(items)
         parts, current = [], []
         for item in items:
             if isinstance(item, Token) and item.kind == "punct" and item.text == ",":
@@ -929,6 +930,19 @@ def _real_set(sub, sup, pos: Pos) -> str:
         raise NotEvaluable(f"\\mathbb{{R}}^{{{script}}}: a space of vectors (a notation of vectors and matrices "
                            "reads it)", pos)
     raise NotEvaluable(f"\\mathbb{{R}} with the script {script}", pos)
+
+
+def _domain_in_parentheses(items: list) -> list:
+    """'(a + b)^2 = a^2 + 2ab + b^2 \\quad (a, b \\in \\mathbb{R})': a claim's trailing domain in parentheses, read
+    as if after a comma. Only a last group whose relation bounds a letter (∈, <, ≤ …), after a relation."""
+    last = items[-1] if items else None
+    if not (isinstance(last, Group) and (last.open, last.close) == ("(", ")") and last.sub is None
+            and last.sup is None and any(_is_token(i, "rel") for i in items[:-1])):
+        return items
+    inner = [i for i in last.items if _is_token(i, "rel")]
+    if not inner or not all(i.text in _BOUNDS for i in inner) or not any(_is_letter(i) for i in last.items):
+        return items
+    return items[:-1] + [Token("punct", ",", last.pos)] + last.items
 
 
 def _nodes_of(raw) -> list:

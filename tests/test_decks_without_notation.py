@@ -80,7 +80,9 @@ EVALUABLE = [LOG_BOUND, WRONG_BOUND, r"\log 2 < 1", r"3 < \pi", r"e^{\log 2} = 2
              r"\mathbb{E}[\log Y] \le \log \mathbb{E}[Y], \; Y > 0", r"\max(0, x) \ge x, \; x \in \mathbb{R}",
              r"\int_0^1 x^2 \, \mathrm{d}x = \frac{1}{3}", r"\int_0^{\infty} e^{-x} \, \mathrm{d} x = 1",
              r"\binom{4}{2} = 6", r"4! = 24", r"\lfloor 2.5 \rfloor = 2", r"\arcsin 1 = \frac{\pi}{2}",
-             r"x^2 \ge 0 \quad \forall x \in \mathbb{R}"]
+             r"x^2 \ge 0 \quad \forall x \in \mathbb{R}", r"t - 1 - \log t \ge 0 \quad (t > 0)",
+             r"\cosh^2 x - \sinh^2 x = 1, \; \forall x \in \mathbb{R}",
+             r"\frac{\mathrm{d}^2}{\mathrm{d}x^2} x^3 = 6x, \; \forall x \in \mathbb{R}"]
 
 
 def test_every_formula_the_general_notation_reads_passes_the_cheap_test_before_it():

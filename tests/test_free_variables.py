@@ -518,3 +518,12 @@ def test_a_second_derivative_leaves_out_where_its_differences_drown_in_rounding(
 def test_a_derivative_whose_orders_do_not_add_up_is_not_read():
     result = general(r"\frac{\partial^2}{\partial x} x^2 = 2, \; \forall x \in \mathbb{R}")
     assert result.ok is None and "order 2" in result.not_evaluable
+
+
+def test_a_domain_in_parentheses_after_the_claim_is_read():
+    assert general(r"(a+b)^2 = a^2 + 2ab + b^2 \quad (a, b \in \mathbb{R})").ok is True
+    assert general(r"t - 1 - \log t \ge 0 \quad (t > 0)").ok is True
+
+
+def test_a_wrong_claim_with_its_domain_in_parentheses_fails():
+    assert general(r"(a+b)^2 = a^2 + ab + b^2 \quad (a, b \in \mathbb{R})").ok is False
