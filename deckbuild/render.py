@@ -332,7 +332,9 @@ class SlideRenderer:
         return site_path
 
 
-_STRENGTH_TITLES = {EVALUATED: "evaluated on the deck's models", FAILING: "does not hold on the deck's models",
+# the title a formula's mark shows: "models" or "values", as a claim about free variables is evaluated on no model
+_STRENGTH_TITLES = {EVALUATED: "evaluated on the deck's models or the values it states",
+                    FAILING: "does not hold on the deck's models or the values it states",
                     NOT_CHECKED: "not checked: the evaluator cannot read it", DEFINITION: "a definition: not a claim",
                     ASSUMED: "a hypothesis the slide assumes: not a claim, not checked"}
 
