@@ -726,13 +726,16 @@ def magnitude(node: Node, ctx: Context):
             return sum(size(t) for t in n.terms)
         if isinstance(n, Neg):
             return size(n.arg)
-        if isinstance(n, Mul):
+        if isinstance(n, Mul):  # an overflowed factor makes the product's terms overflow, even times 0
             out = 1.0
             for factor in n.factors:
-                out = out * size(factor)
+                part = size(factor)
+                out = np.where(np.isinf(out) | np.isinf(part), np.inf, out * part)
             return out
-        if isinstance(n, Div):
-            return size(n.num) / np.abs(_number(evaluator.value(n.den, {})))
+        if isinstance(n, Div):  # over an overflowed denominator: overflowed (∞/∞); over 0: the formula's own 1/0
+            den = np.abs(_number(evaluator.value(n.den, {})))
+            num = size(n.num)
+            return np.where(np.isinf(den) | np.isinf(num), np.inf, np.where(den == 0, np.nan, num / np.where(den == 0, 1.0, den)))
         if isinstance(n, Deriv):  # a difference of values a step apart, over the step: its rounding grows by 1/step
             return size(n.body) / (evaluator.derivative_step(n) / 2.0)
         return np.abs(_number(evaluator.value(n, {})))

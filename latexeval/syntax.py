@@ -162,7 +162,7 @@ class Grammar:
 
     def read(self, nodes) -> list:
         items = []
-        for node in nodes if isinstance(nodes, list) else [nodes]:
+        for node in _digit_powers(nodes if isinstance(nodes, list) else [nodes]):
             items.extend(self._read_node(node))
         return _numbers(items)
 
@@ -181,7 +181,7 @@ class Grammar:
 
     def _read_letter(self, node: dict) -> list:
         text, pos = node["text"], position(node)
-        if text.isdigit() or text == ".":
+        if _is_number_text(text):
             return [Token("digit", text, pos)]
         if text == "/":
             return [Token("bin", "/", pos)]
@@ -626,6 +626,8 @@ class Grammar:
             if slash:
                 node = (Div if item.text == "/" else Hadamard)(factors.pop(), node, pos=item.pos)
             factors.append(node)
+        if not factors:
+            raise NotEvaluable("an empty expression", _first_pos(items) if items else None)
         return factors[0] if len(factors) == 1 else Mul(tuple(factors), pos=_first_pos(items))
 
     def factor(self, items: list, k: int) -> tuple[Node, int]:
@@ -667,6 +669,10 @@ class Grammar:
                 value = Func(op.kind, self._group_value(replace(after, sub=None, sup=None)), pos=op.pos)
                 return self._function_scripts(op, self._power(Index(value, self._script(after.sub), pos=op.pos),
                                                               after)), k + 2
+            if isinstance(after, Group) and after.open == "(" and after.sup is not None and after.sub is None:
+                # \sin(x)^2 and \log(x)^2 are (\sin x)^2 and (\log x)^2, never of x^2
+                value = Func(op.kind, self._group_value(replace(after, sup=None)), pos=op.pos)
+                return self._function_scripts(op, self._power(value, after)), k + 2
             arg, nxt = self.factor(items, k + 1)
             return self._function_scripts(op, Func(op.kind, arg, pos=op.pos)), nxt
         if op.kind in ("sum", "prod"):
@@ -680,8 +686,9 @@ class Grammar:
             return body, len(items)
         if op.kind == "int":
             end = self._differential(items, k)
-            if end == k + 3:  # \int_z \mathrm{d}z f(z): the integrand is the rest of the term
-                return self._integral(op, items[end - 1], self.term(items[end:])), len(items)
+            if end == k + 3:  # \int_z \mathrm{d}z f(z): the integrand is the rest of the term (\int_0^1 \mathrm{d}x: 1)
+                body = self.term(items[end:]) if end < len(items) else Num(1.0, pos=op.pos)
+                return self._integral(op, items[end - 1], body), len(items)
             return self._integral(op, items[end - 1], self.expr(items[k + 1:end - 2])), end
         if op.kind == "E":
             nxt = items[k + 1] if k + 1 < len(items) else None
@@ -1048,6 +1055,34 @@ def _is_differential(items: list, j: int, var: Sym | None) -> bool:
         return True
     return isinstance(item, Operand) and item.node == Sym("d") and var is not None and \
         items[j + 1].node.key() == var.key()
+
+
+def _is_number_text(text: str) -> bool:
+    return bool(text) and all(c.isdigit() or c == "." for c in text) and text.count(".") <= 1
+
+
+def _digit_powers(nodes: list) -> list:
+    """12^2 and 0.5^2: KaTeX puts the power on the last digit alone ('1', then '2' with the power); here it goes
+    on the whole number, which 1 · 2² is not."""
+    out: list = []
+    for node in nodes:
+        base = node.get("base") if isinstance(node, dict) and node.get("type") == "supsub" else None
+        if _is_digit_node(base):
+            run = []
+            while out and _is_digit_node(out[-1]):
+                run.insert(0, out.pop())
+            if run:
+                text = "".join(n["text"] for n in run) + base["text"]
+                start = run[0].get("pos", base.get("pos"))
+                pos = [start[0], base["pos"][1]] if start and base.get("pos") else base.get("pos")
+                node = {**node, "base": {**base, "text": text, "pos": pos}}
+        out.append(node)
+    return out
+
+
+def _is_digit_node(node) -> bool:
+    return isinstance(node, dict) and node.get("type") in ("textord", "mathord") and \
+        _is_number_text(node.get("text", ""))
 
 
 def _numbers(items: list) -> list:

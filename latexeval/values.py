@@ -219,7 +219,7 @@ def div(a, b):
         return Density(a.log - b.log)
     if isinstance(b, Density):
         return real(a) * np.exp(-b.log)
-    return real(a) / real(b)
+    return np.true_divide(real(a), real(b))  # 1/0 of two plain numbers is ∞ as for arrays, never an exception
 
 
 def hadamard(a, b):

@@ -527,3 +527,40 @@ def test_a_domain_in_parentheses_after_the_claim_is_read():
 
 def test_a_wrong_claim_with_its_domain_in_parentheses_fails():
     assert general(r"(a+b)^2 = a^2 + ab + b^2 \quad (a, b \in \mathbb{R})").ok is False
+
+
+@pytest.mark.parametrize("wrong", [r"10^2 = 0", r"\frac{1}{12^2} = \frac{1}{4}", r"0.5^2 = 5"])
+def test_a_power_on_a_number_of_several_digits_is_on_the_whole_number(wrong):
+    assert general(wrong).ok is False  # KaTeX puts it on the last digit: 1 · 0² = 0 passed
+    assert general(r"12^2 = 144").ok is True and general(r"0.5^2 = 0.25").ok is True
+
+
+def test_a_power_after_a_functions_parentheses_is_on_its_value():
+    assert general(r"\sin(x)^2 + \cos(x)^2 = 1, \; \forall x \in \mathbb{R}").ok is True
+    assert general(r"\log(x)^2 = 2 \log x, \; \forall x > 0").ok is False  # (\log x)^2, not \log x^2
+
+
+def test_an_integral_of_nothing_but_its_differential_is_of_one():
+    assert general(r"\int_0^t \mathrm{d}x = t, \; \forall t > 0").ok is True
+
+
+def test_a_division_by_zero_between_numbers_fails_without_an_exception():
+    assert general(r"\frac{1}{0} = 5").ok is False
+
+
+def test_a_number_beyond_the_floats_between_numbers_is_not_read_rather_than_failed():
+    result = general(r"171! = 171 \cdot 170!")
+    assert result.ok is None and "floats cannot tell" in result.not_evaluable
+
+
+def test_a_quotient_of_overflowed_terms_is_left_out_not_failed():
+    assert general(r"\frac{(n+1)!}{n!} = n + 1, \; \forall n \in \mathbb{N}").ok is True
+
+
+def test_a_strict_bound_holds_where_a_side_is_tiny_but_no_rounding_of_the_other():
+    assert general(r"e^{-x} > 0, \; \forall x \in \mathbb{R}").ok is True
+    assert general(r"\frac{1}{n!} > 0, \; \forall n \in \mathbb{N}").ok is True
+
+
+def test_a_strict_bound_still_fails_where_the_sides_are_equal():
+    assert general(r"e^x > 1 + x, \; \forall x \in \mathbb{R}").ok is False  # equal at x = 0
