@@ -58,6 +58,7 @@ class Context:
         self.axes = 0
         self.cells = 1  # numbers in one value: the product of the allocated axes' sizes
         self._free: dict[object, object] = {}
+        self.unsettled: list[np.ndarray] = []  # where a derivative's differences did not settle (_Deriv)
 
     def new_axis(self, size: int = 1) -> int:
         """An axis for `size` values of a variable; too large a value ends the evaluation first."""
@@ -107,6 +108,9 @@ class Context:
             nodes, _ = self.instance.nodes()
             self._free[index] = self.instance.latent_on_axis(nodes, self.new_axis(len(nodes)))
         return self._free[index]
+
+
+DERIVATIVE_SETTLED = 1e-9  # two extrapolated derivatives agree to this, relatively: a hundredth of the tolerance
 
 
 class Evaluator:
@@ -163,8 +167,10 @@ class Evaluator:
         return (np.maximum if node.kind == "max" else np.minimum).reduce(np.broadcast_arrays(*values))
 
     def _Deriv(self, node, env):
-        """The derivative in a free variable, by central differences at two steps, extrapolated (Richardson):
-        an error of the order of step⁴, far below the relations' tolerance for a smooth function. The step is
+        """The derivative in a free variable, by central differences at three steps, extrapolated (Richardson)
+        from the two finer and the two coarser: an error of the order of step⁴, far below the relations' tolerance
+        for a smooth function; where the two extrapolations differ by more than DERIVATIVE_SETTLED, the value is
+        not vouched for and the point is left out (ctx.unsettled). The step is
         1e-3 (sin t turns fast at t = 900: not a step relative to t), smaller near the domain's bounds (log t at
         t = 0.001, log(1 - t) at t = 1 - 10⁻⁶): a hundredth of the distance, so that a function growing without
         bound there is still smooth over a step."""
@@ -179,8 +185,11 @@ class Evaluator:
             ahead, behind = (real(self.value(node.body, {**env, name: x + s * h})) for s in (1.0, -1.0))
             return (ahead - behind) / (2.0 * h), np.isinf(ahead) | np.isinf(behind)
 
-        (fine, over_fine), (coarse, over_coarse) = slope(step / 2.0), slope(step)
-        return np.where(over_fine | over_coarse, np.inf, (4.0 * fine - coarse) / 3.0)  # e^t far out: ∞, not ∞ − ∞
+        (d1, o1), (d2, o2), (d4, o4) = slope(step), slope(step / 2.0), slope(step / 4.0)
+        coarse, fine = (4.0 * d2 - d1) / 3.0, (4.0 * d4 - d2) / 3.0
+        with np.errstate(invalid="ignore"):  # sin(100 x), e^{xy} at y = 650: the step is too coarse for it there
+            self.ctx.unsettled.append(np.abs(fine - coarse) > DERIVATIVE_SETTLED * (1.0 + np.abs(fine)))
+        return np.where(o1 | o2 | o4, np.inf, fine)  # e^t far out: ∞, not ∞ − ∞
 
     def derivative_step(self, node) -> np.ndarray:
         """The step of the derivative `node` at each value of its variable (see _Deriv)."""
@@ -737,7 +746,7 @@ def magnitude(node: Node, ctx: Context):
             num = size(n.num)
             return np.where(np.isinf(den) | np.isinf(num), np.inf, np.where(den == 0, np.nan, num / np.where(den == 0, 1.0, den)))
         if isinstance(n, Deriv):  # a difference of values a step apart, over the step: its rounding grows by 1/step
-            return size(n.body) / (evaluator.derivative_step(n) / 2.0)
+            return size(n.body) / (evaluator.derivative_step(n) / 4.0)
         return np.abs(_number(evaluator.value(n, {})))
 
     try:

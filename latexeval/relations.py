@@ -381,11 +381,12 @@ def _check_free(link: Link, nt: Notation) -> Verdict:
     sizes = _sizes(link, ctx, lhs, rhs, n)
     overflow = _overflow(a, b, finite, at_points, sizes)
     cancelled = _cancelled(a, b, finite, sizes)
+    unsettled = _unsettled(ctx, lhs, rhs, n) & ~overflow & ~cancelled
     if not (finite | overflow).all():
         return Verdict(False, f"{claim}: a side is not finite (a log of a non-positive number?)")
-    if (overflow | cancelled).all():
+    if (overflow | cancelled | unsettled).all():
         raise NotEvaluable("the floats cannot tell at any value: its terms overflow or cancel beyond their "
-                           "precision everywhere", link.lhs.pos)
+                           "precision, or its derivatives do not settle, everywhere", link.lhs.pos)
     beyond = ""
     if overflow.any():  # e^t at t = 900: not a number of the floats, so not a value the claim was checked at
         beyond = (f" (not at the {int(overflow[:, 0].sum())} values beyond |{'|, |'.join(scalars)}| = "
@@ -393,7 +394,9 @@ def _check_free(link: Link, nt: Notation) -> Verdict:
     if cancelled.any():
         beyond += (f" (not at the {int((cancelled & ~overflow)[:, 0].sum())} values where its terms cancel beyond "
                    "the floats' precision)")
-    overflow = overflow | cancelled
+    if unsettled.any():
+        beyond += f" (not at the {int(unsettled[:, 0].sum())} values where a derivative's differences do not settle)"
+    overflow = overflow | cancelled | unsettled
     a, b = np.where(overflow, 0.0, a), np.where(overflow, 0.0, b)
     bad = _bad(a, b, link.rel, _rounding(sizes, overflow)) & ~overflow  # a point left out is 0 = 0, never 0 > 0
     if bad.any():
@@ -456,6 +459,26 @@ def _sizes(link: Link, ctx: Context, lhs, rhs, n: int) -> tuple[np.ndarray, np.n
             return None
         out.append(np.broadcast_to(m.reshape(m.shape[max(extra, 0):]), shape).reshape(-1, n))
     return out[0], out[1]
+
+
+def _unsettled(ctx: Context, lhs, rhs, n: int) -> np.ndarray:
+    """The points where a derivative of either side did not settle (evaluate._Deriv), laid out as _entries
+    lays out the sides (a derivative inside an integral: at any of its nodes)."""
+    if isinstance(lhs, VectorVal) or isinstance(rhs, VectorVal):
+        shape = None
+    else:
+        shape = np.broadcast_shapes(np.shape(lhs), np.shape(rhs), (n,))
+    out = np.zeros((int(np.prod(shape)) // n, n) if shape else (1, n), dtype=bool)
+    for mask in ctx.unsettled:
+        if shape is None:
+            out |= bool(np.any(mask))
+            continue
+        mask = np.asarray(mask, dtype=bool)
+        extra = mask.ndim - len(shape)
+        if extra > 0:
+            mask = np.any(mask, axis=tuple(range(extra)))
+        out |= np.broadcast_to(mask, shape).reshape(-1, n)
+    return out
 
 
 CANCEL_ULPS = 64.0  # roundings a value's error may gather, in units of the floats' epsilon times its terms' size

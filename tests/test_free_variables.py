@@ -564,3 +564,17 @@ def test_a_strict_bound_holds_where_a_side_is_tiny_but_no_rounding_of_the_other(
 
 def test_a_strict_bound_still_fails_where_the_sides_are_equal():
     assert general(r"e^x > 1 + x, \; \forall x \in \mathbb{R}").ok is False  # equal at x = 0
+
+
+def test_a_true_derivative_that_turns_fast_far_out_holds_where_its_differences_settle():
+    result = general(r"\frac{\partial}{\partial y} \sin(xy) = x \cos(xy), \; \forall x, y \in \mathbb{R}")
+    assert result.ok is True and "a derivative's differences do not settle" in result.detail
+
+
+def test_a_derivative_too_fast_for_the_step_everywhere_is_not_read_rather_than_failed():
+    result = general(r"\frac{\mathrm{d}}{\mathrm{d}x} \sin(100x) = 100 \cos(100x), \; \forall x \in \mathbb{R}")
+    assert result.ok is None and "derivatives do not settle" in result.not_evaluable
+
+
+def test_a_wrong_derivative_still_fails_where_its_differences_settle():
+    assert general(r"\frac{\mathrm{d}}{\mathrm{d}x} \sin(x^2) = x \cos(x^2), \; \forall x \in \mathbb{R}").ok is False
