@@ -578,3 +578,8 @@ def test_a_derivative_too_fast_for_the_step_everywhere_is_not_read_rather_than_f
 
 def test_a_wrong_derivative_still_fails_where_its_differences_settle():
     assert general(r"\frac{\mathrm{d}}{\mathrm{d}x} \sin(x^2) = x \cos(x^2), \; \forall x \in \mathbb{R}").ok is False
+
+
+def test_a_claim_broken_by_more_than_its_rounding_could_make_fails_where_the_floats_cannot_tell_equality():
+    assert general(r"\cosh^2 x - \sinh^2 x = 2, \; \forall x > 10").ok is False
+    assert general(r"\frac{\mathrm{d}^2}{\mathrm{d}x^2} x^4 = 11 x^2, \; \forall x > 7").ok is False
