@@ -258,7 +258,8 @@ class _Rows:
                 raise NotEvaluable(f"the values stated for {name} are none ({domains[name].text(name)})", stmt.pos)
         kept, where = claims[:1], {}
         for stmt in claims[1:]:
-            name = _defines(stmt, self.nt, where)
+            # a letter the row quantifies (\forall x > 0) is not given a value by ", x = 0": that is a claim
+            name = _defines(stmt, self.nt, {**where, **domains})
             if name is not None:
                 where[name] = stmt.exprs[1]
             else:

@@ -52,6 +52,7 @@ OPERATOR_NAMES = {"softmax": "softmax", "tr": "tr", "Tr": "tr", "trace": "tr", "
                   "sigmoid": "sigmoid", "vec": "vec", "rank": "rank"}
 DOTS = {"\\ldots": "h", "\\dots": "h", "\\cdots": "h", "\\@cdots": "h", "\\vdots": "v", "\\varvdots": "v",
         "\\ddots": "d"}
+MULTIPLIES = ("\\cdot", "\\times", "/", "\\odot")  # operators between two factors
 UNARY = frozenset({"log", "exp"} | set(LINEAR_FUNCTIONS.values()) | set(OPERATOR_NAMES.values()))
 
 
@@ -168,6 +169,8 @@ class Grammar:
 
     def _read_node(self, node: dict) -> list:
         kind = node["type"]
+        if kind == "kern" and _is_quad(node.get("dimension") or {}):
+            return [Token("quad", "\\quad", position(node))]  # between two statements, as a comma is
         if kind in DROPPED:
             return []
         if kind in SPLICED:
@@ -412,7 +415,8 @@ class Grammar:
                 if not stack or OPENING.get(stack[-1][0].text, stack[-1][0].text) != item.text:
                     raise NotEvaluable(f"unmatched {item.text}", item.pos)
                 opener, outer = stack.pop()
-                outer.append(Group(opener.text, item.text, out, opener.pos, item.sup, item.sub))
+                inner = [i for i in out if not _is_token(i, "quad")]  # a space inside brackets separates nothing
+                outer.append(Group(opener.text, item.text, inner, opener.pos, item.sup, item.sub))
                 out = outer
             else:
                 out.append(item)
@@ -430,7 +434,9 @@ class Grammar:
             nodes = nodes[0]["body"]
         aligned = len(nodes) == 1 and nodes[0]["type"] == "array"
         if aligned and nodes[0].get("colSeparationType") in ("align", "alignat"):
-            return [self.group([it for cell in row for it in self.read(cell)]) for row in nodes[0]["body"]]
+            # a derivation's rows are chains: a \quad in one is space for the eye, never a second statement
+            return [self.group([it for cell in row for it in self.read(cell) if not _is_token(it, "quad")])
+                    for row in nodes[0]["body"]]
         if self.linear:  # a display formula broken by \\\\ into lines: one row per non-empty line
             lines = [[]]
             for node in nodes:
@@ -455,7 +461,7 @@ class Grammar:
         """What a row states: relation chains, split at top-level commas; a trailing '.' is prose."""
         while items and isinstance(items[-1], Token) and items[-1].kind == "punct" and items[-1].text in ".,":
             items = items[:-1]
-        items = _domain_in_parentheses(items)
+        items = _domain_in_parentheses(_quads_between_statements(items))
         parts, current = [], []
         for item in items:
             if isinstance(item, Token) and item.kind == "punct" and item.text == ",":
@@ -579,6 +585,7 @@ class Grammar:
         return Chain(exprs, tuple(rels), pos=_first_pos(items))
 
     def expr(self, items: list) -> Node:
+        items = [i for i in items if not _is_token(i, "quad")]  # a wide space in a script or a term: only space
         if not items:
             raise NotEvaluable("an empty expression")
         if isinstance(items[0], Op) and items[0].kind in ("max", "min", "argmax", "argmin") \
@@ -593,7 +600,10 @@ class Grammar:
                 current.extend(items[k:end])
                 k = end
                 continue
-            if isinstance(item, Token) and item.kind == "bin" and item.text in "+-":
+            if isinstance(item, Token) and item.kind == "bin" and item.text in "+-" and current \
+                    and _is_token(current[-1], "bin") and current[-1].text in MULTIPLIES:
+                current.append(Token("sign", item.text, item.pos))  # 2 \times -3: the sign of the next factor
+            elif isinstance(item, Token) and item.kind == "bin" and item.text in "+-":
                 if current:
                     terms.append((sign, current))
                     sign, current = 1, []
@@ -613,13 +623,18 @@ class Grammar:
         while k < len(items):
             item = items[k]
             slash = isinstance(item, Token) and item.text in ("/", "\\odot")
-            if isinstance(item, Token) and item.kind == "bin" and item.text in ("\\cdot", "\\times", "/", "\\odot"):
+            if isinstance(item, Token) and item.kind == "bin" and item.text in MULTIPLIES:
                 k += 1
-                if slash and (not factors or k >= len(items)):
+                if not factors or k >= len(items):  # 2 \cdot = 2 is no product
                     raise NotEvaluable(f"'{item.text}' without both operands", item.pos)
                 if not slash:
                     continue
+            negated = _is_token(items[k], "sign") and items[k].text == "-"
+            k += 1 if _is_token(items[k], "sign") else 0
+            if k >= len(items):
+                raise NotEvaluable("a sign with nothing after it", item.pos)
             node, k = self.factor(items, k)
+            node = Neg(node, pos=node.pos) if negated else node
             while k < len(items) and _is_token(items[k], "postfix"):  # 2n! is 2 (n!), (n - k)! a factorial too
                 node = Func("factorial", node, pos=items[k].pos)
                 k += 1
@@ -674,6 +689,7 @@ class Grammar:
                 value = Func(op.kind, self._group_value(replace(after, sup=None)), pos=op.pos)
                 return self._function_scripts(op, self._power(value, after)), k + 2
             arg, nxt = self.factor(items, k + 1)
+            arg, nxt = self._juxtaposed_argument(arg, items, nxt)
             return self._function_scripts(op, Func(op.kind, arg, pos=op.pos)), nxt
         if op.kind in ("sum", "prod"):
             return self._sum(op, self.term(items[k + 1:]) if k + 1 < len(items) else None), len(items)
@@ -700,6 +716,25 @@ class Grammar:
         if listed is not None:
             return self._power(Extremum(op.kind, listed, pos=op.pos), items[k + 1]), k + 2
         return self._optimum(op, self.term(items[k + 1:])), len(items)
+
+    def _juxtaposed_argument(self, arg: Node, items: list, nxt: int) -> tuple[Node, int]:
+        """\\sin 2x is \\sin(2x) and \\log 2\\pi\\sigma^2 the log of the product, as a textbook writes them: a
+        function without parentheses takes the numbers and letters that follow it, up to anything else (an
+        operator, a sign, a bracket, a letter called with arguments: \\sin x \\cos x is a product of two)."""
+        factors = [arg]
+        plain = _is_plain(arg)
+        while True:
+            while nxt < len(items) and _is_token(items[nxt], "postfix"):  # \log n! is \log(n!)
+                factors[-1] = Func("factorial", factors[-1], pos=items[nxt].pos)
+                nxt += 1
+            if not (plain and nxt < len(items) and isinstance(items[nxt], Operand) and _is_plain(items[nxt].node)
+                    and not (nxt + 1 < len(items) and isinstance(items[nxt + 1], Group))
+                    and not (isinstance(items[nxt].node, Sym) and self.heads is not None
+                             and self._is_head(items[nxt].node))):
+                break
+            factors.append(items[nxt].node)
+            nxt += 1
+        return (factors[0] if len(factors) == 1 else Mul(tuple(factors), pos=factors[0].pos)), nxt
 
     def _of_a_list(self, items: list, k: int) -> tuple[Node, ...] | None:
         """The entries of \\max(a, b, …) or \\min(…): the larger or smaller of numbers, not an optimum over a
@@ -939,6 +974,39 @@ def _real_set(sub, sup, pos: Pos) -> str:
     raise NotEvaluable(f"\\mathbb{{R}} with the script {script}", pos)
 
 
+def _is_quad(dimension: dict) -> bool:
+    """A space of a \\quad or wider (KaTeX's kern of 1em; \\; is 5mu): wide enough to part two statements."""
+    number = dimension.get("number")
+    size = {"em": 1.0, "mu": 1 / 18}.get(dimension.get("unit"))
+    return isinstance(number, (int, float)) and size is not None and number * size >= 1.0
+
+
+def _quads_between_statements(items: list) -> list:
+    """'x^2 \\ge 0 \\quad x^3 \\ge 0': in a formula of one row, a \\quad between two statements separates them as a
+    comma does (read as a product, it hid the second claim): only where what comes before it relates something
+    and what comes after does too, or quantifies (\\forall, a domain in parentheses). Anywhere else it is only
+    space (\\text{ELBO:} \\quad …, a = b \\quad + c), as in a derivation's rows (Grammar.rows)."""
+    def relates(segment: list) -> bool:
+        return any(_is_token(i, "rel") or _is_token(i, "forall") for i in segment) or \
+            len(segment) == 1 and isinstance(segment[0], Group) and any(_is_token(i, "rel") for i in segment[0].items)
+
+    def segment(k: int, step: int) -> list:
+        out = []
+        k += step
+        while 0 <= k < len(items) and not (_is_token(items[k], "quad") or _is_token(items[k], "punct", ",")):
+            out.append(items[k])
+            k += step
+        return out
+
+    out = []
+    for k, item in enumerate(items):
+        if not _is_token(item, "quad"):
+            out.append(item)
+        elif relates(segment(k, -1)) and relates(segment(k, 1)):
+            out.append(Token("punct", ",", item.pos))
+    return out
+
+
 def _domain_in_parentheses(items: list) -> list:
     """'(a + b)^2 = a^2 + 2ab + b^2 \\quad (a, b \\in \\mathbb{R})': a claim's trailing domain in parentheses, read
     as if after a comma. Only a last group whose relation bounds a letter (∈, <, ≤ …), after a relation."""
@@ -1055,6 +1123,13 @@ def _is_differential(items: list, j: int, var: Sym | None) -> bool:
         return True
     return isinstance(item, Operand) and item.node == Sym("d") and var is not None and \
         items[j + 1].node.key() == var.key()
+
+
+def _is_plain(node: Node) -> bool:
+    """A number or a letter (scripts and a numeric power included): what a function's bare argument is made of."""
+    if isinstance(node, Pow):
+        return isinstance(node.base, (Num, Sym)) and isinstance(node.exp, Num)
+    return isinstance(node, (Num, Sym))
 
 
 def _is_number_text(text: str) -> bool:

@@ -583,3 +583,39 @@ def test_a_wrong_derivative_still_fails_where_its_differences_settle():
 def test_a_claim_broken_by_more_than_its_rounding_could_make_fails_where_the_floats_cannot_tell_equality():
     assert general(r"\cosh^2 x - \sinh^2 x = 2, \; \forall x > 10").ok is False
     assert general(r"\frac{\mathrm{d}^2}{\mathrm{d}x^2} x^4 = 11 x^2, \; \forall x > 7").ok is False
+
+
+def test_a_sign_after_a_multiplication_sign_is_the_next_factors():
+    assert general(r"2 \times -3 = -6").ok is True
+    assert general(r"x \cdot -y = x - y, \; \forall x, y \in \mathbb{R}").ok is False  # it was read as x - y
+
+
+def test_a_multiplication_sign_with_nothing_after_it_is_not_read():
+    assert general(r"2 \cdot = 2").ok is None
+
+
+def test_a_quantified_letter_is_not_given_a_value_by_a_later_statement():
+    assert general(r"\sin x = 2x, \; x = 0, \; \forall x > 0").ok is False  # x = 0 is a claim, not x's value
+
+
+def test_a_function_without_parentheses_takes_the_numbers_and_letters_after_it():
+    assert general(r"\sin 2x = 2 \sin x \cos x, \; \forall x \in \mathbb{R}").ok is True
+    assert general(r"\log 2\pi\sigma^2 = \log 2 + \log \pi + 2 \log \sigma, \; \forall \sigma > 0").ok is True
+    assert general(r"\sin 2x = x \sin 2, \; \forall x \in \mathbb{R}").ok is False
+
+
+def test_a_log_of_a_factorial_is_of_the_factorial():
+    assert general(r"\log n! \le n \log n, \; \forall n \in \mathbb{N}_+").ok is True
+
+
+def test_a_quad_between_two_claims_of_one_row_separates_them():
+    assert general(r"x^2 \ge 0 \quad x^3 \ge 0, \; \forall x \in \mathbb{R}").ok is False  # x³ ≥ 0 was hidden
+    assert general(r"1 + 1 = 2 \quad 2 + 2 = 4").ok is True
+
+
+def test_a_quad_after_a_label_is_only_space():
+    row = (r"\text{ELBO:} \quad \sum_{i=1}^N \int_{\bm{z}} q(\bm{z}|\bm{x}_i; \phi) \log \frac{p(\bm{x}_i, \bm{z}; "
+           r"\theta)}{q(\bm{z}|\bm{x}_i; \phi)} \mathrm{d} \bm{z}")
+    spaced, plain = verdict(row), verdict(row.replace(r"\quad ", ""))
+    assert (spaced.ok, spaced.not_evaluable, spaced.defines) == (plain.ok, plain.not_evaluable, plain.defines)
+    assert "empty expression" not in (spaced.not_evaluable or "")  # split at the \quad, the label stood alone
