@@ -22,7 +22,7 @@ import numpy as np
 from . import freevars, limits, quadrature
 from .errors import NotApplicable, NotEvaluable, Undefined
 from .freevars import Domain
-from .expr import Add, Call, Chain, Deriv, Div, Draw, Integral, Mul, Neg, Node, Optimum, Sum, Sym, free_symbols, key
+from .expr import Add, Call, Chain, Deriv, Div, Draw, Func, Integral, Mul, Neg, Node, Optimum, Pow, Sum, Sym, free_symbols, key
 from .notation import Component, Notation
 from .values import (FUNCTIONS, DataVal, Density, LatentVal, MatrixVal, ParamVal, Plate, VectorVal, add, as_density,
                      binomial, div, flattened, hadamard, integrate, mul, neg, on_axis, power, real)
@@ -90,8 +90,8 @@ class Context:
     def free_scalar(self, name: str):
         """A free variable with a stated domain: values spread over it, on an axis of their own."""
         if name not in self._free:
-            self._free[name] = on_axis(freevars.points(name, self.domains[name], freevars.VALUES),
-                                       self.new_axis(freevars.VALUES))
+            count = freevars.values_per_axis(len([k for k in self.domains if k not in self.random]))
+            self._free[name] = on_axis(freevars.points(name, self.domains[name], count), self.new_axis(count))
         return self._free[name]
 
     def distribution(self, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -747,7 +747,14 @@ def magnitude(node: Node, ctx: Context):
             return np.where(np.isinf(den) | np.isinf(num), np.inf, np.where(den == 0, np.nan, num / np.where(den == 0, 1.0, den)))
         if isinstance(n, Deriv):  # a difference of values a step apart, over the step: its rounding grows by 1/step
             return size(n.body) / (evaluator.derivative_step(n) / 4.0)
-        return np.abs(_number(evaluator.value(n, {})))
+        value = _number(evaluator.value(n, {}))
+        base = _power_base(n)
+        if base is not None:  # e^{-870} is 0 in the floats but not 0: underflowed, as far beyond the floats as ∞
+            with np.errstate(invalid="ignore"):
+                return np.where((value == 0) & (_number(evaluator.value(base, {})) != 0), np.inf, np.abs(value))
+        if isinstance(n, Func) and n.name == "exp":
+            return np.where(value == 0, np.inf, np.abs(value))
+        return np.abs(value)
 
     try:
         return size(node)
@@ -757,6 +764,15 @@ def magnitude(node: Node, ctx: Context):
 
 class _NotNumbers(Exception):
     pass
+
+
+def _power_base(node: Node) -> Node | None:
+    """The base of a power (x^{200}, e^{-x}, whose letter carries the script), else None."""
+    if isinstance(node, Pow):
+        return node.base
+    if isinstance(node, Sym) and node.sup is not None and node.sub is None and node.accent is None:
+        return replace(node, sup=None)
+    return None
 
 
 def _number(value):

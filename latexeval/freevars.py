@@ -23,7 +23,13 @@ import numpy as np
 
 from .expr import Chain, Div, Member, Neg, Node, Num, Quantified, Sym, free_symbols
 
-VALUES = 64  # values of a free scalar (on an axis of their own)
+VALUES = 64  # values of a free scalar (on an axis of their own), when the claim has several
+ALONE = 256  # values of a claim's only free scalar: (x - 2)(x - 3) \ge 0 fails between 2 and 3, which 64 missed
+
+
+def values_per_axis(scalars: int) -> int:
+    """How many values each free scalar takes: more for one alone (64 × 64 pairs are already 4096)."""
+    return ALONE if scalars <= 1 else VALUES
 SUPPORT = 5  # values of a random variable in one of its random distributions
 SPREAD = 1e3  # values from 1/SPREAD to SPREAD away from a bound
 SEED = 20251211
@@ -132,8 +138,14 @@ def _rng(name: str, what: str) -> np.random.Generator:
 
 
 def _spread(rng, n: int) -> np.ndarray:
-    """Distances from a bound, log-uniform over 1/SPREAD .. SPREAD."""
-    return np.exp(rng.uniform(-math.log(SPREAD), math.log(SPREAD), n))
+    """Distances from a bound, log-uniform over 1/SPREAD .. SPREAD, one in each of n equal strata: no gap
+    between two values is wider than two strata (random draws alone left gaps of a factor of 2)."""
+    return np.exp(-math.log(SPREAD) + 2 * math.log(SPREAD) * _strata(rng, n))
+
+
+def _strata(rng, n: int) -> np.ndarray:
+    """n numbers in [0, 1), one at a random place in each of n equal parts."""
+    return (np.arange(n) + rng.uniform(0, 1, n)) / max(n, 1)
 
 
 def points(name: str, domain: Domain, n: int, what: str = "values") -> np.ndarray:
@@ -144,15 +156,15 @@ def points(name: str, domain: Domain, n: int, what: str = "values") -> np.ndarra
     rng = _rng(name, what)
     if domain.lo is not None and domain.hi is not None:
         width = domain.hi - domain.lo
-        inner = domain.lo + width * np.concatenate([[0.5], rng.uniform(0, 1, n - 1)])
+        inner = domain.lo + width * np.concatenate([[0.5], _strata(rng, n - 1)])
         inner[1:3] = [domain.lo + width * 1e-6, domain.hi - width * 1e-6] if n > 3 else inner[1:3]
         values = inner
     elif domain.lo is not None:
         values = domain.lo + _spread(rng, n)
     elif domain.hi is not None:
         values = domain.hi - _spread(rng, n)
-    else:
-        values = _spread(rng, n) * rng.choice([-1.0, 1.0], n)
+    else:  # each side of 0 its own strata
+        values = np.concatenate([_spread(rng, n - n // 2), -_spread(rng, n // 2)])
     special = [s for s in (1.0, 0.0) if domain.contains(np.array(s))]
     values[:len(special)] = special[:n]
     return values

@@ -390,7 +390,7 @@ def _check_free(link: Link, nt: Notation) -> Verdict:
     beyond = ""
     if overflow.any():  # e^t at t = 900: not a number of the floats, so not a value the claim was checked at
         beyond = (f" (not at the {int(overflow[:, 0].sum())} values beyond |{'|, |'.join(scalars)}| = "
-                  f"{OVERFLOW_FROM:g} where a side overflows the floats)")
+                  f"{OVERFLOW_FROM:g} where a side overflows the floats, or underflows them)")
     if cancelled.any():
         beyond += (f" (not at the {int((cancelled & ~overflow)[:, 0].sum())} values where its terms cancel beyond "
                    "the floats' precision)")

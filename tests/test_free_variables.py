@@ -25,7 +25,7 @@ def test_a_bound_for_every_positive_t_holds():
 
 def test_a_bound_for_every_t_says_it_was_evaluated_on_values_of_t_and_no_model():
     detail = verdict(LOG_BOUND).detail
-    assert "0 < t" in detail and "64 values of t" in detail and "no model" in detail and "gmm" not in detail
+    assert "0 < t" in detail and "256 values of t" in detail and "no model" in detail and "gmm" not in detail
 
 
 def test_the_quantifier_may_come_first():
@@ -619,3 +619,18 @@ def test_a_quad_after_a_label_is_only_space():
     spaced, plain = verdict(row), verdict(row.replace(r"\quad ", ""))
     assert (spaced.ok, spaced.not_evaluable, spaced.defines) == (plain.ok, plain.not_evaluable, plain.defines)
     assert "empty expression" not in (spaced.not_evaluable or "")  # split at the \quad, the label stood alone
+
+
+@pytest.mark.parametrize("wrong", [
+    r"(x - 2)(x - 3) \ge 0, \; \forall x \in \mathbb{R}",   # negative only between 2 and 3
+    r"(x - 10)(x - 12) \ge 0, \; \forall x \in \mathbb{R}",
+    r"(t - 3)(t - 10) \ge 0, \; \forall t > 0",
+    r"(n - 50)(n - 58) \ge 0, \; \forall n \in \mathbb{N}",
+])
+def test_a_claim_false_only_on_a_short_stretch_at_moderate_values_fails(wrong):
+    assert general(wrong).ok is False
+
+
+def test_a_power_that_underflows_far_out_is_left_out_not_failed():
+    result = general(r"e^{-x} > 0, \; \forall x \in \mathbb{R}")
+    assert result.ok is True and "underflows" in result.detail
