@@ -724,40 +724,50 @@ def _argument(value):
 
 def magnitude(node: Node, ctx: Context):
     """How large the numbers the floats added on the way to a side's value were, at each point: Σ|terms| of
-    its sums, through products and quotients ((a - b) c is worth (|a| + |b|) |c|) and derivatives (a difference
-    over a step of 10⁻³); of any other node, its own |value|. The value's rounding error is about this times the floats' epsilon: where that outgrows the
-    relations' tolerance (cosh² x - sinh² x at x = 30, whose terms are 10²⁵), the floats cannot tell whether
-    the claim holds. None for a side that is not numbers (a vector)."""
+    its sums (written with + or \\sum), through products and quotients ((a - b) c is worth (|a| + |b|) |c|)
+    and derivatives (a difference over a step of 10⁻³); of any other node, its own |value|. The value's rounding
+    error is about this times the floats' epsilon: where that outgrows the relations' tolerance (cosh² x -
+    sinh² x at x = 30, whose terms are 10²⁵), the floats cannot tell whether the claim holds. None for a side
+    that is not numbers (a vector)."""
     evaluator = Evaluator(ctx)
 
-    def size(n: Node):
+    def product(parts):  # an overflowed factor makes the product's terms overflow, even times 0
+        out = 1.0
+        for part in parts:
+            out = np.where(np.isinf(out) | np.isinf(part), np.inf, out * part)
+        return out
+
+    def size(n: Node, env: dict):
         if isinstance(n, Add):
-            return sum(size(t) for t in n.terms)
+            return sum(size(t, env) for t in n.terms)
         if isinstance(n, Neg):
-            return size(n.arg)
-        if isinstance(n, Mul):  # an overflowed factor makes the product's terms overflow, even times 0
-            out = 1.0
-            for factor in n.factors:
-                part = size(factor)
-                out = np.where(np.isinf(out) | np.isinf(part), np.inf, out * part)
-            return out
+            return size(n.arg, env)
+        if isinstance(n, Mul):
+            return product(size(f, env) for f in n.factors)
+        if isinstance(n, Sum) and n.lo is not None and n.hi is not None:  # Σ (-1)^k \\binom{n}{k} at n = 61
+            lo, hi = evaluator._index(n.lo, env), evaluator._bound(n.hi, env)
+            top = int(np.max(hi)) if isinstance(hi, np.ndarray) else hi
+            terms = [np.where(k <= hi, size(n.body, {**env, n.var.key(): k}), 0.0 if not n.product else 1.0)
+                     for k in range(lo, top + 1)]
+            return (product(terms) if n.product else sum(terms)) if terms else 0.0
         if isinstance(n, Div):  # over an overflowed denominator: overflowed (∞/∞); over 0: the formula's own 1/0
-            den = np.abs(_number(evaluator.value(n.den, {})))
-            num = size(n.num)
-            return np.where(np.isinf(den) | np.isinf(num), np.inf, np.where(den == 0, np.nan, num / np.where(den == 0, 1.0, den)))
+            den = np.abs(_number(evaluator.value(n.den, env)))
+            num = size(n.num, env)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return np.where(np.isinf(den) | np.isinf(num), np.inf, np.where(den == 0, np.nan, num / den))
         if isinstance(n, Deriv):  # a difference of values a step apart, over the step: its rounding grows by 1/step
-            return size(n.body) / (evaluator.derivative_step(n) / 4.0)
-        value = _number(evaluator.value(n, {}))
+            return size(n.body, env) / (evaluator.derivative_step(n) / 4.0)
+        value = _number(evaluator.value(n, env))
         base = _power_base(n)
         if base is not None:  # e^{-870} is 0 in the floats but not 0: underflowed, as far beyond the floats as ∞
             with np.errstate(invalid="ignore"):
-                return np.where((value == 0) & (_number(evaluator.value(base, {})) != 0), np.inf, np.abs(value))
+                return np.where((value == 0) & (_number(evaluator.value(base, env)) != 0), np.inf, np.abs(value))
         if isinstance(n, Func) and n.name == "exp":
             return np.where(value == 0, np.inf, np.abs(value))
         return np.abs(value)
 
     try:
-        return size(node)
+        return size(node, {})
     except _NotNumbers:
         return None
 

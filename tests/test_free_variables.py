@@ -634,3 +634,9 @@ def test_a_claim_false_only_on_a_short_stretch_at_moderate_values_fails(wrong):
 def test_a_power_that_underflows_far_out_is_left_out_not_failed():
     result = general(r"e^{-x} > 0, \; \forall x \in \mathbb{R}")
     assert result.ok is True and "underflows" in result.detail
+
+
+def test_an_alternating_sum_that_cancels_beyond_the_floats_is_left_out_where_it_does():
+    result = general(r"\sum_{k=0}^{n} (-1)^k \binom{n}{k} = 0, \; \forall n \in \mathbb{N}_+")
+    assert result.ok is True and "cancel beyond the floats' precision" in result.detail
+    assert general(r"\sum_{k=0}^{n} (-1)^k \binom{n}{k} = 1, \; \forall n \in \mathbb{N}_+").ok is False
