@@ -430,6 +430,9 @@ class Evaluator:
         value = self.value(node, env)
         if isinstance(value, np.ndarray) and value.size and np.all(value == np.round(value)):
             return value
+        if isinstance(value, np.ndarray) and value.size > 1:
+            raise NotEvaluable(f"a sum up to {key(node)}, which takes values that are not whole (state its domain: "
+                               f"{key(node)} \\in \\mathbb{{N}})", node.pos)
         return self._index(node, env)
 
     MAX_TERMS = 5000  # a sum up to a free integer adds this many terms at most

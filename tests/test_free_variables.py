@@ -640,3 +640,8 @@ def test_an_alternating_sum_that_cancels_beyond_the_floats_is_left_out_where_it_
     result = general(r"\sum_{k=0}^{n} (-1)^k \binom{n}{k} = 0, \; \forall n \in \mathbb{N}_+")
     assert result.ok is True and "cancel beyond the floats' precision" in result.detail
     assert general(r"\sum_{k=0}^{n} (-1)^k \binom{n}{k} = 1, \; \forall n \in \mathbb{N}_+").ok is False
+
+
+def test_a_sum_up_to_a_letter_that_may_not_be_whole_says_so():
+    result = general(r"\sum_{k=0}^{n} (-1)^k k = 0, \; \forall n \ge 2")
+    assert result.ok is None and "not whole" in result.not_evaluable and "\\mathbb{N}" in result.not_evaluable
