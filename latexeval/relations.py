@@ -376,12 +376,14 @@ def _check_free(link: Link, nt: Notation) -> Verdict:
     said += [f"every random variable {domains[k].text(k)} ({n} random distributions of {freevars.SUPPORT} values, "
              "one a constant)" for k in sorted(random)]
     claim = f"for {'; '.join(said)}" if said else "between numbers"
-    at_points = _scalars_at_points(lhs, rhs, ctx, scalars, n)
+    layout = _layout(lhs, rhs, n)
+    at_points = _scalars_at_points(ctx, scalars, layout, n)
     finite = np.isfinite(a) & np.isfinite(b)
-    sizes = _sizes(link, ctx, lhs, rhs, n)
+    sizes = _sizes(link, ctx, layout, n)
+    rounding = _rounding(sizes)
     overflow = _overflow(a, b, finite, at_points, sizes)
-    cancelled = _cancelled(a, b, finite, sizes, link.rel)
-    unsettled = _unsettled(ctx, lhs, rhs, n) & ~overflow & ~cancelled
+    cancelled = _cancelled(a, b, finite, rounding, link.rel) & ~overflow
+    unsettled = _unsettled(ctx, layout, n) & ~overflow & ~cancelled
     if not (finite | overflow).all():
         return Verdict(False, f"{claim}: a side is not finite (a log of a non-positive number?)")
     if (overflow | cancelled | unsettled).all():
@@ -392,13 +394,13 @@ def _check_free(link: Link, nt: Notation) -> Verdict:
         beyond = (f" (not at the {int(overflow[:, 0].sum())} values beyond |{'|, |'.join(scalars)}| = "
                   f"{OVERFLOW_FROM:g} where a side overflows the floats, or underflows them)")
     if cancelled.any():
-        beyond += (f" (not at the {int((cancelled & ~overflow)[:, 0].sum())} values where its terms cancel beyond "
+        beyond += (f" (not at the {int(cancelled[:, 0].sum())} values where its terms cancel beyond "
                    "the floats' precision)")
     if unsettled.any():
         beyond += f" (not at the {int(unsettled[:, 0].sum())} values where a derivative's differences do not settle)"
-    overflow = overflow | cancelled | unsettled
-    a, b = np.where(overflow, 0.0, a), np.where(overflow, 0.0, b)
-    bad = _bad(a, b, link.rel, _rounding(sizes, overflow)) & ~overflow  # a point left out is 0 = 0, never 0 > 0
+    left_out = overflow | cancelled | unsettled
+    a, b = np.where(left_out, 0.0, a), np.where(left_out, 0.0, b)
+    bad = _bad(a, b, link.rel, rounding) & ~left_out  # a point left out is 0 = 0, never 0 > 0
     if bad.any():
         k = _simplest_failure(a, b, bad, at_points)
         at = [f"{name} = {_value_at(ctx, name, k, at_points):.6g}" for name in scalars]
@@ -407,7 +409,7 @@ def _check_free(link: Link, nt: Notation) -> Verdict:
         where = f" at {', '.join(at)}" if at else ""
         return Verdict(False, f"{claim}: lhs = {a[k]:.6g}, rhs = {b[k]:.6g}{where}", n, failure=failure)
     integer = any(domains[name].integer for name in scalars)  # only they repeat values (1 ≤ n ≤ 5 on 64 places)
-    kept = _distinct_points(at_points, ~overflow[:, 0]) if integer else int((~overflow[:, 0]).sum())
+    kept = _distinct_points(at_points, ~left_out[:, 0]) if integer else int((~left_out[:, 0]).sum())
     values = f" at {kept} values of {', '.join(scalars)}{beyond}" if scalars and a.shape[0] > 1 else ""
     return Verdict(True, f"{link.rel} holds {claim}{values} (no model needed)", n)
 
@@ -415,15 +417,34 @@ def _check_free(link: Link, nt: Notation) -> Verdict:
 OVERFLOW_FROM = 20.0  # below this, an infinite side is an error of the formula (1/0), never the floats' limit
 
 
-def _scalars_at_points(lhs, rhs, ctx: Context, scalars: list[str], n: int) -> dict[str, np.ndarray] | None:
-    """Each free scalar's value at every point of the sides as _entries flattens them, (points, draws) (each
-    scalar is on an axis of its own: with two, a point's index is an index into neither one's values); None
-    for sides that are columns."""
+def _layout(lhs, rhs, n: int) -> tuple[int, ...] | None:
+    """The shape both sides broadcast to, as _entries flattens them into (points, draws); None for columns."""
     if isinstance(lhs, VectorVal) or isinstance(rhs, VectorVal):
         return None
     try:
-        shape = np.broadcast_shapes(np.shape(lhs), np.shape(rhs), (n,))
-        return {name: np.broadcast_to(ctx.free_scalar(name), shape).reshape(-1, n) for name in scalars}
+        return np.broadcast_shapes(np.shape(lhs), np.shape(rhs), (n,))
+    except ValueError:
+        return None
+
+
+def _on_points(values, layout: tuple[int, ...], n: int, combine) -> np.ndarray:
+    """Values of a node of a side laid out as _entries lays out the sides, (points, draws); axes beyond the
+    sides' own (the nodes of an integral the node lies in) combined away by `combine` (np.max, np.any)."""
+    values = np.asarray(values)
+    extra = values.ndim - len(layout)
+    if extra > 0:
+        values = combine(values, axis=tuple(range(extra)))
+    return np.broadcast_to(values, layout).reshape(-1, n)
+
+
+def _scalars_at_points(ctx: Context, scalars: list[str], layout, n: int) -> dict[str, np.ndarray] | None:
+    """Each free scalar's value at every point of the sides as _entries flattens them, (points, draws) (each
+    scalar is on an axis of its own: with two, a point's index is an index into neither one's values); None
+    for sides that are columns."""
+    if layout is None:
+        return None
+    try:
+        return {name: _on_points(ctx.free_scalar(name), layout, n, np.max) for name in scalars}
     except ValueError:
         return None
 
@@ -443,59 +464,47 @@ def _overflow(a, b, finite, at_points: dict[str, np.ndarray] | None, sizes) -> n
     return (infinite | overflowed) & large
 
 
-def _sizes(link: Link, ctx: Context, lhs, rhs, n: int) -> tuple[np.ndarray, np.ndarray] | None:
+def _sizes(link: Link, ctx: Context, layout, n: int) -> tuple[np.ndarray, np.ndarray] | None:
     """Each side's `magnitude`, laid out as _entries lays out the sides; None for sides that are not numbers."""
-    if isinstance(lhs, VectorVal) or isinstance(rhs, VectorVal):
+    sizes = [magnitude(side, ctx) for side in (link.lhs, link.rhs)] if layout is not None else [None]
+    if any(m is None for m in sizes):
         return None
-    shape = np.broadcast_shapes(np.shape(lhs), np.shape(rhs), (n,))
-    out = []
-    for side in (link.lhs, link.rhs):
-        m = magnitude(side, ctx)
-        if m is None:
-            return None
-        m = np.asarray(m, dtype=float)
-        extra = m.ndim - len(shape)  # an integral taken again keeps its axis, at size 1
-        if extra > 0 and any(d != 1 for d in m.shape[:extra]):
-            return None
-        out.append(np.broadcast_to(m.reshape(m.shape[max(extra, 0):]), shape).reshape(-1, n))
-    return out[0], out[1]
+    return _on_points(sizes[0], layout, n, np.max), _on_points(sizes[1], layout, n, np.max)
 
 
-def _unsettled(ctx: Context, lhs, rhs, n: int) -> np.ndarray:
+def _unsettled(ctx: Context, layout, n: int) -> np.ndarray:
     """The points where a derivative of either side did not settle (evaluate._Deriv), laid out as _entries
-    lays out the sides (a derivative inside an integral: at any of its nodes)."""
-    if isinstance(lhs, VectorVal) or isinstance(rhs, VectorVal):
-        shape = None
-    else:
-        shape = np.broadcast_shapes(np.shape(lhs), np.shape(rhs), (n,))
-    out = np.zeros((int(np.prod(shape)) // n, n) if shape else (1, n), dtype=bool)
+    lays out the sides (a derivative inside an integral: at any of its nodes; of columns: at every point)."""
+    if layout is None:
+        return np.full((1, n), any(np.any(mask) for mask in ctx.unsettled))
+    out = np.zeros((int(np.prod(layout)) // n, n), dtype=bool)
     for mask in ctx.unsettled:
-        if shape is None:
-            out |= bool(np.any(mask))
-            continue
-        mask = np.asarray(mask, dtype=bool)
-        extra = mask.ndim - len(shape)
-        if extra > 0:
-            mask = np.any(mask, axis=tuple(range(extra)))
-        out |= np.broadcast_to(mask, shape).reshape(-1, n)
+        out |= _on_points(mask, layout, n, np.any)
     return out
 
 
 CANCEL_ULPS = 64.0  # roundings a value's error may gather, in units of the floats' epsilon times its terms' size
 
 
-def _cancelled(a, b, finite, sizes, rel: str) -> np.ndarray:
-    """The points where both sides are numbers but made of terms so large that their rounding exceeds the
-    relations' tolerance (`magnitude`): there the floats cannot tell, and the point is left out and said; unless
-    the relation is broken by more than the rounding could make (d²/dx² x⁴ = 11x² at x = 8: off by 64)."""
+def _rounding(sizes) -> np.ndarray | None:
+    """What rounding may have made of the difference of the sides at each point: CANCEL_ULPS epsilons of the
+    size of their terms (`magnitude`); ∞ where the terms overflowed; None for sides that are not numbers."""
     if sizes is None:
+        return None
+    with np.errstate(invalid="ignore", over="ignore"):
+        return CANCEL_ULPS * np.finfo(float).eps * (sizes[0] + sizes[1])
+
+
+def _cancelled(a, b, finite, rounding, rel: str) -> np.ndarray:
+    """The points where both sides are numbers but made of terms so large that their `rounding` exceeds the
+    relations' tolerance: there the floats cannot tell, and the point is left out and said; unless the relation
+    is broken by more than the rounding could make (d²/dx² x⁴ = 11x² at x = 8: off by 64)."""
+    if rounding is None:
         return np.zeros(a.shape, dtype=bool)
     with np.errstate(invalid="ignore", over="ignore"):
-        total = sizes[0] + sizes[1]
-        error = CANCEL_ULPS * np.finfo(float).eps * total
         tolerance = RTOL * (1.0 + np.abs(a) + np.abs(b))
         broken = np.abs(a - b) if rel in ("=", ":=", "->") else a - b if rel in ("<=", "<") else b - a
-        return finite & np.isfinite(total) & (error > tolerance) & ~(broken > error + tolerance)
+        return finite & np.isfinite(rounding) & (rounding > tolerance) & ~(broken > rounding + tolerance)
 
 
 def _simplest_failure(a, b, bad, at_points: dict[str, np.ndarray] | None) -> tuple[int, ...]:
@@ -598,21 +607,13 @@ def _compare(a: np.ndarray, b: np.ndarray, rel: str) -> Verdict:
     return Verdict(True, f"{rel} holds at {a.shape[-1]} draws{where}", a.shape[-1])
 
 
-def _rounding(sizes, left_out: np.ndarray) -> np.ndarray | None:
-    """What rounding may have made of the difference of the sides at each point kept (`_cancelled`)."""
-    if sizes is None:
-        return None
-    with np.errstate(invalid="ignore", over="ignore"):
-        return np.where(left_out, 0.0, CANCEL_ULPS * np.finfo(float).eps * np.nan_to_num(sizes[0] + sizes[1]))
-
-
 def _bad(a: np.ndarray, b: np.ndarray, rel: str, rounding: np.ndarray | None = None) -> np.ndarray:
     """Where the relation does not hold (relative to the sides' size). A strict one fails where the sides are
     equal within the tolerance, or, where `rounding` says what the floats may have lost, within that: e^{-x} > 0
     at x = 650 holds (10⁻²⁸² is no rounding of 0), t - 1 - \\log t > 0 at t = 1 does not."""
     if rounding is not None and rel in ("<", ">"):
         gap = b - a if rel == "<" else a - b
-        return ~(gap > rounding)
+        return ~(gap > np.nan_to_num(rounding, nan=0.0))
     scale = 1.0 + np.abs(a) + np.abs(b)
     if rel in ("=", ":=", "->"):
         return np.abs(a - b) / scale > RTOL

@@ -633,11 +633,8 @@ class Grammar:
             k += 1 if _is_token(items[k], "sign") else 0
             if k >= len(items):
                 raise NotEvaluable("a sign with nothing after it", item.pos)
-            node, k = self.factor(items, k)
+            node, k = _factorials(*self.factor(items, k), items)  # 2n! is 2 (n!), (n - k)! a factorial too
             node = Neg(node, pos=node.pos) if negated else node
-            while k < len(items) and _is_token(items[k], "postfix"):  # 2n! is 2 (n!), (n - k)! a factorial too
-                node = Func("factorial", node, pos=items[k].pos)
-                k += 1
             if slash:
                 node = (Div if item.text == "/" else Hadamard)(factors.pop(), node, pos=item.pos)
             factors.append(node)
@@ -724,9 +721,7 @@ class Grammar:
         factors = [arg]
         plain = _is_plain(arg)
         while True:
-            while nxt < len(items) and _is_token(items[nxt], "postfix"):  # \log n! is \log(n!)
-                factors[-1] = Func("factorial", factors[-1], pos=items[nxt].pos)
-                nxt += 1
+            factors[-1], nxt = _factorials(factors[-1], nxt, items)  # \log n! is \log(n!)
             if not (plain and nxt < len(items) and isinstance(items[nxt], Operand) and _is_plain(items[nxt].node)
                     and not (nxt + 1 < len(items) and isinstance(items[nxt + 1], Group))
                     and not (isinstance(items[nxt].node, Sym) and self.heads is not None
@@ -1123,6 +1118,14 @@ def _is_differential(items: list, j: int, var: Sym | None) -> bool:
         return True
     return isinstance(item, Operand) and item.node == Sym("d") and var is not None and \
         items[j + 1].node.key() == var.key()
+
+
+def _factorials(node: Node, k: int, items: list) -> tuple[Node, int]:
+    """`node` with the factorials written after it (items[k:] starting with '!'), and the index past them."""
+    while k < len(items) and _is_token(items[k], "postfix"):
+        node = Func("factorial", node, pos=items[k].pos)
+        k += 1
+    return node, k
 
 
 def _is_plain(node: Node) -> bool:
