@@ -53,7 +53,7 @@ class Context:
         # free variables the row states a domain for (freevars.py): a scalar (every value) or, under a bare
         # \mathbb{E}, a random variable (every distribution: one per draw, so n_draws of them)
         self.domains, self.random, self.n_draws = domains or {}, random, n_draws
-        self._distributions: dict[str, tuple] = {}
+        self._outcomes: dict[str, np.ndarray] = {}
         self.optima = {} if optima is None else optima  # certified optima, shared by every k of a link
         self.axes = 0
         self.cells = 1  # numbers in one value: the product of the allocated axes' sizes
@@ -94,11 +94,12 @@ class Context:
             self._free[name] = on_axis(freevars.points(name, self.domains[name], count), self.new_axis(count))
         return self._free[name]
 
-    def distribution(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """A random variable's (values, probabilities), one random distribution per draw; the same on both sides."""
-        if name not in self._distributions:
-            self._distributions[name] = freevars.distributions(name, self.domains[name], self.n_draws)
-        return self._distributions[name]
+    def outcomes(self, name: str) -> np.ndarray:
+        """A random variable's value at each outcome, (SUPPORT, draws), one random joint distribution per draw;
+        the same on both sides and under every \\mathbb{E} of the claim."""
+        if name not in self._outcomes:
+            self._outcomes[name] = freevars.outcome_values(name, self.domains[name], self.n_draws)
+        return self._outcomes[name]
 
     def free_latent(self, index: int | None = None):
         """A free z: one latent variable, or (when the link indexes z) one per data point."""
@@ -520,22 +521,17 @@ class Evaluator:
         return self._expect(spec.draw, node.body, env, self._at_data_point(env))
 
     def _expect_random(self, node, env: dict):
-        """\\mathbb{E}[f(Y)] over the random variables of the body (Y with a stated domain): at each draw, the
-        weighted sum over that draw's random distribution of Y; several are independent, one axis each."""
+        """\\mathbb{E}[f(X, Y)] over the random variables of the body (letters with a stated domain): at each draw,
+        the sum over the outcomes of that draw's joint distribution, weighted by their probabilities."""
         names = sorted(k for k in freevars.letters(node.body) if k in self.ctx.random)
         if not names:
             raise NotEvaluable("\\mathbb{E} without the distribution under it (name a random variable with its "
                                "domain: \\mathbb{E}[\\log Y] \\le \\log \\mathbb{E}[Y], \\; Y > 0)", node.pos)
-        inner, weights = dict(env), []
-        for name in names:
-            values, probs = self.ctx.distribution(name)
-            axis = self.ctx.new_axis(len(values))
-            inner[name] = freevars.on_axis_per_draw(values, axis)
-            weights.append((axis, freevars.on_axis_per_draw(probs, axis), len(values)))
-        total = real(self.value(node.body, inner))
-        for axis, w, size in reversed(weights):
-            total = np.sum(total * w, axis=-(axis + 2), keepdims=True)
-            self.ctx.cells //= size
+        axis = self.ctx.new_axis(freevars.SUPPORT)
+        inner = {**env, **{name: freevars.on_axis_per_draw(self.ctx.outcomes(name), axis) for name in names}}
+        weights = freevars.on_axis_per_draw(freevars.outcome_probabilities(self.ctx.n_draws), axis)
+        total = np.sum(real(self.value(node.body, inner)) * weights, axis=-(axis + 2), keepdims=True)
+        self.ctx.cells //= freevars.SUPPORT
         return total
 
     def _expect(self, draw: Draw, body: Node, env: dict, dist_env: dict):

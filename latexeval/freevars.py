@@ -9,8 +9,9 @@ be a quantity of the slide's prose with one particular value.
 
 A universally quantified claim is evaluated at values spread over its whole domain (six
 orders of magnitude, and the special points 0 and 1 where they belong to it); a claim over
-random variables at random discrete distributions on such values, one of them a constant
-(where Jensen's inequality is an equality). Neither is a proof, and the details say so: what
+random variables at random joint distributions on a few outcomes, each variable with values of
+its own there (so two of them are dependent), one of them a constant (where Jensen's inequality is
+an equality). Neither is a proof, and the details say so: what
 was evaluated, at how many values.
 """
 from __future__ import annotations
@@ -30,7 +31,7 @@ ALONE = 256  # values of a claim's only free scalar: (x - 2)(x - 3) \ge 0 fails 
 def values_per_axis(scalars: int) -> int:
     """How many values each free scalar takes: more for one alone (64 × 64 pairs are already 4096)."""
     return ALONE if scalars <= 1 else VALUES
-SUPPORT = 5  # values of a random variable in one of its random distributions
+SUPPORT = 5  # outcomes of one random joint distribution of a claim's random variables
 SPREAD = 1e3  # values from 1/SPREAD to SPREAD away from a bound
 SEED = 20251211
 _ORDER = {"<": "<", "<=": "<=", ">": "<", ">=": "<="}  # a > b read as b < a
@@ -190,15 +191,26 @@ def _integers(domain: Domain, n: int) -> np.ndarray:
     return values
 
 
-def distributions(name: str, domain: Domain, draws: int) -> tuple[np.ndarray, np.ndarray]:
-    """`draws` random distributions of a random variable: its values (SUPPORT, draws) in the domain and
-    their probabilities (SUPPORT, draws), probabilities up to SPREAD² apart; the first is a constant."""
+def outcome_values(name: str, domain: Domain, draws: int) -> np.ndarray:
+    """A random variable's value at each outcome of `draws` random joint distributions: (SUPPORT, draws), in
+    the domain; at the first draw a constant. Each variable has values of its own at the same outcomes, so
+    two random variables are dependent (E[XY] = E[X]E[Y] needs independence, which no slide's LaTeX states)."""
     rng = _rng(name, "distributions")
     values = points(name, domain, SUPPORT * draws, "support")[rng.permutation(SUPPORT * draws)]
     values = values.reshape(SUPPORT, draws)
     values[:, 0] = values[0, 0]  # a constant random variable
-    weights = _spread(rng, SUPPORT * draws).reshape(SUPPORT, draws)
-    return values, weights / weights.sum(axis=0, keepdims=True)
+    return values
+
+
+def outcome_probabilities(draws: int) -> np.ndarray:
+    """The probabilities of the SUPPORT outcomes at each of `draws` draws, (SUPPORT, draws), up to SPREAD²
+    apart, uniform at one draw, all but one outcome at others (sorted strata cut in rows gave every
+    draw the same shape, all but 6% on one outcome): one joint distribution per draw, shared by every random
+    variable of the claim."""
+    rng = _rng("outcomes", "probabilities")
+    weights = rng.permutation(_spread(rng, SUPPORT * draws)).reshape(SUPPORT, draws)  # the strata shared out
+    weights[:, 1:2] = 1.0  # and one uniform
+    return weights / weights.sum(axis=0, keepdims=True)
 
 
 def on_axis_per_draw(values: np.ndarray, axis: int) -> np.ndarray:

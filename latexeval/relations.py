@@ -331,6 +331,14 @@ def _random_variables(link: Link) -> frozenset[str]:
                      if isinstance(node, Expect) and node.under is None for k in freevars.letters(node.body) if k in names)
 
 
+def _counterexample(ctx: Context, names: list[str], draw: int) -> str:
+    """The joint distribution a claim over random variables fails at: each variable's values at its outcomes
+    and their probabilities, for the lecturer to check by hand."""
+    values = "; ".join(f"{name} = " + ", ".join(f"{v:.3g}" for v in ctx.outcomes(name)[:, draw]) for name in names)
+    probs = ", ".join(f"{p:.3g}" for p in freevars.outcome_probabilities(ctx.n_draws)[:, draw])
+    return f"distribution {draw + 1} ({values}; with probabilities {probs})"
+
+
 def _value_for_a_constant(link: Link, nt: Notation) -> str | None:
     """e or π alone on one side of '=' and a number on the other: the slide naming a value (an embedding e = 0,
     a mixing weight π = 0.3), which as a claim about Euler's number would fail. The letter, or None."""
@@ -373,8 +381,12 @@ def _check_free(link: Link, nt: Notation) -> Verdict:
     domains = dict(link.domains)
     scalars = [k for k in sorted(domains) if k not in random and k in freevars.letters(link.lhs) | freevars.letters(link.rhs)]
     said = [domains[k].text(k) for k in scalars]
-    said += [f"every random variable {domains[k].text(k)} ({n} random distributions of {freevars.SUPPORT} values, "
-             "one a constant)" for k in sorted(random)]
+    if random:
+        variables = ", ".join(domains[k].text(k) for k in sorted(random))
+        said.append(f"every random variable {variables} ({n} random distributions of {freevars.SUPPORT} values, "
+                    "one a constant)" if len(random) == 1 else
+                    f"all random variables {variables}, dependent ({n} random joint distributions on {freevars.SUPPORT} "
+                    "outcomes, each variable with values of its own there; one all constant)")
     claim = f"for {'; '.join(said)}" if said else "between numbers"
     layout = _layout(lhs, rhs, n)
     at_points = _scalars_at_points(ctx, scalars, layout, n)
@@ -404,7 +416,8 @@ def _check_free(link: Link, nt: Notation) -> Verdict:
     if bad.any():
         k = _simplest_failure(a, b, bad, at_points)
         at = [f"{name} = {_value_at(ctx, name, k, at_points):.6g}" for name in scalars]
-        at += [f"distribution {k[-1] + 1} of {name}" for name in sorted(random)]
+        if random:
+            at.append(_counterexample(ctx, sorted(random), int(k[-1])))
         failure = {"draw": int(k[-1]) + 1, "lhs": float(a[k]), "rhs": float(b[k])}
         where = f" at {', '.join(at)}" if at else ""
         return Verdict(False, f"{claim}: lhs = {a[k]:.6g}, rhs = {b[k]:.6g}{where}", n, failure=failure)

@@ -100,6 +100,33 @@ def test_a_wrong_jensen_fails(wrong):
     assert verdict(wrong).ok is False
 
 
+def test_the_expectation_of_a_product_is_not_the_product_of_the_expectations():
+    # it holds for independent X and Y, which the formula does not state
+    assert verdict(r"\mathbb{E}[XY] = \mathbb{E}[X]\mathbb{E}[Y], \quad X, Y \in \mathbb{R}").ok is False
+
+
+def test_the_expectation_of_a_sum_is_the_sum_of_the_expectations_of_dependent_variables():
+    assert verdict(r"\mathbb{E}[X + Y] = \mathbb{E}[X] + \mathbb{E}[Y], \quad X, Y \in \mathbb{R}").ok is True
+
+
+def test_the_cauchy_schwarz_inequality_holds_for_every_pair_of_random_variables():
+    assert verdict(r"\mathbb{E}[XY]^2 \le \mathbb{E}[X^2]\mathbb{E}[Y^2], \quad X, Y \in \mathbb{R}").ok is True
+
+
+def test_the_cauchy_schwarz_inequality_reversed_fails():
+    assert verdict(r"\mathbb{E}[XY]^2 \ge \mathbb{E}[X^2]\mathbb{E}[Y^2], \quad X, Y \in \mathbb{R}").ok is False
+
+
+def test_a_square_expanded_as_if_the_variables_were_independent_fails():
+    assert verdict(r"\mathbb{E}[(X+Y)^2] = \mathbb{E}[X^2] + 2\mathbb{E}[X]\mathbb{E}[Y] + \mathbb{E}[Y^2], "
+                   r"\quad X, Y \in \mathbb{R}").ok is False
+
+
+def test_a_claim_over_random_variables_fails_at_a_distribution_it_shows():
+    detail = verdict(r"\mathbb{E}[XY] = \mathbb{E}[X]\mathbb{E}[Y], \quad X, Y \in \mathbb{R}").detail
+    assert "dependent" in detail and "X = " in detail and "Y = " in detail and "with probabilities" in detail
+
+
 def test_the_variance_is_not_negative_for_every_random_variable():
     assert verdict(r"\mathbb{E}[Y^2] \ge \mathbb{E}[Y]^2, \; Y > 0").ok is True
 
