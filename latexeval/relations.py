@@ -414,7 +414,7 @@ def _check_free(link: Link, nt: Notation) -> Verdict:
     a, b = np.where(left_out, 0.0, a), np.where(left_out, 0.0, b)
     bad = _bad(a, b, link.rel, rounding) & ~left_out  # a point left out is 0 = 0, never 0 > 0
     if bad.any():
-        k = _simplest_failure(a, b, bad, at_points)
+        k = _simplest_failure(a, b, bad, _with_random_sizes(ctx, sorted(random), at_points, a.shape))
         at = [f"{name} = {_value_at(ctx, name, k, at_points):.6g}" for name in scalars]
         if random:
             at.append(_counterexample(ctx, sorted(random), int(k[-1])))
@@ -529,6 +529,16 @@ def _simplest_failure(a, b, bad, at_points: dict[str, np.ndarray] | None) -> tup
     size = np.max(np.abs(np.stack(list(at_points.values()))), axis=0)
     clear = gap >= 0.1 * gap.max()
     return np.unravel_index(int(np.argmin(np.where(clear, size, np.inf))), a.shape)
+
+
+def _with_random_sizes(ctx: Context, names: list[str], at_points: dict[str, np.ndarray] | None,
+                       shape: tuple[int, ...]) -> dict[str, np.ndarray] | None:
+    """`at_points` and, for each random variable, its largest value at each draw laid on the points: the
+    counterexample shown is then the one of the smallest values (-0.2, 1, 3 rather than 907, -488)."""
+    if not names or at_points is None and shape[0] != 1:
+        return at_points
+    largest = {name: np.broadcast_to(np.max(np.abs(ctx.outcomes(name)), axis=0), shape) for name in names}
+    return {**(at_points or {}), **largest}
 
 
 def _value_at(ctx: Context, name: str, k: tuple[int, int], at_points: dict[str, np.ndarray] | None) -> float:

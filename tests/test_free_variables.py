@@ -127,6 +127,12 @@ def test_a_claim_over_random_variables_fails_at_a_distribution_it_shows():
     assert "dependent" in detail and "X = " in detail and "Y = " in detail and "with probabilities" in detail
 
 
+def test_a_claim_over_a_random_variable_fails_at_the_distribution_of_the_smallest_values():
+    detail = verdict(r"\mathbb{E}[\log Y] \ge \log \mathbb{E}[Y], \; Y > 0").detail
+    values = [float(v) for v in detail.split("(Y = ")[1].split(";")[0].split(", ")]
+    assert max(values) < 10
+
+
 def test_the_variance_is_not_negative_for_every_random_variable():
     assert verdict(r"\mathbb{E}[Y^2] \ge \mathbb{E}[Y]^2, \; Y > 0").ok is True
 
