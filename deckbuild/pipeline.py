@@ -465,8 +465,8 @@ def _render_here(sources: list[Source], opts: Options, cache: Cache, katex: _Kat
         media = Media(opts.slides_dir.resolve(), figures, kept_images)
         lang = deck_language(deck)
         panels = derivation_panels(deck, statuses[deck.slug], renderer, lang, formulas)
-        slides = SlideRenderer(deck, maths, statuses[deck.slug], media, report,
-                               truths[deck.slug].formula_strengths(), panels).slides()
+        slides = SlideRenderer(deck, maths, statuses[deck.slug], media, report, truths[deck.slug].formula_strengths(),
+                               panels, truths[deck.slug].formula_reasons()).slides()
         summary = _summary(deck, statuses[deck.slug], truths[deck.slug])
         summary.mutants = _mutation_score(deck, truths[deck.slug], opts, cache, evaluations.code)
         result = DeckResult(deck.slug, deck.path, asdict(summary), links=sorted({link.id for link in deck.links}),

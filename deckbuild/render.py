@@ -159,9 +159,10 @@ def _row_marks(link: DerivationLink, status: LinkStatus | None) -> str:
 class SlideRenderer:
     def __init__(self, deck: Deck, maths: dict[Math, Result], statuses: dict[str, LinkStatus],
                  media: Media, report: Report, strengths: dict[Math, str] | None = None,
-                 panels: dict[str, str] | None = None):
+                 panels: dict[str, str] | None = None, reasons: dict[Math, str] | None = None):
         self.deck = deck
         self.strengths = strengths or {}  # formulas outside derivations: how strongly each is checked
+        self.reasons = reasons or {}  # and why (the mark's tooltip says it)
         self.panels = panels or {}  # derivation id -> the details panel's HTML (deckbuild.panel)
         self.maths = maths
         self.statuses = statuses
@@ -257,7 +258,7 @@ class SlideRenderer:
             if res is None or res.error:
                 shown = html.escape(node.tex)
                 return f'{tag("span", {"class": "math-error", "title": "KaTeX could not render this formula"})}{shown}</span>'
-            shown = _strength_mark(res.html, self.strengths.get(node))
+            shown = _strength_mark(res.html, self.strengths.get(node), self.reasons.get(node))
             if alone:
                 return f'<div class="math-display">{shown}</div>' if node.display else f"<p>{shown}</p>"
             return shown
@@ -338,10 +339,16 @@ _STRENGTH_TITLES = {EVALUATED: "evaluated on the deck's models or the values it 
                     NOT_CHECKED: "not checked: the evaluator cannot read it", DEFINITION: "a definition: not a claim",
                     ASSUMED: "a hypothesis the slide assumes: not a claim, not checked"}
 
+_REASON_TITLES = {EVALUATED: "evaluated", FAILING: "does not hold", NOT_CHECKED: "not checked"}  # before the reason
 
-def _strength_mark(rendered: str, strength: str | None) -> str:
-    """A formula that states a relation carries how strongly it is checked (a failing one is flagged)."""
+
+def _strength_mark(rendered: str, strength: str | None, reason: str | None = None) -> str:
+    """A formula that states a relation carries how strongly it is checked (a failing one is flagged), and in
+    its tooltip why: what it was evaluated on, or the values it fails at, for the lecturer preparing the deck."""
     if strength is None:
         return rendered
-    attrs = {"class": "formula-check", "data-strength": strength, "title": _STRENGTH_TITLES.get(strength, strength)}
+    title = _STRENGTH_TITLES.get(strength, strength)
+    if reason and strength in _REASON_TITLES:
+        title = f"{_REASON_TITLES[strength]}: {reason}"
+    attrs = {"class": "formula-check", "data-strength": strength, "title": title}
     return f'{tag("span", attrs)}{rendered}</span>'

@@ -3,6 +3,7 @@ r"""A deck that names no notation is still checked for what its formulas say by 
 unchecked is one warning for the deck, not one per formula."""
 from __future__ import annotations
 
+import html
 import re
 
 from conftest import build_into, write_deck
@@ -38,6 +39,23 @@ def test_a_false_claim_in_a_deck_that_names_no_notation_is_flagged_at_its_line(t
     assert warning.line == 10 and "does not hold for the values it states" in warning.message
     assert "at t = " in warning.message and "on ?" not in warning.message  # where it fails, not a model's draw
     assert _strengths(tmp_path) == ["failing"]
+
+
+def _titles(tmp_path) -> list[str]:
+    page = (tmp_path / "_site" / "lecture" / "index.html").read_text(encoding="utf-8")
+    return [html.unescape(t) for t in re.findall(r'class="formula-check"[^>]*title="([^"]*)"', page)]
+
+
+def test_a_false_claims_mark_says_in_its_tooltip_where_it_fails(tmp_path):
+    _build(tmp_path, WRONG_BOUND)
+    (title,) = _titles(tmp_path)
+    assert title.startswith("does not hold: ") and "lhs = " in title and "at t = " in title
+
+
+def test_a_true_claims_mark_says_in_its_tooltip_what_it_was_evaluated_at(tmp_path):
+    _build(tmp_path, LOG_BOUND)
+    (title,) = _titles(tmp_path)
+    assert title == "evaluated: >= holds for 0 < t at 256 values of t (no model needed)"
 
 
 def test_what_a_deck_without_notation_leaves_unchecked_is_one_warning_naming_the_remedy(tmp_path):
