@@ -581,6 +581,9 @@ class Grammar:
             return self.expr(items)
         if any(not s for s in segments[1:]):
             raise NotEvaluable("a relation with nothing after it", _first_pos(items))
+        if _joins_relations(rels):
+            raise NotEvaluable("an equivalence of two relations (x > 1 \\iff x^2 > 1): logic between statements, "
+                               "not a relation between quantities", _first_pos(items))
         exprs = tuple(self.expr(s) if s else None for s in segments)
         return Chain(exprs, tuple(rels), pos=_first_pos(items))
 
@@ -1027,6 +1030,16 @@ def _ordered(raw) -> tuple[dict, int]:
         if power.isdigit() and int(power) > 0:
             return raw["base"], int(power)
     return raw, 1
+
+
+def _joins_relations(rels: list[str]) -> bool:
+    """Does a ⟺ stand between two relations (x > 1 ⟺ x² > 1)? Read as a chain, its first link (x > 1) would be
+    a claim of its own, false at x = 0; between two quantities (the objectives of two problems) it is the
+    relation "same maximiser"."""
+    def states(some: list[str]) -> bool:
+        return any(q not in ("<=>", "->") for q in some)
+
+    return any(r == "<=>" and states(rels[:k]) and states(rels[k + 1:]) for k, r in enumerate(rels))
 
 
 def _differential_mark(item) -> str | None:

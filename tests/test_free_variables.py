@@ -678,3 +678,13 @@ def test_an_alternating_sum_that_cancels_beyond_the_floats_is_left_out_where_it_
 def test_a_sum_up_to_a_letter_that_may_not_be_whole_says_so():
     result = general(r"\sum_{k=0}^{n} (-1)^k k = 0, \; \forall n \ge 2")
     assert result.ok is None and "not whole" in result.not_evaluable and "\\mathbb{N}" in result.not_evaluable
+
+
+@pytest.mark.parametrize("claim", [
+    r"x > 1 \iff x^2 > 1, \; \forall x > 0",   # true, and its first link alone (x > 1) is false at x = 0
+    r"x > 1 \iff x^2 > 1, \; \forall x \in \mathbb{R}",   # false (x = -2), but not for the reason a chain gives
+    r"x = 2 \Leftrightarrow x^2 = 4, \; \forall x > 0",
+])
+def test_an_equivalence_of_two_relations_is_not_read_as_a_chain(claim):
+    result = verdict(claim)
+    assert result.ok is None and "equivalence of two relations" in result.not_evaluable
