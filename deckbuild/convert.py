@@ -27,7 +27,7 @@ from .elements import takes_fragment
 # The scanner's code/comment regions are the build's own idea of "not markup":
 # sharing it keeps the converter from rewriting what the build would not read.
 from .mathscan import MathSpan, skipped_regions, scan_math
-from .source import SECTION_ATTRS, FRONT_MATTER_FIELDS, parse_attrs
+from .source import SECTION_ATTRS, FRONT_MATTER_FIELDS, YAML_LOADER, parse_attrs
 
 SEPARATOR = "<!-- --------------------------------------------------------- -->"
 
@@ -128,7 +128,7 @@ class _Converter:
             return f"---\ntitle: {json.dumps(title, ensure_ascii=False)}\n---", 0
         raw = self.text[4:3 + end.start()]
         try:
-            meta = yaml.safe_load(raw) or {}
+            meta = yaml.load(raw, Loader=YAML_LOADER) or {}
         except yaml.YAMLError as exc:
             self.report(1, f"front matter is not valid YAML, kept as written: {str(exc).splitlines()[0]}")
             meta = {}

@@ -289,11 +289,13 @@ def attached_notation(deck: Deck, report: Report | None = None) -> str | None:
     names none and stays as the lecturer wrote it), or None."""
     import yaml
 
+    from .source import YAML_LOADER
+
     path = _LATEXEVAL / "decks.yaml"
     if not path.exists():
         return None
     try:
-        attached = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        attached = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         if report is not None:

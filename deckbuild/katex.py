@@ -72,14 +72,15 @@ class KatexRenderer:
         self.bridge = katexbridge.shared(katex_dir, node)
         self._started_before = self.bridge.started
 
-    def render(self, jobs: list[Job], cache: Table | None = None) -> list[Result]:
-        """Every job's result, from `cache` (the table of `formula_table`) where it holds one."""
+    def render(self, jobs: list[Job], cache: Table | None = None, give_way: bool = False) -> list[Result]:
+        """Every job's result, from `cache` (the table of `formula_table`) where it holds one. give_way: let
+        the evaluator's requests for parse trees go first (typesetting beside the checks)."""
         keys = [job.key(self.version) for job in jobs]
         cached = [cache.get(k) if cache is not None else None for k in keys]
         results: list[Result | None] = [Result(**c) if c is not None else None for c in cached]
         missing = {keys[i]: jobs[i] for i, r in enumerate(results) if r is None}
         if missing:
-            fresh = dict(zip(missing, self._typeset(list(missing.values()))))
+            fresh = dict(zip(missing, self._typeset(list(missing.values()), give_way)))
             for key, result in fresh.items():
                 if cache is not None and not (result.error and result.error.get("limit")):
                     cache.put(key, dict(result.__dict__))  # a limit may pass on a calmer machine
@@ -98,11 +99,19 @@ class KatexRenderer:
         """How many times a Node process was started for this renderer (benchmarks and tests read it)."""
         return self.bridge.started - self._started_before
 
-    def _typeset(self, jobs: list[Job]) -> list[Result]:
+    def parse_ahead(self, formulas: list[str], macros: dict[str, str]) -> None:
+        """Have KaTeX parse these formulas now, in one request: the evaluator reads the same process's trees,
+        which it then has without a round trip each."""
+        try:
+            self.bridge.parse(formulas, macros)
+        except katexbridge.BridgeError:
+            pass  # the formula's own typesetting meets the problem and reports it
+
+    def _typeset(self, jobs: list[Job], give_way: bool = False) -> list[Result]:
         payload = [{"tex": j.tex, "display": j.display, "macros": dict(j.macros), "output": j.output,
                     "marks": json.loads(j.marks) if j.marks else None} for j in jobs]
         try:
-            replies = self.bridge.render(payload)
+            replies = self.bridge.render(payload, give_way)
         except katexbridge.BridgeError as exc:
             raise BuildError(str(exc)) from None
         return [Result(html=r.get("html", ""), error=_error(r), warnings=r.get("warnings", []), rows=r.get("rows"))

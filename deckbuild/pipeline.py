@@ -17,6 +17,7 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -430,20 +431,64 @@ def _render_here(sources: list[Source], opts: Options, cache: Cache, katex: _Kat
     renderer = katex.get()
     from .evaluate import EvaluationCache
     from .katex import formula_table
-    from .language import deck_language
-    from .panel import derivation_panels
-    from .preload import FIRST_VIEW, VIEW_DISTANCE, first_view, preload_fonts
-    from .render import Media, SlideRenderer, typeset
-    from .verify import checks_meanwhile
 
     reports = {s.slug: Report(strict=opts.strict) for s in sources}
     parsed = [(s, parse_source(s, reports[s.slug])) for s in sources]
     unreadable = [DeckResult(s.slug, s.shown, {}, [d.to_dict() for d in reports[s.slug].items]) for s, d in parsed if d is None]
     decks = [d for _, d in parsed if d is not None]
     formulas = formula_table(cache)
+    evaluations = EvaluationCache(cache)  # once for all these decks: its key hashes the evaluator's code
+    typeset_ahead = _typeset_beside_checks(decks, renderer, formulas)
+    try:
+        return _checked_and_rendered(sources, decks, reports, unreadable, opts, cache, katex, formulas, evaluations,
+                                     typeset_ahead)
+    finally:
+        typeset_ahead()  # never left working beside the next build (it holds the KaTeX process)
+
+
+def _typeset_beside_checks(decks: list, renderer, formulas) -> Callable[[], dict]:
+    """While this process checks the decks, Node parses their formulas for the evaluator, then typesets every
+    formula whose HTML no check changes (all but derivations, whose rows carry their marks), letting the
+    evaluator's requests go first: a cold build waited for the checks and the typesetting one after the other.
+    Returns the wait for it, {job: result}; empty if the typesetting met a problem (the deck's own typeset
+    meets it again and reports it)."""
+    from .render import formula_jobs
+
+    jobs = list(dict.fromkeys(job for deck in decks for job in formula_jobs(deck).values()))
+    done: dict = {}
+
+    def work() -> None:
+        try:
+            if hasattr(renderer, "parse_ahead"):
+                for deck in decks:
+                    renderer.parse_ahead([m.tex for m in deck.formulas()], deck.meta.get("macros") or {})
+            done.update(zip(jobs, renderer.render(jobs, formulas, give_way=True)))
+        except Exception:  # noqa: BLE001 - see above
+            done.clear()
+
+    thread = threading.Thread(target=work, name="typeset-ahead", daemon=True)
+    if jobs:
+        thread.start()
+
+    def wait() -> dict:
+        if jobs:
+            thread.join()
+        return done
+
+    return wait
+
+
+def _checked_and_rendered(sources: list[Source], decks: list, reports: dict, unreadable: list, opts: Options,
+                          cache: Cache, katex: _Katex, formulas, evaluations, typeset_ahead) -> list[DeckResult]:
+    from .language import deck_language
+    from .panel import derivation_panels
+    from .preload import FIRST_VIEW, VIEW_DISTANCE, first_view, preload_fonts
+    from .render import Media, SlideRenderer, typeset
+    from .verify import checks_meanwhile
+
+    renderer = katex.get()
     statuses: dict[str, dict] = {}
     truths: dict = {}
-    evaluations = EvaluationCache(cache)  # once for all these decks: its key hashes the evaluator's code
     # the checks run while this process draws, typesets and evaluates
     with checks_meanwhile(cache, opts.quiet, any(deck.links for deck in decks)) as pending:
         figures = _figures(decks, opts, cache)  # before the first deck waits for the checks
@@ -458,10 +503,11 @@ def _render_here(sources: list[Source], opts: Options, cache: Cache, katex: _Kat
         for slug in [slug_by_path[item.path]] if item.path in slug_by_path else list(reports):
             reports[slug].items.append(item)
     prepared = _prepared_beside_node(katex.modules)
+    ahead = typeset_ahead()
     results = []
     for deck in decks:
         report = reports[deck.slug]
-        maths = typeset(deck, statuses[deck.slug], renderer, report, formulas)
+        maths = typeset(deck, statuses[deck.slug], renderer, report, formulas, ahead)
         media = Media(opts.slides_dir.resolve(), figures, kept_images)
         lang = deck_language(deck)
         panels = derivation_panels(deck, statuses[deck.slug], renderer, lang, formulas)

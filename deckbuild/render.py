@@ -84,15 +84,31 @@ class Media:
         return site_path
 
 
-def typeset(deck: Deck, statuses: dict[str, LinkStatus], katex: KatexRenderer, report: Report,
-            cache: Table | None = None) -> dict[Math, Result]:
-    """Render every formula of the deck in one batch (from `cache` where it holds them); report KaTeX's errors."""
+def formula_jobs(deck: Deck, statuses: dict[str, LinkStatus] | None = None) -> dict[Math, Job]:
+    """Each formula's KaTeX job. Without `statuses` (before the checks have run), only the formulas that carry
+    no derivation row marks: the ones Node can typeset while the checks run."""
     macros = tuple(sorted(deck.meta.get("macros", {}).items()))
-    marks = {link.math: _row_marks(link, statuses.get(link.id)) for link in deck.links}
-    formulas = deck.formulas()
+    linked = {link.math: link for link in deck.links}
+    jobs = {}
     # Notes are typeset like the slides: the speaker view loads KaTeX's CSS and the deck's fonts (present.js).
-    jobs = [Job(m.tex, m.display, macros, marks.get(m, "")) for m in formulas]
-    results = dict(zip(formulas, katex.render(jobs, cache)))
+    for math in deck.formulas():
+        link = linked.get(math)
+        if link is None:
+            jobs[math] = Job(math.tex, math.display, macros)
+        elif statuses is not None:
+            jobs[math] = Job(math.tex, math.display, macros, _row_marks(link, statuses.get(link.id)))
+    return jobs
+
+
+def typeset(deck: Deck, statuses: dict[str, LinkStatus], katex: KatexRenderer, report: Report,
+            cache: Table | None = None, ahead: dict[Job, Result] | None = None) -> dict[Math, Result]:
+    """Render every formula of the deck in one batch (from `cache` where it holds them, and from `ahead`: what
+    was typeset while the checks ran); report KaTeX's errors."""
+    jobs = formula_jobs(deck, statuses)
+    ahead = ahead or {}
+    todo = [job for job in jobs.values() if job not in ahead]
+    fresh = dict(zip(todo, katex.render(todo, cache))) if todo else {}
+    results = {math: ahead[job] if job in ahead else fresh[job] for math, job in jobs.items()}
     for math, res in results.items():
         excerpt = ("$$" if math.display else "$") + math.tex.strip() + ("$$" if math.display else "$")
         if res.error:

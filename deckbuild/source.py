@@ -16,6 +16,8 @@ import yaml
 from .diagnostics import Report, line_col
 from .mathscan import code_regions, inside
 
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, ten times faster, where PyYAML has it
+
 FRONT_MATTER_FIELDS = {
     "title": str,
     "author": str,
@@ -76,7 +78,7 @@ def _front_matter(path: str, text: str, report: Report) -> tuple[dict, int]:
     raw = text[4:3 + end.start()]
     body_start = 3 + end.end()
     try:
-        meta = yaml.safe_load(raw) or {}
+        meta = yaml.load(raw, Loader=YAML_LOADER) or {}
     except ValueError as exc:  # YAML reads 2025-13-45 as a date and the calendar refuses it
         m = re.search(r"^([A-Za-z_]+)\s*:\s*(\d{4}-\d{1,2}-\d{1,2})", raw, re.MULTILINE)
         line = raw.count("\n", 0, m.start()) + 2 if m else 2
@@ -156,7 +158,7 @@ def image_map(path: str, line: int, value: dict, report: Report) -> dict[str, st
 def read_project_file(path: str, text: str, report: Report) -> dict:
     """The project's settings file (deckbuild.yaml beside the decks), checked like front matter."""
     try:
-        data = yaml.safe_load(text) or {}
+        data = yaml.load(text, Loader=YAML_LOADER) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]

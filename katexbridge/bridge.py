@@ -33,6 +33,7 @@ WORKER = Path(__file__).with_name("worker.cjs")
 TIME_LIMIT = 5.0  # seconds per formula: KaTeX takes milliseconds on any formula a slide holds
 SIZE_LIMIT = 20_000  # characters per formula: the largest formula of the lecturer's decks is under 2 000
 START_LIMIT = 30.0  # seconds for Node to load KaTeX
+GIVE_WAY_EVERY = 2  # formulas a batch that gives way typesets before it lets a waiting request go first
 
 
 class _Died(Exception):
@@ -56,6 +57,9 @@ class Bridge:
         self._buffer = b""
         self._loading = False  # started, its "ready" line not read yet
         self._lock = threading.Lock()
+        self._waiting = 0  # requests waiting for the process now: a batch that gives way lets them go first
+        self._turns = threading.Condition()
+        self._trees: dict[tuple[str, str], dict] = {}  # parse replies by (formula, macros): a tree never changes
         self.started = 0  # processes started so far (tests and benchmarks read it)
         self.version: str | None = None
 
@@ -85,13 +89,48 @@ class Bridge:
 
     # ------------------------------------------------------------------ requests
 
-    def render(self, jobs: list[dict]) -> list[dict]:
-        """Each job ({tex, display, macros, output, marks}) -> {html, warnings, rows} or {error, warnings}."""
-        return self._batch([({"op": "render", "job": job}, job["tex"], {"warnings": []}) for job in jobs])
+    def render(self, jobs: list[dict], give_way: bool = False) -> list[dict]:
+        """Each job ({tex, display, macros, output, marks}) -> {html, warnings, rows} or {error, warnings}.
+        give_way: typeset a few formulas at a time, and let any request that waits meanwhile go first (the
+        build typesets a deck beside the evaluator, whose parse trees it waits for)."""
+        requests = [({"op": "render", "job": job}, job["tex"], {"warnings": []}) for job in jobs]
+        if not give_way:
+            return self._batch(requests)
+        results = []
+        for start in range(0, len(requests), GIVE_WAY_EVERY):
+            with self._turns:
+                self._turns.wait_for(lambda: self._waiting == 0, timeout=self.time_limit)
+            results += self._batch(requests[start:start + GIVE_WAY_EVERY])
+        return results
 
     def parse(self, exprs: list[str], macros: dict[str, str] | None = None) -> list[dict]:
-        """Each formula -> {tree} (KaTeX's parse tree, positions as "pos") or {error}."""
-        return self._batch([({"op": "parse", "expr": e, "macros": macros or {}}, e, {}) for e in exprs])
+        """Each formula -> {tree} (KaTeX's parse tree, positions as "pos") or {error}; each asked of KaTeX once
+        per process (a caller may ask ahead for the trees another will want)."""
+        key = json.dumps(macros or {}, sort_keys=True)
+        missing = sorted({e for e in exprs if (e, key) not in self._trees})
+        fresh = dict(zip(missing, self._batch([({"op": "parse", "expr": e, "macros": macros or {}}, e, {})
+                                               for e in missing]))) if missing else {}
+        for expr, reply in fresh.items():
+            if not reply.get("error", {}).get("limit"):  # a time limit may pass another time
+                self._trees[(expr, key)] = reply
+        return [fresh[e] if e in fresh else self._trees[(e, key)] for e in exprs]
+
+    @contextlib.contextmanager
+    def _turn(self):
+        """The process, for one batch; while waiting for it, a batch that gives way waits for this one."""
+        with self._turns:
+            self._waiting += 1
+        try:
+            self._lock.acquire()
+        finally:
+            with self._turns:
+                self._waiting -= 1
+        try:
+            yield
+        finally:
+            self._lock.release()
+            with self._turns:
+                self._turns.notify_all()
 
     def _batch(self, requests: list[tuple[dict, str, dict]]) -> list[dict]:
         """Every (request, formula, extra fields) answered, in order. The lines go out while the answers
@@ -107,7 +146,7 @@ class Bridge:
             else:
                 todo.append((i, (json.dumps(request) + "\n").encode(), extra))
         deaths: dict[int, int] = {}
-        with self._lock:
+        with self._turn():
             while todo:
                 try:
                     self._exchange(todo, results)

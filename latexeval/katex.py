@@ -8,8 +8,6 @@ a KatexError on that formula (the row is then not evaluable), like any KaTeX err
 """
 from __future__ import annotations
 
-import json
-import threading
 from pathlib import Path
 
 import katexbridge
@@ -30,12 +28,10 @@ class KatexError(ValueError):
 
 
 class KatexParser:
-    """Formulas -> KaTeX parse trees (JSON), cached, through a bridge (the shared one by default)."""
+    """Formulas -> KaTeX parse trees (JSON) through a bridge (the shared one by default), which keeps them."""
 
     def __init__(self, node: str | None = None, katex_dir: Path | None = None):
         self._bridge = None if node is None and katex_dir is None else katexbridge.Bridge(katex_dir, node)
-        self._lock = threading.Lock()
-        self._cache: dict[tuple[str, str], dict] = {}
         self._started_before: int | None = None
 
     @property
@@ -52,20 +48,12 @@ class KatexParser:
         return self.bridge.started - self._started_before
 
     def parse(self, exprs: list[str], macros: dict[str, str] | None = None) -> list[list | KatexError]:
-        """Each formula's tree (a list of nodes), or the KatexError KaTeX raised for it."""
-        key_macros = json.dumps(macros or {}, sort_keys=True)
-        missing = sorted({e for e in exprs if (e, key_macros) not in self._cache})
-        fresh: dict[str, dict] = {}
-        if missing:
-            with self._lock:
-                try:
-                    fresh = dict(zip(missing, self.bridge.parse(missing, macros or {})))
-                except katexbridge.BridgeError as exc:
-                    raise RuntimeError(str(exc)) from None
-            for expr, reply in fresh.items():
-                if not reply.get("error", {}).get("limit"):  # a time limit may pass another time
-                    self._cache[(expr, key_macros)] = reply
-        return [_result(fresh[e] if e in fresh else self._cache[(e, key_macros)]) for e in exprs]
+        """Each formula's tree (a list of nodes), or the KatexError KaTeX raised for it (the bridge keeps every
+        tree it was asked for: a formula is parsed once per process)."""
+        try:
+            return [_result(reply) for reply in self.bridge.parse(exprs, macros or {})]
+        except katexbridge.BridgeError as exc:
+            raise RuntimeError(str(exc)) from None
 
     def close(self) -> None:
         if self._bridge is not None:

@@ -21,6 +21,7 @@ from .syntax import Grammar
 FOLDER = Path(__file__).with_name("notations")
 LINEAR_MARK = re.compile(r"^vocabulary:\s*['\"]?linear-algebra", re.M)
 BUILTIN_HEADS = frozenset({"\\text{KL}", "\\text{JS}"})
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, ten times faster, where PyYAML has it
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class Notation:
         self.name = name
         self.instances: list[str] = spec["instances"]
         self._parse = _Reader()
+        self._parse.read_ahead(spec)
         self._read_symbols(spec)
         self.patterns: dict[str, list[Pattern]] = {}
         for section in ("densities", "functions", "distributions"):
@@ -222,6 +224,17 @@ class _Reader:
     def __init__(self):
         self.grammar = Grammar(None)
 
+    def read_ahead(self, spec: dict) -> None:
+        """Have KaTeX parse every string of the declaration in one request, not one round trip per string
+        (a third of loading a notation): what `expr` asks for next is then answered from the parser's cache.
+        A string that is not LaTeX (a family's name) costs KaTeX a few letters; an error is kept like a tree."""
+        strings: set[str] = set()
+        for section, value in spec.items():
+            _strings_in(value, strings)
+            if section == "expectations" and isinstance(value, dict):
+                strings.update(f"{k}[1]" for k in value)  # how expect_key reads a key
+        shared_parser().parse(sorted(strings))
+
     def expr(self, latex: str, under: bool = False) -> Node:
         (tree,) = shared_parser().parse([latex])
         if isinstance(tree, KatexError):
@@ -240,6 +253,18 @@ class _Reader:
         return under.key()
 
 
+def _strings_in(value, into: set[str]) -> None:
+    if isinstance(value, str):
+        into.add(value)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _strings_in(k, into)
+            _strings_in(v, into)
+    elif isinstance(value, list):
+        for v in value:
+            _strings_in(v, into)
+
+
 def _index_letters(sub: Node | None) -> tuple[str, ...] | None:
     """The letters of a subscript such as ik (each a single letter), or None."""
     parts = sub.factors if isinstance(sub, Mul) else (sub,)
@@ -254,7 +279,7 @@ def _spec(name: str) -> dict:
     if not path.exists():
         known = ", ".join(sorted(p.stem for p in FOLDER.glob("*.yaml")))
         raise KeyError(f"no notation '{name}' in {FOLDER} (known: {known})")
-    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    spec = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
     base = spec.pop("base", None)
     if base is None:
         return spec

@@ -141,3 +141,53 @@ def test_an_unreadable_request_is_answered_as_an_error_and_the_worker_goes_on(br
                           text=True, timeout=60)
     ready, unreadable, parsed = [json.loads(line) for line in proc.stdout.splitlines()]
     assert ready["ready"] and "unreadable request" in unreadable["error"]["message"] and "tree" in parsed
+
+
+def test_a_formula_is_parsed_once_per_process(bridge):
+    (first,) = bridge.parse(["x^2"], {})
+    bridge.close()  # a second request for the same tree must not need KaTeX again
+    (again,) = bridge.parse(["x^2"], {})
+    assert again == first and bridge.started == 1
+
+
+def test_the_same_formula_under_other_macros_is_parsed_again(bridge):
+    (plain,) = bridge.parse([r"\foo"], {})
+    (defined,) = bridge.parse([r"\foo"], {r"\foo": r"\mathbb{R}"})
+    assert "error" in plain and "tree" in defined and bridge.started == 1
+
+
+def _typeset_beside(bridge, give_way: bool) -> tuple[bool, float]:
+    """Typeset a long batch in a thread; once it is under way, ask for a tree. Was the tree answered while
+    the batch was still typesetting, and how long did it take?"""
+    import threading
+    import time
+
+    bridge.parse(["y"], {})  # Node loaded before the clock starts
+    heavy = [job(r"\sum_{i=1}^{N}" + r"\frac{\alpha_{%d}}{\beta}" % i * 60, True) for i in range(120)]
+    typesetting = threading.Thread(target=bridge.render, args=(heavy, give_way))
+    typesetting.start()
+    time.sleep(0.05)
+    start = time.perf_counter()
+    bridge.parse(["x"], {})
+    took = time.perf_counter() - start
+    during = typesetting.is_alive()
+    typesetting.join()
+    return during, took
+
+
+def test_a_batch_that_gives_way_lets_a_parse_request_go_first():
+    bridge = katexbridge.Bridge()
+    try:
+        answered_during, _ = _typeset_beside(bridge, give_way=True)
+        assert answered_during, "the tree waited for the whole batch"
+    finally:
+        bridge.close()
+
+
+def test_a_batch_that_does_not_give_way_keeps_the_process_to_its_end():
+    bridge = katexbridge.Bridge()
+    try:
+        answered_during, _ = _typeset_beside(bridge, give_way=False)
+        assert not answered_during
+    finally:
+        bridge.close()
