@@ -15,3 +15,9 @@ Data flows one way, one module per stage:
     urls.py        deck file name -> its URL, as Hugo gives it
     site.py        templates, assets and the atomic write of _site/
 """
+import os as _os
+
+# Every array of the build is small (the evaluator's draws, the figures' training): OpenBLAS's worker
+# threads, started when numpy loads, only spin beside it, taking the other core from Node (60 ms of a
+# cold build). Set before anything imports numpy; a value the caller set stays.
+_os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
