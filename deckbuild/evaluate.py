@@ -48,6 +48,10 @@ _READ_COMMANDS = "leq?|geq?|leqslant|geqslant|lt|gt|Leftrightarrow|Longleftright
 _READ = re.compile(rf"[=<>]|\\(?:{_READ_COMMANDS})(?![a-zA-Z])")
 _RELATION = re.compile(rf"[=<>]|\\(?:{_READ_COMMANDS}|neq?|approx|equiv|triangleq|coloneqq|propto|sim|simeq|cong)"
                        r"(?![a-zA-Z])")
+# and any relation at all a formula may state (a formula with none is prose math: $\textcircled{1}$, $p(z|x)$)
+_ANY_RELATION = re.compile(_RELATION.pattern + r"|\\(?:ll|gg|lesssim|gtrsim|subset|subseteq|supset|supseteq|succ|"
+                           r"succeq|prec|preceq|asymp|doteq|perp|parallel|notin|ni|implies|impliedby|Rightarrow|"
+                           r"Longrightarrow|Leftarrow|Longleftarrow)(?![a-zA-Z])")
 
 
 @dataclass
@@ -274,6 +278,8 @@ def _formula_check(math: Math, definition: Element | None, readings: list[str], 
         return FormulaCheck(math, NOT_CHECKED, "marked as a definition, but introduces no name and states no relation",
                             truth, True)
     if truth.ok is None:
+        if definition is None and not _ANY_RELATION.search(math.tex):
+            return None  # prose math the evaluator cannot read, stating no relation ($\textcircled{1}$): no claim
         return FormulaCheck(math, NOT_CHECKED, f"not evaluable: {truth.not_evaluable}", truth, definition is not None)
     return FormulaCheck(math, EVALUATED if truth.ok else FAILING, truth.detail, truth, definition is not None)
 

@@ -21,9 +21,10 @@ CJK_SHARE = 0.15  # of the letters: a Chinese deck quotes English terms, an Engl
 PHRASES: dict[str, dict[str, str]] = {
     "appendix": {CHINESE: "附录 ", ENGLISH: "A"},
     # the verification panel (present.js fills {n}, {m}, … from the data)
-    "panel.title": {CHINESE: "推导验证", ENGLISH: "Derivation checks"},
+    "panel.title": {CHINESE: "本页验证", ENGLISH: "Checks on this slide"},
     "panel.close": {CHINESE: "按 V 或 Esc 关闭", ENGLISH: "V or Esc to close"},
-    "panel.empty": {CHINESE: "这一页没有经过验证的推导。", ENGLISH: "No checked derivations on this slide."},
+    "panel.empty": {CHINESE: "这一页没有要检查的推导或公式。", ENGLISH: "No derivation or formula on this slide to check."},
+    "panel.formulas": {CHINESE: "本页公式", ENGLISH: "Formulas on this slide"},
     "panel.row": {CHINESE: "第 {n} 行", ENGLISH: "Row {n}"},
     "panel.rows": {CHINESE: "{ok}/{n} 行已验证", ENGLISH: "{ok} of {n} rows verified"},
     "panel.no-results": {CHINESE: "没有这个推导的检查结果。", ENGLISH: "No check results recorded for this derivation."},

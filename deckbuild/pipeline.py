@@ -578,7 +578,11 @@ def _page_words(lang: str) -> dict[str, str]:
     inherited by every slide)."""
     from .language import phrase
 
-    words = {f"data-panel-{key}": phrase(lang, f"panel.{key}") for key in ("title", "close", "empty")}
+    from .evaluate import STRENGTHS
+
+    words = {f"data-panel-{key}": phrase(lang, f"panel.{key}") for key in ("title", "close", "empty", "formulas")}
+    words["data-panel-strengths"] = json.dumps({s: phrase(lang, f"strength.{s}") for s in STRENGTHS},
+                                               ensure_ascii=False, sort_keys=True)
     words["style"] = "; ".join(f"--pk-say-{name}: {json.dumps(phrase(lang, key), ensure_ascii=False)}"
                                for name, key in _BADGES.items())  # a JSON string is a CSS string here
     return words

@@ -355,7 +355,8 @@ _STRENGTH_TITLES = {EVALUATED: "evaluated on the deck's models or the values it 
                     NOT_CHECKED: "not checked: the evaluator cannot read it", DEFINITION: "a definition: not a claim",
                     ASSUMED: "a hypothesis the slide assumes: not a claim, not checked"}
 
-_REASON_TITLES = {EVALUATED: "evaluated", FAILING: "does not hold", NOT_CHECKED: "not checked"}  # before the reason
+# before the reason (the details panel, present.js, drops these words: its label says them)
+_REASON_TITLES = {EVALUATED: "evaluated", FAILING: "does not hold", NOT_CHECKED: "not checked"}
 
 
 def _strength_mark(rendered: str, strength: str | None, reason: str | None = None) -> str:

@@ -310,11 +310,11 @@ def _open_at_derivation(tab, server, derivation_id: str):
     return page, watch
 
 
-_PANEL_AND_FORMULA = """() => {
+_PANEL_AND_FORMULA = """(selector = '.slide-derivation .katex-html') => {
     const panel = document.querySelector('.pk-panel'), p = panel.getBoundingClientRect();
     const boxes = [];
     const range = document.createRange();
-    Reveal.getCurrentSlide().querySelectorAll('.slide-derivation .katex-html').forEach(k => {
+    Reveal.getCurrentSlide().querySelectorAll(selector).forEach(k => {
         range.selectNodeContents(k);
         for (const r of range.getClientRects()) boxes.push(r);
     });
@@ -348,7 +348,7 @@ def test_the_panel_speaks_the_decks_language_with_typeset_maths(tab, server):
     page, _ = _open_at_derivation(tab, server, "em-q-decomposition")
     page.keyboard.press("Shift+V")
     panel = page.evaluate(_PANEL_AND_FORMULA)
-    assert "推导验证" in panel["text"] and _ONE_LINE_CHECKED.search(panel["text"])
+    assert "本页验证" in panel["text"] and _ONE_LINE_CHECKED.search(panel["text"])
     assert panel["katex"] > 0 and "<=>" not in panel["text"] and "theta_hat" not in panel["text"]
 
 
@@ -373,7 +373,73 @@ def test_v_opens_the_panel_in_the_speaker_view_and_not_on_the_audience_screen(pa
     page.keyboard.press("v")
     speaker.wait_for_selector(".pk-panel--docked:not([hidden])")
     docked = speaker.evaluate("document.querySelector('.pk-panel--docked').textContent")
-    assert "第 1 行" in docked and "推导验证" in docked
+    assert "第 1 行" in docked and "本页验证" in docked
     assert page.evaluate("!document.querySelector('.pk-panel') || document.querySelector('.pk-panel').hidden")
     speaker.screenshot(path=str(ARTIFACTS / "browser" / "panel-speaker.png"))
     context.close()
+
+
+_CLAIMS_DECK = r"""<slide-section>
+
+## Squares
+
+$$
+(a + b)^2 = a^2 + 2ab + b^2, \quad a, b \in \mathbb{R}
+$$
+
+$$
+(a + b)^2 = a^2 + b^2, \quad a, b \in \mathbb{R}
+$$
+
+Step $\textcircled{1}$ of the argument.
+
+</slide-section>
+
+<slide-section>
+
+## Prose only
+
+Nothing to check here, not even $x$.
+
+</slide-section>
+"""
+
+_CLAIMS_IN_PANEL = """() => Array.from(document.querySelectorAll('.pk-panel .pk-claim')).map(li => ({
+  strength: li.getAttribute('data-strength'), label: li.querySelector('.pk-status, .pk-strength').textContent,
+  how: li.querySelector('.pk-step__how').textContent}))"""
+
+
+@pytest.fixture(scope="module")
+def claims_server(tmp_path_factory):
+    from conftest import build_into, write_deck
+
+    tmp = tmp_path_factory.mktemp("claims")
+    write_deck(tmp / "slides", "claims.md", _CLAIMS_DECK)
+    assert build_into(tmp, tmp / "slides").written
+    handler = functools.partial(_QuietHandler, directory=str(tmp / "_site"))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def test_v_on_a_slide_without_a_derivation_lists_its_formulas_with_their_checks(tab, claims_server):
+    page, watch = open_deck(tab, f"{claims_server}/claims/index.html", claims_server)
+    page.keyboard.press("v")
+    claims = page.evaluate(_CLAIMS_IN_PANEL)
+    assert [c["strength"] for c in claims] == ["evaluated", "failing"]  # the circled 1 states nothing
+    assert [c["label"] for c in claims] == ["evaluated", "failing"]
+    assert re.search(r"\ba = ", claims[1]["how"]) and not claims[1]["how"].startswith("does not hold")
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.wait_for_timeout(100)
+    assert page.evaluate(_PANEL_AND_FORMULA, ".formula-check[data-strength=failing] .katex-html")["over"] == 0
+    page.screenshot(path=str(ARTIFACTS / "browser" / "panel-formulas.png"))
+    assert watch.errors == []
+
+
+def test_v_on_a_slide_that_states_nothing_says_so(tab, claims_server):
+    page, _ = open_deck(tab, f"{claims_server}/claims/index.html#/1", claims_server)
+    page.keyboard.press("v")
+    assert page.evaluate(_CLAIMS_IN_PANEL) == []
+    assert "No derivation or formula on this slide to check." in page.evaluate(
+        "document.querySelector('.pk-panel').textContent")

@@ -77,6 +77,18 @@ def test_a_deck_with_no_formula_that_states_a_relation_gets_no_warning(tmp_path)
     assert not [d for d in result.report.items if "not checked" in d.message]
 
 
+def test_prose_math_a_named_notation_cannot_read_is_no_claim(tmp_path):
+    """$\\textcircled{1}$ in a deck with a notation: the evaluator cannot read it, but it states no relation, so it
+    is neither marked nor warned about; an unreadable formula that does state one still is."""
+    write_deck(tmp_path / "slides", "lecture.md", "<slide-section>\n\n## Steps\n\n"
+               r"$\textcircled{\small 1}$ first, then $\textcircled{\small 2}$: $\hat{\theta} = \theta$." "\n\n"
+               "</slide-section>\n", front='title: "T"\ndate: "2025-01-01"\nnotation: dar-5-5')
+    result = build_into(tmp_path, tmp_path / "slides")
+    unchecked = [d for d in result.report.items if "not checked" in d.message]
+    assert len(unchecked) == 1 and "\\hat{\\theta} = \\theta" in unchecked[0].excerpt
+    assert _strengths(tmp_path) == ["not checked"]
+
+
 def test_the_lectures_own_files_are_read_with_its_notation_by_their_title(tmp_path):
     """latexeval/decks.yaml attaches dar-5-5 to the title DAR-5-5: the lecturer's current file and the old one."""
     import shutil

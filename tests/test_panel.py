@@ -32,7 +32,7 @@ def test_english_terms_in_a_chinese_deck_keep_it_chinese():
 
 
 def test_a_phrase_falls_back_to_english_for_another_language():
-    assert phrase("fr", "panel.title") == "Derivation checks"
+    assert phrase("fr", "panel.title") == "Checks on this slide"
 
 
 def test_a_symbolic_equality_checked_on_models_says_both_in_one_line():

@@ -287,9 +287,11 @@
     function panelWords() {
       var data = deck.getRevealElement().dataset;
       return {
-        title: data.panelTitle || 'Derivation checks',
+        title: data.panelTitle || 'Checks on this slide',
         close: data.panelClose || 'V or Esc to close',
-        empty: data.panelEmpty || 'No checked derivations on this slide.'
+        empty: data.panelEmpty || 'No derivation or formula on this slide to check.',
+        formulas: data.panelFormulas || 'Formulas on this slide',
+        strengths: data.panelStrengths ? JSON.parse(data.panelStrengths) : {}
       };
     }
 
@@ -334,7 +336,9 @@
       var doc = panel.ownerDocument;
       body.replaceChildren();
       panel.querySelector('.pk-panel__where').textContent = slide ? PresentKit.slideNumber(slide).join('') : '';
-      if (!blocks.length) body.append(el('p', 'pk-panel__empty', panelWords().empty));
+      var claims = slide ? Array.from(slide.querySelectorAll('.formula-check[data-strength]'))
+        .filter(function (m) { return !m.closest('aside.notes'); }) : [];
+      if (!blocks.length && !claims.length) body.append(el('p', 'pk-panel__empty', panelWords().empty));
       blocks.forEach(function (block) {
         var template = block.querySelector('template.derivation-panel');
         if (!template) return;
@@ -344,13 +348,59 @@
         });
         body.append(part);
       });
+      if (claims.length) body.append(formulaChecks(claims, doc));
       var f = currentFocus(blocks);
       setFocus(f.block, f.step);
     }
 
+    // The slide's formulas outside derivations that state a relation: each with the strength of its check and
+    // why (the build wrote both on its mark: data-strength, and the tooltip), the formula as the slide shows it.
+    var CLAIM_STATUS = { proved: 'verified', evaluated: 'verified', failing: 'failing', 'not checked': 'unverified' };
+    // The tooltip names the strength first (render.py's _REASON_TITLES); the panel's label says it already.
+    var TITLE_PREFIX = /^(evaluated|does not hold|not checked): (not evaluable: )?/;
+
+    function formulaChecks(marks, doc) {
+      var words = panelWords();
+      var part = doc.createElement('section');
+      part.className = 'pk-claims';
+      var title = doc.createElement('div');
+      title.className = 'pk-dv__title';
+      title.textContent = words.formulas;
+      var list = doc.createElement('ol');
+      list.className = 'pk-steps';
+      marks.forEach(function (mark) {
+        var strength = mark.getAttribute('data-strength');
+        var item = doc.createElement('li');
+        item.className = 'pk-claim';
+        item.setAttribute('data-strength', strength);
+        var label = doc.createElement('span');
+        label.className = CLAIM_STATUS[strength] ? 'pk-status' : 'pk-strength';
+        if (CLAIM_STATUS[strength]) label.setAttribute('data-status', CLAIM_STATUS[strength]);
+        label.textContent = words.strengths[strength] || strength;
+        var tex = doc.createElement('div');
+        tex.className = 'pk-claim__tex';
+        Array.from(mark.childNodes).forEach(function (n) { tex.append(doc.importNode(n, true)); });
+        var how = doc.createElement('p');
+        how.className = 'pk-step__how';
+        how.textContent = (mark.getAttribute('title') || '').replace(TITLE_PREFIX, '');
+        item.append(label, tex, how);
+        list.append(item);
+      });
+      part.append(title, list);
+      return part;
+    }
+
+    // Without a derivation, the card goes beside the slide's first failing formula (the one asked about), else
+    // its first checked one.
+    function claimToPlaceBy() {
+      var slide = deck.getCurrentSlide();
+      if (!slide) return null;
+      return slide.querySelector('.formula-check[data-strength="failing"]') || slide.querySelector('.formula-check');
+    }
+
     // Audience screen: a small card in the free space beside the formula, never over it.
     function placeBeside() {
-      var block = focus.block;
+      var block = focus.block || claimToPlaceBy();
       var style = panel.style;
       style.left = style.top = style.maxHeight = style.width = '';
       if (!block) return;
