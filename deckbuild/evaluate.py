@@ -173,8 +173,10 @@ _BOUND_INDEX = re.compile(r"\\(?:sum|prod)\s*_\s*\{?\s*([a-zA-Z])\s*=")
 _INTEGRATION_VARIABLE = re.compile(r"\\mathrm\{d\}\s*\{?\s*([a-zA-Z])")
 _BOUND = r"(?:<|>|\\[lg]eq?(?![a-zA-Z])|\\[lg]t(?![a-zA-Z])|\\[lg]eqslant)"
 _SPACE = r"(?:\s|\\[;,:!]|\\quad|\\qquad|~)*"
-# a stated domain: \forall, \in, or after a comma or in parentheses "t > 0", "0 < t" (a letter bounded by a number)
-_DOMAIN = re.compile(rf"\\forall|\\in(?![a-zA-Z])|[,(]{_SPACE}(?:[a-zA-Z]\s*{_BOUND}|-?[0-9.]+\s*{_BOUND}\s*[a-zA-Z])")
+# a stated domain: \forall, \in, independence (X \perp Y), or after a comma or in parentheses "t > 0", "0 < t" (a
+# letter bounded by a number)
+_DOMAIN = re.compile(rf"\\forall|\\in(?![a-zA-Z])|\\perp(?![a-zA-Z])|"
+                     rf"[,(]{_SPACE}(?:[a-zA-Z]\s*{_BOUND}|-?[0-9.]+\s*{_BOUND}\s*[a-zA-Z])")
 
 
 def says_by_itself(tex: str) -> bool:

@@ -16,6 +16,11 @@ const MAX_SIZE = 100;
 const MAX_OUTPUT = 2 * 1024 * 1024;
 
 function failure(e, extra) {
+  if (e instanceof RangeError) {  // the stack ran out: a formula nested deeper than Node recurses (how deep that
+    // is depends on what the JIT has compiled yet), the limit the caller's JSON decoder has too
+    return Object.assign({ error: { message: "the formula nests too deeply to be read (its braces or fractions go " +
+      "deeper than Node's stack)", pos: null, limit: "depth" } }, extra || {});
+  }
   const pos = e && typeof e.position === "number" ? e.position : null;
   return Object.assign({ error: { message: String((e && (e.rawMessage || e.message)) || e), pos } }, extra || {});
 }

@@ -17,7 +17,7 @@ import numpy as np
 from . import limits
 from .errors import NotEvaluable
 from .evaluate import Undefined
-from .expr import Chain, Labelled, Node, Optimum, Quantified, Sym
+from .expr import Chain, Independent, Labelled, Node, Optimum, Quantified, Sym
 from .freevars import Domain, domain_statement
 from .katex import KatexError, shared_parser
 from .notation import Notation, load
@@ -229,10 +229,10 @@ class _Rows:
         carried = bool(statements) and isinstance(statements[0], Chain) and statements[0].exprs[0] is None
         if carried and first:  # "GAP = KL $\ge 0$": prose around a fragment
             raise NotEvaluable("a relation with nothing before it", statements[0].pos)
-        statements, where, domains = self._definitions(statements)
+        statements, where, domains, independent = self._definitions(statements)
         for stmt in statements:
             new, last = self._statement_links(stmt, last)
-            links.extend(replace(link, where=where, domains=domains) for link in new)
+            links.extend(replace(link, where=where, domains=domains, independent=independent) for link in new)
         if expected is not None and (not links or links[0].rel != expected):
             found = links[0].rel if links else "no relation"
             raise NotEvaluable(f"the row's relation is {expected} but KaTeX reads {found}",
@@ -240,11 +240,16 @@ class _Rows:
         return links, carried, last
 
     def _definitions(self, statements: list[Node]):
-        """The row's statements; the definitions among them (after the first: ", t = σ_1²/σ_2²"); and the
-        domains it states for free variables ("\\forall t > 0" anywhere, a trailing "t > 0")."""
+        """The row's statements; the definitions among them (after the first: ", t = σ_1²/σ_2²"); the domains
+        it states for free variables ("\\forall t > 0" anywhere, a trailing "t > 0"); and the random variables
+        it states independent ("X \\perp Y": real valued, unless a domain says more)."""
         domains: dict[str, Domain] = {}
+        independent: set[str] = set()
         claims = []
         for k, stmt in enumerate(statements):
+            if isinstance(stmt, Independent):
+                independent.update(letter.key() for letter in stmt.letters if not self.nt.knows(letter))
+                continue
             stated = domain_statement(stmt, self.nt.knows) if isinstance(stmt, Quantified) or k > 0 else None
             if stated is None and isinstance(stmt, Quantified):
                 raise NotEvaluable("\\forall over something other than a letter the notation does not know, "
@@ -264,7 +269,9 @@ class _Rows:
                 where[name] = stmt.exprs[1]
             else:
                 kept.append(stmt)
-        return kept, tuple(where.items()), tuple(sorted(domains.items()))
+        for name in independent - set(domains):
+            domains[name] = Domain()
+        return kept, tuple(where.items()), tuple(sorted(domains.items())), frozenset(independent)
 
     def _statement_links(self, stmt: Node, last: Node | None) -> tuple[list[Link], Node]:
         if isinstance(stmt, Chain):

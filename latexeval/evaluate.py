@@ -47,13 +47,15 @@ class Context:
     def __init__(self, notation: Notation, instance, draws: dict[str, dict], plate: bool,
                  where: dict[str, Node] | None = None, optima: dict | None = None,
                  domains: dict[str, Domain] | None = None, random: frozenset[str] = frozenset(),
-                 n_draws: int = 1):
+                 n_draws: int = 1, independent: bool = False):
         self.notation, self.instance, self.draws, self.plate = notation, instance, draws, plate
         self.where = where or {}  # the row's own definitions (t = σ_1² / σ_2²)
         # free variables the row states a domain for (freevars.py): a scalar (every value) or, under a bare
         # \mathbb{E}, a random variable (every distribution: one per draw, so n_draws of them)
         self.domains, self.random, self.n_draws = domains or {}, random, n_draws
+        self.independent = independent  # the random variables are independent: their joint is a product
         self._outcomes: dict[str, np.ndarray] = {}
+        self._probabilities: np.ndarray | None = None
         self.optima = {} if optima is None else optima  # certified optima, shared by every k of a link
         self.axes = 0
         self.cells = 1  # numbers in one value: the product of the allocated axes' sizes
@@ -95,11 +97,31 @@ class Context:
         return self._free[name]
 
     def outcomes(self, name: str) -> np.ndarray:
-        """A random variable's value at each outcome, (SUPPORT, draws), one random joint distribution per draw;
+        """A random variable's value at each outcome, (outcomes, draws), one random joint distribution per draw;
         the same on both sides and under every \\mathbb{E} of the claim."""
         if name not in self._outcomes:
-            self._outcomes[name] = freevars.outcome_values(name, self.domains[name], self.n_draws)
+            if self.independent:
+                names = sorted(self.random)
+                self._outcomes.update(zip(names, freevars.product_outcomes([self.marginal(n)[0] for n in names])))
+            else:
+                self._outcomes[name] = freevars.outcome_values(name, self.domains[name], self.n_draws)
         return self._outcomes[name]
+
+    def probabilities(self) -> np.ndarray:
+        """The probability of each outcome at each draw, (outcomes, draws)."""
+        if self._probabilities is None:
+            if self.independent:
+                names = sorted(self.random)
+                self._probabilities = np.prod(freevars.product_outcomes([self.marginal(n)[1] for n in names]), axis=0)
+            else:
+                self._probabilities = freevars.outcome_probabilities(self.n_draws)
+        return self._probabilities
+
+    def marginal(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """An independent random variable's own distribution: its values and their probabilities, (support, draws)."""
+        support = freevars.independent_support(len(self.random))
+        return (freevars.outcome_values(name, self.domains[name], self.n_draws, support),
+                freevars.outcome_probabilities(self.n_draws, support, name))
 
     def free_latent(self, index: int | None = None):
         """A free z: one latent variable, or (when the link indexes z) one per data point."""
@@ -527,11 +549,12 @@ class Evaluator:
         if not names:
             raise NotEvaluable("\\mathbb{E} without the distribution under it (name a random variable with its "
                                "domain: \\mathbb{E}[\\log Y] \\le \\log \\mathbb{E}[Y], \\; Y > 0)", node.pos)
-        axis = self.ctx.new_axis(freevars.SUPPORT)
+        probabilities = self.ctx.probabilities()
+        axis = self.ctx.new_axis(probabilities.shape[0])
         inner = {**env, **{name: freevars.on_axis_per_draw(self.ctx.outcomes(name), axis) for name in names}}
-        weights = freevars.on_axis_per_draw(freevars.outcome_probabilities(self.ctx.n_draws), axis)
+        weights = freevars.on_axis_per_draw(probabilities, axis)
         total = np.sum(real(self.value(node.body, inner)) * weights, axis=-(axis + 2), keepdims=True)
-        self.ctx.cells //= freevars.SUPPORT
+        self.ctx.cells //= probabilities.shape[0]
         return total
 
     def _expect(self, draw: Draw, body: Node, env: dict, dist_env: dict):

@@ -264,6 +264,14 @@ class Member(Node):
 
 
 @dataclass(frozen=True)
+class Independent(Node):
+    """'X \\perp Y' after a claim: the random variables it names are independent (mutually: the claim is
+    evaluated on products of their distributions)."""
+
+    letters: tuple[Sym, ...]
+
+
+@dataclass(frozen=True)
 class Labelled(Node):
     """\\text{ELBO:} body: the deck naming a quantity (read as NAME := body)."""
 

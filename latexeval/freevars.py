@@ -191,26 +191,44 @@ def _integers(domain: Domain, n: int) -> np.ndarray:
     return values
 
 
-def outcome_values(name: str, domain: Domain, draws: int) -> np.ndarray:
-    """A random variable's value at each outcome of `draws` random joint distributions: (SUPPORT, draws), in
+def outcome_values(name: str, domain: Domain, draws: int, support: int = SUPPORT) -> np.ndarray:
+    """A random variable's value at each outcome of `draws` random joint distributions: (support, draws), in
     the domain; at the first draw a constant. Each variable has values of its own at the same outcomes, so
-    two random variables are dependent (E[XY] = E[X]E[Y] needs independence, which no slide's LaTeX states)."""
+    two random variables are dependent, unless the claim states them independent (product_outcomes)."""
     rng = _rng(name, "distributions")
-    values = points(name, domain, SUPPORT * draws, "support")[rng.permutation(SUPPORT * draws)]
-    values = values.reshape(SUPPORT, draws)
+    values = points(name, domain, support * draws, "support")[rng.permutation(support * draws)]
+    values = values.reshape(support, draws)
     values[:, 0] = values[0, 0]  # a constant random variable
     return values
 
 
-def outcome_probabilities(draws: int) -> np.ndarray:
-    """The probabilities of the SUPPORT outcomes at each of `draws` draws, (SUPPORT, draws), up to SPREAD²
+def outcome_probabilities(draws: int, support: int = SUPPORT, name: str | None = None) -> np.ndarray:
+    """The probabilities of the `support` outcomes at each of `draws` draws, (support, draws), up to SPREAD²
     apart, uniform at one draw, all but one outcome at others (sorted strata cut in rows gave every
     draw the same shape, all but 6% on one outcome): one joint distribution per draw, shared by every random
-    variable of the claim."""
-    rng = _rng("outcomes", "probabilities")
-    weights = rng.permutation(_spread(rng, SUPPORT * draws)).reshape(SUPPORT, draws)  # the strata shared out
+    variable of the claim; with `name`, one random variable's own (its distribution, independent of others)."""
+    rng = _rng(name or "outcomes", "probabilities")
+    weights = rng.permutation(_spread(rng, support * draws)).reshape(support, draws)  # the strata shared out
     weights[:, 1:2] = 1.0  # and one uniform
     return weights / weights.sum(axis=0, keepdims=True)
+
+
+INDEPENDENT_OUTCOMES = 125  # at most, of the product of independent random variables' distributions
+
+
+def independent_support(variables: int) -> int:
+    """Values per random variable when `variables` of them are independent: their joint distribution has
+    this to the power `variables` outcomes (11 each for two, 5 for three, 3 for four)."""
+    return max(2, int(INDEPENDENT_OUTCOMES ** (1 / variables) + 1e-9))
+
+
+def product_outcomes(per_variable: list[np.ndarray]) -> list[np.ndarray]:
+    """Each variable's (support, draws) array laid on the outcomes of the product of their distributions,
+    (support ** k, draws): the first variable's value changes slowest. The product of the laid probabilities
+    is the joint distribution of independent variables."""
+    k, support = len(per_variable), per_variable[0].shape[0]
+    outcome = np.arange(support ** k)
+    return [values[(outcome // support ** (k - 1 - j)) % support] for j, values in enumerate(per_variable)]
 
 
 def on_axis_per_draw(values: np.ndarray, axis: int) -> np.ndarray:

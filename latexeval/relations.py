@@ -52,6 +52,7 @@ class Link:
     wrt: tuple[str, ...] | None = None
     where: tuple[tuple[str, Node], ...] = ()
     domains: tuple[tuple[str, Domain], ...] = ()  # free variables the row quantifies over (freevars.py)
+    independent: frozenset[str] = frozenset()  # the free variables it states independent (X \perp Y)
 
 
 @dataclass(frozen=True)
@@ -272,7 +273,8 @@ def _check_on(name: str, link: Link, nt: Notation) -> Verdict:
     lhs, rhs = [], []
     for env in _assignments(link, nt, model):
         ctx = Context(nt, model, draws, plate=_indexes_latent(link, nt), where=dict(link.where), optima=optima,
-                      domains=dict(link.domains), random=_random_variables(link), n_draws=n)
+                      domains=dict(link.domains), random=_random_variables(link), n_draws=n,
+                      independent=_independent(link))
         entries = _entries(_side(link.lhs, ctx, "lhs", env), _side(link.rhs, ctx, "rhs", env), n)
         if isinstance(entries, Verdict):
             return entries
@@ -310,7 +312,7 @@ def _optima(name: str, nt: Notation, draws: tuple, varied: frozenset[str], link:
     if shared is None:
         return {}
     setting = (name, id(nt), draws, varied, n, tuple((k, key(v)) for k, v in link.where), link.domains,
-               _indexes_latent(link, nt), _random_variables(link))
+               _indexes_latent(link, nt), _random_variables(link), link.independent)
     return shared.setdefault(setting, (nt, {}))[1]  # the notation is kept with it, so its id is not reused
 
 
@@ -331,12 +333,33 @@ def _random_variables(link: Link) -> frozenset[str]:
                      if isinstance(node, Expect) and node.under is None for k in freevars.letters(node.body) if k in names)
 
 
+def _independent(link: Link) -> bool:
+    """Does the claim state its random variables independent (X \\perp Y)? All of them, or it is not read: a
+    product of the named ones' distributions leaves open how the others depend on them."""
+    random = _random_variables(link)
+    named = link.independent & random
+    if not named or len(random) < 2:
+        return False
+    if named != random:
+        raise NotEvaluable(f"independence stated of {', '.join(sorted(named))} but not of "
+                           f"{', '.join(sorted(random - named))} (name every random variable: X \\perp Y \\perp Z)")
+    return True
+
+
+def _numbers(values) -> str:
+    return ", ".join(f"{v:.3g}" for v in values)
+
+
 def _counterexample(ctx: Context, names: list[str], draw: int) -> str:
-    """The joint distribution a claim over random variables fails at: each variable's values at its outcomes
-    and their probabilities, for the lecturer to check by hand."""
-    values = "; ".join(f"{name} = " + ", ".join(f"{v:.3g}" for v in ctx.outcomes(name)[:, draw]) for name in names)
-    probs = ", ".join(f"{p:.3g}" for p in freevars.outcome_probabilities(ctx.n_draws)[:, draw])
-    return f"distribution {draw + 1} ({values}; with probabilities {probs})"
+    """The distribution a claim over random variables fails at, for the lecturer to check by hand: each
+    variable's values at the outcomes and their probabilities, or, independent, each variable's own."""
+    if ctx.independent:
+        own = "; ".join(f"{name} = {values[0, draw]:.3g}" if np.all(values[:, draw] == values[0, draw]) else
+                        f"{name} = {_numbers(values[:, draw])} with probabilities {_numbers(probs[:, draw])}"
+                        for name in names for values, probs in [ctx.marginal(name)])
+        return f"distribution {draw + 1} ({own}; independent)"
+    values = "; ".join(f"{name} = {_numbers(ctx.outcomes(name)[:, draw])}" for name in names)
+    return f"distribution {draw + 1} ({values}; with probabilities {_numbers(ctx.probabilities()[:, draw])})"
 
 
 def _value_for_a_constant(link: Link, nt: Notation) -> str | None:
@@ -371,8 +394,9 @@ def _check_free(link: Link, nt: Notation) -> Verdict:
     the random ones): evaluated once, at values spread over the domains, on no model."""
     random = _random_variables(link)
     n = DRAWS if random else 1
+    independent = _independent(link)
     ctx = Context(nt, _NO_MODEL, {}, plate=False, where=dict(link.where), domains=dict(link.domains),
-                  random=random, n_draws=n)
+                  random=random, n_draws=n, independent=independent)
     lhs, rhs = _side(link.lhs, ctx, "lhs", {}), _side(link.rhs, ctx, "rhs", {})
     entries = _entries(lhs, rhs, n)
     if isinstance(entries, Verdict):
@@ -383,10 +407,16 @@ def _check_free(link: Link, nt: Notation) -> Verdict:
     said = [domains[k].text(k) for k in scalars]
     if random:
         variables = ", ".join(domains[k].text(k) for k in sorted(random))
-        said.append(f"every random variable {variables} ({n} random distributions of {freevars.SUPPORT} values, "
-                    "one a constant)" if len(random) == 1 else
-                    f"all random variables {variables}, dependent ({n} random joint distributions on {freevars.SUPPORT} "
-                    "outcomes, each variable with values of its own there; one all constant)")
+        if len(random) == 1:
+            said.append(f"every random variable {variables} ({n} random distributions of {freevars.SUPPORT} values, "
+                        "one a constant)")
+        elif independent:
+            said.append(f"all random variables {variables}, independent as stated ({n} random distributions of "
+                        f"{freevars.independent_support(len(random))} values each, their joint the product; one all "
+                        "constant)")
+        else:
+            said.append(f"all random variables {variables}, dependent ({n} random joint distributions on "
+                        f"{freevars.SUPPORT} outcomes, each variable with values of its own there; one all constant)")
     claim = f"for {'; '.join(said)}" if said else "between numbers"
     layout = _layout(lhs, rhs, n)
     at_points = _scalars_at_points(ctx, scalars, layout, n)

@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from .errors import NotEvaluable
-from .expr import (Add, Binomial, Call, Chain, Deriv, Div, Dots, Draw, EvalAt, Expect, Extremum, Func, Hadamard, Index, Inner,
-                   Integral, Label, Labelled, Matrix, Member, Mul, Neg, Node, Norm, Num, Optimum, Placeholder, Pos, Pow,
+from .expr import (Add, Binomial, Call, Chain, Deriv, Div, Dots, Draw, EvalAt, Expect, Extremum, Func, Hadamard,
+                   Independent, Index, Inner, Integral, Label, Labelled, Matrix, Member, Mul, Neg, Node, Norm, Num, Optimum, Placeholder, Pos, Pow,
                    Quantified, Range, Stack, Sum, Sym, Vector, Words, key)
 
 RELATIONS = {
@@ -507,6 +507,9 @@ class Grammar:
         member = self._membership(part)
         if member is not None:
             return member
+        independent = _independence(part)
+        if independent is not None:
+            return independent
         if not (part and _is_token(part[0], "forall")):
             return part
         chain = self.statement(part[1:]) if len(part) > 1 else None
@@ -1053,6 +1056,23 @@ def _differential_mark(item) -> str | None:
 
 def _is_letter(item) -> bool:
     return isinstance(item, Operand) and isinstance(item.node, Sym) and item.node.sub is None and item.node.sup is None
+
+
+def _independence(part: list) -> Independent | None:
+    """'X \\perp Y', 'X \\perp Y \\perp Z', 'X \\perp\\!\\!\\!\\perp Y' (⫫: two ⊥ run together): an Independent of the
+    letters; None for anything else."""
+    letters, after_perp = [], False
+    for item in part:
+        if _is_letter(item) and (not letters or after_perp):
+            letters.append(item.node)
+            after_perp = False
+        elif _is_token(item, "rel", "\\perp") and letters:
+            after_perp = True
+        else:
+            return None
+    if len(letters) < 2 or after_perp:
+        return None
+    return Independent(tuple(letters), pos=_first_pos(part))
 
 
 def _is_letter_part(part: list) -> bool:

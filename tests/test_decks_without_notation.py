@@ -112,7 +112,8 @@ EVALUABLE = [LOG_BOUND, WRONG_BOUND, r"\log 2 < 1", r"3 < \pi", r"e^{\log 2} = 2
              r"\binom{4}{2} = 6", r"4! = 24", r"\lfloor 2.5 \rfloor = 2", r"\arcsin 1 = \frac{\pi}{2}",
              r"x^2 \ge 0 \quad \forall x \in \mathbb{R}", r"t - 1 - \log t \ge 0 \quad (t > 0)",
              r"\cosh^2 x - \sinh^2 x = 1, \; \forall x \in \mathbb{R}",
-             r"\frac{\mathrm{d}^2}{\mathrm{d}x^2} x^3 = 6x, \; \forall x \in \mathbb{R}"]
+             r"\frac{\mathrm{d}^2}{\mathrm{d}x^2} x^3 = 6x, \; \forall x \in \mathbb{R}",
+             r"\mathbb{E}[XY] = \mathbb{E}[X]\mathbb{E}[Y], \quad X \perp Y"]
 
 
 def test_every_formula_the_general_notation_reads_passes_the_cheap_test_before_it():

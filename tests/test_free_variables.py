@@ -127,6 +127,47 @@ def test_a_claim_over_random_variables_fails_at_a_distribution_it_shows():
     assert "dependent" in detail and "X = " in detail and "Y = " in detail and "with probabilities" in detail
 
 
+def test_the_expectation_of_a_product_of_variables_stated_independent_is_the_product_of_their_expectations():
+    assert verdict(r"\mathbb{E}[XY] = \mathbb{E}[X]\mathbb{E}[Y], \quad X \perp Y").ok is True
+
+
+def test_independence_written_as_a_double_perp_reads_the_same():
+    assert verdict(r"\mathbb{E}[XY] = \mathbb{E}[X]\mathbb{E}[Y], \quad X \perp\!\!\!\perp Y").ok is True
+
+
+def test_the_variance_of_a_sum_of_independent_variables_expands_without_the_cross_term():
+    assert verdict(r"\mathbb{E}[(X+Y)^2] = \mathbb{E}[X^2] + 2\mathbb{E}[X]\mathbb{E}[Y] + \mathbb{E}[Y^2], "
+                   r"\quad X \perp Y").ok is True
+
+
+def test_independence_does_not_make_a_square_lose_its_cross_term():
+    assert verdict(r"\mathbb{E}[(X+Y)^2] = \mathbb{E}[X^2] + \mathbb{E}[Y^2], \quad X \perp Y").ok is False
+
+
+def test_independence_does_not_make_a_ratio_of_expectations_the_expectation_of_the_ratio():
+    assert verdict(r"\mathbb{E}[X/Y] = \mathbb{E}[X]/\mathbb{E}[Y], \quad X, Y > 0, \; X \perp Y").ok is False
+
+
+def test_three_variables_stated_independent_in_one_chain_are_mutually_independent():
+    assert verdict(r"\mathbb{E}[XYZ] = \mathbb{E}[X]\mathbb{E}[Y]\mathbb{E}[Z], \quad X \perp Y \perp Z").ok is True
+
+
+def test_independence_of_only_some_of_the_random_variables_is_not_read():
+    found = verdict(r"\mathbb{E}[XYZ] = \mathbb{E}[X]\mathbb{E}[Y]\mathbb{E}[Z], \quad X, Y, Z \in \mathbb{R}, \; "
+                    r"X \perp Y")
+    assert found.ok is None and "but not of Z" in found.detail
+
+
+def test_a_claim_over_independent_variables_fails_at_each_variables_own_distribution():
+    detail = verdict(r"\mathbb{E}[XY] = \mathbb{E}[X] + \mathbb{E}[Y], \quad X \perp Y").detail
+    assert "independent as stated" in detail and "; independent)" in detail and "X = " in detail
+
+
+def test_a_statement_of_independence_alone_is_no_claim():
+    found = verdict(r"X \perp Y")
+    assert found.ok is None and found.not_evaluable is None
+
+
 def test_a_claim_over_a_random_variable_fails_at_the_distribution_of_the_smallest_values():
     detail = verdict(r"\mathbb{E}[\log Y] \ge \log \mathbb{E}[Y], \; Y > 0").detail
     values = [float(v) for v in detail.split("(Y = ")[1].split(";")[0].split(", ")]

@@ -191,3 +191,11 @@ def test_a_batch_that_does_not_give_way_keeps_the_process_to_its_end():
         assert not answered_during
     finally:
         bridge.close()
+
+
+def test_a_formula_nested_deeper_than_nodes_stack_is_over_the_depth_limit(bridge):
+    """How deep Node recurses depends on what its JIT has compiled: the answer must not (the tree is not kept)."""
+    deep = "a = " + "{" * 9000 + "b" + "}" * 9000
+    (tree,) = bridge.parse([deep], {})
+    (html,) = bridge.render([job(deep)])
+    assert tree["error"]["limit"] == "depth" and html["error"]["limit"] == "depth"
