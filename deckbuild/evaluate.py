@@ -48,6 +48,9 @@ _READ_COMMANDS = "leq?|geq?|leqslant|geqslant|lt|gt|Leftrightarrow|Longleftright
 _READ = re.compile(rf"[=<>]|\\(?:{_READ_COMMANDS})(?![a-zA-Z])")
 _RELATION = re.compile(rf"[=<>]|\\(?:{_READ_COMMANDS}|neq?|approx|equiv|triangleq|coloneqq|propto|sim|simeq|cong)"
                        r"(?![a-zA-Z])")
+# a formula that says it defines what it names (:=, ≔, ≜, "def" over =)
+_DEFINES = re.compile(r":=|\\(?:coloneqq|triangleq)(?![a-zA-Z])|"
+                      r"\\(?:overset|stackrel)\{\s*\\(?:text|mathrm)\{def\}\s*\}\{=\}")
 # and any relation at all a formula may state (a formula with none is prose math: $\textcircled{1}$, $p(z|x)$)
 _ANY_RELATION = re.compile(_RELATION.pattern + r"|\\(?:ll|gg|lesssim|gtrsim|subset|subseteq|supset|supseteq|succ|"
                            r"succeq|prec|preceq|asymp|doteq|perp|parallel|notin|ni|implies|impliedby|Rightarrow|"
@@ -243,8 +246,12 @@ def _evaluate(deck: Deck, notation: str, known: list[str], hint: str, cache: Eva
             if one_warning and not _RELATION.search(math.tex):
                 continue  # prose math of a deck with no notation ($\\textcircled{1}$): no claim to count as unchecked
             if one_warning and definition is None and not says_by_itself(math.tex):
-                out.formulas.append(FormulaCheck(math, NOT_CHECKED, "not evaluable: a letter the deck gives no meaning "
-                                                 "(it names no notation, and the formula states no domain for it)"))
+                if _DEFINES.search(math.tex):  # q = Q(x) := argmin …: it gives its letters their meaning
+                    out.formulas.append(FormulaCheck(math, DEFINITION, "defined with := (a definition, not a claim)"))
+                else:
+                    out.formulas.append(FormulaCheck(math, NOT_CHECKED, "not evaluable: a letter the deck gives no "
+                                                     "meaning (it names no notation, and the formula states no domain "
+                                                     "for it)"))
                 continue  # the evaluator could say no more, and a catalogue of such decks need not load it
             order = [n for n in on_slide[id(slide)] if n in readings] + readings
             check = _formula_check(math, definition, list(dict.fromkeys(order)), macros, cache,

@@ -77,6 +77,14 @@ def test_a_deck_with_no_formula_that_states_a_relation_gets_no_warning(tmp_path)
     assert not [d for d in result.report.items if "not checked" in d.message]
 
 
+def test_a_formula_that_defines_with_colon_equals_is_a_definition_in_a_deck_that_names_no_notation(tmp_path):
+    result = _build(tmp_path, r"q = Q(x) := \mathop{\text{argmin}}_{k} \big|x - y_k\big|", r"\tilde{x} \coloneqq y_q \Delta",
+                    MODEL_FORMULA)
+    assert _strengths(tmp_path) == ["definition", "definition", "not checked"]
+    (warning,) = [d for d in result.report.items if "not checked" in d.message]
+    assert "1 of the 3 formulas with a relation are not checked" in warning.message
+
+
 def test_prose_math_a_named_notation_cannot_read_is_no_claim(tmp_path):
     """$\\textcircled{1}$ in a deck with a notation: the evaluator cannot read it, but it states no relation, so it
     is neither marked nor warned about; an unreadable formula that does state one still is."""
