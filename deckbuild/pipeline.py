@@ -579,10 +579,13 @@ def _page_words(lang: str) -> dict[str, str]:
     from .language import phrase
 
     from .evaluate import STRENGTHS
+    from .render import REASONED
 
     words = {f"data-panel-{key}": phrase(lang, f"panel.{key}") for key in ("title", "close", "empty", "formulas")}
     words["data-panel-strengths"] = json.dumps({s: phrase(lang, f"strength.{s}") for s in STRENGTHS},
                                                ensure_ascii=False, sort_keys=True)
+    words["data-panel-because"] = json.dumps({s: phrase(lang, f"because.{s}") for s in REASONED},
+                                             ensure_ascii=False, sort_keys=True)  # the marks' tooltips start so
     words["style"] = "; ".join(f"--pk-say-{name}: {json.dumps(phrase(lang, key), ensure_ascii=False)}"
                                for name, key in _BADGES.items())  # a JSON string is a CSS string here
     return words

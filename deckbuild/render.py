@@ -274,7 +274,7 @@ class SlideRenderer:
             if res is None or res.error:
                 shown = html.escape(node.tex)
                 return f'{tag("span", {"class": "math-error", "title": "KaTeX could not render this formula"})}{shown}</span>'
-            shown = _strength_mark(res.html, self.strengths.get(node), self.reasons.get(node))
+            shown = _strength_mark(res.html, self.strengths.get(node), self.reasons.get(node), self.lang)
             if alone:
                 return f'<div class="math-display">{shown}</div>' if node.display else f"<p>{shown}</p>"
             return shown
@@ -349,23 +349,17 @@ class SlideRenderer:
         return site_path
 
 
-# the title a formula's mark shows: "models" or "values", as a claim about free variables is evaluated on no model
-_STRENGTH_TITLES = {EVALUATED: "evaluated on the deck's models or the values it states",
-                    FAILING: "does not hold on the deck's models or the values it states",
-                    NOT_CHECKED: "not checked: the evaluator cannot read it", DEFINITION: "a definition: not a claim",
-                    ASSUMED: "a hypothesis the slide assumes: not a claim, not checked"}
-
-# before the reason (the details panel, present.js, drops these words: its label says them)
-_REASON_TITLES = {EVALUATED: "evaluated", FAILING: "does not hold", NOT_CHECKED: "not checked"}
+REASONED = (EVALUATED, FAILING, NOT_CHECKED)  # strengths whose tooltip gives the reason after the word
 
 
-def _strength_mark(rendered: str, strength: str | None, reason: str | None = None) -> str:
+def _strength_mark(rendered: str, strength: str | None, reason: str | None, lang: str) -> str:
     """A formula that states a relation carries how strongly it is checked (a failing one is flagged), and in
-    its tooltip why: what it was evaluated on, or the values it fails at, for the lecturer preparing the deck."""
+    its tooltip, in the deck's language, why: what it was evaluated on, or the values it fails at, for the
+    lecturer preparing the deck (the evaluator's own reason stays as it wrote it)."""
     if strength is None:
         return rendered
-    title = _STRENGTH_TITLES.get(strength, strength)
-    if reason and strength in _REASON_TITLES:
-        title = f"{_REASON_TITLES[strength]}: {reason}"
+    title = phrase(lang, f"mark.{strength}")
+    if reason and strength in REASONED:
+        title = f"{phrase(lang, f'because.{strength}')}: {reason}"
     attrs = {"class": "formula-check", "data-strength": strength, "title": title}
     return f'{tag("span", attrs)}{rendered}</span>'

@@ -432,7 +432,7 @@ def test_v_on_a_slide_without_a_derivation_lists_its_formulas_with_their_checks(
     assert re.search(r"\ba = ", claims[1]["how"]) and not claims[1]["how"].startswith("does not hold")
     page.set_viewport_size({"width": 1280, "height": 720})
     page.wait_for_timeout(100)
-    assert page.evaluate(_PANEL_AND_FORMULA, ".formula-check[data-strength=failing] .katex-html")["over"] == 0
+    assert page.evaluate(_PANEL_AND_FORMULA, ".katex-html")["over"] == 0  # nor over any maths of the slide
     page.screenshot(path=str(ARTIFACTS / "browser" / "panel-formulas.png"))
     assert watch.errors == []
 

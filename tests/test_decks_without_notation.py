@@ -58,6 +58,12 @@ def test_a_true_claims_mark_says_in_its_tooltip_what_it_was_evaluated_at(tmp_pat
     assert title == "evaluated: >= holds for 0 < t at 256 values of t (no model needed)"
 
 
+def test_a_marks_tooltip_speaks_the_decks_language(tmp_path):
+    _build(tmp_path, WRONG_BOUND, prose="对所有正数 t 成立的不等式, 这里写错了方向。\n\n")
+    (title,) = _titles(tmp_path)
+    assert title.startswith("不成立: ") and "at t = " in title  # the values as the evaluator gives them
+
+
 def test_what_a_deck_without_notation_leaves_unchecked_is_one_warning_naming_the_remedy(tmp_path):
     result = _build(tmp_path, LOG_BOUND, MODEL_FORMULA, r"\bm{\mu}_k = \bm{x}_k",
                     prose=r"The $\textcircled{\small 1}$ step, and $\mathcal{L}(\theta)$ in prose." "\n\n")

@@ -291,7 +291,8 @@
         close: data.panelClose || 'V or Esc to close',
         empty: data.panelEmpty || 'No derivation or formula on this slide to check.',
         formulas: data.panelFormulas || 'Formulas on this slide',
-        strengths: data.panelStrengths ? JSON.parse(data.panelStrengths) : {}
+        strengths: data.panelStrengths ? JSON.parse(data.panelStrengths) : {},
+        because: data.panelBecause ? JSON.parse(data.panelBecause) : {}
       };
     }
 
@@ -356,8 +357,12 @@
     // The slide's formulas outside derivations that state a relation: each with the strength of its check and
     // why (the build wrote both on its mark: data-strength, and the tooltip), the formula as the slide shows it.
     var CLAIM_STATUS = { proved: 'verified', evaluated: 'verified', failing: 'failing', 'not checked': 'unverified' };
-    // The tooltip names the strength first (render.py's _REASON_TITLES); the panel's label says it already.
-    var TITLE_PREFIX = /^(evaluated|does not hold|not checked): (not evaluable: )?/;
+    // The tooltip names the strength first (its word: data-panel-because); the panel's label says it already.
+    function reasonOf(mark, strength, words) {
+      var text = mark.getAttribute('title') || '', word = words.because[strength];
+      if (word && text.indexOf(word + ': ') === 0) text = text.slice(word.length + 2);
+      return text.replace(/^not evaluable: /, '');
+    }
 
     function formulaChecks(marks, doc) {
       var words = panelWords();
@@ -382,7 +387,7 @@
         Array.from(mark.childNodes).forEach(function (n) { tex.append(doc.importNode(n, true)); });
         var how = doc.createElement('p');
         how.className = 'pk-step__how';
-        how.textContent = (mark.getAttribute('title') || '').replace(TITLE_PREFIX, '');
+        how.textContent = reasonOf(mark, strength, words);
         item.append(label, tex, how);
         list.append(item);
       });
@@ -390,12 +395,10 @@
       return part;
     }
 
-    // Without a derivation, the card goes beside the slide's first failing formula (the one asked about), else
-    // its first checked one.
+    // Without a derivation, the card lists the slide's formulas: it goes beside all of the slide's maths, over none.
     function claimToPlaceBy() {
       var slide = deck.getCurrentSlide();
-      if (!slide) return null;
-      return slide.querySelector('.formula-check[data-strength="failing"]') || slide.querySelector('.formula-check');
+      return slide && slide.querySelector('.formula-check') ? slide : null;
     }
 
     // Audience screen: a small card in the free space beside the formula, never over it.
