@@ -244,11 +244,11 @@ class _Rows:
         it states for free variables ("\\forall t > 0" anywhere, a trailing "t > 0"); and the random variables
         it states independent ("X \\perp Y": real valued, unless a domain says more)."""
         domains: dict[str, Domain] = {}
-        independent: set[str] = set()
+        independent: list[frozenset[str]] = []  # one set per statement: a chain is mutual, pairs are not
         claims = []
         for k, stmt in enumerate(statements):
             if isinstance(stmt, Independent):
-                independent.update(letter.key() for letter in stmt.letters if not self.nt.knows(letter))
+                independent.append(frozenset(letter.key() for letter in stmt.letters if not self.nt.knows(letter)))
                 continue
             stated = domain_statement(stmt, self.nt.knows) if isinstance(stmt, Quantified) or k > 0 else None
             if stated is None and isinstance(stmt, Quantified):
@@ -269,9 +269,9 @@ class _Rows:
                 where[name] = stmt.exprs[1]
             else:
                 kept.append(stmt)
-        for name in independent - set(domains):
+        for name in frozenset().union(*independent) - set(domains):
             domains[name] = Domain()
-        return kept, tuple(where.items()), tuple(sorted(domains.items())), frozenset(independent)
+        return kept, tuple(where.items()), tuple(sorted(domains.items())), tuple(independent)
 
     def _statement_links(self, stmt: Node, last: Node | None) -> tuple[list[Link], Node]:
         if isinstance(stmt, Chain):

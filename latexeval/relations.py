@@ -52,7 +52,7 @@ class Link:
     wrt: tuple[str, ...] | None = None
     where: tuple[tuple[str, Node], ...] = ()
     domains: tuple[tuple[str, Domain], ...] = ()  # free variables the row quantifies over (freevars.py)
-    independent: frozenset[str] = frozenset()  # the free variables it states independent (X \perp Y)
+    independent: tuple[frozenset[str], ...] = ()  # each statement's free variables stated independent (X \perp Y)
 
 
 @dataclass(frozen=True)
@@ -334,15 +334,22 @@ def _random_variables(link: Link) -> frozenset[str]:
 
 
 def _independent(link: Link) -> bool:
-    """Does the claim state its random variables independent (X \\perp Y)? All of them, or it is not read: a
-    product of the named ones' distributions leaves open how the others depend on them."""
+    """Does the claim state its random variables independent (X \\perp Y)? All of them in one statement, or it
+    is not read: a product of the named ones' distributions leaves open how the others depend on them, and
+    independence stated in pairs (X \\perp Y, Y \\perp Z, X \\perp Z) is weaker than the product's mutual
+    independence, so a claim true only of the product would be shown as holding."""
     random = _random_variables(link)
-    named = link.independent & random
+    named = frozenset().union(*link.independent) & random
     if not named or len(random) < 2:
         return False
     if named != random:
         raise NotEvaluable(f"independence stated of {', '.join(sorted(named))} but not of "
                            f"{', '.join(sorted(random - named))} (name every random variable: X \\perp Y \\perp Z)")
+    if not any(random <= group for group in link.independent):
+        mutual = " \\perp ".join(sorted(random))
+        raise NotEvaluable(f"independence of {', '.join(sorted(random))} is stated in parts, which is weaker than "
+                           f"their mutual independence and is not modelled (if they are mutually independent: "
+                           f"{mutual})")
     return True
 
 

@@ -158,6 +158,17 @@ def test_independence_of_only_some_of_the_random_variables_is_not_read():
     assert found.ok is None and "but not of Z" in found.detail
 
 
+def test_pairwise_independence_is_not_read_as_mutual_independence():
+    # E[XYZ] = E[X]E[Y]E[Z] needs mutual independence: pairwise independent X, Y, Z can break it
+    found = verdict(r"\mathbb{E}[XYZ] = \mathbb{E}[X]\mathbb{E}[Y]\mathbb{E}[Z], \quad X \perp Y, \; Y \perp Z, \; "
+                    r"X \perp Z")
+    assert found.ok is None and "stated in parts" in found.detail
+
+
+def test_two_variables_stated_independent_among_others_stated_so_are_independent():
+    assert verdict(r"\mathbb{E}[XY] = \mathbb{E}[X]\mathbb{E}[Y], \quad X \perp Y, \; Y \perp Z").ok is True
+
+
 def test_a_claim_over_independent_variables_fails_at_each_variables_own_distribution():
     detail = verdict(r"\mathbb{E}[XY] = \mathbb{E}[X] + \mathbb{E}[Y], \quad X \perp Y").detail
     assert "independent as stated" in detail and "; independent)" in detail and "X = " in detail
