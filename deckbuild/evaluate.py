@@ -33,6 +33,7 @@ from . import elements
 from katexbridge.bridge import WORKER
 
 from .cache import Cache, key as cache_key
+from .conditions import condition_cue
 from .diagnostics import Report
 from .model import Deck, Element, Math, Slide
 
@@ -242,7 +243,11 @@ def _evaluate(deck: Deck, notation: str, known: list[str], hint: str, cache: Eva
     on_slide = {id(slide): [lk.element.attrs.get("notation") for lk in deck.links
                             if any(lk.element is el for el in slide.body.walk())] for slide in deck.slides}
     for slide in deck.slides:
-        for math, definition in formulas_outside_derivations(slide):
+        for math, definition, cue in formulas_outside_derivations(slide):
+            if cue is not None and definition is None and _ANY_RELATION.search(math.tex):
+                out.formulas.append(FormulaCheck(math, ASSUMED, f"a condition, as the slide's text says "
+                                                 f"(“{cue}”), not a claim"))
+                continue
             if one_warning and not _RELATION.search(math.tex):
                 continue  # prose math of a deck with no notation ($\\textcircled{1}$): no claim to count as unchecked
             if one_warning and definition is None and not says_by_itself(math.tex):
@@ -340,14 +345,18 @@ def _formula(tex, notation, macros, slide=None, context=()) -> RowTruth:
                     defines=f.defines, assumed=f.assumed)
 
 
-def formulas_outside_derivations(slide: Slide) -> list[tuple[Math, Element | None]]:
-    """A slide's formulas outside derivations, each with the <slide-definition> around it (or None)."""
+def formulas_outside_derivations(slide: Slide) -> list[tuple[Math, Element | None, str | None]]:
+    """A slide's formulas outside derivations, each with the <slide-definition> around it (or None) and the
+    words of the sentence around it that make it a condition ("当 … 时", "if"; conditions.py), or None."""
     out = []
 
     def visit(block, definition: Element | None):
-        for piece in block.pieces:
+        pieces = block.pieces
+        for i, piece in enumerate(pieces):
             if isinstance(piece, Math):
-                out.append((piece, definition))
+                before = pieces[i - 1] if i > 0 and isinstance(pieces[i - 1], str) else ""
+                after = pieces[i + 1] if i + 1 < len(pieces) and isinstance(pieces[i + 1], str) else ""
+                out.append((piece, definition, condition_cue(before, after)))
             elif isinstance(piece, Element) and piece.body is not None and not elements.kind_of(piece).derivation:
                 claims = elements.kind_of(piece).claims
                 visit(piece.body, definition if claims else piece)
@@ -357,8 +366,9 @@ def formulas_outside_derivations(slide: Slide) -> list[tuple[Math, Element | Non
 
 
 def free_formulas(deck: Deck) -> list[Math]:
-    """Formulas outside derivations and definitions."""
-    return [m for slide in deck.slides for m, definition in formulas_outside_derivations(slide) if definition is None]
+    """Formulas outside derivations and definitions, and not stated as conditions: the claims."""
+    return [m for slide in deck.slides for m, definition, cue in formulas_outside_derivations(slide)
+            if definition is None and cue is None]
 
 
 def _on_no_model(truth: RowTruth) -> bool:

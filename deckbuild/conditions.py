@@ -1,0 +1,41 @@
+"""Prose that makes a formula a condition: "当 $x > 0$ 时", "$\\hat\\theta = \\theta$ 时", "if $a = b$".
+
+A lecturer writes the hypothesis of a statement in the sentence around it, not in
+markup. Read as a claim, "$\\hat{\\theta} = \\theta$ 时完全等价最大似然" would be "not checked",
+and "if $q(z) = p(z|x)$" (the case where a bound is tight) would fail on every
+model where the two differ. The words just before or just after a formula say it is
+assumed; such a formula is shown as assumed, never as checked.
+
+Only the words next to the formula count, in Chinese or English whatever the deck's
+language (lecturers mix them); "then", "所以" and the like make no condition. "Let",
+"令" and "设" are not conditions either: what they introduce is a definition, read as
+one by the evaluator ("Let $X = [x_0, …] \\in \\mathbb{R}^{n \\times d}$" defines X, and
+its shape is checked).
+"""
+from __future__ import annotations
+
+import re
+
+# the sentence's words just before the formula, then optional punctuation ("若:", "assume that")
+_BEFORE = re.compile(
+    r"(?:(?<![相适应正恰妥])当|若|如果|假如|假设|假定|给定|对于|对任意|对所有"
+    r"|(?<![A-Za-z])(?:if|when|whenever|assume|assuming|suppose|supposing|given|provided|"
+    r"for all|for every|for any)(?:\s+that)?)"
+    r"\s*[:：,，]?\s*$", re.IGNORECASE)
+# and just after it: "… 时", "… 的时候", "… 的情况下", "… 条件下"
+_AFTER = re.compile(r"^\s*(?:时|的时候|的情况下|条件下)")
+# Markdown emphasis and inline HTML at a text's edge do not separate a word from its formula
+_EDGE_MARKUP = r"(?:\s|\*|_|</?[a-zA-Z][^<>]*>)*"
+_TRAILING = re.compile(_EDGE_MARKUP + r"$")
+_LEADING = re.compile(r"^" + _EDGE_MARKUP)
+
+
+def condition_cue(before: str, after: str) -> str | None:
+    """The words that make the formula between `before` and `after` a condition ("当", "时", "if"), or None."""
+    head = _TRAILING.sub("", before)
+    found = _BEFORE.search(head)
+    if found:
+        return found.group(0).strip(" :：,，")
+    tail = _LEADING.sub("", after)
+    found = _AFTER.match(tail)
+    return found.group(0).strip() if found else None

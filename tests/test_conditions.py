@@ -1,0 +1,91 @@
+"""A formula the sentence around it states as a condition ("当 … 时", "if …") is assumed, not a claim."""
+from __future__ import annotations
+
+from deckbuild.cache import Cache
+from deckbuild.conditions import condition_cue
+from deckbuild.diagnostics import Report
+from deckbuild.evaluate import EvaluationCache, evaluate_deck, free_formulas
+from deckbuild.parse import parse_deck
+from deckbuild.source import read_deck
+
+
+def test_a_formula_after_dang_is_a_condition():
+    assert condition_cue("当 ", " 时, 两者相等") == "当"
+
+
+def test_a_formula_before_shi_is_a_condition():
+    assert condition_cue(" ", " 时完全等价最大似然") == "时"
+
+
+def test_a_formula_after_jiashe_and_a_colon_is_a_condition():
+    assert condition_cue("- 假设 ", ":") == "假设"
+
+
+def test_a_formula_after_if_is_a_condition():
+    assert condition_cue("The bound is tight if ", ".") == "if"
+
+
+def test_a_formula_after_assume_that_is_a_condition():
+    assert condition_cue("Assume that ", ".") == "Assume that"
+
+
+def test_emphasis_between_the_word_and_the_formula_does_not_hide_the_condition():
+    assert condition_cue("**当** ", "") == "当"
+
+
+def test_a_formula_after_then_is_no_condition():
+    assert condition_cue("then ", ".") is None
+
+
+def test_a_formula_after_suoyi_is_no_condition():
+    assert condition_cue("所以 ", "") is None
+
+
+def test_let_introduces_a_definition_not_a_condition():
+    assert condition_cue("Let ", " be two sequences") is None
+
+
+def test_xiangdang_is_no_condition():
+    assert condition_cue("这相当 ", "") is None
+
+
+def test_if_inside_a_word_is_no_condition():
+    assert condition_cue("the motif ", "") is None
+
+
+def _strengths(text: str) -> dict[str, str]:
+    report = Report()
+    deck = parse_deck(read_deck("d.md", "d", text, report), report)
+    return {check.math.tex: check.strength for check in evaluate_deck(deck, EvaluationCache(Cache(None)),
+                                                                         Report()).formulas}
+
+
+DECK = """---
+title: T
+---
+
+<slide-section>
+
+## Conditions
+
+当 $a = b$ 时, 结论成立; 所以 $c = d$。
+
+The bound is tight if $q = p$.
+
+</slide-section>
+"""
+
+
+def test_a_condition_in_the_text_counts_as_assumed():
+    strengths = _strengths(DECK)
+    assert strengths["a = b"] == "assumed" and strengths["q = p"] == "assumed"
+
+
+def test_a_formula_the_text_states_as_a_consequence_is_still_a_claim():
+    assert _strengths(DECK)["c = d"] == "not checked"
+
+
+def test_a_condition_is_no_claim_for_mutants_to_change():
+    report = Report()
+    deck = parse_deck(read_deck("d.md", "d", DECK, report), report)
+    assert [m.tex for m in free_formulas(deck)] == ["c = d"]
