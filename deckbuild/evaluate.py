@@ -16,7 +16,8 @@ Any other "definition" is a claim and evaluated like every formula.
 A formula is read with the notation of the derivations on its slide, then the
 deck's, then each other notation the deck's derivations name; the first that gives
 it a meaning decides: the KL slides' prose speaks of the p and q of
-`notation="divergences"`. One that no notation can
+`notation="divergences"`; and KL(p‖q) of two bare letters, in any deck, is read last by
+`divergences` (it speaks of any two distributions). One that no notation can
 read is "not checked", with the construct as the reason, never passed.
 
 Results are cached by a hash of the evaluator, the notation and the formula, so a
@@ -44,6 +45,11 @@ PROVED, EVALUATED, DEFINITION, NOT_CHECKED, FAILING = "proved", "evaluated", "de
 ASSUMED = "assumed"  # a hypothesis the slide states (a theorem's condition): neither a name nor a checked claim
 STRENGTHS = (PROVED, EVALUATED, DEFINITION, ASSUMED, NOT_CHECKED, FAILING)
 GENERAL = "general"  # the notation of a deck that names none (latexeval/notations/general.yaml)
+# KL(p‖q) or JS(p‖q) of two bare letters speaks of any two distributions, whatever the deck's model: a formula
+# saying so that the deck's notations cannot read is read by this one (p and q of one variable)
+DIVERGENCES = "divergences"
+_OF_ANY_TWO_DISTRIBUTIONS = re.compile(r"\\(?:text|mathrm|operatorname)\s*\{\s*(?:KL|JS)\s*\}\s*(?:\\left)?\(\s*[pq]\s*"
+                                       r"\\\|\s*[pq]\s*(?:\\right)?\)")
 # Relations in a formula's LaTeX, for cheap tests before reading it: those the evaluator reads, and any at all
 _READ_COMMANDS = "leq?|geq?|leqslant|geqslant|lt|gt|Leftrightarrow|Longleftrightarrow|iff|in"
 _READ = re.compile(rf"[=<>]|\\(?:{_READ_COMMANDS})(?![a-zA-Z])")
@@ -250,7 +256,8 @@ def _evaluate(deck: Deck, notation: str, known: list[str], hint: str, cache: Eva
                 continue
             if one_warning and not _RELATION.search(math.tex):
                 continue  # prose math of a deck with no notation ($\\textcircled{1}$): no claim to count as unchecked
-            if one_warning and definition is None and not says_by_itself(math.tex):
+            of_two = DIVERGENCES in known and bool(_OF_ANY_TWO_DISTRIBUTIONS.search(math.tex))
+            if one_warning and definition is None and not (of_two or says_by_itself(math.tex)):
                 if _DEFINES.search(math.tex):  # q = Q(x) := argmin …: it gives its letters their meaning
                     out.formulas.append(FormulaCheck(math, DEFINITION, "defined with := (a definition, not a claim)"))
                 else:
@@ -258,7 +265,7 @@ def _evaluate(deck: Deck, notation: str, known: list[str], hint: str, cache: Eva
                                                      "meaning (it names no notation, and the formula states no domain "
                                                      "for it)"))
                 continue  # the evaluator could say no more, and a catalogue of such decks need not load it
-            order = [n for n in on_slide[id(slide)] if n in readings] + readings
+            order = [n for n in on_slide[id(slide)] if n in readings] + readings + ([DIVERGENCES] if of_two else [])
             check = _formula_check(math, definition, list(dict.fromkeys(order)), macros, cache,
                                    contexts.get(id(math)))
             if check is not None:
