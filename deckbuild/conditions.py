@@ -22,8 +22,8 @@ _BEFORE = re.compile(
     r"|(?<![A-Za-z])(?:if|when|whenever|assume|assuming|suppose|supposing|given|provided|"
     r"for all|for every|for any)(?:\s+that)?)"
     r"\s*[:：,，]?\s*$", re.IGNORECASE)
-# and just after it: "… 时", "… 的时候", "… 的情况下", "… 条件下"
-_AFTER = re.compile(r"^\s*(?:时|的时候|的情况下|条件下)")
+# and just after it: "… 时", "… 的时候", "… 的情况下", "… 条件下", "… 条件很容易满足" (not 条件概率, a quantity)
+_AFTER = re.compile(r"^\s*(?:时|的时候|的情况下|(?:的)?条件(?!概率|分布|期望|密度|熵|独立))")
 # Markdown emphasis and inline HTML at a text's edge do not separate a word from its formula
 _EDGE_MARKUP = r"(?:\s|\*|_|</?[a-zA-Z][^<>]*>)*"
 _TRAILING = re.compile(_EDGE_MARKUP + r"$")

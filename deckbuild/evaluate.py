@@ -179,6 +179,17 @@ _NOT_LETTERS = frozenset("""log ln exp sqrt frac dfrac tfrac sin cos tan tanh si
     Big bigg Bigg bigl bigr Bigl Bigr cdot times le ge leq geq lt gt leqslant geqslant Leftrightarrow
     Longleftrightarrow iff in forall mathbb bm mathbf boldsymbol quad qquad infty partial displaystyle textstyle
     small tiny large normalsize mid vert lvert rvert approx propto sim pi""".split())
+_LABEL = re.compile(r"\\textcircled\s*\{(?:[^{}]|\{[^{}]*\})*\}")  # ①: \textcircled{1}, \textcircled{\small 1}
+_NOT_ITEMS = re.compile(r"\\(?:approx|sim|simeq|equiv|neq?|[lg]eq?|[lg]eqslant|[lg]t|ll|gg|prec|succ|quad|qquad)"
+                        r"(?![a-zA-Z])|\\[;,:!]|[\s{}=<>~]")  # relations, spacing and grouping around the labels
+
+
+def relates_labels_only(tex: str) -> bool:
+    """Does the formula only relate labels (① ≈ ②, ③ < ① ≈ ④ < ②: items named on the slide, no quantities)?"""
+    rest, labels = _LABEL.subn(" ", tex)
+    return labels >= 2 and not _NOT_ITEMS.sub("", rest)
+
+
 _BOUND_INDEX = re.compile(r"\\(?:sum|prod)\s*_\s*\{?\s*([a-zA-Z])\s*=")
 _INTEGRATION_VARIABLE = re.compile(r"\\mathrm\{d\}\s*\{?\s*([a-zA-Z])")
 _BOUND = r"(?:<|>|\\[lg]eq?(?![a-zA-Z])|\\[lg]t(?![a-zA-Z])|\\[lg]eqslant)"
@@ -256,6 +267,8 @@ def _evaluate(deck: Deck, notation: str, known: list[str], hint: str, cache: Eva
                 continue
             if one_warning and not _RELATION.search(math.tex):
                 continue  # prose math of a deck with no notation ($\\textcircled{1}$): no claim to count as unchecked
+            if relates_labels_only(math.tex):
+                continue  # ① ≈ ②: the slide's items by their labels, not quantities
             of_two = DIVERGENCES in known and bool(_OF_ANY_TWO_DISTRIBUTIONS.search(math.tex))
             if one_warning and definition is None and not (of_two or says_by_itself(math.tex)):
                 if _DEFINES.search(math.tex):  # q = Q(x) := argmin …: it gives its letters their meaning

@@ -89,3 +89,16 @@ def test_a_condition_is_no_claim_for_mutants_to_change():
     report = Report()
     deck = parse_deck(read_deck("d.md", "d", DECK, report), report)
     assert [m.tex for m in free_formulas(deck)] == ["c = d"]
+
+
+def test_a_formula_the_text_calls_a_condition_is_a_condition():
+    assert condition_cue("- ", " 条件很容易满足") == "条件"
+
+
+def test_a_formula_before_a_conditional_probability_is_no_condition():
+    assert condition_cue("", " 条件概率") is None
+
+
+def test_labels_compared_are_no_claim():
+    text = DECK.replace("The bound is tight", "$\\textcircled{1} \\approx \\textcircled{2}$: 两者相当. The bound is tight")
+    assert "\\textcircled{1} \\approx \\textcircled{2}" not in _strengths(text)
