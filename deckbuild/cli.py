@@ -13,7 +13,7 @@ import os
 import sys
 from typing import NoReturn
 
-from .diagnostics import BuildError
+from .diagnostics import BuildError, printed
 from .options import Options, add_site_options
 
 
@@ -140,8 +140,8 @@ def main(argv: list[str] | None = None, process_ends: bool = False) -> int:
         return _machine_fault(exc)
     except KeyboardInterrupt:
         return 130
-    for d in result.report.sorted():
-        print(d.format(), file=sys.stderr)
+    for text in printed(result.report.sorted()):
+        print(text, file=sys.stderr)
     errors = len(result.report.errors)
     failing = sum(d.relations.get("failing", 0) for d in result.decks)
     if not args.quiet or errors:

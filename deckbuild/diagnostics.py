@@ -62,6 +62,29 @@ class Report:
 
 
 _FIELD_ORDER = attrgetter(*(f.name for f in fields(Diagnostic)))
+SHOWN_AGAIN = 12  # at most this many further lines are named after a warning said once for its file
+
+
+def printed(diagnostics: list[Diagnostic]) -> list[str]:
+    """The diagnostics as the terminal shows them: a warning that a file repeats word for word (a habit, such as
+    $\\textcircled{1}$ in KaTeX's strict mode, at every use) is said once, at its first place, with the lines of
+    the others; each error stays on its own."""
+    first: dict[tuple, list[Diagnostic]] = {}
+    for d in diagnostics:
+        same = (d.path, d.message, d.hint) if d.severity == "warning" and not d.excerpt else d
+        first.setdefault(same, []).append(d)
+    out = []
+    for group in first.values():
+        text = group[0].format()
+        if len(group) > 1:
+            lines = list(dict.fromkeys(str(d.line) for d in group[1:]))
+            named = ", ".join(lines[:SHOWN_AGAIN]) + (", …" if len(lines) > SHOWN_AGAIN else "")
+            also = (f"also at line {named}" if len(group) == 2 else
+                    f"also at {len(group) - 1} more places in this file, line{'s' if len(lines) > 1 else ''} {named}")
+            head, _, rest = text.partition("\n")
+            text = f"{head} ({also})" + ("\n" + rest if rest else "")
+        out.append(text)
+    return out
 
 
 class BuildError(Exception):

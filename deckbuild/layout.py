@@ -25,7 +25,7 @@ from pathlib import Path
 from .options import add_site_options
 from . import browser as chromium_browser
 from . import elements
-from .diagnostics import BuildError, Diagnostic
+from .diagnostics import BuildError, Diagnostic, printed
 from .options import Options
 from .pipeline import build
 
@@ -408,8 +408,8 @@ def main(argv: list[str] | None = None) -> int:
             result = build(Options(slides_dir=args.slides, out_dir=site, cache_dir=args.cache, drafts=args.drafts,
                                    quiet=True, offline=args.offline))
             if result.report.errors:
-                for d in result.report.sorted():
-                    print(d.format(), file=sys.stderr)
+                for text in printed(result.report.sorted()):
+                    print(text, file=sys.stderr)
                 return 1
             decks = [(d.slug, d.path) for d in result.decks if args.drafts or not d.draft]
             found = lint_layout(site, decks)

@@ -29,7 +29,7 @@ from pathlib import Path
 from . import browser as chromium_browser
 from . import progress
 from .cache import Cache
-from .diagnostics import BuildError
+from .diagnostics import BuildError, printed
 from .handouts import MODES, check_mode, assets_digest, pdf_key, site_files, site_pdf_name, store
 from .options import add_site_options
 
@@ -235,8 +235,8 @@ def _build(args: argparse.Namespace, report: bool = True) -> list[str]:
 
     result = build(Options(slides_dir=args.slides, out_dir=args.out, cache_dir=args.cache, drafts=args.drafts,
                            quiet=args.quiet, offline=args.offline))
-    for d in result.report.sorted() if report else ():
-        print(d.format(), file=sys.stderr)
+    for text in printed(result.report.sorted()) if report else ():
+        print(text, file=sys.stderr)
     if result.report.errors:
         raise BuildError(f"{len(result.report.errors)} error(s) in the decks; no PDF printed")
     built = [d.slug for d in result.decks if args.drafts or not d.draft]

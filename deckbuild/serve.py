@@ -34,7 +34,7 @@ import watchfiles
 
 from .options import add_site_options
 from . import assets, site
-from .diagnostics import BuildError, Diagnostic, Report
+from .diagnostics import BuildError, Diagnostic, Report, printed
 from .imports import forget_package
 from .katex import KatexRenderer
 from .options import Options
@@ -295,8 +295,8 @@ def _print_result(result: BuildResult, everything: bool = True) -> None:
     decks = {d.path for d in result.decks}
     again = [d for d in result.report.sorted()
              if everything or d.severity == "error" or d.path in result.rendered or d.path not in decks]
-    for d in again:
-        print(d.format(), file=sys.stderr)
+    for text in printed(again):
+        print(text, file=sys.stderr)
     unchanged = len(result.report.items) - len(again)
     if unchanged:
         print(f"({unchanged} warning(s) of unchanged decks, printed when the server started)", file=sys.stderr)
