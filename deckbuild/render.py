@@ -352,6 +352,24 @@ class SlideRenderer:
 REASONED = (EVALUATED, FAILING, NOT_CHECKED)  # strengths whose tooltip gives the reason after the word
 
 
+_GREEK = dict(zip(
+    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi rho sigma tau "
+    "upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega".split(),
+    "αβγδϵεζηθϑικλμνξπρστυϕφχψωΓΔΘΛΞΠΣΦΨΩ"))
+_LETTER_COMMAND = re.compile(r"\\(" + "|".join(sorted(_GREEK, key=len, reverse=True)) + r")(?![a-zA-Z])")
+_ACCENT = re.compile(r"\\(hat|tilde|bar)\{([^{}]*)\}")
+_FONT = re.compile(r"\\(?:bm|mathbf|boldsymbol|mathrm|text)\{([^{}]*)\}")
+_ACCENT_MARK = {"hat": "\u0302", "tilde": "\u0303", "bar": "\u0304"}
+
+
+def readable(reason: str) -> str:
+    """The evaluator's reason as a tooltip shows it: the letters it names in LaTeX (\\theta, \\hat{\\theta},
+    \\bm{x}) as the slide shows them (θ, θ̂, x), the rest as written."""
+    text = _LETTER_COMMAND.sub(lambda m: _GREEK[m.group(1)], reason)
+    text = _FONT.sub(r"\1", text)
+    return _ACCENT.sub(lambda m: m.group(2) + _ACCENT_MARK[m.group(1)] if len(m.group(2)) == 1 else m.group(0), text)
+
+
 def _strength_mark(rendered: str, strength: str | None, reason: str | None, lang: str) -> str:
     """A formula that states a relation carries how strongly it is checked (a failing one is flagged), and in
     its tooltip, in the deck's language, why: what it was evaluated on, or the values it fails at, for the
@@ -360,6 +378,6 @@ def _strength_mark(rendered: str, strength: str | None, reason: str | None, lang
         return rendered
     title = phrase(lang, f"mark.{strength}")
     if reason and strength in REASONED:
-        title = f"{phrase(lang, f'because.{strength}')}: {reason}"
+        title = f"{phrase(lang, f'because.{strength}')}: {readable(reason)}"
     attrs = {"class": "formula-check", "data-strength": strength, "title": title}
     return f'{tag("span", attrs)}{rendered}</span>'
