@@ -101,10 +101,6 @@ class DeckTruth:
     def formula_strengths(self) -> dict[Math, str]:
         return {f.math: f.strength for f in self.formulas}
 
-    def formula_reasons(self) -> dict[Math, str]:
-        """Why each formula has its strength: what it was evaluated on, where it fails, what could not be read."""
-        return {f.math: f.reason for f in self.formulas}
-
 
 def _code_hash() -> str:
     h = hashlib.sha256()

@@ -59,6 +59,7 @@ PHRASES: dict[str, dict[str, str]] = {
     "claim.=": {CHINESE: "两边相等", ENGLISH: "both sides are equal"},
     "claim.<=>": {CHINESE: "两边只差一个与 {wrt} 无关的常数, 最优解相同",
                   ENGLISH: "the sides differ by a term constant in {wrt}: same maximiser"},
+    "claim.holds": {CHINESE: "{rel} 成立", ENGLISH: "{rel} holds"},
     "claim.<=": {CHINESE: "左边处处不大于右边", ENGLISH: "the left side is nowhere larger than the right"},
     "claim.>=": {CHINESE: "左边处处不小于右边", ENGLISH: "the left side is nowhere smaller than the right"},
     # how it was checked: one line each
@@ -72,6 +73,9 @@ PHRASES: dict[str, dict[str, str]] = {
     "how.numeric": {CHINESE: "在 {points} 个随机点上数值计算", ENGLISH: "computed numerically at {points} random points"},
     "how.slide": {CHINESE: "对 {models} 个模型的 {draws} 组随机参数逐一计算本页公式, {claim}",
                   ENGLISH: "the slide's own formula computed on {models} models at {draws} random draws: {claim}"},
+    "how.formula": {CHINESE: "对 {models} 个模型 ({names}) 的 {draws} 组随机参数逐一计算本页公式: {claim}",
+                    ENGLISH: "the slide's own formula computed on {models} model(s) ({names}) at {draws} random draws: "
+                             "{claim}"},
     "how.slide-failed": {CHINESE: "本页公式在模型上不成立: {detail}",
                          ENGLISH: "the slide's formula does not hold on the models: {detail}"},
     "how.not-evaluable": {CHINESE: "本页公式无法计算: {detail}", ENGLISH: "the slide's formula could not be evaluated: {detail}"},

@@ -20,10 +20,11 @@ import re
 from dataclasses import asdict
 
 from .cache import Table
-from .evaluate import STRENGTHS
+from .evaluate import EVALUATED, STRENGTHS, FormulaCheck
 from .katex import Job, KatexRenderer
 from .language import phrase
 from .model import Deck, DerivationLink
+from .render import readable
 from .verify import RELATION_TEX, LinkStatus
 
 DEFAULT_WRT = "\\theta"
@@ -124,6 +125,30 @@ def how_checked(step: dict, relation: str, wrt_html: str, lang: str) -> str:
 
 
 _CLAIMS = {"claim.=", "claim.<=>", "claim.<=", "claim.>="}
+# a clause of the evaluator's summary of a formula that holds: "= holds at 24 draws on gmm, linear-gaussian",
+# "<=> (lhs - rhs constant in \theta) at 6 x 4 draws on …"
+_HOLDS = re.compile(r"^(?:<=> \(lhs - rhs constant in (?P<wrt>[^()]*)\)|(?P<rel>\S+) holds) at ")
+
+
+def formula_reason(check: FormulaCheck, lang: str) -> str:
+    """Why a formula outside a derivation has its strength, for its mark's tooltip and the V panel. An evaluated
+    one in the deck's language, like a row's (the models, the draws, what each of its relations claims); any
+    other, or one whose summary says more than that, in the evaluator's own words (the values a failing one
+    fails at, what could not be read)."""
+    truth = check.truth
+    if check.strength != EVALUATED or truth is None or not truth.instances or not truth.draws:
+        return check.reason
+    claims = []
+    for clause in truth.detail.split("; "):
+        found = _HOLDS.match(clause)
+        if found is None:
+            return check.reason
+        rel = "<=>" if found.group("wrt") is not None else {":=": "="}.get(found.group("rel"), found.group("rel"))
+        key = f"claim.{rel}"
+        claims.append(phrase(lang, key, wrt=readable(found.group("wrt") or "")) if key in _CLAIMS
+                      else phrase(lang, "claim.holds", rel=rel))
+    return phrase(lang, "how.formula", models=len(truth.instances), names=", ".join(truth.instances),
+                  draws=truth.draws, claim="; ".join(dict.fromkeys(claims)))
 
 
 def draw_counts(step: dict) -> tuple[int, int]:

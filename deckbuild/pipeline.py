@@ -481,7 +481,7 @@ def _typeset_beside_checks(decks: list, renderer, formulas) -> Callable[[], dict
 def _checked_and_rendered(sources: list[Source], decks: list, reports: dict, unreadable: list, opts: Options,
                           cache: Cache, katex: _Katex, formulas, evaluations, typeset_ahead) -> list[DeckResult]:
     from .language import deck_language
-    from .panel import derivation_panels
+    from .panel import derivation_panels, formula_reason
     from .preload import FIRST_VIEW, VIEW_DISTANCE, first_view, preload_fonts
     from .render import Media, SlideRenderer, typeset
     from .verify import checks_meanwhile
@@ -512,7 +512,7 @@ def _checked_and_rendered(sources: list[Source], decks: list, reports: dict, unr
         lang = deck_language(deck)
         panels = derivation_panels(deck, statuses[deck.slug], renderer, lang, formulas)
         slides = SlideRenderer(deck, maths, statuses[deck.slug], media, report, truths[deck.slug].formula_strengths(),
-                               panels, truths[deck.slug].formula_reasons()).slides()
+                               panels, {f.math: formula_reason(f, lang) for f in truths[deck.slug].formulas}).slides()
         summary = _summary(deck, statuses[deck.slug], truths[deck.slug])
         summary.mutants = _mutation_score(deck, truths[deck.slug], opts, cache, evaluations.code)
         result = DeckResult(deck.slug, deck.path, asdict(summary), links=sorted({link.id for link in deck.links}),

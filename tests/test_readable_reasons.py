@@ -1,6 +1,9 @@
-"""A mark's tooltip names the slide's letters as the slide shows them, not in LaTeX."""
+"""A mark's tooltip says why in the deck's language, and names the slide's letters as the slide shows them."""
 from __future__ import annotations
 
+from deckbuild.evaluate import FormulaCheck, RowTruth
+from deckbuild.model import Math
+from deckbuild.panel import formula_reason
 from deckbuild.render import readable
 
 
@@ -22,3 +25,31 @@ def test_a_command_that_only_begins_like_a_letter_is_left_alone():
 
 def test_a_hat_over_several_letters_is_left_as_written():
     assert readable(r"\hat{ab}") == r"\hat{ab}"
+
+
+def _check(strength: str, detail: str, instances=("gmm", "linear-gaussian"), draws: int = 24):
+    truth = RowTruth(0, strength == "evaluated" or None, detail, draws=draws, instances=list(instances))
+    return FormulaCheck(Math("a = b", False, "d.md", 1, 1), strength, detail, truth)
+
+
+def test_an_evaluated_formula_says_how_in_the_decks_language():
+    check = _check("evaluated", r"<=> (lhs - rhs constant in \theta) at 6 x 4 draws on gmm, linear-gaussian; "
+                                "= holds at 24 draws on gmm, linear-gaussian")
+    assert formula_reason(check, "zh-CN") == ("对 2 个模型 (gmm, linear-gaussian) 的 24 组随机参数逐一计算本页公式: "
+                                              "两边只差一个与 θ 无关的常数, 最优解相同; 两边相等")
+
+
+def test_an_evaluated_formula_says_how_in_english_too():
+    check = _check("evaluated", "<= holds at 24 draws on gmm, linear-gaussian")
+    assert formula_reason(check, "en") == ("the slide's own formula computed on 2 model(s) (gmm, linear-gaussian) at "
+                                           "24 random draws: the left side is nowhere larger than the right")
+
+
+def test_a_failing_formula_keeps_the_values_it_fails_at():
+    detail = "row 1: relation 1 (=): does not hold: lhs = 6.78, rhs = 5.97 at i=0, j=1"
+    assert formula_reason(_check("failing", detail), "zh-CN") == detail
+
+
+def test_a_summary_that_says_more_than_where_it_holds_is_kept_as_written():
+    detail = "= holds at 24 draws on gmm; → 0 as n grows"
+    assert formula_reason(_check("evaluated", detail), "zh-CN") == detail
