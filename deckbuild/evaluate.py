@@ -36,6 +36,7 @@ from katexbridge.bridge import WORKER
 from .cache import Cache, key as cache_key
 from .conditions import condition_cue
 from .diagnostics import Report
+from .language import ENGLISH, phrase
 from .model import Deck, Element, Math, Slide
 
 _LATEXEVAL = Path(__file__).resolve().parent.parent / "latexeval"
@@ -45,6 +46,8 @@ PROVED, EVALUATED, DEFINITION, NOT_CHECKED, FAILING = "proved", "evaluated", "de
 ASSUMED = "assumed"  # a hypothesis the slide states (a theorem's condition): neither a name nor a checked claim
 STRENGTHS = (PROVED, EVALUATED, DEFINITION, ASSUMED, NOT_CHECKED, FAILING)
 GENERAL = "general"  # the notation of a deck that names none (latexeval/notations/general.yaml)
+# why such a deck's formula is not checked, when it states no domain for its letters (in each language: language.py)
+NO_NOTATION = "not evaluable: " + phrase(ENGLISH, "because.no-notation")
 # KL(p‖q) or JS(p‖q) of two bare letters speaks of any two distributions, whatever the deck's model: a formula
 # saying so that the deck's notations cannot read is read by this one (p and q of one variable)
 DIVERGENCES = "divergences"
@@ -270,9 +273,7 @@ def _evaluate(deck: Deck, notation: str, known: list[str], hint: str, cache: Eva
                 if _DEFINES.search(math.tex):  # q = Q(x) := argmin …: it gives its letters their meaning
                     out.formulas.append(FormulaCheck(math, DEFINITION, "defined with := (a definition, not a claim)"))
                 else:
-                    out.formulas.append(FormulaCheck(math, NOT_CHECKED, "not evaluable: a letter the deck gives no "
-                                                     "meaning (it names no notation, and the formula states no domain "
-                                                     "for it)"))
+                    out.formulas.append(FormulaCheck(math, NOT_CHECKED, NO_NOTATION))
                 continue  # the evaluator could say no more, and a catalogue of such decks need not load it
             order = [n for n in on_slide[id(slide)] if n in readings] + readings + ([DIVERGENCES] if of_two else [])
             check = _formula_check(math, definition, list(dict.fromkeys(order)), macros, cache,

@@ -52,6 +52,9 @@ PHRASES: dict[str, dict[str, str]] = {
     "mark.definition": {CHINESE: "定义: 不是需要检查的结论", ENGLISH: "a definition: not a claim"},
     "mark.assumed": {CHINESE: "本页假设的条件: 不是结论, 不检查",
                      ENGLISH: "a hypothesis the slide assumes: not a claim, not checked"},
+    "because.no-notation": {CHINESE: "本讲没有指定 notation, 公式里的字母没有含义, 公式也没有说明它们的取值范围",
+                            ENGLISH: "a letter the deck gives no meaning (it names no notation, and the formula "
+                                     "states no domain for it)"},
     "because.evaluated": {CHINESE: "数值验证", ENGLISH: "evaluated"},
     "because.failing": {CHINESE: "不成立", ENGLISH: "does not hold"},
     "because.not checked": {CHINESE: "未检查", ENGLISH: "not checked"},

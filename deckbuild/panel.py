@@ -20,7 +20,7 @@ import re
 from dataclasses import asdict
 
 from .cache import Table
-from .evaluate import EVALUATED, STRENGTHS, FormulaCheck
+from .evaluate import EVALUATED, NO_NOTATION, STRENGTHS, FormulaCheck
 from .katex import Job, KatexRenderer
 from .language import phrase
 from .model import Deck, DerivationLink
@@ -135,6 +135,8 @@ def formula_reason(check: FormulaCheck, lang: str) -> str:
     one in the deck's language, like a row's (the models, the draws, what each of its relations claims); any
     other, or one whose summary says more than that, in the evaluator's own words (the values a failing one
     fails at, what could not be read)."""
+    if check.reason == NO_NOTATION:
+        return phrase(lang, "because.no-notation")
     truth = check.truth
     if check.strength != EVALUATED or truth is None or not truth.instances or not truth.draws:
         return check.reason

@@ -1,7 +1,7 @@
 """A mark's tooltip says why in the deck's language, and names the slide's letters as the slide shows them."""
 from __future__ import annotations
 
-from deckbuild.evaluate import FormulaCheck, RowTruth
+from deckbuild.evaluate import NO_NOTATION, FormulaCheck, RowTruth
 from deckbuild.model import Math
 from deckbuild.panel import formula_reason
 from deckbuild.render import readable
@@ -53,3 +53,8 @@ def test_a_failing_formula_keeps_the_values_it_fails_at():
 def test_a_summary_that_says_more_than_where_it_holds_is_kept_as_written():
     detail = "= holds at 24 draws on gmm; → 0 as n grows"
     assert formula_reason(_check("evaluated", detail), "zh-CN") == detail
+
+
+def test_a_formula_of_a_deck_without_notation_says_why_it_is_not_checked_in_the_decks_language():
+    check = FormulaCheck(Math("a = b", False, "d.md", 1, 1), "not checked", NO_NOTATION)
+    assert formula_reason(check, "zh-CN").startswith("本讲没有指定 notation")
