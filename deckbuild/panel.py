@@ -20,7 +20,7 @@ import re
 from dataclasses import asdict
 
 from .cache import Table
-from .evaluate import EVALUATED, NO_NOTATION, STRENGTHS, FormulaCheck
+from .evaluate import EVALUATED, FAILING, NO_NOTATION, STRENGTHS, FormulaCheck
 from .katex import Job, KatexRenderer
 from .language import phrase
 from .model import Deck, DerivationLink
@@ -132,12 +132,16 @@ _HOLDS = re.compile(r"^(?:<=> \(lhs - rhs constant in (?P<wrt>[^()]*)\)|(?P<rel>
 
 def formula_reason(check: FormulaCheck, lang: str) -> str:
     """Why a formula outside a derivation has its strength, for its mark's tooltip and the V panel. An evaluated
-    one in the deck's language, like a row's (the models, the draws, what each of its relations claims); any
-    other, or one whose summary says more than that, in the evaluator's own words (the values a failing one
-    fails at, what could not be read)."""
+    one in the deck's language, like a row's (the models, the draws, what each of its relations claims), and a
+    failing one on a model (the model, the draw, both sides there); any other, or one whose summary says more
+    than that, in the evaluator's own words (the values of free variables it fails at, what could not be read)."""
     if check.reason == NO_NOTATION:
         return phrase(lang, "because.no-notation")
     truth = check.truth
+    failure = truth.failure if truth is not None and check.strength == FAILING else None
+    if failure and {"instance", "draw", "lhs", "rhs", "relation"} <= set(failure):
+        return phrase(lang, "how.formula-failed", relation=failure["relation"], instance=failure["instance"],
+                      draw=failure["draw"], lhs=f"{failure['lhs']:.6g}", rhs=f"{failure['rhs']:.6g}")
     if check.strength != EVALUATED or truth is None or not truth.instances or not truth.draws:
         return check.reason
     claims = []

@@ -58,3 +58,11 @@ def test_a_summary_that_says_more_than_where_it_holds_is_kept_as_written():
 def test_a_formula_of_a_deck_without_notation_says_why_it_is_not_checked_in_the_decks_language():
     check = FormulaCheck(Math("a = b", False, "d.md", 1, 1), "not checked", NO_NOTATION)
     assert formula_reason(check, "zh-CN").startswith("本讲没有指定 notation")
+
+
+def test_a_formula_failing_on_a_model_says_where_in_the_decks_language():
+    check = _check("failing", "row 1: =: categorical-pair: lhs = 9.34142, rhs = -9.34142 at draw 6")
+    check.truth.failure = {"draw": 6, "lhs": 9.341424591, "rhs": -9.341424591, "instance": "categorical-pair",
+                           "relation": "="}
+    assert formula_reason(check, "zh-CN") == ("= 不成立: 在模型 categorical-pair 的第 6 组随机参数上, "
+                                              "左边 = 9.34142, 右边 = -9.34142")
