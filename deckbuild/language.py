@@ -79,8 +79,8 @@ PHRASES: dict[str, dict[str, str]] = {
     "how.formula": {CHINESE: "对 {models} 个模型 ({names}) 的 {draws} 组随机参数逐一计算本页公式: {claim}",
                     ENGLISH: "the slide's own formula computed on {models} model(s) ({names}) at {draws} random draws: "
                              "{claim}"},
-    "how.formula-failed": {CHINESE: "{relation} 不成立: 在模型 {instance} 的第 {draw} 组随机参数上, 左边 = {lhs}, 右边 = {rhs}",
-                           ENGLISH: "{relation} does not hold: on {instance} at draw {draw}, lhs = {lhs}, rhs = {rhs}"},
+    "how.formula-failed": {CHINESE: "在模型 {instance} 的第 {draw} 组随机参数上: 左边 = {lhs}, 右边 = {rhs}, {relation} 不成立",
+                           ENGLISH: "on {instance} at draw {draw}: lhs = {lhs}, rhs = {rhs}, so {relation} does not hold"},
     "how.slide-failed": {CHINESE: "本页公式在模型上不成立: {detail}",
                          ENGLISH: "the slide's formula does not hold on the models: {detail}"},
     "how.not-evaluable": {CHINESE: "本页公式无法计算: {detail}", ENGLISH: "the slide's formula could not be evaluated: {detail}"},

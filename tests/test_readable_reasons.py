@@ -64,5 +64,5 @@ def test_a_formula_failing_on_a_model_says_where_in_the_decks_language():
     check = _check("failing", "row 1: =: categorical-pair: lhs = 9.34142, rhs = -9.34142 at draw 6")
     check.truth.failure = {"draw": 6, "lhs": 9.341424591, "rhs": -9.341424591, "instance": "categorical-pair",
                            "relation": "="}
-    assert formula_reason(check, "zh-CN") == ("= 不成立: 在模型 categorical-pair 的第 6 组随机参数上, "
-                                              "左边 = 9.34142, 右边 = -9.34142")
+    assert formula_reason(check, "zh-CN") == ("在模型 categorical-pair 的第 6 组随机参数上: "
+                                              "左边 = 9.34142, 右边 = -9.34142, = 不成立")
