@@ -63,6 +63,8 @@ PHRASES: dict[str, dict[str, str]] = {
     "claim.<=>": {CHINESE: "两边只差一个与 {wrt} 无关的常数, 最优解相同",
                   ENGLISH: "the sides differ by a term constant in {wrt}: same maximiser"},
     "claim.holds": {CHINESE: "{rel} 成立", ENGLISH: "{rel} holds"},
+    "claim.<": {CHINESE: "左边处处小于右边", ENGLISH: "the left side is everywhere smaller than the right"},
+    "claim.>": {CHINESE: "左边处处大于右边", ENGLISH: "the left side is everywhere larger than the right"},
     "claim.<=": {CHINESE: "左边处处不大于右边", ENGLISH: "the left side is nowhere larger than the right"},
     "claim.>=": {CHINESE: "左边处处不小于右边", ENGLISH: "the left side is nowhere smaller than the right"},
     # how it was checked: one line each
@@ -76,9 +78,10 @@ PHRASES: dict[str, dict[str, str]] = {
     "how.numeric": {CHINESE: "在 {points} 个随机点上数值计算", ENGLISH: "computed numerically at {points} random points"},
     "how.slide": {CHINESE: "对 {models} 个模型的 {draws} 组随机参数逐一计算本页公式, {claim}",
                   ENGLISH: "the slide's own formula computed on {models} models at {draws} random draws: {claim}"},
-    "how.formula": {CHINESE: "对 {models} 个模型 ({names}) 的 {draws} 组随机参数逐一计算本页公式: {claim}",
-                    ENGLISH: "the slide's own formula computed on {models} model(s) ({names}) at {draws} random draws: "
-                             "{claim}"},
+    "how.formula": {CHINESE: "对 {models} 个模型 ({names}) 的 {draws} 组随机参数{values}逐一计算本页公式: {claim}",
+                    ENGLISH: "the slide's own formula computed on {models} model(s) ({names}) at {draws} random "
+                             "draws{values}: {claim}"},
+    "how.formula-values": {CHINESE: "和自由变量的 {n} 组取值", ENGLISH: " and {n} values of the free variables"},
     "how.formula-failed": {CHINESE: "在模型 {instance} 的第 {draw} 组随机参数上: 左边 = {lhs}, 右边 = {rhs}, {relation} 不成立",
                            ENGLISH: "on {instance} at draw {draw}: lhs = {lhs}, rhs = {rhs}, so {relation} does not hold"},
     "how.slide-failed": {CHINESE: "本页公式在模型上不成立: {detail}",

@@ -124,10 +124,12 @@ def how_checked(step: dict, relation: str, wrt_html: str, lang: str) -> str:
     return "; ".join(parts)
 
 
-_CLAIMS = {"claim.=", "claim.<=>", "claim.<=", "claim.>="}
+_CLAIMS = {"claim.=", "claim.<=>", "claim.<=", "claim.>=", "claim.<", "claim.>"}
+_RELATION_SHOWN = {"->": "→", "!=": "≠"}  # a relation the evaluator names in ASCII, as a slide writes it
 # a clause of the evaluator's summary of a formula that holds: "= holds at 24 draws on gmm, linear-gaussian",
 # "<=> (lhs - rhs constant in \theta) at 6 x 4 draws on …"
-_HOLDS = re.compile(r"^(?:<=> \(lhs - rhs constant in (?P<wrt>[^()]*)\)|(?P<rel>\S+) holds) at ")
+_HOLDS = re.compile(r"^(?:<=> \(lhs - rhs constant in (?P<wrt>[^()]*)\)|(?P<rel>\S+) holds) at "
+                    r"(?:\d+ x \d+|\d+) draws(?: at (?P<values>\d+) values of the free variables)? on ")
 
 
 def formula_reason(check: FormulaCheck, lang: str) -> str:
@@ -144,17 +146,19 @@ def formula_reason(check: FormulaCheck, lang: str) -> str:
                       draw=failure["draw"], lhs=f"{failure['lhs']:.6g}", rhs=f"{failure['rhs']:.6g}")
     if check.strength != EVALUATED or truth is None or not truth.instances or not truth.draws:
         return check.reason
-    claims = []
+    claims, values = [], 0
     for clause in truth.detail.split("; "):
         found = _HOLDS.match(clause)
         if found is None:
             return check.reason
+        values = max(values, int(found.group("values") or 0))
         rel = "<=>" if found.group("wrt") is not None else {":=": "="}.get(found.group("rel"), found.group("rel"))
         key = f"claim.{rel}"
         claims.append(phrase(lang, key, wrt=readable(found.group("wrt") or "")) if key in _CLAIMS
-                      else phrase(lang, "claim.holds", rel=rel))
+                      else phrase(lang, "claim.holds", rel=_RELATION_SHOWN.get(rel, rel)))
     return phrase(lang, "how.formula", models=len(truth.instances), names=", ".join(truth.instances),
-                  draws=truth.draws, claim="; ".join(dict.fromkeys(claims)))
+                  draws=truth.draws, values=phrase(lang, "how.formula-values", n=values) if values else "",
+                  claim="; ".join(dict.fromkeys(claims)))
 
 
 def draw_counts(step: dict) -> tuple[int, int]:

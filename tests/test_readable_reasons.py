@@ -66,3 +66,8 @@ def test_a_formula_failing_on_a_model_says_where_in_the_decks_language():
                            "relation": "="}
     assert formula_reason(check, "zh-CN") == ("在模型 categorical-pair 的第 6 组随机参数上: "
                                               "左边 = 9.34142, 右边 = -9.34142, = 不成立")
+
+
+def test_an_evaluated_formula_over_free_variables_says_at_how_many_of_their_values():
+    check = _check("evaluated", "= holds at 24 draws at 81 values of the free variables on gmm, linear-gaussian")
+    assert "24 组随机参数和自由变量的 81 组取值逐一计算" in formula_reason(check, "zh-CN")
