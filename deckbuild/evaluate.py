@@ -260,14 +260,14 @@ def _evaluate(deck: Deck, notation: str, known: list[str], hint: str, cache: Eva
                             if any(lk.element is el for el in slide.body.walk())] for slide in deck.slides}
     for slide in deck.slides:
         for math, definition, cue in formulas_outside_derivations(slide):
+            if relates_labels_only(math.tex):
+                continue  # ① ≈ ②: the slide's items by their labels, not quantities
             if cue is not None and definition is None and _ANY_RELATION.search(math.tex):
                 out.formulas.append(FormulaCheck(math, ASSUMED, f"a condition, as the slide's text says "
                                                  f"(“{cue}”), not a claim"))
                 continue
             if one_warning and not _RELATION.search(math.tex):
                 continue  # prose math of a deck with no notation ($\\textcircled{1}$): no claim to count as unchecked
-            if relates_labels_only(math.tex):
-                continue  # ① ≈ ②: the slide's items by their labels, not quantities
             of_two = DIVERGENCES in known and bool(_OF_ANY_TWO_DISTRIBUTIONS.search(math.tex))
             if one_warning and definition is None and not (of_two or says_by_itself(math.tex)):
                 if _DEFINES.search(math.tex):  # q = Q(x) := argmin …: it gives its letters their meaning

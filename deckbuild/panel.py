@@ -136,7 +136,12 @@ def formula_reason(check: FormulaCheck, lang: str) -> str:
     """Why a formula outside a derivation has its strength, for its mark's tooltip and the V panel. An evaluated
     one in the deck's language, like a row's (the models, the draws, what each of its relations claims), and a
     failing one on a model (the model, the draw, both sides there); any other, or one whose summary says more
-    than that, in the evaluator's own words (the values of free variables it fails at, what could not be read)."""
+    than that, in the evaluator's own words (the values of free variables it fails at, what could not be read).
+    Either way with the letters as the slide shows them (θ, not \\theta)."""
+    return readable(_formula_reason(check, lang))
+
+
+def _formula_reason(check: FormulaCheck, lang: str) -> str:
     if check.reason == NO_NOTATION:
         return phrase(lang, "because.no-notation")
     truth = check.truth
@@ -154,7 +159,7 @@ def formula_reason(check: FormulaCheck, lang: str) -> str:
         values = max(values, int(found.group("values") or 0))
         rel = "<=>" if found.group("wrt") is not None else {":=": "="}.get(found.group("rel"), found.group("rel"))
         key = f"claim.{rel}"
-        claims.append(phrase(lang, key, wrt=readable(found.group("wrt") or "")) if key in _CLAIMS
+        claims.append(phrase(lang, key, wrt=found.group("wrt") or "") if key in _CLAIMS
                       else phrase(lang, "claim.holds", rel=_RELATION_SHOWN.get(rel, rel)))
     return phrase(lang, "how.formula", models=len(truth.instances), names=", ".join(truth.instances),
                   draws=truth.draws, values=phrase(lang, "how.formula-values", n=values) if values else "",

@@ -373,11 +373,11 @@ def readable(reason: str) -> str:
 def _strength_mark(rendered: str, strength: str | None, reason: str | None, lang: str) -> str:
     """A formula that states a relation carries how strongly it is checked (a failing one is flagged), and in
     its tooltip, in the deck's language, why: what it was evaluated on, or the values it fails at, for the
-    lecturer preparing the deck (the evaluator's own reason stays as it wrote it)."""
+    lecturer preparing the deck (panel.formula_reason words it)."""
     if strength is None:
         return rendered
     title = phrase(lang, f"mark.{strength}")
     if reason and strength in REASONED:
-        title = f"{phrase(lang, f'because.{strength}')}: {readable(reason)}"
+        title = f"{phrase(lang, f'because.{strength}')}: {reason}"
     attrs = {"class": "formula-check", "data-strength": strength, "title": title}
     return f'{tag("span", attrs)}{rendered}</span>'

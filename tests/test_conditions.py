@@ -102,3 +102,8 @@ def test_a_formula_before_a_conditional_probability_is_no_condition():
 def test_labels_compared_are_no_claim():
     text = DECK.replace("The bound is tight", "$\\textcircled{1} \\approx \\textcircled{2}$: 两者相当. The bound is tight")
     assert "\\textcircled{1} \\approx \\textcircled{2}" not in _strengths(text)
+
+
+def test_labels_compared_in_a_condition_are_no_claim_either():
+    text = DECK.replace("The bound is tight", "当 $\\textcircled{1} \\approx \\textcircled{2}$ 时两者相当. The bound is tight")
+    assert "\\textcircled{1} \\approx \\textcircled{2}" not in _strengths(text)

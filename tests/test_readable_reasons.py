@@ -1,10 +1,17 @@
 """A mark's tooltip says why in the deck's language, and names the slide's letters as the slide shows them."""
 from __future__ import annotations
 
-from deckbuild.evaluate import NO_NOTATION, FormulaCheck, RowTruth
+import pytest
+
+from deckbuild.cache import Cache
+from deckbuild.diagnostics import Report
+from deckbuild.evaluate import NO_NOTATION, EvaluationCache, FormulaCheck, RowTruth, evaluate_deck
 from deckbuild.model import Math
 from deckbuild.panel import formula_reason
+from deckbuild.parse import parse_deck
 from deckbuild.render import readable
+from deckbuild.source import read_deck
+from latexeval.relations import DRAWS
 
 
 def test_a_greek_letter_is_shown_as_itself():
@@ -71,3 +78,26 @@ def test_a_formula_failing_on_a_model_says_where_in_the_decks_language():
 def test_an_evaluated_formula_over_free_variables_says_at_how_many_of_their_values():
     check = _check("evaluated", "= holds at 24 draws at 81 values of the free variables on gmm, linear-gaussian")
     assert "24 组随机参数和自由变量的 81 组取值逐一计算" in formula_reason(check, "zh-CN")
+
+
+# the wording above is read off the evaluator's own summary: these hold only while the two agree
+KL = r"\text{KL}(p\|q) = \int_z p(z) \log \frac{p(z)}{q(z)} \mathrm{d} z"
+KL_UPSIDE_DOWN = r"\text{KL}(p\|q) = \int_z p(z) \log \frac{q(z)}{p(z)} \mathrm{d} z"
+
+
+@pytest.fixture(scope="module")
+def evaluated(tmp_path_factory):
+    text = f"---\ntitle: T\n---\n\n<slide-section>\n\n## KL\n\n定义: ${KL}$\n\n错误: ${KL_UPSIDE_DOWN}$\n\n</slide-section>\n"
+    report = Report()
+    deck = parse_deck(read_deck("d.md", "d", text, report), report)
+    truth = evaluate_deck(deck, EvaluationCache(Cache(tmp_path_factory.mktemp("cache"))), Report())
+    return {c.math.tex: c for c in truth.formulas}
+
+
+def test_the_evaluators_summary_of_a_formula_that_holds_is_worded_in_the_decks_language(evaluated):
+    assert formula_reason(evaluated[KL], "zh-CN") == (
+        f"对 2 个模型 (categorical-pair, normal-pair) 的 {DRAWS} 组随机参数逐一计算本页公式: 两边相等")
+
+
+def test_the_evaluators_failure_on_a_model_is_worded_in_the_decks_language(evaluated):
+    assert formula_reason(evaluated[KL_UPSIDE_DOWN], "zh-CN").startswith("在模型 categorical-pair 的第 ")
