@@ -11,6 +11,10 @@ language (lecturers mix them); "then", "所以" and the like make no condition. 
 "令" and "设" are not conditions either: what they introduce is a definition, read as
 one by the evaluator ("Let $X = [x_0, …] \\in \\mathbb{R}^{n \\times d}$" defines X, and
 its shape is checked).
+
+Formulas joined by a conjunction alone ("若 $a > 0$ 且 $b = c$", "$x = y$ 和 $z = w$ 时",
+"if $a = b$ and $c = d$") are one condition: the word next to one of them speaks for
+all. A comma does not join: "若 $a > 0$, $b = c$" states b = c when a > 0.
 """
 from __future__ import annotations
 
@@ -39,3 +43,25 @@ def condition_cue(before: str, after: str) -> str | None:
     tail = _LEADING.sub("", after)
     found = _AFTER.match(tail)
     return found.group(0).strip() if found else None
+
+
+# all the words between two formulas that make them one condition with the cue next to either
+_JOINED = re.compile(r"^\s*(?:且|并且|而且|和|与|及|以及|或|或者|、|(?<![A-Za-z])(?:and|or)(?![A-Za-z]))\s*$",
+                     re.IGNORECASE)
+
+
+def joined(between: str) -> bool:
+    """Do only the words `between` two formulas stand between them ("且", "and"), so that they are one condition?"""
+    return bool(_JOINED.match(_LEADING.sub("", _TRAILING.sub("", between))))
+
+
+def shared_cues(cues: list[str | None], between: list[str]) -> list[str | None]:
+    """Each formula's cue, given the formulas of one sentence in order (`between[i]` is the text between
+    formula i and i + 1): formulas joined by a conjunction alone share the cue any of them has."""
+    out, start = list(cues), 0
+    for i in range(len(cues)):
+        if i == len(cues) - 1 or not joined(between[i]):
+            cue = next((c for c in cues[start:i + 1] if c), None)
+            out[start:i + 1] = [c or cue for c in cues[start:i + 1]]
+            start = i + 1
+    return out

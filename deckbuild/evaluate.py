@@ -34,7 +34,7 @@ from . import elements
 from katexbridge.bridge import WORKER
 
 from .cache import Cache, key as cache_key
-from .conditions import condition_cue
+from .conditions import condition_cue, shared_cues
 from .diagnostics import Report
 from .language import ENGLISH, phrase
 from .model import Deck, Element, Math, Slide
@@ -369,14 +369,22 @@ def formulas_outside_derivations(slide: Slide) -> list[tuple[Math, Element | Non
 
     def visit(block, definition: Element | None):
         pieces = block.pieces
+        mine, cues, between = [], [], []  # this block's formulas (places in `out`), their cues, the text after each
+
+        def text(i: int) -> str:
+            return pieces[i] if 0 <= i < len(pieces) and isinstance(pieces[i], str) else ""
+
         for i, piece in enumerate(pieces):
             if isinstance(piece, Math):
-                before = pieces[i - 1] if i > 0 and isinstance(pieces[i - 1], str) else ""
-                after = pieces[i + 1] if i + 1 < len(pieces) and isinstance(pieces[i + 1], str) else ""
-                out.append((piece, definition, condition_cue(before, after)))
+                mine.append(len(out))
+                out.append((piece, definition, None))
+                cues.append(condition_cue(text(i - 1), text(i + 1)))
+                between.append(text(i + 1) if i + 2 < len(pieces) and isinstance(pieces[i + 2], Math) else "")
             elif isinstance(piece, Element) and piece.body is not None and not elements.kind_of(piece).derivation:
                 claims = elements.kind_of(piece).claims
                 visit(piece.body, definition if claims else piece)
+        for place, cue in zip(mine, shared_cues(cues, between)):
+            out[place] = (out[place][0], definition, cue)
 
     visit(slide.body, None)
     return out

@@ -360,6 +360,12 @@ _LETTER_COMMAND = re.compile(r"\\(" + "|".join(sorted(_GREEK, key=len, reverse=T
 _ACCENT = re.compile(r"\\(hat|tilde|bar)\{([^{}]*)\}")
 _FONT = re.compile(r"\\(?:bm|mathbf|boldsymbol|mathrm|text)\{([^{}]*)\}")
 _ACCENT_MARK = {"hat": "\u0302", "tilde": "\u0303", "bar": "\u0304"}
+_BLACKBOARD = re.compile(r"\\mathbb\{([A-Z])\}")
+_DOUBLE_STRUCK = dict(zip("CENPQRZ", "ℂ𝔼ℕℙℚℝℤ"))
+_DIGITS_UP = re.compile(r"\^(?:\{([0-9]+|\*)\}|([0-9*]))")  # a power in digits, a star: ℝ¹⁰⁰⁰, X*
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+_SYMBOLS = {"times": "×", "in": "∈", "le": "≤", "ge": "≥", "leq": "≤", "geq": "≥", "neq": "≠", "infty": "∞"}
+_SYMBOL = re.compile(r"\\(" + "|".join(sorted(_SYMBOLS, key=len, reverse=True)) + r")(?![a-zA-Z])")
 
 
 def readable(reason: str) -> str:
@@ -367,6 +373,9 @@ def readable(reason: str) -> str:
     \\bm{x}) as the slide shows them (θ, θ̂, x), the rest as written."""
     text = _LETTER_COMMAND.sub(lambda m: _GREEK[m.group(1)], reason)
     text = _FONT.sub(r"\1", text)
+    text = _BLACKBOARD.sub(lambda m: _DOUBLE_STRUCK.get(m.group(1), m.group(0)), text)
+    text = _DIGITS_UP.sub(lambda m: (m.group(1) or m.group(2)).translate(_SUPERSCRIPT), text)
+    text = _SYMBOL.sub(lambda m: _SYMBOLS[m.group(1)], text)
     return _ACCENT.sub(lambda m: m.group(2) + _ACCENT_MARK[m.group(1)] if len(m.group(2)) == 1 else m.group(0), text)
 
 

@@ -443,3 +443,47 @@ def test_v_on_a_slide_that_states_nothing_says_so(tab, claims_server):
     assert page.evaluate(_CLAIMS_IN_PANEL) == []
     assert "No derivation or formula on this slide to check." in page.evaluate(
         "document.querySelector('.pk-panel').textContent")
+
+
+# Each number on the slide: its text, whether it ends left of its formula's ink and sits within its height, and
+# whether it is over the card; and the numbers of the card's entries.
+_NUMBERS = """() => {
+    const range = document.createRange(), card = document.querySelector('.pk-panel').getBoundingClientRect();
+    const marks = [...Reveal.getCurrentSlide().querySelectorAll('.formula-check[data-strength]')];
+    const numbers = [...Reveal.getCurrentSlide().querySelectorAll('.pk-claim-n')];
+    return {card: [...document.querySelectorAll('.pk-panel .pk-claim__n')].map(n => n.textContent),
+            slide: numbers.map((n, i) => {
+                const b = n.getBoundingClientRect();
+                range.selectNodeContents(marks[i].querySelector('.katex-html'));
+                const ink = range.getBoundingClientRect();
+                return {text: n.textContent, left_of_ink: b.right <= ink.left, beside: b.top < ink.bottom && b.bottom > ink.top,
+                        under_card: b.left < card.right && b.right > card.left && b.top < card.bottom && b.bottom > card.top};
+            })};
+}"""
+
+
+def test_shift_v_numbers_each_formula_on_the_slide_as_its_entry_in_the_card(tab, claims_server):
+    page, watch = open_deck(tab, f"{claims_server}/claims/index.html", claims_server)
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.keyboard.press("Shift+V")
+    numbers = page.evaluate(_NUMBERS)
+    assert numbers["card"] == ["1", "2"]
+    assert [n["text"] for n in numbers["slide"]] == ["1", "2"]
+    assert all(n["left_of_ink"] and n["beside"] and not n["under_card"] for n in numbers["slide"])
+    page.screenshot(path=str(ARTIFACTS / "browser" / "panel-numbers.png"))
+    assert watch.errors == []
+
+
+def test_the_numbers_on_the_slide_go_when_the_card_closes(tab, claims_server):
+    page, _ = open_deck(tab, f"{claims_server}/claims/index.html", claims_server)
+    page.keyboard.press("Shift+V")
+    page.keyboard.press("Escape")
+    assert page.evaluate("document.querySelectorAll('.pk-claim-n').length") == 0
+
+
+def test_a_numbered_formula_does_not_move_when_its_number_appears(tab, claims_server):
+    page, _ = open_deck(tab, f"{claims_server}/claims/index.html", claims_server)
+    where = "[...document.querySelectorAll('.formula-check .katex-html')].map(k => JSON.stringify(k.getBoundingClientRect()))"
+    before = page.evaluate(where)
+    page.keyboard.press("Shift+V")
+    assert page.evaluate(where) == before

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from deckbuild.cache import Cache
-from deckbuild.conditions import condition_cue
+from deckbuild.conditions import condition_cue, joined, shared_cues
 from deckbuild.diagnostics import Report
 from deckbuild.evaluate import EvaluationCache, evaluate_deck, free_formulas
 from deckbuild.parse import parse_deck
@@ -107,3 +107,41 @@ def test_labels_compared_are_no_claim():
 def test_labels_compared_in_a_condition_are_no_claim_either():
     text = DECK.replace("The bound is tight", "当 $\\textcircled{1} \\approx \\textcircled{2}$ 时两者相当. The bound is tight")
     assert "\\textcircled{1} \\approx \\textcircled{2}" not in _strengths(text)
+
+
+def test_a_conjunction_alone_joins_two_formulas_into_one_condition():
+    assert joined(" 且 ") and joined(" and ") and joined("、")
+
+
+def test_a_comma_does_not_join_a_condition_to_what_follows():
+    assert not joined(", ")
+
+
+def test_a_conjunction_inside_a_longer_text_does_not_join():
+    assert not joined(" 成立, 且 ")
+
+
+def test_the_second_formula_after_ruo_and_qie_is_a_condition_too():
+    assert shared_cues(["若", None], [" 且 "]) == ["若", "若"]
+
+
+def test_a_trailing_shi_speaks_for_the_formula_joined_before_it():
+    assert shared_cues([None, "时"], [" 和 "]) == ["时", "时"]
+
+
+def test_a_formula_after_a_comma_is_the_consequence_not_the_condition():
+    assert shared_cues(["若", None], [", "]) == ["若", None]
+
+
+JOINED_DECK = DECK.replace("所以 $c = d$。", "所以 $c = d$。\n\n若 $e = f$ 且 $g = h$, 则 $k = m$.")
+
+
+def test_formulas_joined_in_a_condition_are_both_assumed_in_a_deck():
+    strengths = _strengths(JOINED_DECK)
+    assert strengths["e = f"] == "assumed" and strengths["g = h"] == "assumed"
+
+
+def test_the_consequence_of_a_joined_condition_is_still_a_claim():
+    report = Report()
+    deck = parse_deck(read_deck("d.md", "d", JOINED_DECK, report), report)
+    assert [m.tex for m in free_formulas(deck)] == ["c = d", "k = m"]

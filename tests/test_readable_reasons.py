@@ -34,6 +34,18 @@ def test_a_hat_over_several_letters_is_left_as_written():
     assert readable(r"\hat{ab}") == r"\hat{ab}"
 
 
+def test_a_blackboard_letter_and_a_power_in_digits_are_shown_as_written_on_a_slide():
+    assert readable(r"\mathbb{R}^{1000}: a space of vectors; defines X^{*}") == "ℝ¹⁰⁰⁰: a space of vectors; defines X*"
+
+
+def test_a_relation_command_in_a_reason_is_its_symbol():
+    assert readable(r"x \in \mathbb{N}, n \times d, t \le 1") == "x ∈ ℕ, n × d, t ≤ 1"
+
+
+def test_a_command_that_only_begins_like_a_symbol_is_left_alone():
+    assert readable(r"\left( \infty") == r"\left( ∞"
+
+
 def _check(strength: str, detail: str, instances=("gmm", "linear-gaussian"), draws: int = 24):
     truth = RowTruth(0, strength == "evaluated" or None, detail, draws=draws, instances=list(instances))
     return FormulaCheck(Math("a = b", False, "d.md", 1, 1), strength, detail, truth)

@@ -350,6 +350,7 @@
         body.append(part);
       });
       if (claims.length) body.append(formulaChecks(claims, doc));
+      numberClaims(claims.length > 1 && panel.classList.contains('pk-panel--beside') ? claims : []);
       var f = currentFocus(blocks);
       setFocus(f.block, f.step);
     }
@@ -364,6 +365,32 @@
       return text.replace(/^not evaluable: /, '');
     }
 
+    // Audience screen: the card shows no formulas (they are on the slide, beside it), so with more than one a
+    // number on the slide says which entry of the card speaks of which formula: left of a displayed formula,
+    // at the top left corner of one in the text. The numbers float over the slide (nothing moves) while the
+    // card is open, in the slide's own units (they scale with it); `marks` empty takes them all away.
+    var numbered = [];             // the marks numbered on the audience screen now
+    function numberClaims(marks) {
+      numbered = marks;
+      document.querySelectorAll('.pk-claim-n').forEach(function (n) { n.remove(); });
+      var range = document.createRange();
+      marks.forEach(function (mark, i) {
+        var section = mark.closest('section'), html = mark.querySelector('.katex-html');
+        if (!section || !html || !rowVisible(mark)) return;   // a formula still to come has no number yet
+        range.selectNodeContents(html);
+        var first = range.getClientRects()[0], box = section.getBoundingClientRect();
+        if (!first) return;
+        var scale = box.width / (section.offsetWidth || 1) || 1;
+        var n = el('span', 'pk-claim-n', String(i + 1));
+        n.setAttribute('aria-hidden', 'true');
+        n.classList.toggle('pk-claim-n--inline', !mark.closest('.math-display'));
+        n.style.left = (first.left - box.left) / scale + 'px';
+        n.style.top = (n.classList.contains('pk-claim-n--inline') ? first.top : first.top + first.height / 2) / scale -
+          box.top / scale + 'px';
+        section.append(n);
+      });
+    }
+
     function formulaChecks(marks, doc) {
       var words = panelWords();
       var part = doc.createElement('section');
@@ -373,7 +400,7 @@
       title.textContent = words.formulas;
       var list = doc.createElement('ol');
       list.className = 'pk-steps';
-      marks.forEach(function (mark) {
+      marks.forEach(function (mark, i) {
         var strength = mark.getAttribute('data-strength');
         var item = doc.createElement('li');
         item.className = 'pk-claim';
@@ -388,6 +415,12 @@
         var how = doc.createElement('p');
         how.className = 'pk-step__how';
         how.textContent = reasonOf(mark, strength, words);
+        if (marks.length > 1) {
+          var n = doc.createElement('span');
+          n.className = 'pk-claim__n';
+          n.textContent = String(i + 1);
+          item.append(n);
+        }
         item.append(label, tex, how);
         list.append(item);
       });
@@ -417,10 +450,13 @@
           bottom: Math.max(ink.bottom, r.bottom) } : { left: r.left, right: r.right, top: r.top, bottom: r.bottom };
       });
       if (!ink) return;
+      (block.closest('section') || block).querySelectorAll('.pk-claim-n').forEach(function (n) {
+        ink.left = Math.min(ink.left, n.getBoundingClientRect().left);
+      });
       block.querySelectorAll('.dv-row').forEach(function (r) { ink.right = Math.max(ink.right, markRight(r)); });
       var row = block.querySelector('.dv-row.pk-focus') || block.querySelector('.dv-row');
       var rowTop = row ? row.getBoundingClientRect().top : ink.top;
-      var vw = window.innerWidth, vh = window.innerHeight, gap = 12, narrowest = 220;
+      var vw = window.innerWidth, vh = window.innerHeight, gap = 12, narrowest = 220, lowest = 150;
       // To the right, only the rows beside the card count: a long first row does not push it below.
       var bandTop = Math.max(gap, rowTop - 8), bandBottom = bandTop + (panel.offsetHeight || 200);
       var besideRight = -Infinity;
@@ -438,6 +474,10 @@
         style.left = (vw - gap - width) + 'px'; style.top = clampTop(rowTop - 8) + 'px';      // hug the screen's edge
       } else if (left >= narrowest) {
         style.left = gap + 'px'; style.top = clampTop(rowTop - 8) + 'px';
+      } else if (Math.max(vh - ink.bottom, ink.top) - 2 * gap < lowest) {
+        // maths from edge to edge and top to bottom: a card squeezed into a sliver would be read by no one, so
+        // it goes over the slide at the screen's right edge, as tall as it needs (Esc or V takes it away)
+        style.left = (vw - gap - 300) + 'px'; style.top = gap + 'px'; style.width = '300px';
       } else {
         var below = vh - ink.bottom - 2 * gap, above = ink.top - 2 * gap;
         width = Math.min(420, vw - 2 * gap);
@@ -498,6 +538,7 @@
       ['fragmentshown', 'fragmenthidden'].forEach(function (type) {
         onDeck(type, function () {
           if (panel.hidden) return;
+          if (numbered.length) numberClaims(numbered);
           var f = currentFocus(Array.from(deck.getCurrentSlide().querySelectorAll('.slide-derivation[data-derivation]')));
           setFocus(f.block, f.step);
         });
@@ -519,7 +560,7 @@
       var open = typeof force === 'boolean' ? force : panel.hidden;
       panel.hidden = !open;
       if (open) renderPanel();
-      else setFocus(null, 0);
+      else { setFocus(null, 0); numberClaims([]); }
     }
 
     /* ------------------------------------------------- derivation marks */
