@@ -402,6 +402,16 @@ Step $\textcircled{1}$ of the argument.
 Nothing to check here, not even $x$.
 
 </slide-section>
+
+<slide-section>
+
+## A wide wrong formula
+
+$$
+(a + b)^2 = a^2 + b^2 + a^2 + b^2 + a^2 + b^2 + a^2 + b^2 + a^2 + b^2 - 4 a^2 - 4 b^2, \quad a, b \in \mathbb{R}
+$$
+
+</slide-section>
 """
 
 _CLAIMS_IN_PANEL = """() => Array.from(document.querySelectorAll('.pk-panel .pk-claim')).map(li => ({
@@ -487,3 +497,16 @@ def test_a_numbered_formula_does_not_move_when_its_number_appears(tab, claims_se
     before = page.evaluate(where)
     page.keyboard.press("Shift+V")
     assert page.evaluate(where) == before
+
+
+_FLAG_ABOVE = "document.querySelector('.present .formula-check[data-strength=\"failing\"]').classList.contains('pk-flag-above')"
+
+
+def test_a_failing_displayed_formulas_flag_goes_beside_it_where_there_is_room(tab, claims_server):
+    page, _ = open_deck(tab, f"{claims_server}/claims/index.html", claims_server)
+    assert page.evaluate(_FLAG_ABOVE) is False
+
+
+def test_a_failing_displayed_formulas_flag_goes_above_it_where_the_slide_ends_first(tab, claims_server):
+    page, _ = open_deck(tab, f"{claims_server}/claims/index.html#/2", claims_server)
+    assert page.evaluate(_FLAG_ABOVE) is True

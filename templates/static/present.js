@@ -453,6 +453,13 @@
       (block.closest('section') || block).querySelectorAll('.pk-claim-n').forEach(function (n) {
         ink.left = Math.min(ink.left, n.getBoundingClientRect().left);
       });
+      block.querySelectorAll('.formula-check[data-strength="failing"]').forEach(function (m) {
+        var r = m.getBoundingClientRect(), scale = r.width / (m.offsetWidth || 1) || 1, f = getComputedStyle(m, '::after');
+        var wide = scale * ((parseFloat(f.width) || 0) + (parseFloat(f.paddingLeft) || 0) + (parseFloat(f.paddingRight) || 0) + 8);
+        var high = scale * ((parseFloat(f.height) || 0) + 8);     // its flag: right of a displayed one, above one in the text
+        ink = { left: Math.min(ink.left, r.left), right: Math.max(ink.right, r.right + wide), top: Math.min(ink.top, r.top - high),
+          bottom: Math.max(ink.bottom, r.bottom) };
+      });
       block.querySelectorAll('.dv-row').forEach(function (r) { ink.right = Math.max(ink.right, markRight(r)); });
       var row = block.querySelector('.dv-row.pk-focus') || block.querySelector('.dv-row');
       var rowTop = row ? row.getBoundingClientRect().top : ink.top;
@@ -585,6 +592,16 @@
     function fitMarks(scope) {
       scope = scope && scope.querySelectorAll ? scope : deck.getCurrentSlide();
       if (!scope) return;
+      // A failing displayed formula's flag goes right of it, or above it where the slide ends first.
+      scope.querySelectorAll('.math-display > .formula-check[data-strength="failing"]').forEach(function (m) {
+        var section = m.closest('section');
+        if (!section) return;
+        m.classList.remove('pk-flag-above');
+        var r = m.getBoundingClientRect(), f = getComputedStyle(m, '::after'), scale = r.width / (m.offsetWidth || 1) || 1;
+        var right = r.right + scale * ((parseFloat(f.width) || 0) + (parseFloat(f.paddingLeft) || 0) +
+          (parseFloat(f.paddingRight) || 0) + 8);
+        m.classList.toggle('pk-flag-above', right > section.getBoundingClientRect().right);
+      });
       var blocks = scope.querySelectorAll('.slide-derivation');
       if (!blocks.length) return;                       // measuring would lay the page out for nothing
       var slides = deck.getSlidesElement();
