@@ -83,6 +83,7 @@ class RowTruth:
     sides: dict | None = None
     defines: tuple[str, ...] = ()  # names a formula introduces and nothing else (a linear-algebra slide's)
     assumed: bool = False  # a hypothesis its notation lists under 'conditions'
+    said: list[dict] = field(default_factory=list)  # why it holds, clause by clause (latexeval.said.Said's fields)
 
 
 @dataclass(eq=False)
@@ -358,8 +359,9 @@ def _formula(tex, notation, macros, slide=None, context=()) -> RowTruth:
     f = evaluate_formula(tex, notation, macros=macros, slide=slide, context=context)
     row = next((r for r in f.rows if r.ok is False), None) or next((r for r in f.rows if r.ok), None)
     draws, instances, failure = (row.draws, list(row.instances), row.failure) if row else (0, [], None)
+    said = [asdict(s) for r in f.rows if r.ok for s in r.said]
     return RowTruth(1, f.ok, f.detail, f.not_evaluable, f.offset, draws, instances, failure, notation,
-                    defines=f.defines, assumed=f.assumed)
+                    defines=f.defines, assumed=f.assumed, said=said)
 
 
 def formulas_outside_derivations(slide: Slide) -> list[tuple[Math, Element | None, str | None]]:

@@ -15,6 +15,7 @@ collapsed "details" line.
 """
 from __future__ import annotations
 
+import functools
 import html
 import re
 from dataclasses import asdict
@@ -22,7 +23,7 @@ from dataclasses import asdict
 from .cache import Table
 from .evaluate import EVALUATED, FAILING, NO_NOTATION, STRENGTHS, FormulaCheck
 from .katex import Job, KatexRenderer
-from .language import phrase
+from .language import PHRASES, phrase
 from .model import Deck, DerivationLink
 from .render import readable
 from .verify import RELATION_TEX, LinkStatus
@@ -124,19 +125,16 @@ def how_checked(step: dict, relation: str, wrt_html: str, lang: str) -> str:
     return "; ".join(parts)
 
 
-_CLAIMS = {"claim.=", "claim.<=>", "claim.<=", "claim.>=", "claim.<", "claim.>"}
+_CLAIMS = {"claim.=", "claim.<=>", "claim.<=", "claim.>=", "claim.<", "claim.>", "claim.in"}
 _RELATION_SHOWN = {"->": "→", "!=": "≠"}  # a relation the evaluator names in ASCII, as a slide writes it
-# a clause of the evaluator's summary of a formula that holds: "= holds at 24 draws on gmm, linear-gaussian",
-# "<=> (lhs - rhs constant in \theta) at 6 x 4 draws on …"
-_HOLDS = re.compile(r"^(?:<=> \(lhs - rhs constant in (?P<wrt>[^()]*)\)|(?P<rel>\S+) holds) at "
-                    r"(?:\d+ x \d+|\d+) draws(?: at (?P<values>\d+) values of the free variables)? on ")
 
 
 def formula_reason(check: FormulaCheck, lang: str) -> str:
     """Why a formula outside a derivation has its strength, for its mark's tooltip and the V panel. An evaluated
-    one in the deck's language, like a row's (the models, the draws, what each of its relations claims), and a
-    failing one on a model (the model, the draw, both sides there); any other, or one whose summary says more
-    than that, in the evaluator's own words (the values of free variables it fails at, what could not be read).
+    one in the deck's language, from the evaluator's clauses (latexeval.said): on which models at how many
+    draws, at how many values of its free variables, on how many random instances, what it defines, and what
+    each relation claims; a failing one on a model (the model, the draw, both sides there). Any other, or one
+    with a clause that says more than its facts (values left out, a limit), in the evaluator's own words.
     Either way with the letters as the slide shows them (θ, not \\theta)."""
     return readable(_formula_reason(check, lang))
 
@@ -149,21 +147,74 @@ def _formula_reason(check: FormulaCheck, lang: str) -> str:
     if failure and {"instance", "draw", "lhs", "rhs", "relation"} <= set(failure):
         return phrase(lang, "how.formula-failed", relation=failure["relation"], instance=failure["instance"],
                       draw=failure["draw"], lhs=f"{failure['lhs']:.6g}", rhs=f"{failure['rhs']:.6g}")
-    if check.strength != EVALUATED or truth is None or not truth.instances or not truth.draws:
+    said = truth.said if truth is not None and check.strength == EVALUATED else []
+    worded, on_models = _worded()
+    if not said or any(not s.get("plain") or s.get("kind") not in worded for s in said):
         return check.reason
-    claims, values = [], 0
-    for clause in truth.detail.split("; "):
-        found = _HOLDS.match(clause)
-        if found is None:
-            return check.reason
-        values = max(values, int(found.group("values") or 0))
-        rel = "<=>" if found.group("wrt") is not None else {":=": "="}.get(found.group("rel"), found.group("rel"))
+    if any(s["kind"] in on_models for s in said) and not (truth.instances and truth.draws):
+        return check.reason
+    groups: dict[str, list[dict]] = {}  # clauses worded together (the relations on models), in the order they come
+    for s in said:
+        groups.setdefault(on_models[0] if s["kind"] in on_models else s["kind"], []).append(s)
+    return "; ".join(worded[kind](clauses, truth, lang) for kind, clauses in groups.items())
+
+
+def _claims(clauses: list[dict], lang: str) -> str:
+    """What the relations of these clauses claim, each once: "两边相等; 左边处处不小于右边"."""
+    out = []
+    for s in clauses:
+        rel = {":=": "="}.get(s["rel"], s["rel"])
         key = f"claim.{rel}"
-        claims.append(phrase(lang, key, wrt=found.group("wrt") or "") if key in _CLAIMS
-                      else phrase(lang, "claim.holds", rel=_RELATION_SHOWN.get(rel, rel)))
+        out.append(phrase(lang, key, wrt=", ".join(s["names"])) if key in _CLAIMS
+                   else phrase(lang, "claim.holds", rel=_RELATION_SHOWN.get(rel, rel)))
+    return "; ".join(dict.fromkeys(out))
+
+
+def _on_models(clauses, truth, lang: str) -> str:
+    values = max(s["values"] for s in clauses)
     return phrase(lang, "how.formula", models=len(truth.instances), names=", ".join(truth.instances),
                   draws=truth.draws, values=phrase(lang, "how.formula-values", n=values) if values else "",
-                  claim="; ".join(dict.fromkeys(claims)))
+                  claim=_claims(clauses, lang))
+
+
+def _at_values(clauses, truth, lang: str) -> str:
+    values = max(s["values"] for s in clauses)
+    if not values:
+        return phrase(lang, "how.formula-numbers", claim=_claims(clauses, lang))
+    names = ", ".join(dict.fromkeys(n for s in clauses for n in s["names"]))
+    return phrase(lang, "how.formula-free", n=values, names=names, claim=_claims(clauses, lang))
+
+
+def _on_distributions(clauses, truth, lang: str) -> str:
+    values = max(s["values"] for s in clauses)
+    return phrase(lang, "how.formula-random", draws=max(s["draws"] for s in clauses),
+                  names=", ".join(dict.fromkeys(n for s in clauses for n in s["names"])),
+                  values=phrase(lang, "how.formula-values", n=values) if values else "", claim=_claims(clauses, lang))
+
+
+def _on_instances(clauses, truth, lang: str) -> str:
+    hows = dict.fromkeys(phrase(lang, f"by.{s['how']}") if f"by.{s['how']}" in PHRASES else s["how"] for s in clauses)
+    return phrase(lang, "how.formula-instances", draws=max(s["draws"] for s in clauses), how=", ".join(hows),
+                  claim=_claims(clauses, lang))
+
+
+def _defines(clauses, truth, lang: str) -> str:
+    return phrase(lang, "said.defines", names=", ".join(n for s in clauses for n in s["names"]))
+
+
+def _ranges(clauses, truth, lang: str) -> str:
+    return "; ".join(phrase(lang, "said.range-notation" if s["how"] == "notation" else "said.range",
+                            names=", ".join(s["names"])) for s in clauses)
+
+
+@functools.cache
+def _worded():
+    """How each kind of clause is worded, and the kinds checked on the models (worded as one). latexeval
+    names the kinds; it is imported here, when a formula is worded, not by every build that imports this."""
+    from latexeval.said import CONSTANT, DEFINES, DISTRIBUTIONS, INSTANCES, MODELS, RANGE, VALUES
+
+    return ({MODELS: _on_models, CONSTANT: _on_models, VALUES: _at_values, DISTRIBUTIONS: _on_distributions,
+             INSTANCES: _on_instances, DEFINES: _defines, RANGE: _ranges}, (MODELS, CONSTANT))
 
 
 def draw_counts(step: dict) -> tuple[int, int]:

@@ -22,6 +22,7 @@ from .freevars import Domain, domain_statement
 from .katex import KatexError, shared_parser
 from .notation import Notation, load
 from .relations import Link, check, indices_as_declared
+from .said import Said, facts_of
 
 ROW_PREFIX, ROW_SUFFIX = "\\begin{aligned}", "\\end{aligned}"
 
@@ -38,6 +39,7 @@ class RowEvaluation:
     failure: dict | None = None  # where it failed: {"instance", "draw", "lhs", "rhs", "relation"}
     sides: dict | None = None  # the row's own relation's two sides per instance (relations.Verdict.sides)
     defines: tuple[str, ...] = ()  # the names this row introduces (a linear-algebra slide's own definitions)
+    said: tuple[Said, ...] = ()  # why it holds, clause by clause, as facts (said.py)
 
 
 @dataclass(frozen=True)
@@ -292,7 +294,7 @@ class _Rows:
     def _verdict(self, index: int, links: list[Link], carried: bool) -> RowEvaluation:
         if not links:
             return RowEvaluation(index, None, "states no relation")
-        details, draws, names, sides = [], 0, [], None
+        details, draws, names, sides, said = [], 0, [], None, []
         for k, link in enumerate(links):
             try:
                 verdict = check(link, self.nt)
@@ -308,10 +310,12 @@ class _Rows:
                 return RowEvaluation(index, False, f"{link.rel}: {verdict.detail}", draws=verdict.draws,
                                      instances=verdict.instances, failure=failure)
             details.append(verdict.detail)
+            said.extend(facts_of(verdict))
             draws = max(draws, verdict.draws)
             names.extend(n for n in verdict.instances if n not in names)
             sides = verdict.sides if len(links) == 1 else None  # a check ties one relation: the row's only one
-        return RowEvaluation(index, True, "; ".join(details), draws=draws, instances=tuple(names), sides=sides)
+        return RowEvaluation(index, True, "; ".join(details), draws=draws, instances=tuple(names), sides=sides,
+                             said=tuple(said))
 
 
 # Relations that introduce a name by their form, whatever the notation knows.

@@ -18,6 +18,7 @@ from .expr import Chain, Node, Range, Words
 from .katex import KatexError, shared_parser
 from .lineval import Definition, Link, as_definition, check, definitions_in
 from .linnotation import LinearNotation, spelled
+from .said import DEFINES, RANGE, Said, facts_of
 from .syntax import BARS
 
 ROW_PREFIX, ROW_SUFFIX = "\\begin{aligned}", "\\end{aligned}"
@@ -143,7 +144,7 @@ class _Rows:
         links, defined, notes, ranges = [], [], [], []
         for stmt in statements:
             if isinstance(stmt, Words):  # a ranking of labels, an arrow to words: said, not claimed
-                notes.append(stmt.said)
+                notes.append(Said("", stmt.said, plain=False))
                 continue
             if isinstance(stmt, Range):
                 if stmt.forall:
@@ -176,19 +177,21 @@ class _Rows:
                                statements[0].pos if statements else None)
         return self._verdict(index, links, defined, notes), last
 
-    def _range_note(self, stmt: Range) -> str:
+    def _range_note(self, stmt: Range) -> Said:
         """'i, j = 0, 1, …, L-1': the range the notation gives these indices, or a statement of it."""
         declared = [v.key() for v in stmt.vars if v.key() in self.scope.indices]
-        return f"states the range of {', '.join(v.key() for v in stmt.vars)}" + \
-            (" (the notation's indices)" if declared else "")
+        names = tuple(v.key() for v in stmt.vars)
+        return Said(RANGE, f"states the range of {', '.join(names)}" + (" (the notation's indices)" if declared else ""),
+                    names=names, how="notation" if declared else "")
 
-    def _verdict(self, index: int, links: list[Link], defined: list[str], notes: list[str]) -> RowEvaluation:
-        said = []
-        if defined:
-            said.append("defines " + ", ".join(defined) + " (taken from the slide)")
+    def _verdict(self, index: int, links: list[Link], defined: list[str], notes: list[Said]) -> RowEvaluation:
+        said = [Said(DEFINES, "defines " + ", ".join(defined) + " (taken from the slide)", names=tuple(defined))] \
+            if defined else []
         said.extend(notes)
+        texts = [s.text for s in said]
         if not links:
-            return RowEvaluation(index, None, "; ".join(said) or "states no relation", defines=tuple(defined))
+            return RowEvaluation(index, None, "; ".join(texts) or "states no relation", defines=tuple(defined),
+                                 said=tuple(said))
         details, failed, undecided = [], False, None
         for k, link in enumerate(links, start=1):  # every relation of the row, each with its own verdict
             name = f"relation {k} ({link.rel})" if len(links) > 1 else link.rel
@@ -207,9 +210,10 @@ class _Rows:
                 details.append(f"{name}: {verdict.detail}")
             else:
                 details.append(f"{name}: {verdict.detail}" if len(links) > 1 else verdict.detail)
+                said.extend(facts_of(verdict))
         if failed:
             return RowEvaluation(index, False, "; ".join(details))
         if undecided:
             return RowEvaluation(index, None, "; ".join(details), "a Monte Carlo estimate too uncertain to decide")
-        return RowEvaluation(index, True, "; ".join(said + details))
+        return RowEvaluation(index, True, "; ".join(texts + details), said=tuple(said))
 

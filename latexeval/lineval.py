@@ -28,6 +28,7 @@ from .expr import (Add, Chain, Div, Dots, Expect, Func, Hadamard, Index, Inner, 
                    Node, Norm, Num, Optimum, Pow, Range, Stack, Sum, Sym, Vector, Words, free_symbols, key)
 from .linnotation import LinearNotation, Scope, family_key
 from .randomvars import RandomVector, Uncertain, expectation, linear, parts
+from .said import INSTANCES, Said
 from .syntax import MARKS
 
 SEED = 20251218
@@ -50,6 +51,7 @@ class Definition:
 class Verdict:
     ok: bool | None  # None: undecided (a Monte Carlo bound too wide)
     detail: str
+    said: tuple[Said, ...] = ()  # why it holds, as facts (said.py)
 
 
 # --------------------------------------------------------------------------- #
@@ -723,8 +725,9 @@ def check(link: Link, nt: LinearNotation, scope: Scope, definitions: dict[str, D
         k += 1
     if undecided:
         return Verdict(None, f"undecided: {undecided}")
-    how = "exact moments" if not needs_mc else "Monte Carlo"
-    return Verdict(True, f"{link.rel} holds on {count} random instances ({how if _has_expect(link) else 'numpy'})")
+    how = ("exact moments" if not needs_mc else "Monte Carlo") if _has_expect(link) else "numpy"
+    text = f"{link.rel} holds on {count} random instances ({how})"
+    return Verdict(True, text, (Said(INSTANCES, text, link.rel, count, how=how),))
 
 
 LIMIT_SIZES = (8, 32, 128, 512)

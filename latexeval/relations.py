@@ -35,6 +35,7 @@ from .expr import (Call, Chain, EvalAt, Expect, Integral, Mul, Neg, Node, Num, O
 from .freevars import Domain
 from .models import INSTANCES, SEED, Instance
 from .notation import Notation
+from .said import CONSTANT, DISTRIBUTIONS, MODELS, VALUES, Said
 from .values import VectorVal
 
 DRAWS = 24  # independent draws for =, <=, >=
@@ -68,6 +69,7 @@ class Verdict:
     # the two sides at every draw, per instance, for a relation between two numbers (one value per draw):
     # {instance: {"draws": draws_key(…), "lhs": [...], "rhs": [...]}}, what a Python check is tied to by value
     sides: dict | None = None
+    said: tuple[Said, ...] = ()  # why it holds, clause by clause, as facts (said.py)
 
 
 @lru_cache(maxsize=None)
@@ -192,7 +194,8 @@ def _check(link: Link, nt: Notation) -> Verdict:
         return Verdict(False, "; ".join(f"{n}: {v.detail}" for n, v in failed), draws, names, failure)
     note = f" (not on {'; '.join(skipped)})" if skipped else ""
     sides = {name: v.sides for name, v in verdicts if v.sides is not None}
-    return Verdict(True, f"{verdicts[0][1].detail} on {', '.join(names)}{note}", draws, names, sides=sides or None)
+    return Verdict(True, f"{verdicts[0][1].detail} on {', '.join(names)}{note}", draws, names, sides=sides or None,
+                   said=verdicts[0][1].said)
 
 
 def indices_as_declared(exprs: list[Node], nt: Notation) -> list[Node]:
@@ -461,7 +464,11 @@ def _check_free(link: Link, nt: Notation) -> Verdict:
     integer = any(domains[name].integer for name in scalars)  # only they repeat values (1 ≤ n ≤ 5 on 64 places)
     kept = _distinct_points(at_points, ~left_out[:, 0]) if integer else int((~left_out[:, 0]).sum())
     values = f" at {kept} values of {', '.join(scalars)}{beyond}" if scalars and a.shape[0] > 1 else ""
-    return Verdict(True, f"{link.rel} holds {claim}{values} (no model needed)", n)
+    text = f"{link.rel} holds {claim}{values} (no model needed)"
+    clause = Said(DISTRIBUTIONS if random else VALUES, text, link.rel, draws=n if random else 0,
+                  values=kept if values else 0, names=tuple(sorted(random)) if random else tuple(scalars),
+                  plain=not beyond)
+    return Verdict(True, text, n, said=(clause,))
 
 
 OVERFLOW_FROM = 20.0  # below this, an infinite side is an error of the formula (1/0), never the floats' limit
@@ -664,7 +671,8 @@ def _compare(a: np.ndarray, b: np.ndarray, rel: str) -> Verdict:
         failure = {"draw": int(k[-1]) + 1, "lhs": float(a[k]), "rhs": float(b[k])}
         return Verdict(False, f"lhs = {a[k]:.6g}, rhs = {b[k]:.6g} at draw {k[-1] + 1}", a.shape[-1], failure=failure)
     where = f" at {points} values of the free variables" if points > 1 else ""
-    return Verdict(True, f"{rel} holds at {a.shape[-1]} draws{where}", a.shape[-1])
+    text = f"{rel} holds at {a.shape[-1]} draws{where}"
+    return Verdict(True, text, a.shape[-1], said=(Said(MODELS, text, rel, a.shape[-1], points if points > 1 else 0),))
 
 
 def _bad(a: np.ndarray, b: np.ndarray, rel: str, rounding: np.ndarray | None = None) -> np.ndarray:
@@ -699,4 +707,5 @@ def _same_maximiser(a: np.ndarray, b: np.ndarray, wrt) -> Verdict:
         base = int(np.unravel_index(int(np.argmax(spread)), spread.shape)[-1])
         return Verdict(False, f"lhs - rhs changes by {spread.max():.3g} (relative) while {names} moves",
                        BASES * MOVES, failure={"draw": base * MOVES + 1, "spread": float(spread.max())})
-    return Verdict(True, f"<=> (lhs - rhs constant in {names}) at {BASES} x {MOVES} draws", BASES * MOVES)
+    text = f"<=> (lhs - rhs constant in {names}) at {BASES} x {MOVES} draws"
+    return Verdict(True, text, BASES * MOVES, said=(Said(CONSTANT, text, "<=>", BASES * MOVES, names=tuple(wrt)),))

@@ -1,6 +1,9 @@
 """A mark's tooltip says why in the deck's language, and names the slide's letters as the slide shows them."""
 from __future__ import annotations
 
+import re
+from dataclasses import asdict
+
 import pytest
 
 from deckbuild.cache import Cache
@@ -12,6 +15,7 @@ from deckbuild.parse import parse_deck
 from deckbuild.render import readable
 from deckbuild.source import read_deck
 from latexeval.relations import DRAWS
+from latexeval.said import CONSTANT, DEFINES, DISTRIBUTIONS, INSTANCES, MODELS, RANGE, VALUES, Said
 
 
 def test_a_greek_letter_is_shown_as_itself():
@@ -46,22 +50,61 @@ def test_a_command_that_only_begins_like_a_symbol_is_left_alone():
     assert readable(r"\left( \infty") == r"\left( ∞"
 
 
-def _check(strength: str, detail: str, instances=("gmm", "linear-gaussian"), draws: int = 24):
-    truth = RowTruth(0, strength == "evaluated" or None, detail, draws=draws, instances=list(instances))
+def _check(strength: str, detail: str, *said: Said, instances=("gmm", "linear-gaussian"), draws: int = 24):
+    truth = RowTruth(0, strength == "evaluated" or None, detail, draws=draws, instances=list(instances),
+                     said=[asdict(s) for s in said])
     return FormulaCheck(Math("a = b", False, "d.md", 1, 1), strength, detail, truth)
 
 
 def test_an_evaluated_formula_says_how_in_the_decks_language():
-    check = _check("evaluated", r"<=> (lhs - rhs constant in \theta) at 6 x 4 draws on gmm, linear-gaussian; "
-                                "= holds at 24 draws on gmm, linear-gaussian")
+    check = _check("evaluated", "(the evaluator's summary)", Said(CONSTANT, "", "<=>", 24, names=(r"\theta",)),
+                   Said(MODELS, "", "=", 24))
     assert formula_reason(check, "zh-CN") == ("对 2 个模型 (gmm, linear-gaussian) 的 24 组随机参数逐一计算本页公式: "
                                               "两边只差一个与 θ 无关的常数, 最优解相同; 两边相等")
 
 
 def test_an_evaluated_formula_says_how_in_english_too():
-    check = _check("evaluated", "<= holds at 24 draws on gmm, linear-gaussian")
+    check = _check("evaluated", "(the evaluator's summary)", Said(MODELS, "", "<=", 24))
     assert formula_reason(check, "en") == ("the slide's own formula computed on 2 model(s) (gmm, linear-gaussian) at "
                                            "24 random draws: the left side is nowhere larger than the right")
+
+
+def test_a_claim_about_free_variables_alone_says_at_how_many_of_their_values():
+    check = _check("evaluated", "(summary)", Said(VALUES, "", ">=", values=256, names=("t",)), instances=(), draws=0)
+    assert formula_reason(check, "zh-CN") == "对 t 在本页所写范围内的 256 组取值逐一计算本页公式 (无需模型): 左边处处不小于右边"
+
+
+def test_a_claim_between_numbers_says_it_was_computed():
+    check = _check("evaluated", "(summary)", Said(VALUES, "", "="), instances=(), draws=0)
+    assert formula_reason(check, "en") == "the slide's own formula computed (numbers only): both sides are equal"
+
+
+def test_a_claim_about_a_random_variable_says_on_how_many_distributions():
+    check = _check("evaluated", "(summary)", Said(DISTRIBUTIONS, "", "<=", 24, names=("Y",)), instances=(), draws=24)
+    assert formula_reason(check, "zh-CN") == "对随机变量 Y 的 24 个随机分布逐一计算本页公式 (无需模型): 左边处处不大于右边"
+
+
+def test_a_formula_of_vectors_says_what_it_defines_and_on_how_many_instances():
+    check = _check("evaluated", "(summary)", Said(DEFINES, "", names=("X",)), Said(INSTANCES, "", "in", 24, how="numpy"),
+                   instances=(), draws=0)
+    assert formula_reason(check, "zh-CN") == "定义 X (取自本页); 对 24 组随机实例逐一计算本页公式 (numpy): 左边属于右边的集合"
+
+
+def test_a_range_of_the_notations_indices_is_said_to_be_theirs():
+    check = _check("evaluated", "(summary)", Said(RANGE, "", names=("i", "j"), how="notation"),
+                   Said(INSTANCES, "", "=", 24, how="exact moments"), instances=(), draws=0)
+    assert formula_reason(check, "zh-CN") == ("给出 i, j 的取值范围 (即 notation 的下标); "
+                                              "对 24 组随机实例逐一计算本页公式 (精确矩): 两边相等")
+
+
+def test_a_clause_that_says_more_than_its_facts_keeps_the_whole_summary_as_written():
+    detail = "= holds for 0 < t at 200 values of t (not at the 56 values beyond |t| = 20 where a side overflows)"
+    check = _check("evaluated", detail, Said(VALUES, detail, "=", values=200, names=("t",), plain=False))
+    assert formula_reason(check, "zh-CN") == detail
+
+
+def test_a_summary_without_clauses_is_kept_as_written():
+    assert formula_reason(_check("evaluated", "= holds at 24 draws on gmm"), "zh-CN") == "= holds at 24 draws on gmm"
 
 
 def test_a_failing_formula_keeps_the_values_it_fails_at():
@@ -69,9 +112,10 @@ def test_a_failing_formula_keeps_the_values_it_fails_at():
     assert formula_reason(_check("failing", detail), "zh-CN") == detail
 
 
-def test_a_summary_that_says_more_than_where_it_holds_is_kept_as_written():
+def test_a_summary_with_a_clause_of_a_kind_not_worded_is_kept_as_written():
     detail = "= holds at 24 draws on gmm; → 0 as n grows"
-    assert formula_reason(_check("evaluated", detail), "zh-CN") == detail
+    check = _check("evaluated", detail, Said(MODELS, "", "=", 24), Said("", "→ 0 as n grows", plain=False))
+    assert formula_reason(check, "zh-CN") == detail
 
 
 def test_a_formula_of_a_deck_without_notation_says_why_it_is_not_checked_in_the_decks_language():
@@ -88,18 +132,19 @@ def test_a_formula_failing_on_a_model_says_where_in_the_decks_language():
 
 
 def test_an_evaluated_formula_over_free_variables_says_at_how_many_of_their_values():
-    check = _check("evaluated", "= holds at 24 draws at 81 values of the free variables on gmm, linear-gaussian")
+    check = _check("evaluated", "(summary)", Said(MODELS, "", "=", 24, 81))
     assert "24 组随机参数和自由变量的 81 组取值逐一计算" in formula_reason(check, "zh-CN")
 
 
-# the wording above is read off the evaluator's own summary: these hold only while the two agree
+# the wording above is made from the evaluator's clauses: these tie it to the clauses the evaluator really gives
 KL = r"\text{KL}(p\|q) = \int_z p(z) \log \frac{p(z)}{q(z)} \mathrm{d} z"
 KL_UPSIDE_DOWN = r"\text{KL}(p\|q) = \int_z p(z) \log \frac{q(z)}{p(z)} \mathrm{d} z"
+SQUARE = r"(a + b)^2 = a^2 + 2ab + b^2, \quad a, b \in \mathbb{R}"
 
 
 @pytest.fixture(scope="module")
 def evaluated(tmp_path_factory):
-    text = f"---\ntitle: T\n---\n\n<slide-section>\n\n## KL\n\n定义: ${KL}$\n\n错误: ${KL_UPSIDE_DOWN}$\n\n</slide-section>\n"
+    text = f"---\ntitle: T\n---\n\n<slide-section>\n\n## KL\n\n定义: ${KL}$\n\n错误: ${KL_UPSIDE_DOWN}$\n\n平方: ${SQUARE}$\n\n</slide-section>\n"
     report = Report()
     deck = parse_deck(read_deck("d.md", "d", text, report), report)
     truth = evaluate_deck(deck, EvaluationCache(Cache(tmp_path_factory.mktemp("cache"))), Report())
@@ -113,3 +158,21 @@ def test_the_evaluators_summary_of_a_formula_that_holds_is_worded_in_the_decks_l
 
 def test_the_evaluators_failure_on_a_model_is_worded_in_the_decks_language(evaluated):
     assert formula_reason(evaluated[KL_UPSIDE_DOWN], "zh-CN").startswith("在模型 categorical-pair 的第 ")
+
+
+def test_the_evaluators_clause_for_free_variables_alone_is_worded_in_the_decks_language(evaluated):
+    assert re.fullmatch(r"对 a, b 在本页所写范围内的 \d+ 组取值逐一计算本页公式 \(无需模型\): 两边相等",
+                        formula_reason(evaluated[SQUARE], "zh-CN"))
+
+
+LET_X = r"X = [\bm{x}_0, \ldots, \bm{x}_{n-1}] \in \mathbb{R}^{n \times d}"
+
+
+def test_the_evaluators_clauses_for_vectors_are_worded_in_the_decks_language(tmp_path):
+    text = (f"---\ntitle: T\nnotation: attention\n---\n\n<slide-section>\n\n## 'Over-Squashing' in Large Language "
+            f"Models\n\nLet ${LET_X}$ be a sequence.\n\n</slide-section>\n")
+    report = Report()
+    deck = parse_deck(read_deck("d.md", "d", text, report), report)
+    (check,) = evaluate_deck(deck, EvaluationCache(Cache(tmp_path)), Report()).formulas
+    draws = check.truth.said[-1]["draws"]
+    assert formula_reason(check, "zh-CN") == f"定义 X (取自本页); 对 {draws} 组随机实例逐一计算本页公式 (numpy): 左边属于右边的集合"
