@@ -126,7 +126,7 @@ def how_checked(step: dict, relation: str, wrt_html: str, lang: str) -> str:
 
 
 _CLAIMS = {"claim.=", "claim.<=>", "claim.<=", "claim.>=", "claim.<", "claim.>", "claim.in"}
-_RELATION_SHOWN = {"->": "→", "!=": "≠"}  # a relation the evaluator names in ASCII, as a slide writes it
+_RELATION_SHOWN = {"->": "→", "!=": "≠", "<=": "≤", ">=": "≥", "<=>": "⇔"}  # the evaluator's ASCII, as a slide writes it
 
 
 def formula_reason(check: FormulaCheck, lang: str) -> str:
@@ -144,9 +144,14 @@ def _formula_reason(check: FormulaCheck, lang: str) -> str:
         return phrase(lang, "because.no-notation")
     truth = check.truth
     failure = truth.failure if truth is not None and check.strength == FAILING else None
-    if failure and {"instance", "draw", "lhs", "rhs", "relation"} <= set(failure):
-        return phrase(lang, "how.formula-failed", relation=failure["relation"], instance=failure["instance"],
-                      draw=failure["draw"], lhs=f"{failure['lhs']:.6g}", rhs=f"{failure['rhs']:.6g}")
+    if failure and {"lhs", "rhs", "relation"} <= set(failure) and ({"instance", "draw"} <= set(failure) or "at" in failure):
+        relation = _RELATION_SHOWN.get(failure["relation"], failure["relation"])
+        if failure.get("place"):
+            relation = phrase(lang, "how.nth-relation", n=failure["place"], relation=relation)
+        sides = {"lhs": f"{failure['lhs']:.6g}", "rhs": f"{failure['rhs']:.6g}", "relation": relation}
+        if "instance" in failure:
+            return phrase(lang, "how.formula-failed", instance=failure["instance"], draw=failure["draw"], **sides)
+        return phrase(lang, "how.formula-failed-at", at=failure["at"], **sides)
     said = truth.said if truth is not None and check.strength == EVALUATED else []
     worded, on_models = _worded()
     if not said or any(not s.get("plain") or s.get("kind") not in worded for s in said):

@@ -36,7 +36,8 @@ class RowEvaluation:
     offset: int | None = None  # where it is, as a character offset into the row's LaTeX
     draws: int = 0  # random draws per instance behind the verdict
     instances: tuple[str, ...] = ()  # the model instances it was evaluated on
-    failure: dict | None = None  # where it failed: {"instance", "draw", "lhs", "rhs", "relation"}
+    failure: dict | None = None  # where it failed: {"instance", "draw", "lhs", "rhs", "relation"}, "place" (which
+    # relation of a = b = c, from 1), "at" (the free variables' values, on no model)
     sides: dict | None = None  # the row's own relation's two sides per instance (relations.Verdict.sides)
     defines: tuple[str, ...] = ()  # the names this row introduces (a linear-algebra slide's own definitions)
     said: tuple[Said, ...] = ()  # why it holds, clause by clause, as facts (said.py)
@@ -307,6 +308,8 @@ class _Rows:
                 return self._not_evaluable(index, exc)
             if not verdict.ok:
                 failure = dict(verdict.failure or {}, relation=link.rel)
+                if len(links) > 1:  # which of the row's relations: a = b = c
+                    failure["place"] = k + 1
                 return RowEvaluation(index, False, f"{link.rel}: {verdict.detail}", draws=verdict.draws,
                                      instances=verdict.instances, failure=failure)
             details.append(verdict.detail)

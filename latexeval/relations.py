@@ -459,6 +459,8 @@ def _check_free(link: Link, nt: Notation) -> Verdict:
         if random:
             at.append(_counterexample(ctx, sorted(random), int(k[-1])))
         failure = {"draw": int(k[-1]) + 1, "lhs": float(a[k]), "rhs": float(b[k])}
+        if at and not random:  # the values of the free variables where it fails, as the slide names them
+            failure["at"] = ", ".join(at)
         where = f" at {', '.join(at)}" if at else ""
         return Verdict(False, f"{claim}: lhs = {a[k]:.6g}, rhs = {b[k]:.6g}{where}", n, failure=failure)
     integer = any(domains[name].integer for name in scalars)  # only they repeat values (1 ≤ n ≤ 5 on 64 places)

@@ -62,7 +62,7 @@ def test_a_true_claims_mark_says_in_its_tooltip_what_it_was_evaluated_at(tmp_pat
 def test_a_marks_tooltip_speaks_the_decks_language(tmp_path):
     _build(tmp_path, WRONG_BOUND, prose="对所有正数 t 成立的不等式, 这里写错了方向。\n\n")
     (title,) = _titles(tmp_path)
-    assert title.startswith("不成立: ") and "at t = " in title  # the values as the evaluator gives them
+    assert title.startswith("不成立: 在 t = ") and "处: 左边 = " in title and title.endswith("≤ 不成立")
 
 
 def test_what_a_deck_without_notation_leaves_unchecked_is_one_warning_naming_the_remedy(tmp_path):

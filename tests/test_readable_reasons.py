@@ -131,6 +131,18 @@ def test_a_formula_failing_on_a_model_says_where_in_the_decks_language():
                                               "左边 = 9.34142, 右边 = -9.34142, = 不成立")
 
 
+def test_a_formula_failing_at_values_of_its_free_variables_says_where_in_the_decks_language():
+    check = _check("failing", "row 1: =: for a real: lhs = 1, rhs = 2 at a = 0.5")
+    check.truth.failure = {"draw": 1, "lhs": 1.0, "rhs": 2.0, "at": "a = 0.5", "relation": "="}
+    assert formula_reason(check, "zh-CN") == "在 a = 0.5 处: 左边 = 1, 右边 = 2, = 不成立"
+
+
+def test_a_failing_relation_of_a_chain_is_named_by_its_place():
+    check = _check("failing", "row 1: <=: gmm: lhs = 2, rhs = 1 at draw 3")
+    check.truth.failure = {"draw": 3, "lhs": 2.0, "rhs": 1.0, "instance": "gmm", "relation": "<=", "place": 2}
+    assert formula_reason(check, "zh-CN") == "在模型 gmm 的第 3 组随机参数上: 左边 = 2, 右边 = 1, 第 2 个关系 ≤ 不成立"
+
+
 def test_an_evaluated_formula_over_free_variables_says_at_how_many_of_their_values():
     check = _check("evaluated", "(summary)", Said(MODELS, "", "=", 24, 81))
     assert "24 组随机参数和自由变量的 81 组取值逐一计算" in formula_reason(check, "zh-CN")
@@ -140,11 +152,12 @@ def test_an_evaluated_formula_over_free_variables_says_at_how_many_of_their_valu
 KL = r"\text{KL}(p\|q) = \int_z p(z) \log \frac{p(z)}{q(z)} \mathrm{d} z"
 KL_UPSIDE_DOWN = r"\text{KL}(p\|q) = \int_z p(z) \log \frac{q(z)}{p(z)} \mathrm{d} z"
 SQUARE = r"(a + b)^2 = a^2 + 2ab + b^2, \quad a, b \in \mathbb{R}"
+WRONG_SQUARE = r"(a + b)^2 = a^2 + b^2, \quad a, b \in \mathbb{R}"
 
 
 @pytest.fixture(scope="module")
 def evaluated(tmp_path_factory):
-    text = f"---\ntitle: T\n---\n\n<slide-section>\n\n## KL\n\n定义: ${KL}$\n\n错误: ${KL_UPSIDE_DOWN}$\n\n平方: ${SQUARE}$\n\n</slide-section>\n"
+    text = f"---\ntitle: T\n---\n\n<slide-section>\n\n## KL\n\n定义: ${KL}$\n\n错误: ${KL_UPSIDE_DOWN}$\n\n平方: ${SQUARE}$\n\n错的平方: ${WRONG_SQUARE}$\n\n</slide-section>\n"
     report = Report()
     deck = parse_deck(read_deck("d.md", "d", text, report), report)
     truth = evaluate_deck(deck, EvaluationCache(Cache(tmp_path_factory.mktemp("cache"))), Report())
@@ -176,3 +189,7 @@ def test_the_evaluators_clauses_for_vectors_are_worded_in_the_decks_language(tmp
     (check,) = evaluate_deck(deck, EvaluationCache(Cache(tmp_path)), Report()).formulas
     draws = check.truth.said[-1]["draws"]
     assert formula_reason(check, "zh-CN") == f"定义 X (取自本页); 对 {draws} 组随机实例逐一计算本页公式 (numpy): 左边属于右边的集合"
+
+
+def test_the_evaluators_failure_at_values_of_free_variables_is_worded_in_the_decks_language(evaluated):
+    assert re.fullmatch(r"在 a = \S+, b = \S+ 处: 左边 = \S+, 右边 = \S+, = 不成立", formula_reason(evaluated[WRONG_SQUARE], "zh-CN"))
