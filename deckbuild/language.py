@@ -103,6 +103,10 @@ PHRASES: dict[str, dict[str, str]] = {
                            ENGLISH: "on {instance} at draw {draw}: lhs = {lhs}, rhs = {rhs}, so {relation} does not hold"},
     "how.formula-failed-at": {CHINESE: "在 {at} 处: 左边 = {lhs}, 右边 = {rhs}, {relation} 不成立",
                               ENGLISH: "at {at}: lhs = {lhs}, rhs = {rhs}, so {relation} does not hold"},
+    "how.formula-failed-instance": {CHINESE: "在一组随机实例 ({sizes}){where}: 左边 = {lhs}, 右边 = {rhs}, {relation} 不成立",
+                                    ENGLISH: "on a random instance ({sizes}){where}: lhs = {lhs}, rhs = {rhs}, so "
+                                             "{relation} does not hold"},
+    "how.failed-where": {CHINESE: " 中 {at} 处", ENGLISH: " at {at}"},
     "how.nth-relation": {CHINESE: "第 {n} 个关系 {relation}", ENGLISH: "relation {n} ({relation})"},
     "how.slide-failed": {CHINESE: "本页公式在模型上不成立: {detail}",
                          ENGLISH: "the slide's formula does not hold on the models: {detail}"},

@@ -144,13 +144,17 @@ def _formula_reason(check: FormulaCheck, lang: str) -> str:
         return phrase(lang, "because.no-notation")
     truth = check.truth
     failure = truth.failure if truth is not None and check.strength == FAILING else None
-    if failure and {"lhs", "rhs", "relation"} <= set(failure) and ({"instance", "draw"} <= set(failure) or "at" in failure):
+    if failure and {"lhs", "rhs", "relation"} <= set(failure) and (
+            {"instance", "draw"} <= set(failure) or "at" in failure or "sizes" in failure):
         relation = _RELATION_SHOWN.get(failure["relation"], failure["relation"])
         if failure.get("place"):
             relation = phrase(lang, "how.nth-relation", n=failure["place"], relation=relation)
-        sides = {"lhs": f"{failure['lhs']:.6g}", "rhs": f"{failure['rhs']:.6g}", "relation": relation}
+        sides = {"lhs": _number(failure["lhs"]), "rhs": _number(failure["rhs"]), "relation": relation}
         if "instance" in failure:
             return phrase(lang, "how.formula-failed", instance=failure["instance"], draw=failure["draw"], **sides)
+        if "sizes" in failure:  # vectors and matrices: on a random instance of these sizes, at these indices
+            where = phrase(lang, "how.failed-where", at=failure["at"]) if failure.get("at") else ""
+            return phrase(lang, "how.formula-failed-instance", sizes=failure["sizes"], where=where, **sides)
         return phrase(lang, "how.formula-failed-at", at=failure["at"], **sides)
     said = truth.said if truth is not None and check.strength == EVALUATED else []
     worded, on_models = _worded()
@@ -162,6 +166,11 @@ def _formula_reason(check: FormulaCheck, lang: str) -> str:
     for s in said:
         groups.setdefault(on_models[0] if s["kind"] in on_models else s["kind"], []).append(s)
     return "; ".join(worded[kind](clauses, truth, lang) for kind, clauses in groups.items())
+
+
+def _number(value) -> str:
+    """A side's value as a reason shows it: a number to six digits, a vector as the evaluator wrote it."""
+    return f"{value:.6g}" if isinstance(value, (int, float)) else str(value)
 
 
 def _claims(clauses: list[dict], lang: str) -> str:

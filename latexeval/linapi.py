@@ -192,7 +192,7 @@ class _Rows:
         if not links:
             return RowEvaluation(index, None, "; ".join(texts) or "states no relation", defines=tuple(defined),
                                  said=tuple(said))
-        details, failed, undecided = [], False, None
+        details, failed, undecided, failure = [], False, None, None
         for k, link in enumerate(links, start=1):  # every relation of the row, each with its own verdict
             name = f"relation {k} ({link.rel})" if len(links) > 1 else link.rel
             try:
@@ -203,6 +203,8 @@ class _Rows:
                     continue
                 return self._not_evaluable(index, exc)
             if verdict.ok is False:
+                if not failed and verdict.failure:  # where the first relation that fails does
+                    failure = dict(verdict.failure, relation=link.rel, **({"place": k} if len(links) > 1 else {}))
                 failed = True
                 details.append(f"{name}: does not hold: {verdict.detail}")
             elif verdict.ok is None:
@@ -212,7 +214,7 @@ class _Rows:
                 details.append(f"{name}: {verdict.detail}" if len(links) > 1 else verdict.detail)
                 said.extend(facts_of(verdict))
         if failed:
-            return RowEvaluation(index, False, "; ".join(details))
+            return RowEvaluation(index, False, "; ".join(details), failure=failure)
         if undecided:
             return RowEvaluation(index, None, "; ".join(details), "a Monte Carlo estimate too uncertain to decide")
         return RowEvaluation(index, True, "; ".join(texts + details), said=tuple(said))

@@ -52,6 +52,7 @@ class Verdict:
     ok: bool | None  # None: undecided (a Monte Carlo bound too wide)
     detail: str
     said: tuple[Said, ...] = ()  # why it holds, as facts (said.py)
+    failure: dict | None = None  # where it fails: {"lhs", "rhs"} as shown, "at" (the indices), "sizes" (the instance's)
 
 
 # --------------------------------------------------------------------------- #
@@ -718,7 +719,8 @@ def check(link: Link, nt: LinearNotation, scope: Scope, definitions: dict[str, D
         if mc and not needs_mc:
             needs_mc, count = True, min(count, MC_MAX_INSTANCES)
         if verdict.ok is False:
-            return Verdict(False, f"{verdict.detail} ({inst.describe()})")
+            failure = dict(verdict.failure, sizes=inst.describe()) if verdict.failure else None
+            return Verdict(False, f"{verdict.detail} ({inst.describe()})", failure=failure)
         if verdict.ok is None:
             undecided = f"{verdict.detail} ({inst.describe()})"
         details.append(verdict.detail)
@@ -793,7 +795,8 @@ def _check_instance(link: Link, walker: Walker, tol: float) -> tuple[Verdict, bo
         verdict = compare(a, b, link.rel, tol)
         if verdict.ok is not True:
             where = ", ".join(f"{k}={_int(v, k)}" for k, v in env.items() if la.is_scalar(v) and np.size(v) == 1)
-            return Verdict(verdict.ok, verdict.detail + (f" at {where}" if where else "")), mc
+            failure = dict(verdict.failure, at=where) if verdict.failure and where else verdict.failure
+            return Verdict(verdict.ok, verdict.detail + (f" at {where}" if where else ""), failure=failure), mc
     return Verdict(True, "holds"), mc
 
 
@@ -895,11 +898,12 @@ def compare(a, b, rel: str, tol: float = RTOL) -> Verdict:
     slack = tol * scale + bound
     shown = f"lhs = {_show(va)}, rhs = {_show(vb)}" + (f" (± {np.max(bound):.3g}, Monte Carlo)" if np.any(bound)
                                                         else "")
+    sides = None if np.any(bound) else {"lhs": _show(va), "rhs": _show(vb)}  # with a bound: the sentence says it
     if rel in ("=", ":="):
         if np.all(np.abs(diff) <= tol * scale) and not np.any(bound):
             return Verdict(True, "holds")
         if np.any(np.abs(diff) > slack):
-            return Verdict(False, shown)
+            return Verdict(False, shown, failure=sides)
         if np.all(bound <= 1e-3 * scale):
             return Verdict(True, "holds within the Monte Carlo bound")
         return Verdict(None, shown + ": the bound is too wide to decide")
@@ -909,7 +913,7 @@ def compare(a, b, rel: str, tol: float = RTOL) -> Verdict:
     margin = sign * diff
     strict = rel in ("<", ">")
     if np.any(margin < -slack) or strict and np.any(margin <= 0) and not np.any(bound):
-        return Verdict(False, shown)
+        return Verdict(False, shown, failure=sides)
     if np.all(margin > bound) or not np.any(bound):
         return Verdict(True, "holds")
     return Verdict(None, shown + ": within the Monte Carlo bound")

@@ -143,6 +143,12 @@ def test_a_failing_relation_of_a_chain_is_named_by_its_place():
     assert formula_reason(check, "zh-CN") == "在模型 gmm 的第 3 组随机参数上: 左边 = 2, 右边 = 1, 第 2 个关系 ≤ 不成立"
 
 
+def test_a_formula_of_vectors_failing_on_a_random_instance_says_where_in_the_decks_language():
+    check = _check("failing", "row 1: =: does not hold: lhs = 6.78, rhs = 5.97 at i=0, j=1 (d=8, n=4)")
+    check.truth.failure = {"lhs": "6.78", "rhs": "5.97", "at": "i=0, j=1", "sizes": "d=8, n=4", "relation": "="}
+    assert formula_reason(check, "zh-CN") == "在一组随机实例 (d=8, n=4) 中 i=0, j=1 处: 左边 = 6.78, 右边 = 5.97, = 不成立"
+
+
 def test_an_evaluated_formula_over_free_variables_says_at_how_many_of_their_values():
     check = _check("evaluated", "(summary)", Said(MODELS, "", "=", 24, 81))
     assert "24 组随机参数和自由变量的 81 组取值逐一计算" in formula_reason(check, "zh-CN")
@@ -193,3 +199,22 @@ def test_the_evaluators_clauses_for_vectors_are_worded_in_the_decks_language(tmp
 
 def test_the_evaluators_failure_at_values_of_free_variables_is_worded_in_the_decks_language(evaluated):
     assert re.fullmatch(r"在 a = \S+, b = \S+ 处: 左边 = \S+, 右边 = \S+, = 不成立", formula_reason(evaluated[WRONG_SQUARE], "zh-CN"))
+
+
+def _vector_formula(tmp_path, tex: str):
+    text = f"---\ntitle: T\nnotation: attention\n---\n\n<slide-section>\n\n## RoPE 的低频\n\n错误: ${tex}$\n\n</slide-section>\n"
+    report = Report()
+    deck = parse_deck(read_deck("d.md", "d", text, report), report)
+    (check,) = evaluate_deck(deck, EvaluationCache(Cache(tmp_path)), Report()).formulas
+    return check
+
+
+def test_the_evaluators_failure_on_vectors_is_worded_in_the_decks_language(tmp_path):
+    check = _vector_formula(tmp_path, r"\bm{q}^T \bm{k} = \bm{k}^T \bm{q} + 1")
+    assert re.fullmatch(r"在一组随机实例 \(d=\d+, L=\d+, n=\d+\)(?: 中 .+ 处)?: 左边 = \S+, 右边 = \S+, = 不成立",
+                        formula_reason(check, "zh-CN"))
+
+
+def test_the_failing_relation_of_a_chain_of_vectors_is_named_by_its_place(tmp_path):
+    check = _vector_formula(tmp_path, r"\bm{q}^T \bm{k} = \bm{k}^T \bm{q} = \bm{q}^T \bm{q}")
+    assert formula_reason(check, "zh-CN").endswith("第 2 个关系 = 不成立")
