@@ -93,6 +93,12 @@ PHRASES: dict[str, dict[str, str]] = {
                                     "(no model needed): {claim}"},
     "how.formula-instances": {CHINESE: "对 {draws} 组随机实例逐一计算本页公式 ({how}): {claim}",
                               ENGLISH: "the slide's own formula computed on {draws} random instances ({how}): {claim}"},
+    "how.formula-limit": {CHINESE: "{large} 增大时左边趋于 0, 所以 {large} 足够大时左边 ≤ 任意 {small}: 在 {large} = {sizes} 时, "
+                                   "{draws} 组随机实例上左边的平均为 {measured}{rate}",
+                          ENGLISH: "→ 0 as {large} grows, so ≤ any {small} for large enough {large}: at {large} = {sizes} "
+                                   "the left side is {measured} (mean of {draws} random instances){rate}"},
+    "how.formula-limit-rate": {CHINESE: " (最慢的一步约按 {large}^-{rate} 下降)",
+                               ENGLISH: ", at its slowest step falling like {large}^-{rate}"},
     "by.exact moments": {CHINESE: "精确矩", ENGLISH: "exact moments"},
     "by.Monte Carlo": {CHINESE: "蒙特卡洛", ENGLISH: "Monte Carlo"},
     "said.defines": {CHINESE: "定义 {names} (取自本页)", ENGLISH: "defines {names} (taken from the slide)"},

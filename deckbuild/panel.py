@@ -221,14 +221,23 @@ def _ranges(clauses, truth, lang: str) -> str:
                             names=", ".join(s["names"])) for s in clauses)
 
 
+def _limits(clauses, truth, lang: str) -> str:
+    def one(s: dict) -> str:
+        large, small = s["names"]
+        rate = phrase(lang, "how.formula-limit-rate", large=large, rate=f"{s['rate']:.2g}") if s["rate"] else ""
+        return phrase(lang, "how.formula-limit", large=large, small=small, draws=s["draws"], rate=rate,
+                      sizes=", ".join(f"{p:g}" for p in s["points"]), measured=", ".join(f"{m:.3g}" for m in s["measured"]))
+    return "; ".join(one(s) for s in clauses)
+
+
 @functools.cache
 def _worded():
     """How each kind of clause is worded, and the kinds checked on the models (worded as one). latexeval
     names the kinds; it is imported here, when a formula is worded, not by every build that imports this."""
-    from latexeval.said import CONSTANT, DEFINES, DISTRIBUTIONS, INSTANCES, MODELS, RANGE, VALUES
+    from latexeval.said import CONSTANT, DEFINES, DISTRIBUTIONS, INSTANCES, LIMIT, MODELS, RANGE, VALUES
 
     return ({MODELS: _on_models, CONSTANT: _on_models, VALUES: _at_values, DISTRIBUTIONS: _on_distributions,
-             INSTANCES: _on_instances, DEFINES: _defines, RANGE: _ranges}, (MODELS, CONSTANT))
+             INSTANCES: _on_instances, DEFINES: _defines, RANGE: _ranges, LIMIT: _limits}, (MODELS, CONSTANT))
 
 
 def draw_counts(step: dict) -> tuple[int, int]:

@@ -28,7 +28,7 @@ from .expr import (Add, Chain, Div, Dots, Expect, Func, Hadamard, Index, Inner, 
                    Node, Norm, Num, Optimum, Pow, Range, Stack, Sum, Sym, Vector, Words, free_symbols, key)
 from .linnotation import LinearNotation, Scope, family_key
 from .randomvars import RandomVector, Uncertain, expectation, linear, parts
-from .said import INSTANCES, Said
+from .said import INSTANCES, LIMIT, Said
 from .syntax import MARKS
 
 SEED = 20251218
@@ -766,8 +766,11 @@ def _check_limit(link: Link, nt: LinearNotation, scope: Scope, definitions: dict
     sizes = ", ".join(map(str, LIMIT_SIZES))
     if not all(np.isfinite(means)) or min(means) < 0:
         return Verdict(False, f"the left side is not a nonnegative number: {shown} at {limit.large} = {sizes}")
+    facts = dict(rel=link.rel, draws=min(nt.instances, LIMIT_INSTANCES), names=(limit.large, limit.small),
+                 points=LIMIT_SIZES, measured=tuple(means))
     if max(means) <= LIMIT_ZERO:
-        return Verdict(True, f"holds as {limit.large} grows: the left side is 0 at {limit.large} = {sizes}")
+        text = f"holds as {limit.large} grows: the left side is 0 at {limit.large} = {sizes}"
+        return Verdict(True, text, (Said(LIMIT, text, **facts),))
     steps = [np.log(a / b) / np.log(m / k) if a > 0 and b > 0 else (np.inf if b <= LIMIT_ZERO else -np.inf)
              for a, b, k, m in zip(means, means[1:], LIMIT_SIZES, LIMIT_SIZES[1:])]
     rate = min(steps)
@@ -775,8 +778,8 @@ def _check_limit(link: Link, nt: LinearNotation, scope: Scope, definitions: dict
     said = f"at {limit.large} = {sizes} the left side is {shown} (mean of {min(nt.instances, LIMIT_INSTANCES)} " \
            f"instances; at its slowest step like {limit.large}^{-rate:.2g})"
     if falls:
-        return Verdict(True, f"→ 0 as {limit.large} grows, so ≤ any {limit.small} for large enough {limit.large}: "
-                             + said)
+        text = f"→ 0 as {limit.large} grows, so ≤ any {limit.small} for large enough {limit.large}: " + said
+        return Verdict(True, text, (Said(LIMIT, text, rate=float(rate) if np.isfinite(rate) else 0.0, **facts),))
     return Verdict(False, f"does not fall to 0 as {limit.large} grows: " + said)
 
 

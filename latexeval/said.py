@@ -19,6 +19,8 @@ DISTRIBUTIONS = "distributions"  # ... and random variables `names`: `draws` ran
 INSTANCES = "instances"  # a relation between vectors and matrices: `draws` random instances, computed `how`
 DEFINES = "defines"  # names the formula introduces (taken from the slide)
 RANGE = "range"  # the range of indices `names` the formula states; `how` "notation" when the notation has them
+LIMIT = "limit"  # f ≤ any small `names[1]` for large enough `names[0]`: f's mean over `draws` instances is
+# `measured` at the sizes `points`, falling at its slowest step like names[0]^-`rate` (all 0: rate 0)
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,9 @@ class Said:
     names: tuple[str, ...] = ()
     how: str = ""
     plain: bool = True  # False: `text` says more than these fields
+    points: tuple[float, ...] = ()
+    measured: tuple[float, ...] = ()
+    rate: float = 0.0
 
 
 def facts_of(verdict) -> tuple[Said, ...]:

@@ -15,7 +15,7 @@ from deckbuild.parse import parse_deck
 from deckbuild.render import readable
 from deckbuild.source import read_deck
 from latexeval.relations import DRAWS
-from latexeval.said import CONSTANT, DEFINES, DISTRIBUTIONS, INSTANCES, MODELS, RANGE, VALUES, Said
+from latexeval.said import CONSTANT, DEFINES, DISTRIBUTIONS, INSTANCES, LIMIT, MODELS, RANGE, VALUES, Said
 
 
 def test_a_greek_letter_is_shown_as_itself():
@@ -95,6 +95,13 @@ def test_a_range_of_the_notations_indices_is_said_to_be_theirs():
                    Said(INSTANCES, "", "=", 24, how="exact moments"), instances=(), draws=0)
     assert formula_reason(check, "zh-CN") == ("给出 i, j 的取值范围 (即 notation 的下标); "
                                               "对 24 组随机实例逐一计算本页公式 (精确矩): 两边相等")
+
+
+def test_a_limit_says_at_which_sizes_the_left_side_falls_towards_zero():
+    check = _check("evaluated", "(summary)", Said(LIMIT, "", "<=", 4, names=("n", r"\epsilon"), points=(8, 32),
+                                                  measured=(0.1, 0.01), rate=1.66), instances=(), draws=0)
+    assert formula_reason(check, "zh-CN") == ("n 增大时左边趋于 0, 所以 n 足够大时左边 ≤ 任意 ϵ: 在 n = 8, 32 时, "
+                                              "4 组随机实例上左边的平均为 0.1, 0.01 (最慢的一步约按 n^-1.7 下降)")
 
 
 def test_a_clause_that_says_more_than_its_facts_keeps_the_whole_summary_as_written():
@@ -218,3 +225,14 @@ def test_the_evaluators_failure_on_vectors_is_worded_in_the_decks_language(tmp_p
 def test_the_failing_relation_of_a_chain_of_vectors_is_named_by_its_place(tmp_path):
     check = _vector_formula(tmp_path, r"\bm{q}^T \bm{k} = \bm{k}^T \bm{q} = \bm{q}^T \bm{q}")
     assert formula_reason(check, "zh-CN").endswith("第 2 个关系 = 不成立")
+
+
+def test_the_evaluators_limit_is_worded_in_the_decks_language(tmp_path):
+    limit = r"\|\bm{x}_{n-1}^{(L)} - {\bm{x}_{n}^{*}}^{(L)} \|_1 \le \epsilon"
+    text = (f"---\ntitle: T\nnotation: attention\n---\n\n<slide-section>\n\n## 'Over-Squashing' in Large Language "
+            f"Models\n\nLet ${LET_X}$ and $X^* = [\\bm{{x}}_0, \\ldots, \\bm{{x}}_{{n-1}}, \\bm{{x}}_{{n-1}}] \\in "
+            f"\\mathbb{{R}}^{{(n + 1) \\times d}}$.\n\nThen: $${limit}.$$\n\n</slide-section>\n")
+    report = Report()
+    deck = parse_deck(read_deck("d.md", "d", text, report), report)
+    *_, check = evaluate_deck(deck, EvaluationCache(Cache(tmp_path)), Report()).formulas
+    assert formula_reason(check, "zh-CN").startswith("n 增大时左边趋于 0, 所以 n 足够大时左边 ≤ 任意 ϵ: 在 n = 8, 32, 128, 512 时")
