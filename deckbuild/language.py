@@ -113,6 +113,7 @@ PHRASES: dict[str, dict[str, str]] = {
                                     ENGLISH: "on a random instance ({sizes}){where}: lhs = {lhs}, rhs = {rhs}, so "
                                              "{relation} does not hold"},
     "how.failed-where": {CHINESE: " 中 {at} 处", ENGLISH: " at {at}"},
+    "how.the-relation": {CHINESE: "{relation}", ENGLISH: "the relation {relation}"},
     "how.nth-relation": {CHINESE: "第 {n} 个关系 {relation}", ENGLISH: "relation {n} ({relation})"},
     "how.slide-failed": {CHINESE: "本页公式在模型上不成立: {detail}",
                          ENGLISH: "the slide's formula does not hold on the models: {detail}"},

@@ -147,8 +147,8 @@ def _formula_reason(check: FormulaCheck, lang: str) -> str:
     if failure and {"lhs", "rhs", "relation"} <= set(failure) and (
             {"instance", "draw"} <= set(failure) or "at" in failure or "sizes" in failure):
         relation = _RELATION_SHOWN.get(failure["relation"], failure["relation"])
-        if failure.get("place"):
-            relation = phrase(lang, "how.nth-relation", n=failure["place"], relation=relation)
+        relation = phrase(lang, "how.nth-relation", n=failure["place"], relation=relation) if failure.get("place") \
+            else phrase(lang, "how.the-relation", relation=relation)
         sides = {"lhs": _number(failure["lhs"]), "rhs": _number(failure["rhs"]), "relation": relation}
         if "instance" in failure:
             return phrase(lang, "how.formula-failed", instance=failure["instance"], draw=failure["draw"], **sides)

@@ -412,6 +412,24 @@ $$
 $$
 
 </slide-section>
+
+<slide-section>
+
+## Six small facts
+
+$$1 + 1 = 2$$
+
+$$2 + 2 = 4$$
+
+$$3 + 3 = 6$$
+
+$$4 + 4 = 8$$
+
+$$5 + 5 = 10$$
+
+$$6 + 6 = 12$$
+
+</slide-section>
 """
 
 _CLAIMS_IN_PANEL = """() => Array.from(document.querySelectorAll('.pk-panel .pk-claim')).map(li => ({
@@ -510,3 +528,25 @@ def test_a_failing_displayed_formulas_flag_goes_beside_it_where_there_is_room(ta
 def test_a_failing_displayed_formulas_flag_goes_above_it_where_the_slide_ends_first(tab, claims_server):
     page, _ = open_deck(tab, f"{claims_server}/claims/index.html#/2", claims_server)
     assert page.evaluate(_FLAG_ABOVE) is True
+
+
+_CARD = """() => { const p = document.querySelector('.pk-panel'), b = p.querySelector('.pk-panel__body');
+    return {entries: p.querySelectorAll('.pk-claim').length, clipped: b.scrollHeight > b.clientHeight + 1,
+            cue: p.classList.contains('pk-panel--more')}; }"""
+
+
+def test_the_audience_card_is_as_tall_as_the_free_column_beside_the_maths(tab, claims_server):
+    page, _ = open_deck(tab, f"{claims_server}/claims/index.html#/3", claims_server)
+    page.set_viewport_size({"width": 1600, "height": 1000})  # a card of six entries is taller than 60% of it
+    page.keyboard.press("Shift+V")
+    assert page.evaluate(_CARD) == {"entries": 6, "clipped": False, "cue": False}
+
+
+def test_an_audience_card_with_more_than_it_shows_fades_at_its_foot(tab, claims_server):
+    page, _ = open_deck(tab, f"{claims_server}/claims/index.html#/3", claims_server)
+    page.set_viewport_size({"width": 1280, "height": 420})
+    page.keyboard.press("Shift+V")
+    assert page.evaluate(_CARD) == {"entries": 6, "clipped": True, "cue": True}
+    page.evaluate("(b => b.scrollTop = b.scrollHeight)(document.querySelector('.pk-panel__body'))")
+    page.wait_for_timeout(100)
+    assert page.evaluate(_CARD)["cue"] is False

@@ -477,14 +477,28 @@
       style.width = width + 'px';
       var height = panel.offsetHeight || 160;
       var clampTop = function (t) { return Math.max(gap, Math.min(t, vh - height - gap)); };
+      // Beside the maths, the card is as tall as the column it stands in is free of maths below its top.
+      var tallest = function (top, from, to) {
+        var bottom = vh - gap, range = document.createRange();
+        deck.getCurrentSlide().querySelectorAll('.katex-html').forEach(function (k) {
+          range.selectNodeContents(k);
+          Array.from(range.getClientRects()).forEach(function (r) {
+            if (r.width && r.left < to && r.right > from && r.top > top) bottom = Math.min(bottom, r.top - gap);
+          });
+        });
+        return Math.max(lowest, bottom - top) + 'px';
+      };
       if (right >= narrowest && right >= left) {
         style.left = (vw - gap - width) + 'px'; style.top = clampTop(rowTop - 8) + 'px';      // hug the screen's edge
+        style.maxHeight = tallest(parseFloat(style.top), vw - 2 * gap - width, vw);
       } else if (left >= narrowest) {
         style.left = gap + 'px'; style.top = clampTop(rowTop - 8) + 'px';
+        style.maxHeight = tallest(parseFloat(style.top), 0, width + 2 * gap);
       } else if (Math.max(vh - ink.bottom, ink.top) - 2 * gap < lowest) {
         // maths from edge to edge and top to bottom: a card squeezed into a sliver would be read by no one, so
         // it goes over the slide at the screen's right edge, as tall as it needs (Esc or V takes it away)
         style.left = (vw - gap - 300) + 'px'; style.top = gap + 'px'; style.width = '300px';
+        style.maxHeight = (vh - 2 * gap) + 'px';
       } else {
         var below = vh - ink.bottom - 2 * gap, above = ink.top - 2 * gap;
         width = Math.min(420, vw - 2 * gap);
@@ -493,6 +507,13 @@
         else { style.maxHeight = Math.max(above, 60) + 'px'; style.top = Math.max(gap, ink.top - gap - Math.min(height, above)) + 'px'; }
         style.width = width + 'px';
       }
+      moreBelow();
+    }
+
+    // A card with more than it shows fades out at its foot until scrolled to the end.
+    function moreBelow() {
+      var body = panel.querySelector('.pk-panel__body');
+      panel.classList.toggle('pk-panel--more', body.scrollTop + body.clientHeight < body.scrollHeight - 2);
     }
 
     // The speaker window (same origin): the panel docks there, styled by the deck's own stylesheets.
@@ -539,6 +560,7 @@
       panel.append(head, make('div', 'pk-panel__body'), make('footer', 'pk-panel__foot', words.close));
       // Keep wheel scrolling inside the panel from changing slides (mouseWheel: true).
       panel.addEventListener('wheel', function (e) { e.stopPropagation(); }, { passive: true });
+      panel.querySelector('.pk-panel__body').addEventListener('scroll', moreBelow, { passive: true });
       doc.body.appendChild(panel);
       cleanups.push(function () { if (panel) panel.remove(); });
       onDeck('slidechanged', function () { if (!panel.hidden) renderPanel(); });
